@@ -1,0 +1,3 @@
+"""unilink — unified connectivity on a pan-European backbone."""
+
+__version__ = "0.1.0"

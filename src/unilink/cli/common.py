@@ -1,0 +1,43 @@
+"""What every CLI command shares: JSON output, clear errors, exit codes.
+
+Exit codes are a public contract: 0 ok, 2 bad input (unknown name, malformed file, bad unit),
+3 infeasible (the network cannot carry it), 4 conflict (stale plan), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from unilink.errors import UnilinkError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+@contextmanager
+def cli_errors(as_json: bool = False) -> Iterator[None]:
+    """Turn a `UnilinkError` into a message (or JSON on stdout) and its exit code; never a traceback."""
+    try:
+        yield
+    except UnilinkError as exc:
+        if as_json:
+            print_json(exc.to_dict())
+        else:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def run_cli(func: Callable[[], Any], as_json: bool = False) -> Any:
+    with cli_errors(as_json):
+        return func()

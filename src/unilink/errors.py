@@ -1,0 +1,80 @@
+"""Errors shared by every layer.
+
+A `UnilinkError` always says which field was wrong, the value that was given and what would be
+accepted, so that the CLI, the API and the portal can show it as it is.
+"""
+
+from __future__ import annotations
+
+
+class UnilinkError(Exception):
+    """Base of every error unilink raises on purpose (never a bug)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, field: str | None = None, value: object = None,
+                 accepted: str | None = None) -> None:
+        self.message = message
+        self.field = field
+        self.value = value
+        self.accepted = accepted
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.field is not None:
+            parts.insert(0, f"{self.field}:")
+        if self.accepted:
+            parts.append(f"(accepted: {self.accepted})")
+        return " ".join(parts)
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"error": self.message}
+        if self.field is not None:
+            data["field"] = self.field
+        if self.value is not None:
+            data["value"] = self.value if isinstance(self.value, int | float | str) else str(self.value)
+        if self.accepted:
+            data["accepted"] = self.accepted
+        return data
+
+
+class ValidationError(UnilinkError):
+    """Bad input: wrong type, unit, range or reference. Nothing was changed."""
+
+    exit_code = 2
+
+
+class ParseError(ValidationError):
+    """A file could not be read: names the file and the line."""
+
+    def __init__(self, message: str, *, path: str, line: int | None = None, **kwargs: object) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {message}", **kwargs)  # type: ignore[arg-type]
+
+
+class NotFoundError(UnilinkError):
+    """A named object does not exist (or belongs to another tenant: we never say which)."""
+
+    exit_code = 2
+
+
+class InfeasibleError(UnilinkError):
+    """The network cannot carry what was asked; `details` names the bottleneck."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
+        self.details = details or {}
+        super().__init__(message)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"error": self.message, **self.details}
+
+
+class ConflictError(UnilinkError):
+    """The state changed under a request (a stale plan, a concurrent change)."""
+
+    exit_code = 4
