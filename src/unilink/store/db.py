@@ -1,0 +1,177 @@
+"""The database: opening it, migrating it, sessions, and the backbone network saved in it.
+
+SQLite is the default (one file under ./var/, no server), in WAL mode so that readers never block
+the writer, with foreign keys enforced and a busy timeout so that concurrent writers wait instead of
+failing. PostgreSQL is selected with `UNILINK_DATABASE_URL=postgresql+psycopg://...`.
+
+Write transactions (`store.session(write=True)`) take the database's write lock when they begin
+(SQLite `BEGIN IMMEDIATE`), so that a read-then-write transaction can never fail half-way with
+"database is locked": it waits for the other writer first.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from unilink.errors import ValidationError
+from unilink.inventory.model import Network
+from unilink.store import network_repo
+from unilink.store.network_repo import NetworkChange
+from unilink.store.tables.inventory import TopologyRow
+
+DATABASE_URL_ENV = "UNILINK_DATABASE_URL"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Any fixed number: PostgreSQL sessions that migrate take this advisory lock, so they run one at a time.
+MIGRATION_LOCK_KEY = 0x756E696C  # "unil"
+_WRITE_OPTION = "unilink_write"
+
+
+def default_url() -> str:
+    """`UNILINK_DATABASE_URL` when set, else an SQLite file in ./var/ of the current directory."""
+    return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{Path.cwd() / 'var' / 'unilink.db'}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`, configured for unilink (SQLite: WAL, foreign keys, busy timeout)."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError for garbage
+        raise ValidationError("not a database URL", field="database_url", value=url,
+                              accepted="sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB") from exc
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database)
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    raise ValidationError("unsupported database", field="database_url", value=url,
+                          accepted="sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB")
+
+
+def _sqlite_engine(url: str, database: str | None) -> Engine:
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module (it would BEGIN lazily, and never
+        # IMMEDIATE); SQLAlchemy's "begin" event below issues the BEGIN instead.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable across crashes in WAL mode, faster commits
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """The Alembic configuration, built in code: no alembic.ini is needed at run time."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def run_migrations(engine: Engine) -> None:
+    """Upgrade the database to every head (each domain's migration branch), one process at a time."""
+    with engine.execution_options(**{_WRITE_OPTION: True}).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        command.upgrade(alembic_config(conn), "heads")
+
+
+def migration_heads() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+class Store:
+    """The database of unilink. Open with `Store.open()`; close with `store.close()`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(bind=engine.execution_options(**{_WRITE_OPTION: True}),
+                                            expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
+        """Open the database at `url` (default: `default_url()`) and migrate it to heads."""
+        engine = make_engine(url or default_url())
+        if migrate:
+            run_migrations(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session that commits when the block ends and rolls back if it raises.
+
+        `write=True` takes the write lock at the start (SQLite): use it for read-then-write work.
+        """
+        factory = self._write_sessions if write else self._sessions
+        with factory() as session, session.begin():
+            yield session
+
+    # -- the backbone network ------------------------------------------------------------------
+
+    def load_network(self) -> Network:
+        """The network as saved: same PoPs, routers, links and interconnects, in the same order."""
+        with self.session() as session:
+            return network_repo.load(session)
+
+    def replace_network(self, network: Network) -> NetworkChange:
+        """Make the saved network exactly `network`, in one transaction (all or nothing).
+
+        Rows are matched by name and updated in place, so unchanged PoPs, routers and links keep
+        their ids (other domains' foreign keys point at them).
+        """
+        network.validate()
+        with self.session(write=True) as session:
+            return network_repo.sync(session, network)
+
+    def merge_network(self, network: Network) -> NetworkChange:
+        """Add `network`'s elements to the saved network; same names replace, others are kept."""
+        network.validate()
+        with self.session(write=True) as session:
+            merged = network_repo.merged(network_repo.load(session), network)
+            merged.validate()
+            return network_repo.sync(session, merged)
+
+    def topology_version(self) -> int:
+        """A number that grows on every change to the network (plans made before it are stale)."""
+        with self.session() as session:
+            return session.scalars(select(TopologyRow.version).where(TopologyRow.id == 1)).one()

@@ -1,0 +1,220 @@
+"""Saving and loading a `Network` (the pure model) in the inventory tables.
+
+`sync` makes the tables equal to a network by name: new elements are inserted, changed ones updated
+in place (keeping their ids), missing ones deleted. It writes nothing when nothing changed, and bumps
+the topology version when something did. The caller owns the transaction: all or nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from unilink.errors import ConflictError
+from unilink.inventory.model import (
+    Interconnect,
+    InterconnectKind,
+    Link,
+    Network,
+    Pop,
+    Router,
+    RouterRole,
+    Vendor,
+)
+from unilink.store.tables.inventory import (
+    InterconnectAreaRow,
+    InterconnectRow,
+    LinkRow,
+    LinkSrlgRow,
+    PopRow,
+    RouterRow,
+    TopologyRow,
+)
+
+
+@dataclass(slots=True)
+class NetworkChange:
+    """What a save did, per kind of element ("pops", "routers", "links", "interconnects")."""
+
+    added: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)
+    version: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return any(self.added.values()) or any(self.updated.values()) or any(self.removed.values())
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+def load(session: Session) -> Network:
+    topology = session.get_one(TopologyRow, 1)
+    pops = session.scalars(select(PopRow).order_by(PopRow.position, PopRow.id)).all()
+    pop_name = {row.id: row.name for row in pops}
+    routers = session.scalars(select(RouterRow).order_by(RouterRow.position, RouterRow.id)).all()
+    router_name = {row.id: row.name for row in routers}
+    links = session.scalars(select(LinkRow).order_by(LinkRow.position, LinkRow.id)).all()
+    interconnects = session.scalars(select(InterconnectRow).order_by(InterconnectRow.position,
+                                                                     InterconnectRow.id)).all()
+    return Network(
+        name=topology.name,
+        pops=[Pop(name=r.name, city=r.city, country=r.country, lat=r.lat, lon=r.lon) for r in pops],
+        routers=[Router(name=r.name, pop=pop_name[r.pop_id], role=RouterRole(r.role), vendor=Vendor(r.vendor),
+                        loopback=r.loopback, driver=r.driver) for r in routers],
+        links=[Link(name=r.name, a=pop_name[r.a_pop_id], b=pop_name[r.b_pop_id], capacity_bps=r.capacity_bps,
+                    length_km=r.length_km, latency_ms=r.latency_ms, igp_metric=r.igp_metric,
+                    srlgs=tuple(s.srlg for s in r.srlgs),
+                    a_router=router_name.get(r.a_router_id) if r.a_router_id is not None else None,
+                    b_router=router_name.get(r.b_router_id) if r.b_router_id is not None else None)
+               for r in links],
+        interconnects=[Interconnect(name=r.name, kind=InterconnectKind(r.kind), pop=pop_name[r.pop_id],
+                                    partner=r.partner, capacity_bps=r.capacity_bps,
+                                    area=tuple(a.area for a in r.areas)) for r in interconnects],
+    )
+
+
+def merged(current: Network, incoming: Network) -> Network:
+    """`current` with `incoming`'s elements: same name replaces in place, new ones are appended."""
+
+    def merge_list(old: list[Any], new: list[Any]) -> list[Any]:
+        by_name = {item.name: item for item in new}
+        kept = [by_name.pop(item.name, item) for item in old]
+        return kept + [item for item in new if item.name in by_name]
+
+    name = current.name if current.pops else incoming.name
+    return Network(name=name, pops=merge_list(current.pops, incoming.pops),
+                   routers=merge_list(current.routers, incoming.routers),
+                   links=merge_list(current.links, incoming.links),
+                   interconnects=merge_list(current.interconnects, incoming.interconnects))
+
+
+# -- saving -------------------------------------------------------------------------------------
+
+def sync(session: Session, network: Network) -> NetworkChange:
+    """Make the inventory tables equal to `network` (already validated). Raises ConflictError when an
+    element to delete is still used by another domain (a site on a router, a reservation on a link)."""
+    topology = session.scalars(select(TopologyRow).where(TopologyRow.id == 1).with_for_update()).one()
+    change = NetworkChange()
+    try:
+        pop_ids = _sync_pops(session, network.pops, change)
+        router_ids = _sync_routers(session, network.routers, pop_ids, change)
+        _sync_links(session, network.links, pop_ids, router_ids, change)
+        _sync_interconnects(session, network.interconnects, pop_ids, change)
+        _delete_missing(session, RouterRow, {r.name for r in network.routers}, "routers", change)
+        _delete_missing(session, PopRow, {p.name for p in network.pops}, "pops", change)
+        session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(f"the network cannot be saved: {exc.orig}") from exc
+    if change.changed or topology.name != network.name:
+        topology.version += 1
+        topology.name = network.name
+        topology.updated_at = datetime.now(UTC)
+    change.version = topology.version
+    return change
+
+
+def _apply(row: Any, values: dict[str, Any]) -> bool:
+    """Set `values` on `row`; True when anything differed."""
+    differs = False
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            differs = True
+    return differs
+
+
+def _upsert(session: Session, existing: dict[str, Any], model: type, name: str,
+            values: dict[str, Any]) -> tuple[Any, str]:
+    """Insert or update the row called `name`; returns it and "added", "updated" or "same"."""
+    row = existing.get(name)
+    if row is None:
+        row = model(name=name, **values)
+        session.add(row)
+        return row, "added"
+    return row, "updated" if _apply(row, values) else "same"
+
+
+def _count(change: NetworkChange, kind: str, status: str) -> None:
+    if status == "added":
+        change.added[kind] = change.added.get(kind, 0) + 1
+    elif status == "updated":
+        change.updated[kind] = change.updated.get(kind, 0) + 1
+
+
+def _by_name(session: Session, model: type) -> dict[str, Any]:
+    return {row.name: row for row in session.scalars(select(model))}
+
+
+def _sync_pops(session: Session, pops: list[Pop], change: NetworkChange) -> dict[str, int]:
+    existing = _by_name(session, PopRow)
+    rows = []
+    for position, pop in enumerate(pops):
+        values = {"position": position, "city": pop.city, "country": pop.country, "lat": float(pop.lat),
+                  "lon": float(pop.lon)}
+        row, status = _upsert(session, existing, PopRow, pop.name, values)
+        _count(change, "pops", status)
+        rows.append(row)
+    session.flush()
+    return {row.name: row.id for row in rows}
+
+
+def _sync_routers(session: Session, routers: list[Router], pop_ids: dict[str, int],
+                  change: NetworkChange) -> dict[str, int]:
+    existing = _by_name(session, RouterRow)
+    rows = []
+    for position, router in enumerate(routers):
+        values = {"position": position, "pop_id": pop_ids[router.pop], "role": str(router.role),
+                  "vendor": str(router.vendor), "loopback": router.loopback, "driver": router.driver}
+        row, status = _upsert(session, existing, RouterRow, router.name, values)
+        _count(change, "routers", status)
+        rows.append(row)
+    session.flush()
+    return {row.name: row.id for row in rows}
+
+
+def _sync_links(session: Session, links: list[Link], pop_ids: dict[str, int], router_ids: dict[str, int],
+                change: NetworkChange) -> None:
+    _delete_missing(session, LinkRow, {lk.name for lk in links}, "links", change)
+    existing = _by_name(session, LinkRow)
+    for position, link in enumerate(links):
+        values = {"position": position, "a_pop_id": pop_ids[link.a], "b_pop_id": pop_ids[link.b],
+                  "a_router_id": router_ids[link.a_router] if link.a_router else None,
+                  "b_router_id": router_ids[link.b_router] if link.b_router else None,
+                  "capacity_bps": link.capacity_bps, "length_km": float(link.length_km),
+                  "latency_ms": float(link.latency_ms), "igp_metric": link.igp_metric}
+        row, status = _upsert(session, existing, LinkRow, link.name, values)
+        if tuple(s.srlg for s in row.srlgs) != tuple(link.srlgs):
+            row.srlgs = [LinkSrlgRow(position=i, srlg=srlg) for i, srlg in enumerate(link.srlgs)]
+            status = "updated" if status == "same" else status
+        _count(change, "links", status)
+    session.flush()
+
+
+def _sync_interconnects(session: Session, interconnects: list[Interconnect], pop_ids: dict[str, int],
+                        change: NetworkChange) -> None:
+    _delete_missing(session, InterconnectRow, {ic.name for ic in interconnects}, "interconnects", change)
+    existing = _by_name(session, InterconnectRow)
+    for position, ic in enumerate(interconnects):
+        values = {"position": position, "kind": str(ic.kind), "pop_id": pop_ids[ic.pop], "partner": ic.partner,
+                  "capacity_bps": ic.capacity_bps}
+        row, status = _upsert(session, existing, InterconnectRow, ic.name, values)
+        if tuple(a.area for a in row.areas) != tuple(ic.area):
+            row.areas = [InterconnectAreaRow(position=i, area=area) for i, area in enumerate(ic.area)]
+            status = "updated" if status == "same" else status
+        _count(change, "interconnects", status)
+    session.flush()
+
+
+def _delete_missing(session: Session, model: type, keep: set[str], kind: str, change: NetworkChange) -> None:
+    gone = [row for row in session.scalars(select(model)) if row.name not in keep]
+    for row in gone:
+        session.delete(row)
+    if gone:
+        change.removed[kind] = len(gone)
+        session.flush()
