@@ -1,0 +1,468 @@
+"""A tenant's desired state: sites, accesses, services, boosts and schedules, as one document.
+
+Parsing (pydantic, `extra="forbid"`) checks shapes and units; `check_intent` checks what needs the
+whole document and the backbone: references, uniqueness, ceilings. Both raise
+`unilink.errors.ValidationError` whose `field` is a path into the document (`sites[3].access.down`).
+Rates are int bit/s once parsed; YAML may say "100M".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from typing import Annotated, Any, Literal
+
+import pydantic
+import yaml
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from unilink.catalog.access import TECHNOLOGIES, Technology, check_access_rates, parse_technology
+from unilink.catalog.services import ServiceKind, VpnTopology
+from unilink.errors import UnilinkError, ValidationError
+from unilink.inventory.model import NAME_ACCEPTED, NAME_RE, Network, RouterRole
+from unilink.units import BANDWIDTH_ACCEPTED, format_bandwidth, parse_positive_bandwidth
+
+
+def _rate(value: Any) -> int:
+    try:
+        return parse_positive_bandwidth(value)
+    except UnilinkError as exc:
+        raise ValueError(f"{exc.message} (accepted: {BANDWIDTH_ACCEPTED}, greater than zero)") from None
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not NAME_RE.match(value):
+        raise ValueError(f"not a valid name (accepted: {NAME_ACCEPTED})")
+    return value
+
+
+def _technology(value: Any) -> Technology:
+    try:
+        return parse_technology(value)
+    except UnilinkError as exc:
+        raise ValueError(f"unknown access technology (accepted: {exc.accepted})") from None
+
+
+Rate = Annotated[int, BeforeValidator(_rate)]
+Name = Annotated[str, BeforeValidator(_name)]
+Tech = Annotated[Technology, BeforeValidator(_technology), PlainSerializer(lambda t: t.value, return_type=str)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AccessSpec(_Strict):
+    technology: Tech
+    provider: Name = "on-net"
+    port: Rate
+    down: Rate
+    up: Rate
+
+
+class SiteSpec(_Strict):
+    name: Name
+    pop: Name
+    router: Name | None = None  # the PE router; the first edge router of the PoP when omitted
+    access: AccessSpec
+
+
+class InternetService(_Strict):
+    kind: Literal["internet"]
+    name: Name
+    site: Name
+    rate: Rate
+    up: Rate | None = None  # defaults to min(rate, access up)
+
+
+class VpnMember(_Strict):
+    site: Name
+    rate: Rate
+    up: Rate | None = None
+    role: Literal["hub", "spoke", "any"] = "any"
+
+
+class IpVpnService(_Strict):
+    kind: Literal["ipvpn"]
+    name: Name
+    topology: VpnTopology = VpnTopology.ANY_TO_ANY
+    members: list[VpnMember]
+
+
+class ELineService(_Strict):
+    kind: Literal["eline"]
+    name: Name
+    a: Name
+    b: Name
+    rate: Rate
+    protected: bool = False
+
+
+Service = Annotated[InternetService | IpVpnService | ELineService, Field(discriminator="kind")]
+
+
+class Boost(_Strict):
+    """A temporary rate with an automatic return to the base rate at `until`."""
+
+    service: Name
+    site: Name | None = None  # which member of a VPN; implied for internet and eline
+    rate: Rate
+    until: AwareDatetime
+
+
+_WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+EVERY_ACCEPTED = "daily, weekdays, or days such as mon,wed,fri"
+
+
+class Schedule(_Strict):
+    """A rate change at a time (`at`, optional `until`), or recurring (`every` + `window`, UTC)."""
+
+    name: Name
+    service: Name
+    site: Name | None = None
+    rate: Rate
+    at: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    every: str | None = None   # daily | weekdays | mon,wed,fri
+    window: str | None = None  # "01:00-05:00" (UTC)
+
+    @pydantic.model_validator(mode="after")
+    def _one_kind_of_time(self) -> Schedule:
+        if (self.at is None) == (self.every is None):
+            raise ValueError("give either `at` (one-off) or `every` + `window` (recurring)")
+        if self.every is not None:
+            weekdays(self.every)  # raises
+            if self.window is None or not _WINDOW_RE.match(self.window):
+                raise ValueError("`window` must be HH:MM-HH:MM (UTC), e.g. 01:00-05:00")
+        if self.at is not None and self.until is not None and self.until <= self.at:
+            raise ValueError("`until` must be after `at`")
+        return self
+
+    def window_times(self) -> tuple[time, time | None]:
+        match = _WINDOW_RE.match(self.window or "")
+        assert match, "checked by the validator"
+        start = time(int(match[1]), int(match[2]))
+        end = None if match[3] == "24" else time(int(match[3]), int(match[4]))
+        return start, end
+
+
+def weekdays(every: str) -> frozenset[int]:
+    text = every.strip().lower()
+    if text == "daily":
+        return frozenset(range(7))
+    if text == "weekdays":
+        return frozenset(range(5))
+    days = [d.strip() for d in text.split(",")]
+    if not days or any(d not in WEEKDAYS for d in days):
+        raise ValueError(f"`every` is not a recurrence (accepted: {EVERY_ACCEPTED})")
+    return frozenset(WEEKDAYS.index(d) for d in days)
+
+
+class Intent(_Strict):
+    """The whole desired state of one tenant."""
+
+    tenant: Name | None = None
+    sites: list[SiteSpec] = Field(default_factory=list)
+    services: list[Service] = Field(default_factory=list)
+    boosts: list[Boost] = Field(default_factory=list)
+    schedules: list[Schedule] = Field(default_factory=list)
+
+    def site(self, name: str) -> SiteSpec:
+        return next(s for s in self.sites if s.name == name)
+
+    def service(self, name: str) -> InternetService | IpVpnService | ELineService:
+        return next(s for s in self.services if s.name == name)
+
+    def to_document(self) -> dict[str, Any]:
+        """The normalised JSON form (rates as int bit/s) stored as an intent version."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def to_yaml(self) -> str:
+        """A human form: rates printed back as 100M, 1G."""
+        return yaml.safe_dump(_humanise(self.to_document()), sort_keys=False, allow_unicode=True)
+
+
+_RATE_KEYS = {"port", "down", "up", "rate"}
+
+
+def _humanise(node: Any, key: str | None = None) -> Any:
+    if isinstance(node, dict):
+        return {k: _humanise(v, k) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_humanise(v) for v in node]
+    if key in _RATE_KEYS and isinstance(node, int):
+        return format_bandwidth(node)
+    return node
+
+
+# -- parsing -------------------------------------------------------------------------------------
+
+_KIND_TAGS = {k.value for k in ServiceKind}
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    previous_was_index = False
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+            previous_was_index = True
+            continue
+        if previous_was_index and part in _KIND_TAGS:  # pydantic's discriminator tag, not a field
+            previous_was_index = False
+            continue
+        text += f".{part}" if text else part
+        previous_was_index = False
+    return text or "document"
+
+
+def parse_intent(data: Any, *, source: str = "intent") -> Intent:
+    """Parse a document (a dict from YAML/JSON) into an `Intent`; errors name the field path."""
+    if not isinstance(data, dict):
+        raise ValidationError(f"{source}: the document must be a mapping", field="document",
+                              value=type(data).__name__, accepted="a mapping with sites, services, boosts, schedules")
+    try:
+        return Intent.model_validate(data)
+    except pydantic.ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = _path(tuple(first["loc"]))
+        message = str(first["msg"]).removeprefix("Value error, ")
+        accepted = None
+        value = first.get("input")
+        if first["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif first["type"] == "union_tag_invalid" or first["type"] == "union_tag_not_found":
+            accepted = ", ".join(k.value for k in ServiceKind)
+            message = "unknown or missing service kind"
+            field = f"{field}.kind"
+            value = first["input"].get("kind") if isinstance(first["input"], dict) else None
+        elif "(accepted: " in message:
+            message, _, rest = message.partition(" (accepted: ")
+            accepted = rest.removesuffix(")")
+        if isinstance(value, dict | list):
+            value = None
+        raise ValidationError(message, field=field, value=value, accepted=accepted) from None
+
+
+def load_intent_text(text: str, *, source: str = "intent") -> Intent:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise ValidationError(f"{source}:{line} is not valid YAML/JSON", field="document",
+                              accepted="a YAML or JSON document") from None
+    return parse_intent(data, source=source)
+
+
+# -- whole-document checks ---------------------------------------------------------------------
+
+
+def service_sites(service: InternetService | IpVpnService | ELineService) -> list[str]:
+    if isinstance(service, InternetService):
+        return [service.site]
+    if isinstance(service, IpVpnService):
+        return [m.site for m in service.members]
+    return [service.a, service.b]
+
+
+def site_usages(intent: Intent) -> dict[tuple[str, str], tuple[int, int]]:
+    """(service, site) → (down, up) committed rates, for every service at every site."""
+    sites = {s.name: s for s in intent.sites}
+    usages: dict[tuple[str, str], tuple[int, int]] = {}
+    for svc in intent.services:
+        if isinstance(svc, InternetService):
+            up = svc.up if svc.up is not None else min(svc.rate, sites[svc.site].access.up)
+            usages[(svc.name, svc.site)] = (svc.rate, up)
+        elif isinstance(svc, IpVpnService):
+            for m in svc.members:
+                up = m.up if m.up is not None else min(m.rate, sites[m.site].access.up)
+                usages[(svc.name, m.site)] = (m.rate, up)
+        else:
+            usages[(svc.name, svc.a)] = (svc.rate, svc.rate)
+            usages[(svc.name, svc.b)] = (svc.rate, svc.rate)
+    return usages
+
+
+def edge_router_for(network: Network, pop: str) -> str | None:
+    edges = sorted(r.name for r in network.routers if r.pop == pop and r.role is RouterRole.EDGE)
+    return edges[0] if edges else None
+
+
+def check_intent(intent: Intent, network: Network) -> None:
+    """Check references, uniqueness and ceilings; raise the first problem as a ValidationError."""
+    site_index = _check_sites(intent, network)
+    _check_services(intent, site_index)
+    _check_rates_fit_accesses(intent, site_index)
+    _check_temporaries(intent, site_index)
+
+
+def _duplicates(names: list[str]) -> tuple[int, str] | None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            return i, name
+        seen.add(name)
+    return None
+
+
+def _check_sites(intent: Intent, network: Network) -> dict[str, tuple[int, SiteSpec]]:
+    dup = _duplicates([s.name for s in intent.sites])
+    if dup:
+        raise ValidationError("duplicate site name", field=f"sites[{dup[0]}].name", value=dup[1],
+                              accepted="each site name once per tenant")
+    pops = {p.name for p in network.pops}
+    routers = {r.name: r for r in network.routers}
+    for i, site in enumerate(intent.sites):
+        if site.pop not in pops:
+            raise ValidationError("unknown PoP", field=f"sites[{i}].pop", value=site.pop,
+                                  accepted="the name of a PoP of the backbone (unilink inventory pops)")
+        if site.router is not None:
+            router = routers.get(site.router)
+            if router is None or router.pop != site.pop or router.role is not RouterRole.EDGE:
+                accepted = ", ".join(sorted(r.name for r in network.routers
+                                            if r.pop == site.pop and r.role is RouterRole.EDGE)) or "none"
+                raise ValidationError(f"not an edge router of PoP {site.pop}", field=f"sites[{i}].router",
+                                      value=site.router, accepted=accepted)
+        elif edge_router_for(network, site.pop) is None:
+            raise ValidationError("this PoP has no edge router to attach a site to", field=f"sites[{i}].pop",
+                                  value=site.pop, accepted="a PoP with an edge (PE) router")
+        a = site.access
+        check_access_rates(a.technology, a.port, a.down, a.up, field=f"sites[{i}].access")
+    return {s.name: (i, s) for i, s in enumerate(intent.sites)}
+
+
+def _unknown_site(field: str, value: str, site_index: dict[str, tuple[int, SiteSpec]]) -> ValidationError:
+    # Never hint whether the name belongs to another tenant: list only this tenant's sites.
+    return ValidationError("unknown site", field=field, value=value,
+                           accepted=", ".join(sorted(site_index)) or "no site declared under `sites`")
+
+
+def _check_services(intent: Intent, site_index: dict[str, tuple[int, SiteSpec]]) -> None:
+    dup = _duplicates([s.name for s in intent.services])
+    if dup:
+        raise ValidationError("duplicate service name", field=f"services[{dup[0]}].name", value=dup[1],
+                              accepted="each service name once per tenant")
+    for i, svc in enumerate(intent.services):
+        where = f"services[{i}]"
+        if isinstance(svc, InternetService):
+            if svc.site not in site_index:
+                raise _unknown_site(f"{where}.site", svc.site, site_index)
+        elif isinstance(svc, IpVpnService):
+            _check_vpn(svc, where, site_index)
+        else:
+            for end in ("a", "b"):
+                if getattr(svc, end) not in site_index:
+                    raise _unknown_site(f"{where}.{end}", getattr(svc, end), site_index)
+            if svc.a == svc.b:
+                raise ValidationError("an E-Line joins two different sites", field=f"{where}.b", value=svc.b,
+                                      accepted=f"a site other than {svc.a}")
+    internet_sites = [s.site for s in intent.services if isinstance(s, InternetService)]
+    dup = _duplicates(internet_sites)
+    if dup:
+        raise ValidationError("a site has one Internet access service", field="services", value=dup[1],
+                              accepted="one internet service per site (change its rate instead)")
+
+
+def _check_vpn(svc: IpVpnService, where: str, site_index: dict[str, tuple[int, SiteSpec]]) -> None:
+    if len(svc.members) < 2:
+        raise ValidationError("a VPN needs at least two member sites", field=f"{where}.members",
+                              value=len(svc.members), accepted="two or more members")
+    seen: set[str] = set()
+    for j, member in enumerate(svc.members):
+        if member.site not in site_index:
+            raise _unknown_site(f"{where}.members[{j}].site", member.site, site_index)
+        if member.site in seen:
+            raise ValidationError("site listed twice in this VPN", field=f"{where}.members[{j}].site",
+                                  value=member.site, accepted="each site once per VPN")
+        seen.add(member.site)
+    if svc.topology is VpnTopology.HUB_AND_SPOKE:
+        hubs = [m for m in svc.members if m.role == "hub"]
+        if len(hubs) != 1:
+            raise ValidationError("a hub-and-spoke VPN has exactly one hub", field=f"{where}.members",
+                                  value=len(hubs), accepted="one member with role: hub")
+
+
+def _check_rates_fit_accesses(intent: Intent, site_index: dict[str, tuple[int, SiteSpec]]) -> None:
+    """Each service, then the sum of services, within each site's committed access rates."""
+    usages = site_usages(intent)
+    totals: dict[str, list[int]] = {name: [0, 0] for name in site_index}
+    for i, svc in enumerate(intent.services):
+        for j, site_name in enumerate(service_sites(svc)):
+            down, up = usages[(svc.name, site_name)]
+            idx, site = site_index[site_name]
+            field = (f"services[{i}].members[{j}].rate" if isinstance(svc, IpVpnService)
+                     else f"services[{i}].rate")
+            if down > site.access.down:
+                raise ValidationError(f"over the access of site {site_name}", field=field,
+                                      value=format_bandwidth(down),
+                                      accepted=f"≤ {format_bandwidth(site.access.down)} (sites[{idx}].access.down); "
+                                      "raise the access first")
+            if up > site.access.up:
+                raise ValidationError(f"upstream over the access of site {site_name}",
+                                      field=field.removesuffix("rate") + "up", value=format_bandwidth(up),
+                                      accepted=f"≤ {format_bandwidth(site.access.up)} (sites[{idx}].access.up)")
+            totals[site_name][0] += down
+            totals[site_name][1] += up
+    for name, (down, up) in totals.items():
+        idx, site = site_index[name]
+        for direction, total, ceiling in (("down", down, site.access.down), ("up", up, site.access.up)):
+            if total > ceiling:
+                raise ValidationError(f"the services of site {name} add up to {format_bandwidth(total)}",
+                                      field=f"sites[{idx}].access.{direction}", value=format_bandwidth(ceiling),
+                                      accepted=f"≥ {format_bandwidth(total)}, or lower the services' rates")
+
+
+def _find_usage(intent: Intent, service: str, site: str | None, where: str
+                ) -> tuple[InternetService | IpVpnService | ELineService, list[str]]:
+    names = [s.name for s in intent.services]
+    if service not in names:
+        raise ValidationError("unknown service", field=f"{where}.service", value=service,
+                              accepted=", ".join(names) or "no service declared")
+    svc = intent.service(service)
+    sites = service_sites(svc)
+    if isinstance(svc, IpVpnService):
+        if site is None or site not in sites:
+            raise ValidationError("name the member site of the VPN", field=f"{where}.site", value=site,
+                                  accepted=", ".join(sites))
+        return svc, [site]
+    if site is not None and site not in sites:
+        raise ValidationError("not a site of this service", field=f"{where}.site", value=site,
+                              accepted=", ".join(sites))
+    return svc, sites
+
+
+def _check_temporaries(intent: Intent, site_index: dict[str, tuple[int, SiteSpec]]) -> None:
+    usages = site_usages(intent)
+    items: list[tuple[str, Boost | Schedule]] = [(f"boosts[{i}]", b) for i, b in enumerate(intent.boosts)]
+    items += [(f"schedules[{i}]", s) for i, s in enumerate(intent.schedules)]
+    dup = _duplicates([s.name for s in intent.schedules])
+    if dup:
+        raise ValidationError("duplicate schedule name", field=f"schedules[{dup[0]}].name", value=dup[1],
+                              accepted="each schedule name once per tenant")
+    for where, item in items:
+        svc, sites = _find_usage(intent, item.service, item.site, where)
+        for site_name in sites:
+            base_down = usages[(svc.name, site_name)][0]
+            _, site = site_index[site_name]
+            if item.rate <= base_down and isinstance(item, Boost):
+                raise ValidationError("a boost raises the rate", field=f"{where}.rate",
+                                      value=format_bandwidth(item.rate), accepted=f"> {format_bandwidth(base_down)}")
+            # A temporary rate may use the whole port: that is what the port is for.
+            headroom = site.access.port - (sum(d for (_, s), (d, _) in usages.items() if s == site_name) - base_down)
+            ceiling = min(headroom, TECHNOLOGIES[site.access.technology].max_down_bps)
+            if item.rate > ceiling:
+                raise ValidationError(f"over what the access of site {site_name} can carry", field=f"{where}.rate",
+                                      value=format_bandwidth(item.rate), accepted=f"≤ {format_bandwidth(ceiling)}")
+
+
+def parse_datetime(value: str, *, field: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise ValidationError("not a time with a zone", field=field, value=value,
+                              accepted="ISO 8601 with a zone, e.g. 2026-11-27T01:00:00Z")
+    return parsed
