@@ -14,6 +14,13 @@ app = typer.Typer(
 
 # Sub-command registration: one line per domain (keep sorted by domain).
 # -- registrations --
+from unilink.cli import db_cmd, network_cmd  # noqa: E402
+app.add_typer(db_cmd.db_app, name="db")
+app.command("seed")(db_cmd.seed)
+app.command("serve")(db_cmd.serve)
+app.add_typer(network_cmd.app, name="network")
+from unilink.cli import lab_cmd  # noqa: E402
+app.add_typer(lab_cmd.app, name="lab")
 
 
 def main() -> None:
