@@ -1,0 +1,88 @@
+"""`unilink db upgrade`, `unilink seed`, `unilink serve`: the database and the server.
+
+Every command takes `--database URL` (or the env var UNILINK_DATABASE_URL); without either, the
+database is the SQLite file ./var/unilink.db.
+"""
+
+from __future__ import annotations
+
+import os
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from unilink.cli.common import cli_errors, console, print_json
+from unilink.errors import UnilinkError
+from unilink.store.db import DATABASE_URL_ENV, Store, default_url
+
+DATABASE_OPTION = typer.Option(
+    None, "--database", envvar=DATABASE_URL_ENV, show_envvar=True,
+    help="Database URL: sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB (default: ./var/unilink.db).",
+)
+
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+
+
+def open_store(database: str | None) -> Store:
+    """Open (and migrate) the database; a database that cannot be reached is a clear error, not a trace."""
+    url = database or default_url()
+    try:
+        return Store.open(url)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise UnilinkError(f"cannot open the database: {reason}", field="database", value=url,
+                           accepted="a reachable sqlite:/// or postgresql+psycopg:// URL") from exc
+
+
+@db_app.command("upgrade")
+def upgrade(database: str | None = DATABASE_OPTION,
+            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Create the database or migrate it to the latest schema of every domain."""
+    with cli_errors(as_json):
+        store = open_store(database)
+        heads = sorted(_current_revisions(store))
+        store.close()
+    if as_json:
+        print_json({"database": store.url, "revisions": heads})
+    else:
+        console.print(f"database {store.url} is at {', '.join(heads)}", highlight=False)
+
+
+def _current_revisions(store: Store) -> set[str]:
+    from alembic.migration import MigrationContext
+
+    with store.engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def seed(database: str | None = DATABASE_OPTION,
+         if_empty: bool = typer.Option(False, "--if-empty",
+                                       help="Only add what is missing; keep an existing network and tenants."),
+         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Load the sample network and demo data (without --if-empty: reset them to the sample)."""
+    from unilink.store.seed import seed as run_seed
+
+    with cli_errors(as_json):
+        store = open_store(database)
+        try:
+            results = run_seed(store, force=not if_empty)
+        finally:
+            store.close()
+    if as_json:
+        print_json({"steps": [{"step": r.step, "outcome": r.outcome} for r in results]})
+        return
+    for result in results:
+        console.print(f"[bold]{result.step}[/]: {result.outcome}", highlight=False)
+
+
+def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+          port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+          database: str | None = DATABASE_OPTION) -> None:
+    """Run the API and portal (uvicorn) on HOST:PORT."""
+    import uvicorn
+
+    if database:
+        os.environ[DATABASE_URL_ENV] = database  # create_app() opens the store from the environment
+    with cli_errors():
+        open_store(database).close()  # migrate now, and fail here rather than on the first request
+    uvicorn.run("unilink.api.app:create_app", factory=True, host=host, port=port)

@@ -1,0 +1,79 @@
+"""First-start data: the sample backbone, the demo tenants, and each domain's own demo data.
+
+`seed(store)` runs every step in `STEPS`, in order. Each step is idempotent: it adds what is
+missing and leaves what is there (unless `force`, which resets the demo data it owns), so
+`unilink seed --if-empty` on every start is safe.
+
+Another domain adds its seeding as ONE line in `STEPS`: a name and "module:function", where the
+function is `(store: Store, force: bool) -> str` returning what it did in a few words. Steps are
+imported only when they run, so a domain's module may import the store freely.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from unilink.store.db import Store
+from unilink.store.tables.tenancy import Tenant
+from unilink.store.tenancy import add_tenant
+
+SeedStep = Callable[[Store, bool], str]
+
+STEPS: list[tuple[str, str]] = [
+    ("inventory", "unilink.store.seed:seed_inventory"),
+    ("tenants", "unilink.store.seed:seed_tenants"),
+    # -- other domains' steps below, one line each, in the order they must run --
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SeedResult:
+    step: str
+    outcome: str
+
+
+def seed(store: Store, *, force: bool = False) -> list[SeedResult]:
+    """Seed what is missing (`force`: also reset the sample network and demo tenants)."""
+    results = []
+    for name, target in STEPS:
+        results.append(SeedResult(name, _resolve(target)(store, force)))
+    return results
+
+
+def _resolve(target: str) -> SeedStep:
+    module_name, _, function_name = target.partition(":")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def seed_inventory(store: Store, force: bool) -> str:
+    """The sample backbone (Interoute 2010 + Connectis 78 + interconnects) when there is no network."""
+    from unilink.inventory.sample import load_sample_network
+
+    if store.load_network().pops and not force:
+        return "kept the existing network"
+    network = load_sample_network()
+    change = store.replace_network(network)
+    return (f"loaded the sample network {network.name!r}: {len(network.pops)} PoPs, {len(network.links)} links "
+            f"(topology version {change.version})")
+
+
+def seed_tenants(store: Store, force: bool) -> str:
+    """The demo tenants that do not exist yet (`force`: also reset their kind and display name)."""
+    from unilink.inventory.sample import load_demo_tenants
+
+    added = reset = 0
+    with store.session(write=True) as session:
+        existing = {t.name: t for t in session.scalars(select(Tenant))}
+        for raw in load_demo_tenants():
+            tenant = existing.get(raw["name"])
+            if tenant is None:
+                add_tenant(session, raw["name"], raw["kind"], raw["display_name"])
+                added += 1
+            elif force and (tenant.kind, tenant.display_name) != (raw["kind"], raw["display_name"]):
+                tenant.kind, tenant.display_name = raw["kind"], raw["display_name"]
+                reset += 1
+    return f"added {added} demo tenants" + (f", reset {reset}" if reset else "")
