@@ -219,3 +219,4 @@ class ImportResult:
     demands: tuple[Demand, ...] = ()
     skipped: tuple[str, ...] = ()
     merged: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what was assumed or rewritten (default capacities, renamed labels)
