@@ -1,21 +1,39 @@
-"""The FastAPI application: `create_app(store)` wires routes, errors, auth and metrics around a `Store`.
+"""The FastAPI application: `create_app(store)` wires routes, errors, auth, metrics and webhooks.
 
-The store is opened lazily (on the first request that needs it) when none is given, so that importing
-or building the app never touches a database.
+The store is opened lazily (on the first request that needs it) when none is given, so that building
+the app never touches a database. Configuration from the environment:
+- `UNILINK_RATE_LIMIT` = "<requests per second>/<burst>" per token (default "50/100"; "off" disables);
+- `UNILINK_WEBHOOKS` = "off" stops this process from delivering webhooks (another one does).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 from unilink import __version__
+from unilink.api.deps import Authenticator
+from unilink.api.middleware import Metrics, ObserveMiddleware
+from unilink.api.problems import install_problem_handlers
+from unilink.api.ratelimit import TokenBucketLimiter
+from unilink.api.schemas import Health
+from unilink.errors import ValidationError
 
 if TYPE_CHECKING:
     from unilink.store.db import Store
 
 API_PREFIX = "/api/v1"
+RATE_LIMIT_ENV = "UNILINK_RATE_LIMIT"
+WEBHOOKS_ENV = "UNILINK_WEBHOOKS"
+DEFAULT_RATE_LIMIT = "50/100"
 
 
 class StoreHolder:
@@ -23,28 +41,91 @@ class StoreHolder:
 
     def __init__(self, store: Store | None) -> None:
         self._store = store
+        self.owned = store is None
 
     def get(self) -> Store:
         if self._store is None:
-            from unilink.store.db import Store  # the store package lands in parallel; import when needed
+            from unilink.store.db import Store
 
             self._store = Store.open()
         return self._store
 
+    def close(self) -> None:
+        if self.owned and self._store is not None:
+            self._store.close()
+            self._store = None
 
-def create_app(store: Store | None = None) -> FastAPI:
+
+def parse_rate_limit(value: str) -> TokenBucketLimiter | None:
+    if value.strip().lower() in ("off", "0", "none"):
+        return None
+    try:
+        rate, _, burst = value.partition("/")
+        return TokenBucketLimiter(rate_per_s=float(rate), burst=int(burst or max(1, int(float(rate) * 2))))
+    except ValueError:
+        raise ValidationError("bad rate limit", field=RATE_LIMIT_ENV, value=value,
+                              accepted="'<requests/s>/<burst>', e.g. 50/100, or 'off'") from None
+
+
+def create_app(store: Store | None = None, *, rate_limit: str | None = None,
+               deliver_webhooks: bool | None = None) -> FastAPI:
+    holder = StoreHolder(store)
+    limiter = parse_rate_limit(rate_limit or os.environ.get(RATE_LIMIT_ENV, DEFAULT_RATE_LIMIT))
+    if deliver_webhooks is None:
+        deliver_webhooks = os.environ.get(WEBHOOKS_ENV, "on").lower() not in ("off", "0", "no")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dispatcher = None
+        if deliver_webhooks:
+            from unilink.events.webhooks import WebhookDispatcher
+
+            dispatcher = WebhookDispatcher(holder.get())
+            dispatcher.start()
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                await run_in_threadpool(dispatcher.stop)
+            holder.close()
+
     app = FastAPI(
         title="unilink API",
         version=__version__,
-        description="Unified connectivity: sites, services, intents, plans and orders on a pan-European backbone.",
+        description=("Unified connectivity: sites, services, intents, plans and orders on a pan-European backbone. "
+                     "Authenticate with `Authorization: Bearer <token>` (create one with `unilink token create`). "
+                     "Errors are RFC 9457 problem+json documents naming the offending field."),
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
-    app.state.store_holder = StoreHolder(store)
+    app.state.store_holder = holder
+    app.state.authenticator = Authenticator(limiter)
+    metrics = Metrics()
+    app.state.metrics = metrics
+    install_problem_handlers(app)
+    app.add_middleware(ObserveMiddleware, metrics=metrics, store_getter=holder.get)
 
-    @app.get(f"{API_PREFIX}/health", tags=["health"], summary="Liveness of the API")
-    def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__}
+    @app.get(f"{API_PREFIX}/health", tags=["health"], response_model=Health,
+             summary="Liveness and database reachability",
+             responses={503: {"model": Health, "description": "the database is unreachable"}})
+    def health(request: Request) -> Health | JSONResponse:
+        try:
+            with holder.get().session() as session:
+                session.execute(text("SELECT 1"))
+        except Exception:  # health must answer, whatever the database does
+            body = Health(status="degraded", version=__version__, database="unreachable")
+            return JSONResponse(body.model_dump(), status_code=503)
+        return Health(status="ok", version=__version__, database="ok")
 
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics of this server process",
+             response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+    def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    from unilink.api.routes import accounts, events, inventory
+
+    for module in (accounts, inventory, events):
+        app.include_router(module.router)
     return app

@@ -1,0 +1,198 @@
+"""Users, API tokens and the audit log in the store (the adapter behind `security.py`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from unilink.api.security import (
+    OPERATOR_ROLES,
+    MintedToken,
+    Principal,
+    Role,
+    hash_password,
+    mint_token,
+    parse_role,
+    secret_matches,
+    split_token,
+    verify_password,
+)
+from unilink.errors import NotFoundError, ValidationError
+from unilink.store.tables.auth import ApiTokenRow, AuditRow, UserRow
+from unilink.store.tables.tenancy import Tenant
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
+TOKEN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@:-]{0,99}$")
+LOGIN_TOKEN_TTL = timedelta(hours=12)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes for timezone-aware columns: they were stored as UTC."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def tenant_row(session: Session, name: str, *, field: str = "tenant") -> Tenant:
+    row = session.scalar(select(Tenant).where(Tenant.name == name))
+    if row is None:
+        raise NotFoundError("no such tenant", field=field, value=name, accepted="the name of an existing tenant")
+    return row
+
+
+def _scope_for(session: Session, role: Role, tenant: str | None) -> Tenant | None:
+    """Operator roles belong to no tenant; every other role to exactly one (coop-manager: a cooperative)."""
+    if role in OPERATOR_ROLES:
+        if tenant:
+            raise ValidationError("operator roles belong to no tenant", field="tenant", value=tenant,
+                                  accepted="no tenant for operator-admin / operator-viewer")
+        return None
+    if not tenant:
+        raise ValidationError(f"role {role.value} needs a tenant", field="tenant", value=tenant,
+                              accepted="the name of an existing tenant")
+    row = tenant_row(session, tenant)
+    if role is Role.COOP_MANAGER and row.kind != "cooperative":
+        raise ValidationError("coop-manager is a role of cooperative tenants only", field="role", value=role.value,
+                              accepted=f"tenant-admin or tenant-viewer for {row.kind} tenant {tenant}")
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    id: int
+    prefix: str
+    name: str
+    role: str
+    tenant: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "prefix": self.prefix, "name": self.name, "role": self.role, "tenant": self.tenant,
+                "created_at": self.created_at, "expires_at": self.expires_at, "revoked_at": self.revoked_at}
+
+
+def create_token(session: Session, *, role: str, tenant: str | None, name: str = "api",
+                 user_id: int | None = None, ttl: timedelta | None = None) -> tuple[MintedToken, TokenInfo]:
+    """Mint and store a token; the clear token is in the returned `MintedToken` and nowhere else."""
+    parsed = parse_role(role)
+    if not isinstance(name, str) or not TOKEN_NAME_RE.match(name):
+        raise ValidationError("invalid token name", field="name", value=name,
+                              accepted="1-100 characters: letters, digits, space . _ @ : -")
+    scope = _scope_for(session, parsed, tenant)
+    minted = mint_token()
+    now = utcnow()
+    row = ApiTokenRow(prefix=minted.prefix, secret_sha256=minted.secret_sha256, name=name, role=parsed.value,
+                      tenant_id=scope.id if scope else None, user_id=user_id, created_at=now,
+                      expires_at=now + ttl if ttl else None)
+    session.add(row)
+    session.flush()
+    return minted, _token_info(row, scope.name if scope else None)
+
+
+def _token_info(row: ApiTokenRow, tenant: str | None) -> TokenInfo:
+    return TokenInfo(id=row.id, prefix=row.prefix, name=row.name, role=row.role, tenant=tenant,
+                     created_at=as_utc(row.created_at), expires_at=as_utc(row.expires_at),  # type: ignore[arg-type]
+                     revoked_at=as_utc(row.revoked_at))
+
+
+def list_tokens(session: Session, tenant: str | None) -> list[TokenInfo]:
+    """Tokens of one tenant, or every token (tenant None: operator view)."""
+    query = select(ApiTokenRow, Tenant.name).outerjoin(Tenant, ApiTokenRow.tenant_id == Tenant.id)
+    if tenant is not None:
+        query = query.where(Tenant.name == tenant)
+    return [_token_info(row, name) for row, name in session.execute(query.order_by(ApiTokenRow.id))]
+
+
+def revoke_token(session: Session, prefix: str, tenant: str | None) -> TokenInfo:
+    query = select(ApiTokenRow, Tenant.name).outerjoin(Tenant, ApiTokenRow.tenant_id == Tenant.id)
+    query = query.where(ApiTokenRow.prefix == prefix)
+    found = session.execute(query).first()
+    if found is None or (tenant is not None and found[1] != tenant):
+        raise NotFoundError("no such token", field="prefix", value=prefix, accepted="the prefix of one of your tokens")
+    row, name = found
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return _token_info(row, name)
+
+
+def principal_for_token(session: Session, token: str) -> Principal | None:
+    """The principal a presented token stands for, or None (malformed, unknown, wrong, revoked, expired)."""
+    parts = split_token(token)
+    if parts is None:
+        return None
+    prefix, secret = parts
+    found = session.execute(
+        select(ApiTokenRow, Tenant.name).outerjoin(Tenant, ApiTokenRow.tenant_id == Tenant.id)
+        .where(ApiTokenRow.prefix == prefix)
+    ).first()
+    if found is None:
+        return None
+    row, tenant = found
+    if not secret_matches(secret, row.secret_sha256) or row.revoked_at is not None:
+        return None
+    expires = as_utc(row.expires_at)
+    if expires is not None and expires <= utcnow():
+        return None
+    return Principal(subject=f"token:{prefix}", role=Role(row.role), tenant=tenant, tenant_id=row.tenant_id,
+                     token_prefix=prefix)
+
+
+def token_expiry(session: Session, prefix: str) -> datetime | None:
+    return as_utc(session.scalar(select(ApiTokenRow.expires_at).where(ApiTokenRow.prefix == prefix)))
+
+
+def create_user(session: Session, *, username: str, password: str | None, role: str, tenant: str | None,
+                display_name: str = "") -> UserRow:
+    if not isinstance(username, str) or not USERNAME_RE.match(username):
+        raise ValidationError("invalid username", field="username", value=username,
+                              accepted="1-64 characters: lower-case letters, digits, . _ @ -")
+    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+        raise ValidationError("username already taken", field="username", value=username,
+                              accepted="a username not yet in use")
+    parsed = parse_role(role)
+    scope = _scope_for(session, parsed, tenant)
+    row = UserRow(username=username, display_name=display_name or username,
+                  password_hash=hash_password(password) if password is not None else None, role=parsed.value,
+                  tenant_id=scope.id if scope else None, disabled=False, created_at=utcnow())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def login(session: Session, username: str, password: str) -> tuple[MintedToken, TokenInfo] | None:
+    """A short-lived token for a user whose password matches, else None (no hint which part was wrong)."""
+    found = session.execute(
+        select(UserRow, Tenant.name).outerjoin(Tenant, UserRow.tenant_id == Tenant.id)
+        .where(UserRow.username == username)
+    ).first()
+    if found is None:
+        verify_password(password, _DUMMY_HASH)  # same work whether or not the user exists
+        return None
+    user, tenant = found
+    if user.disabled or user.password_hash is None or not verify_password(password, user.password_hash):
+        return None
+    return create_token(session, role=user.role, tenant=tenant, name=f"login:{user.username}"[:100],
+                        user_id=user.id, ttl=LOGIN_TOKEN_TTL)
+
+
+_DUMMY_HASH = hash_password("not-a-real-password-only-for-timing")
+
+
+def record_audit(session: Session, *, principal: Principal | None, method: str, path: str, action: str,
+                 status: int, client: str, tenant: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    session.add(AuditRow(
+        at=utcnow(), subject=principal.subject if principal else "anonymous",
+        role=principal.role.value if principal else "-", tenant=tenant or (principal.tenant if principal else None),
+        method=method, path=path[:500], action=action[:100], status=status, client=client[:100], detail=detail,
+    ))

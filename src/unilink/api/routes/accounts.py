@@ -1,0 +1,168 @@
+"""Login, tokens, users, tenants and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from sqlalchemy import select
+
+from unilink.api import accounts
+from unilink.api.deps import (
+    OperatorAdminDep,
+    PrincipalDep,
+    StoreDep,
+    TenantQuery,
+    WriterDep,
+    mark_tenant,
+    visible_tenant,
+)
+from unilink.api.problems import PROBLEM_RESPONSES
+from unilink.api.ratelimit import TokenBucketLimiter
+from unilink.api.schemas import (
+    AuditOut,
+    LoginRequest,
+    Name,
+    TenantCreate,
+    TenantOut,
+    TokenCreate,
+    TokenCreated,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    Whoami,
+)
+from unilink.api.security import OPERATOR_ROLES, Principal, Role
+from unilink.errors import NotFoundError
+from unilink.store import tenancy
+from unilink.store.tables.auth import AuditRow, UserRow
+from unilink.store.tables.tenancy import Tenant
+
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+
+_login_limiter = TokenBucketLimiter(rate_per_s=2, burst=10)  # per client address: slows password guessing
+
+
+def _grantable(principal: Principal, role: str, tenant: str | None) -> str | None:
+    """The tenant a new token or user gets; tenant callers grant only tenant roles of their own tenant."""
+    if principal.is_operator:
+        return tenant
+    if Role(role) in OPERATOR_ROLES:
+        raise HTTPException(403, "only operator-admin grants operator roles")
+    if tenant is not None and tenant != principal.tenant:
+        raise NotFoundError("no such tenant", field="tenant", value=tenant, accepted="your own tenant")
+    return principal.tenant
+
+
+@router.post("/auth/login", tags=["auth"], response_model=TokenCreated, status_code=201,
+             summary="Exchange a username and password for a 12-hour token (portal login)")
+def login(body: LoginRequest, request: Request, store: StoreDep) -> TokenCreated:
+    client = request.client.host if request.client else "unknown"
+    wait_s = _login_limiter.acquire(client)
+    if wait_s > 0:
+        raise HTTPException(429, "too many login attempts", headers={"Retry-After": _login_limiter.retry_after_header(
+            wait_s)})
+    with store.session() as session:
+        result = accounts.login(session, body.username, body.password)
+    if result is None:
+        raise HTTPException(401, "wrong username or password", headers={"WWW-Authenticate": 'Bearer realm="unilink"'})
+    minted, info = result
+    return TokenCreated(token=minted.token, **info.to_dict())
+
+
+@router.get("/auth/whoami", tags=["auth"], response_model=Whoami, summary="Who the presented token stands for")
+def whoami(principal: PrincipalDep) -> Whoami:
+    return Whoami(subject=principal.subject, role=principal.role.value, tenant=principal.tenant)
+
+
+@router.get("/tokens", tags=["auth"], response_model=list[TokenOut], summary="API tokens (never their secrets)")
+def list_tokens(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> list[TokenOut]:
+    scope = visible_tenant(principal, tenant)
+    with store.session() as session:
+        return [TokenOut(**t.to_dict()) for t in accounts.list_tokens(session, scope)]
+
+
+@router.post("/tokens", tags=["auth"], response_model=TokenCreated, status_code=201,
+             summary="Create an API token; the response is the only time the token is shown")
+def create_token(body: TokenCreate, request: Request, principal: WriterDep, store: StoreDep) -> TokenCreated:
+    tenant = _grantable(principal, body.role, body.tenant)
+    mark_tenant(request, tenant)
+    with store.session(write=True) as session:
+        minted, info = accounts.create_token(session, role=body.role, tenant=tenant, name=body.name)
+    return TokenCreated(token=minted.token, **info.to_dict())
+
+
+@router.delete("/tokens/{prefix}", tags=["auth"], response_model=TokenOut, summary="Revoke a token")
+def revoke_token(prefix: Annotated[str, Path(pattern=r"^[0-9a-f]{10}$")], request: Request, principal: WriterDep,
+                 store: StoreDep) -> TokenOut:
+    mark_tenant(request, principal.tenant)
+    with store.session(write=True) as session:
+        info = accounts.revoke_token(session, prefix, None if principal.is_operator else principal.tenant)
+    request.app.state.authenticator.forget(prefix)
+    return TokenOut(**info.to_dict())
+
+
+def _user_out(row: UserRow, tenant: str | None) -> UserOut:
+    return UserOut(username=row.username, display_name=row.display_name, role=row.role, tenant=tenant,
+                   disabled=row.disabled, created_at=accounts.as_utc(row.created_at))
+
+
+@router.get("/users", tags=["tenants"], response_model=list[UserOut], summary="Users (of your tenant)")
+def list_users(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> list[UserOut]:
+    scope = visible_tenant(principal, tenant)
+    query = select(UserRow, Tenant.name).outerjoin(Tenant, UserRow.tenant_id == Tenant.id).order_by(UserRow.username)
+    if scope is not None:
+        query = query.where(Tenant.name == scope)
+    with store.session() as session:
+        return [_user_out(row, name) for row, name in session.execute(query)]
+
+
+@router.post("/users", tags=["tenants"], response_model=UserOut, status_code=201, summary="Create a user")
+def create_user(body: UserCreate, request: Request, principal: WriterDep, store: StoreDep) -> UserOut:
+    tenant = _grantable(principal, body.role, body.tenant)
+    mark_tenant(request, tenant)
+    with store.session(write=True) as session:
+        row = accounts.create_user(session, username=body.username, password=body.password, role=body.role,
+                                   tenant=tenant, display_name=body.display_name)
+        return _user_out(row, tenant)
+
+
+def _tenant_out(row: Tenant) -> TenantOut:
+    return TenantOut(name=row.name, kind=row.kind, display_name=row.display_name,
+                     created_at=accounts.as_utc(row.created_at))
+
+
+@router.get("/tenants", tags=["tenants"], response_model=list[TenantOut],
+            summary="Tenants: every one for operators, your own for tenant roles")
+def list_tenants(principal: PrincipalDep, store: StoreDep) -> list[TenantOut]:
+    with store.session() as session:
+        rows = tenancy.list_tenants(session)
+    return [_tenant_out(r) for r in rows if principal.is_operator or r.name == principal.tenant]
+
+
+@router.get("/tenants/{name}", tags=["tenants"], response_model=TenantOut, summary="One tenant")
+def get_tenant(name: Name, principal: PrincipalDep, store: StoreDep) -> TenantOut:
+    visible_tenant(principal, name)
+    with store.session() as session:
+        return _tenant_out(tenancy.get_tenant(session, name))
+
+
+@router.post("/tenants", tags=["tenants"], response_model=TenantOut, status_code=201, summary="Create a tenant")
+def create_tenant(body: TenantCreate, request: Request, principal: OperatorAdminDep, store: StoreDep) -> TenantOut:
+    mark_tenant(request, body.name)
+    with store.session(write=True) as session:
+        return _tenant_out(tenancy.add_tenant(session, body.name, body.kind, body.display_name))
+
+
+@router.get("/audit", tags=["auth"], response_model=list[AuditOut],
+            summary="The audit log of writes, newest first (your tenant's; operators: all or ?tenant=)")
+def audit_log(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditOut]:
+    scope = visible_tenant(principal, tenant)
+    query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+    if scope is not None:
+        query = query.where(AuditRow.tenant == scope)
+    with store.session() as session:
+        rows = list(session.scalars(query))
+    return [AuditOut(id=r.id, at=accounts.as_utc(r.at), subject=r.subject, role=r.role, tenant=r.tenant,
+                     method=r.method, path=r.path, action=r.action, status=r.status, client=r.client) for r in rows]

@@ -1,0 +1,70 @@
+"""Helpers of the API tests: an API over a fresh SQLite store with three tenants and one token per role.
+
+Tenants: `acme` and `globex` (enterprises), `village` (a cooperative). Tokens (`api.tokens[key]`):
+op-admin, op-viewer, acme-admin, acme-viewer, globex-admin, village-manager.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi.testclient import TestClient
+
+from unilink.api import accounts
+from unilink.inventory.model import Network, Pop, Router, RouterRole, Vendor, make_link
+from unilink.store import tenancy
+from unilink.store.db import Store
+
+TOKEN_SPECS = {
+    "op-admin": ("operator-admin", None),
+    "op-viewer": ("operator-viewer", None),
+    "acme-admin": ("tenant-admin", "acme"),
+    "acme-viewer": ("tenant-viewer", "acme"),
+    "globex-admin": ("tenant-admin", "globex"),
+    "village-manager": ("coop-manager", "village"),
+}
+
+
+@dataclass
+class Api:
+    client: TestClient
+    store: Store
+    tokens: dict[str, str]
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def get(self, path: str, who: str, **kwargs: object):  # noqa: ANN201 - httpx.Response
+        return self.client.get(path, headers=self.headers(who), **kwargs)
+
+    def post(self, path: str, who: str, **kwargs: object):  # noqa: ANN201
+        return self.client.post(path, headers=self.headers(who), **kwargs)
+
+    def put(self, path: str, who: str, **kwargs: object):  # noqa: ANN201
+        return self.client.put(path, headers=self.headers(who), **kwargs)
+
+    def delete(self, path: str, who: str, **kwargs: object):  # noqa: ANN201
+        return self.client.delete(path, headers=self.headers(who), **kwargs)
+
+
+def small_network() -> Network:
+    paris = Pop("Paris", "Paris", "FR", 48.8566, 2.3522)
+    london = Pop("London", "London", "GB", 51.5074, -0.1278)
+    frankfurt = Pop("Frankfurt", "Frankfurt am Main", "DE", 50.1109, 8.6821)
+    routers = [Router("par-pe1", "Paris", RouterRole.EDGE, Vendor.FRR, "10.255.0.1"),
+               Router("lon-pe1", "London", RouterRole.EDGE, Vendor.JUNOS, "10.255.0.2"),
+               Router("fra-p1", "Frankfurt", RouterRole.CORE, Vendor.IOSXR, "10.255.0.3")]
+    links = [make_link("Paris-London", paris, london, 100 * 10**9, a_router="par-pe1", b_router="lon-pe1"),
+             make_link("Paris-Frankfurt", paris, frankfurt, 10 * 10**9)]
+    return Network(name="small", pops=[paris, london, frankfurt], routers=routers, links=links)
+
+
+def seed_accounts(store: Store) -> dict[str, str]:
+    with store.session(write=True) as session:
+        tenancy.add_tenant(session, "acme", "enterprise", "Acme Industries")
+        tenancy.add_tenant(session, "globex", "enterprise", "Globex Corporation")
+        tenancy.add_tenant(session, "village", "cooperative", "Villiers-le-Mahieu numérique")
+        return {key: accounts.create_token(session, role=role, tenant=tenant, name=key)[0].token
+                for key, (role, tenant) in TOKEN_SPECS.items()}
+
+
