@@ -1,0 +1,30 @@
+"""The device layer: from services to router configurations, pushed as one transaction.
+
+API summary (what the engine, the lab and the API use):
+
+- `intent.build_device_intents(routers, attachments, vpns, elines) -> dict[router, DeviceIntent]`
+  Inputs are frozen dataclasses the engine fills: `AccessAttachment` (site, tenant, router, port,
+  vlan, ipv4 /31, ipv6 /127, rate_down_bps, rate_up_bps, internet, vpns, eline, routed_prefixes),
+  `VpnInstance` (name, tenant, rd, import_rts, export_rts, vni, topology, hub_sites),
+  `ElineInstance` (name, tenant, a_site, b_site, vc_id). Pure and deterministic.
+- `render.render(vendor, intent) -> RenderedConfig(vendor, text, shell)` for vendor in junos,
+  iosxr, sros, frr, openconfig, ietf (XML for the netconf driver). `RenderedConfig.full_text()` is
+  what diffs and journals compare. `render.render_for_router(router, intent)` picks the format
+  from the router's driver and vendor.
+- `safe`: strict patterns (`check_description`, `check_identifier`, `check_port`) and per-vendor
+  quoting (`quote(vendor, text)`).
+- `diff.diff_configs(router, vendor, before, after) -> DeviceChange(router, vendor, before, after,
+  diff, added, removed)`; `diff.diff_all(before_by_router, after_by_router, vendors)`.
+- `drivers.base.DeviceDriver` (Protocol: prepare(config), commit(), rollback(), running_config(),
+  verify(expected)); `drivers.sim.SimDriver`; `drivers.netconf.NetconfDriver`;
+  `drivers.lab` (LAB engineer).
+- `transaction.DeviceTransaction(drivers, changes, journal).run() -> TransactionResult`:
+  journal first, prepare all in parallel (timeout) → commit all → verify; any failure rolls back
+  every touched router. `transaction.recover(store, drivers)` finishes or undoes interrupted
+  transactions at start-up. `journal.StoreJournal(store)` keeps the journal in the database
+  (tables `device_transactions`, `device_transaction_steps`) and the last committed config of
+  every router (`journal.last_committed(store)`).
+- `drift.detect(store, drivers) -> list[Drift]`, `drift.reconcile(store, drivers, routers)`.
+
+See docs/devices.md.
+"""

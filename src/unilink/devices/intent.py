@@ -1,0 +1,440 @@
+"""Vendor-neutral device intent: what each router must carry for the tenants' services.
+
+The ENGINE fills the input types (`AccessAttachment`, `VpnInstance`, `ElineInstance`) from the
+deployed services and resource allocations (VLAN, /31, /127, RD, RT, VNI); `build_device_intents`
+turns them into one `DeviceIntent` per router, which `render.render(vendor, intent)` prints in a
+vendor's syntax. Pure: no I/O, deterministic ordering (sorted by port/VLAN, VRF name, address) so
+that the same input always gives byte-identical configs.
+
+Modelling choices (see docs/devices.md):
+- One access attachment = one port (+ optional 802.1Q VLAN) = at most one VPN or one E-Line.
+  A site in two VPNs gets two attachments (two VLANs).
+- VRF names are derived from the VNI (`v100`), never from what the customer typed: customer names
+  only ever appear in descriptions, which are validated and quoted.
+- VRF variants on a PE: `v<vni>` (VPN only), `v<vni>i` (VPN + Internet: default route leaked to
+  the global table), `v<vni>s` / `v<vni>si` (hub-and-spoke spokes). Keeping Internet sites in
+  their own VRF means a VPN-only site never inherits a default route it did not buy.
+- Hub-and-spoke route targets are given from the hub's point of view: hubs import `import_rts` and
+  export `export_rts`; spokes import `export_rts` (the hubs' routes) and export `import_rts`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from unilink.devices.safe import check_description, check_port, check_rd_rt
+from unilink.errors import ValidationError
+from unilink.inventory.model import Router
+
+DEFAULT_ASN = 65000
+MAX_VNI = 16_777_215  # 24-bit VXLAN network identifier
+
+
+class VpnTopology(StrEnum):
+    ANY_TO_ANY = "any-to-any"
+    HUB_AND_SPOKE = "hub-and-spoke"
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs (filled by the engine)
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class AccessAttachment:
+    """A site's access circuit as it lands on its PE router.
+
+    `ipv4` is the PE–CE /31 network (the PE takes the first address, the CE the second); `ipv6` the
+    /127. `rate_down_bps` is shaped on the PE's egress towards the site, `rate_up_bps` on ingress.
+    `routed_prefixes` are the customer's LAN prefixes, routed to the CE by static routes.
+    """
+
+    site: str
+    tenant: str
+    router: str
+    port: str
+    vlan: int | None
+    ipv4: str | None
+    ipv6: str | None
+    rate_down_bps: int
+    rate_up_bps: int
+    internet: bool = False
+    vpns: tuple[str, ...] = ()
+    eline: str | None = None
+    routed_prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VpnInstance:
+    """An IP-VPN of a tenant, with the identifiers the engine allocated."""
+
+    name: str
+    tenant: str
+    rd: str
+    import_rts: tuple[str, ...]
+    export_rts: tuple[str, ...]
+    vni: int
+    topology: VpnTopology = VpnTopology.ANY_TO_ANY
+    hub_sites: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ElineInstance:
+    """A point-to-point service between two sites' attachments; `vc_id` doubles as EVPN VNI."""
+
+    name: str
+    tenant: str
+    a_site: str
+    b_site: str
+    vc_id: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Output: one DeviceIntent per router
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class InterfaceIntent:
+    port: str
+    vlan: int | None
+    tenant: str
+    site: str
+    description: str            # validated customer text: "<tenant> <site>"
+    ipv4: str | None            # PE address with prefix length, e.g. "10.0.0.0/31"
+    ipv6: str | None            # PE address with prefix length, e.g. "2001:db8::/127"
+    ce_ipv4: str | None         # CE address without prefix length
+    ce_ipv6: str | None
+    shape_down_bps: int         # egress towards the site
+    shape_up_bps: int           # ingress from the site
+    vrf: str | None = None      # None: global table
+    vpn: str | None = None      # the customer's VPN name (descriptions only)
+    vni: int | None = None      # VPN or E-Line segment id (FRR: EVPN L2VNI)
+    eline: str | None = None
+    internet: bool = False
+
+    @property
+    def key(self) -> str:
+        """Vendor-neutral name: port, or port.vlan."""
+        return self.port if self.vlan is None else f"{self.port}.{self.vlan}"
+
+
+@dataclass(frozen=True, slots=True)
+class VrfIntent:
+    name: str                   # derived from the VNI: v100, v100i, v100s, v100si
+    vpn: str                    # customer VPN name (descriptions only)
+    tenant: str
+    rd: str
+    import_rts: tuple[str, ...]
+    export_rts: tuple[str, ...]
+    vni: int
+    internet: bool              # default route leaked to the global table (Internet breakout)
+    role: str                   # "any" | "hub" | "spoke"
+    variant: int = 0            # 0 plain, 1 +Internet, 2 spoke, 3 spoke+Internet (distinct ids per PE)
+
+
+@dataclass(frozen=True, slots=True)
+class StaticRouteIntent:
+    prefix: str
+    next_hop: str
+    vrf: str | None
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class BgpNeighbourIntent:
+    address: str                # the peer PE's loopback
+    router: str                 # the peer PE's name (descriptions only)
+    families: tuple[str, ...]   # "l3vpn" (VPNv4/VPNv6), "evpn"
+
+
+@dataclass(frozen=True, slots=True)
+class ElineIntent:
+    name: str
+    tenant: str
+    vc_id: int
+    port: str                   # the local end: port and VLAN of its InterfaceIntent
+    vlan: int | None
+    remote_address: str         # the far PE's loopback
+    remote_router: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceIntent:
+    router: str
+    vendor: str
+    loopback: str
+    asn: int = DEFAULT_ASN
+    interfaces: tuple[InterfaceIntent, ...] = ()
+    vrfs: tuple[VrfIntent, ...] = ()
+    elines: tuple[ElineIntent, ...] = ()
+    static_routes: tuple[StaticRouteIntent, ...] = ()
+    bgp_neighbours: tuple[BgpNeighbourIntent, ...] = ()
+    vnis: tuple[int, ...] = field(default=())  # every L2/L3 segment present here (FRR bridges)
+
+    def interfaces_in(self, vrf: str | None) -> tuple[InterfaceIntent, ...]:
+        return tuple(i for i in self.interfaces if i.vrf == vrf)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation helpers
+# ---------------------------------------------------------------------------------------------
+
+def _positive_int(value: object, *, field: str, accepted: str = "an integer > 0") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValidationError("must be a positive integer", field=field, value=value, accepted=accepted)
+    return value
+
+
+def _pe_ce(network: str | None, *, version: int, field: str) -> tuple[str | None, str | None]:
+    """Split a point-to-point network into (PE address with prefix length, CE address)."""
+    if network is None:
+        return None, None
+    want = 31 if version == 4 else 127
+    accepted = f"an IPv{version} /{want} network, e.g. " + ("10.1.0.0/31" if version == 4 else "2001:db8::/127")
+    try:
+        net = ipaddress.ip_network(network, strict=True)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError("not a network", field=field, value=network, accepted=accepted) from exc
+    if net.version != version or net.prefixlen != want:
+        raise ValidationError(f"must be a /{want}", field=field, value=network, accepted=accepted)
+    pe, ce = net[0], net[1]
+    return f"{pe}/{want}", str(ce)
+
+
+def _check_attachment(i: int, att: AccessAttachment, routers: dict[str, Router]) -> None:
+    where = f"attachments[{i}]"
+    check_description(att.tenant, field=f"{where}.tenant")
+    check_description(att.site, field=f"{where}.site")
+    if att.router not in routers:
+        raise ValidationError("unknown router", field=f"{where}.router", value=att.router,
+                              accepted="the name of a router of the network")
+    check_port(att.port, field=f"{where}.port")
+    if att.vlan is not None and (isinstance(att.vlan, bool) or not isinstance(att.vlan, int)
+                                 or not 1 <= att.vlan <= 4094):
+        raise ValidationError("VLAN out of range", field=f"{where}.vlan", value=att.vlan,
+                              accepted="an integer 1..4094, or None for an untagged port")
+    _positive_int(att.rate_down_bps, field=f"{where}.rate_down_bps", accepted="an integer bit/s > 0")
+    _positive_int(att.rate_up_bps, field=f"{where}.rate_up_bps", accepted="an integer bit/s > 0")
+    if len(att.vpns) > 1:
+        raise ValidationError("an attachment joins at most one VPN", field=f"{where}.vpns", value=list(att.vpns),
+                              accepted="zero or one VPN name; use one attachment (VLAN) per VPN")
+    if att.eline is not None and (att.vpns or att.internet):
+        raise ValidationError("an E-Line attachment carries no IP service", field=f"{where}.eline", value=att.eline,
+                              accepted="an E-Line alone, or internet and/or a VPN")
+    for j, prefix in enumerate(att.routed_prefixes):
+        try:
+            ipaddress.ip_network(prefix, strict=True)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError("not a network prefix", field=f"{where}.routed_prefixes[{j}]", value=prefix,
+                                  accepted="a network in CIDR notation, e.g. 192.0.2.0/24") from exc
+
+
+def _check_vpn(i: int, vpn: VpnInstance) -> None:
+    where = f"vpns[{i}]"
+    check_description(vpn.name, field=f"{where}.name")
+    check_description(vpn.tenant, field=f"{where}.tenant")
+    check_rd_rt(vpn.rd, field=f"{where}.rd")
+    if not vpn.import_rts or not vpn.export_rts:
+        raise ValidationError("a VPN needs import and export route targets", field=f"{where}.import_rts",
+                              value=list(vpn.import_rts), accepted="at least one route target each")
+    for j, rt in enumerate(vpn.import_rts):
+        check_rd_rt(rt, field=f"{where}.import_rts[{j}]")
+    for j, rt in enumerate(vpn.export_rts):
+        check_rd_rt(rt, field=f"{where}.export_rts[{j}]")
+    _positive_int(vpn.vni, field=f"{where}.vni", accepted=f"an integer 1..{MAX_VNI}")
+    if vpn.vni > MAX_VNI:
+        raise ValidationError("VNI out of range", field=f"{where}.vni", value=vpn.vni, accepted=f"1..{MAX_VNI}")
+    try:
+        VpnTopology(vpn.topology)
+    except ValueError as exc:
+        raise ValidationError("unknown VPN topology", field=f"{where}.topology", value=vpn.topology,
+                              accepted="any-to-any or hub-and-spoke") from exc
+    for j, hub in enumerate(vpn.hub_sites):
+        check_description(hub, field=f"{where}.hub_sites[{j}]")
+
+
+# ---------------------------------------------------------------------------------------------
+# The builder
+# ---------------------------------------------------------------------------------------------
+
+def _vrf_for(att: AccessAttachment, vpn: VpnInstance, loopback: str, *, field: str) -> VrfIntent:
+    spoke = vpn.topology == VpnTopology.HUB_AND_SPOKE and att.site not in vpn.hub_sites
+    role = "spoke" if spoke else ("hub" if vpn.topology == VpnTopology.HUB_AND_SPOKE else "any")
+    suffix = ("s" if spoke else "") + ("i" if att.internet else "")
+    if spoke:
+        imports, exports = vpn.export_rts, vpn.import_rts
+    else:
+        imports, exports = vpn.import_rts, vpn.export_rts
+    # The plain variant uses the engine's RD; the others need an RD of their own on this PE
+    # (one RD per VRF per router): loopback:(vni mod 16384)*4 + variant, a type-1 RD.
+    variant = {"": 0, "i": 1, "s": 2, "si": 3}[suffix]
+    rd = vpn.rd if variant == 0 else f"{loopback}:{(vpn.vni % 16384) * 4 + variant}"
+    return VrfIntent(name=f"v{vpn.vni}{suffix}", vpn=vpn.name, tenant=vpn.tenant, rd=rd,
+                     import_rts=tuple(sorted(set(imports))), export_rts=tuple(sorted(set(exports))),
+                     vni=vpn.vni, internet=att.internet, role=role, variant=variant)
+
+
+def _interface_sort_key(i: InterfaceIntent) -> tuple[str, int]:
+    return (i.port, -1 if i.vlan is None else i.vlan)
+
+
+def build_device_intents(routers: Iterable[Router], attachments: Sequence[AccessAttachment],
+                         vpns: Sequence[VpnInstance] = (), elines: Sequence[ElineInstance] = (),
+                         *, asn: int = DEFAULT_ASN) -> dict[str, DeviceIntent]:
+    """One `DeviceIntent` per router given (routers without services get an empty intent).
+
+    Raises `ValidationError` naming the offending input (e.g. `attachments[3].vlan`).
+    """
+    router_by_name = {r.name: r for r in routers}
+    for i, att in enumerate(attachments):
+        _check_attachment(i, att, router_by_name)
+    vpn_by_key: dict[tuple[str, str], VpnInstance] = {}
+    for i, vpn in enumerate(vpns):
+        _check_vpn(i, vpn)
+        if (vpn.tenant, vpn.name) in vpn_by_key:
+            raise ValidationError("duplicate VPN", field=f"vpns[{i}].name", value=vpn.name,
+                                  accepted="each VPN name once per tenant")
+        vpn_by_key[(vpn.tenant, vpn.name)] = vpn
+    vni_owner: dict[int, str] = {}
+    for i, vpn in enumerate(vpns):
+        if vni_owner.setdefault(vpn.vni, f"vpn {vpn.tenant}/{vpn.name}") != f"vpn {vpn.tenant}/{vpn.name}":
+            raise ValidationError("VNI already used", field=f"vpns[{i}].vni", value=vpn.vni, accepted="a unique VNI")
+    eline_by_key = _check_elines(elines, attachments, vni_owner)
+
+    interfaces: dict[str, list[InterfaceIntent]] = {name: [] for name in router_by_name}
+    vrfs: dict[str, dict[str, VrfIntent]] = {name: {} for name in router_by_name}
+    statics: dict[str, list[StaticRouteIntent]] = {name: [] for name in router_by_name}
+    segment_members: dict[int, set[str]] = {}   # vni → routers (for BGP neighbours)
+    families_of_vni: dict[int, str] = {}
+    seen_ports: dict[tuple[str, str, int | None], int] = {}
+
+    for i, att in enumerate(attachments):
+        where = f"attachments[{i}]"
+        key = (att.router, att.port, att.vlan)
+        if key in seen_ports:
+            raise ValidationError("port and VLAN already used by another attachment", field=f"{where}.vlan",
+                                  value=att.vlan, accepted=f"a VLAN not used on {att.router} {att.port}")
+        seen_ports[key] = i
+        router = router_by_name[att.router]
+        pe4, ce4 = _pe_ce(att.ipv4, version=4, field=f"{where}.ipv4")
+        pe6, ce6 = _pe_ce(att.ipv6, version=6, field=f"{where}.ipv6")
+        description = check_description(f"{att.tenant} {att.site}"[:80].rstrip(), field=f"{where}.site")
+        vrf_name = vpn_name = vni = None
+        if att.vpns:
+            vpn = vpn_by_key.get((att.tenant, att.vpns[0]))
+            if vpn is None:
+                raise ValidationError("unknown VPN", field=f"{where}.vpns[0]", value=att.vpns[0],
+                                      accepted=f"a VPN of tenant {att.tenant}")
+            vrf = _vrf_for(att, vpn, router.loopback, field=where)
+            vrfs[att.router][vrf.name] = vrf
+            vrf_name, vpn_name, vni = vrf.name, vpn.name, vpn.vni
+            segment_members.setdefault(vni, set()).add(att.router)
+            families_of_vni[vni] = "l3vpn"
+        if att.eline is not None:
+            eline = eline_by_key[(att.tenant, att.eline)]
+            vni = eline.vc_id
+            segment_members.setdefault(vni, set()).add(att.router)
+            families_of_vni[vni] = "evpn"
+        interfaces[att.router].append(InterfaceIntent(
+            port=att.port, vlan=att.vlan, tenant=att.tenant, site=att.site, description=description,
+            ipv4=pe4, ipv6=pe6, ce_ipv4=ce4, ce_ipv6=ce6,
+            shape_down_bps=att.rate_down_bps, shape_up_bps=att.rate_up_bps,
+            vrf=vrf_name, vpn=vpn_name, vni=vni, eline=att.eline, internet=att.internet))
+        for prefix in att.routed_prefixes:
+            net = ipaddress.ip_network(prefix)
+            hop = ce4 if net.version == 4 else ce6
+            if hop is None:
+                raise ValidationError(f"an IPv{net.version} prefix needs an IPv{net.version} PE–CE network",
+                                      field=f"{where}.routed_prefixes", value=prefix,
+                                      accepted=f"set {where}.ipv{net.version}")
+            statics[att.router].append(StaticRouteIntent(prefix=str(net), next_hop=hop, vrf=vrf_name,
+                                                         description=description))
+
+    _check_variant_rds(vrfs)
+    elines_by_router = _eline_intents(elines, attachments, router_by_name)
+    result: dict[str, DeviceIntent] = {}
+    for name in sorted(router_by_name):
+        router = router_by_name[name]
+        local_vnis = sorted({i.vni for i in interfaces[name] if i.vni is not None})
+        result[name] = DeviceIntent(
+            router=name, vendor=str(router.vendor), loopback=router.loopback, asn=asn,
+            interfaces=tuple(sorted(interfaces[name], key=_interface_sort_key)),
+            vrfs=tuple(vrfs[name][v] for v in sorted(vrfs[name])),
+            elines=tuple(sorted(elines_by_router.get(name, []), key=lambda e: (e.vc_id, e.port))),
+            static_routes=tuple(sorted(statics[name], key=lambda s: (s.vrf or "", s.prefix, s.next_hop))),
+            bgp_neighbours=_neighbours(name, local_vnis, segment_members, families_of_vni, router_by_name),
+            vnis=tuple(local_vnis),
+        )
+    return result
+
+
+def _check_elines(elines: Sequence[ElineInstance], attachments: Sequence[AccessAttachment],
+                  vni_owner: dict[int, str]) -> dict[tuple[str, str], ElineInstance]:
+    by_key: dict[tuple[str, str], ElineInstance] = {}
+    sites = {(a.tenant, a.site): a for a in attachments if a.eline is not None}
+    for i, eline in enumerate(elines):
+        where = f"elines[{i}]"
+        check_description(eline.name, field=f"{where}.name")
+        _positive_int(eline.vc_id, field=f"{where}.vc_id", accepted=f"an integer 1..{MAX_VNI}")
+        if eline.vc_id > MAX_VNI:
+            raise ValidationError("VC id out of range", field=f"{where}.vc_id", value=eline.vc_id,
+                                  accepted=f"1..{MAX_VNI}")
+        owner = f"eline {eline.tenant}/{eline.name}"
+        if vni_owner.setdefault(eline.vc_id, owner) != owner:
+            raise ValidationError("VC id already used as a VNI", field=f"{where}.vc_id", value=eline.vc_id,
+                                  accepted="a unique id")
+        for end, site in (("a_site", eline.a_site), ("b_site", eline.b_site)):
+            att = sites.get((eline.tenant, site))
+            if att is None or att.eline != eline.name:
+                raise ValidationError("no attachment of this site carries the E-Line", field=f"{where}.{end}",
+                                      value=site, accepted=f"a site whose attachment has eline={eline.name!r}")
+        if sites[(eline.tenant, eline.a_site)].router == sites[(eline.tenant, eline.b_site)].router:
+            raise ValidationError("both ends of an E-Line on one router are not supported",
+                                  field=f"{where}.b_site", value=eline.b_site,
+                                  accepted="sites attached to two different routers")
+        by_key[(eline.tenant, eline.name)] = eline
+    for i, att in enumerate(attachments):
+        if att.eline is not None and (att.tenant, att.eline) not in by_key:
+            raise ValidationError("unknown E-Line", field=f"attachments[{i}].eline", value=att.eline,
+                                  accepted=f"an E-Line of tenant {att.tenant}")
+    return by_key
+
+
+def _eline_intents(elines: Sequence[ElineInstance], attachments: Sequence[AccessAttachment],
+                   routers: dict[str, Router]) -> dict[str, list[ElineIntent]]:
+    sites = {(a.tenant, a.site): a for a in attachments if a.eline is not None}
+    out: dict[str, list[ElineIntent]] = {}
+    for eline in elines:
+        a, b = sites[(eline.tenant, eline.a_site)], sites[(eline.tenant, eline.b_site)]
+        for here, there in ((a, b), (b, a)):
+            out.setdefault(here.router, []).append(ElineIntent(
+                name=eline.name, tenant=eline.tenant, vc_id=eline.vc_id, port=here.port, vlan=here.vlan,
+                remote_address=routers[there.router].loopback, remote_router=there.router))
+    return out
+
+
+def _check_variant_rds(vrfs: dict[str, dict[str, VrfIntent]]) -> None:
+    for router, by_name in vrfs.items():
+        seen: dict[str, str] = {}
+        for name in sorted(by_name):
+            rd = by_name[name].rd
+            if rd in seen:
+                raise ValidationError(f"VRFs {seen[rd]} and {name} would share RD {rd} on {router}",
+                                      field="vpns.vni", value=by_name[name].vni,
+                                      accepted="VNIs that differ modulo 16384 on one router")
+            seen[rd] = name
+
+
+def _neighbours(name: str, local_vnis: list[int], members: dict[int, set[str]], families: dict[int, str],
+                routers: dict[str, Router]) -> tuple[BgpNeighbourIntent, ...]:
+    """iBGP peers: every other PE sharing a VPN or E-Line with this one (full mesh per segment)."""
+    peer_families: dict[str, set[str]] = {}
+    for vni in local_vnis:
+        for peer in members.get(vni, ()):
+            if peer != name:
+                peer_families.setdefault(peer, set()).add(families[vni])
+    peers = sorted(peer_families, key=lambda p: (ipaddress.IPv4Address(routers[p].loopback), p))
+    return tuple(BgpNeighbourIntent(address=routers[p].loopback, router=p,
+                                    families=tuple(sorted(peer_families[p]))) for p in peers)

@@ -1,0 +1,196 @@
+"""Render a `DeviceIntent` in a vendor's syntax with Jinja2 templates (one folder per vendor).
+
+`render(vendor, intent) -> RenderedConfig`. The environment is strict (StrictUndefined: a typo in a
+template is an error, not an empty string) and does not HTML-escape; instead every customer string
+goes through the vendor's quoting filter `q` (see `safe.py`).
+
+Vendors: junos (set style), iosxr, sros (MD-CLI flat paths), frr (vtysh config + Linux commands),
+openconfig (JSON), and the format `ietf` (ietf-interfaces/ietf-ip XML, what the `netconf` driver
+pushes to a standards-only NETCONF server).
+
+FRR output, shared with the LAB engineer's driver (`drivers/lab.py`):
+- `text`: the *service part* of frr.conf (access interfaces with addresses, static routes,
+  `router bgp` with EVPN). The lab adds its own underlay (hostname, loopback, OSPF) around it.
+- `shell`: argv lists, run inside the router's network namespace in order, describing the whole
+  desired Linux state of the access ports: link up, EVPN bridge/VXLAN per VNI, bridge membership
+  (`master` / `nomaster` — both stated, so a VPN leave is expressed too), tc shaping (egress tbf on
+  the port; ingress through an ifb device). Every command is idempotent (`replace`, `set`) except
+  `ip link add`, which the driver runs only when the device is missing (documented in
+  docs/devices.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from lxml import etree
+
+from unilink.devices import safe
+from unilink.devices.intent import DeviceIntent, InterfaceIntent
+from unilink.errors import ValidationError
+from unilink.inventory.model import Router
+
+TEMPLATES = Path(__file__).parent / "templates"
+VENDORS = ("junos", "iosxr", "sros", "frr", "openconfig", "ietf")
+
+# tbf needs a bucket of at least one timer tick of traffic; 10 ms of the rate, never under 32 kB
+# (the lab NOTES' working value), keeps TCP from stalling at low rates.
+TBF_LATENCY_MS = 50
+TBF_MIN_BURST_BYTES = 32_000
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedConfig:
+    """One router's configuration in its vendor's syntax.
+
+    `shell` is used by FRR only: Linux commands (argv lists) to run in the router's namespace.
+    """
+
+    vendor: str
+    text: str
+    shell: tuple[tuple[str, ...], ...] = ()
+
+    def full_text(self) -> str:
+        """Everything that is pushed, as text: what diffs, journals and drift compare."""
+        if not self.shell:
+            return self.text
+        lines = [self.text.rstrip("\n"), "! -- linux --"]
+        lines += [" ".join(cmd) for cmd in self.shell]
+        return "\n".join(lines) + "\n"
+
+
+def _ip_only(prefixed: str) -> str:
+    return prefixed.split("/")[0]
+
+
+def _prefix_len(prefixed: str) -> int:
+    return int(prefixed.split("/")[1])
+
+
+def _netmask(prefixed: str) -> str:
+    return str(ipaddress.ip_interface(prefixed).network.netmask)
+
+
+def _ident(text: str) -> str:
+    """A config keyword built from a port name: every character other than [A-Za-z0-9-] becomes _."""
+    return "".join(c if c.isascii() and (c.isalnum() or c == "-") else "_" for c in text)
+
+
+def _burst_bytes(rate_bps: int) -> int:
+    return max(TBF_MIN_BURST_BYTES, rate_bps // 8 // 100)
+
+
+@cache
+def _environment(vendor: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES / vendor)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # not HTML: customer strings pass through `q` instead
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    quoter = safe.QUOTERS[vendor]
+    env.filters.update(q=quoter, ip_only=_ip_only, plen=_prefix_len, netmask=_netmask, ident=_ident,
+                       kbps=lambda bps: max(1, bps // 1000), burst=_burst_bytes)
+    return env
+
+
+def render(vendor: str, intent: DeviceIntent) -> RenderedConfig:
+    """Render `intent` for `vendor`; raises ValidationError for an unknown vendor or unsafe text."""
+    if vendor not in VENDORS:
+        raise ValidationError("unknown vendor", field="vendor", value=vendor, accepted=", ".join(VENDORS))
+    env = _environment(vendor)
+    text = env.get_template("device.j2").render(intent=intent)
+    if vendor == "openconfig":
+        # Parse what the template produced: a template bug cannot ship malformed JSON, and the
+        # canonical dump keeps the output byte-stable.
+        text = json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
+    elif vendor == "ietf":
+        root = etree.fromstring(text.encode())
+        text = etree.tostring(root, pretty_print=True, encoding="unicode")
+    shell = frr_shell(intent) if vendor == "frr" else ()
+    return RenderedConfig(vendor=vendor, text=text, shell=shell)
+
+
+# ---------------------------------------------------------------------------------------------
+# FRR: the Linux side (bridges, VXLAN, shaping). Built in Python, not a template, because the
+# result is a list of argv vectors (no shell parsing anywhere: nothing to inject into).
+# ---------------------------------------------------------------------------------------------
+
+def ifb_name(port: str) -> str:
+    """The ifb device that shapes a port's ingress: short and stable (Linux names ≤ 15 bytes)."""
+    return "ifb" + hashlib.sha1(port.encode()).hexdigest()[:8]
+
+
+def bridge_name(vni: int) -> str:
+    return f"br{vni}"
+
+
+def vxlan_name(vni: int) -> str:
+    return f"vxlan{vni}"
+
+
+def _tbf(dev: str, rate_bps: int) -> tuple[str, ...]:
+    return ("tc", "qdisc", "replace", "dev", dev, "root", "tbf", "rate", f"{rate_bps}bit",
+            "burst", str(_burst_bytes(rate_bps)), "latency", f"{TBF_LATENCY_MS}ms")
+
+
+def _frr_port_commands(iface: InterfaceIntent) -> list[tuple[str, ...]]:
+    dev = iface.key
+    cmds: list[tuple[str, ...]] = []
+    if iface.vlan is not None:
+        cmds.append(("ip", "link", "add", "link", iface.port, "name", dev, "type", "vlan", "id", str(iface.vlan)))
+    cmds.append(("ip", "link", "set", "dev", dev, "up"))
+    if iface.vni is not None:
+        cmds.append(("ip", "link", "set", "dev", dev, "master", bridge_name(iface.vni)))
+    else:
+        cmds.append(("ip", "link", "set", "dev", dev, "nomaster"))
+    ifb = ifb_name(dev)
+    cmds += [
+        _tbf(dev, iface.shape_down_bps),
+        ("ip", "link", "add", ifb, "type", "ifb"),
+        ("ip", "link", "set", "dev", ifb, "up"),
+        ("tc", "qdisc", "replace", "dev", dev, "handle", "ffff:", "ingress"),
+        ("tc", "filter", "replace", "dev", dev, "parent", "ffff:", "protocol", "all", "prio", "1",
+         "handle", "800::800", "u32",
+         "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", ifb),
+        _tbf(ifb, iface.shape_up_bps),
+    ]
+    return cmds
+
+
+def frr_shell(intent: DeviceIntent) -> tuple[tuple[str, ...], ...]:
+    cmds: list[tuple[str, ...]] = []
+    for vni in intent.vnis:
+        br, vx = bridge_name(vni), vxlan_name(vni)
+        cmds += [
+            ("ip", "link", "add", br, "type", "bridge"),
+            ("ip", "link", "add", vx, "type", "vxlan", "id", str(vni), "local", intent.loopback,
+             "dstport", "4789", "nolearning"),
+            ("ip", "link", "set", "dev", vx, "master", br),
+            ("ip", "link", "set", "dev", vx, "up"),
+            ("ip", "link", "set", "dev", br, "up"),
+        ]
+    for iface in intent.interfaces:
+        cmds += _frr_port_commands(iface)
+    return tuple(cmds)
+
+
+def format_for(vendor: str, driver: str) -> str:
+    """The rendering a router receives: its vendor's syntax, or ietf XML when reached over NETCONF.
+
+    Why: the `netconf` driver speaks the standard ietf-interfaces model (what a standards-only
+    server validates), whatever the box's CLI dialect.
+    """
+    return "ietf" if driver == "netconf" else vendor
+
+
+def render_for_router(router: Router, intent: DeviceIntent) -> RenderedConfig:
+    return render(format_for(str(router.vendor), router.driver), intent)
