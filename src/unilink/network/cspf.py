@@ -117,14 +117,18 @@ def resolve_exclusions(graph: CompiledGraph, nodes: Iterable[str | int] = (), li
 
 
 def find_path(graph: CompiledGraph, ledger: CapacityLedger | None, src: str | int, dst: str | int, bps: int, *,
-              start: Instant = None, end: Instant = None, metric: str = "latency",
+              reverse_bps: int | None = None, start: Instant = None, end: Instant = None, metric: str = "latency",
               max_latency_ms: float | None = None, max_hops: int | None = None,
               exclude_nodes: Iterable[str | int] = (), exclude_links: Iterable[str | int] = (),
-              exclude_srlgs: Iterable[str] = (), allowed: np.ndarray | None = None, explain: bool = True) -> Path:
+              exclude_srlgs: Iterable[str] = (), allowed: np.ndarray | None = None, explain: bool = True,
+              look_ahead: bool = True) -> Path:
     """The least-`metric` path with `bps` free on every arc over [start, end). See the module docstring.
 
+    Every arc needs `bps` free src → dst and its reverse `reverse_bps` (default: `bps`, as
+    `Path.arc_bps` books; 0 for one-way) dst → src, so that reserving the path cannot fail.
     `allowed` (a bool mask over arcs) may be given instead of exclusion names, e.g. by what-if.
-    With `explain=False` an infeasible request raises at once, without bottleneck or earliest fit.
+    With `explain=False` an infeasible request raises at once, without bottleneck or earliest fit;
+    with `look_ahead=False` it names the bottleneck but does not search for the earliest fit.
     """
     s_id = graph.node_id(src, field="src") if isinstance(src, str) else int(src)
     t_id = graph.node_id(dst, field="dst") if isinstance(dst, str) else int(dst)
@@ -134,6 +138,12 @@ def find_path(graph: CompiledGraph, ledger: CapacityLedger | None, src: str | in
     graph.weights(metric)  # validates the metric name
     if isinstance(bps, bool) or not isinstance(bps, int | np.integer) or bps <= 0:
         raise ValidationError("bandwidth must be a positive integer of bit/s", field="bandwidth", value=bps)
+    if reverse_bps is None:
+        reverse_bps = int(bps)
+    if isinstance(reverse_bps, bool) or not isinstance(reverse_bps, int | np.integer) or reverse_bps < 0:
+        raise ValidationError("reverse bandwidth must be a non-negative integer of bit/s", field="reverse_bandwidth",
+                              value=reverse_bps)
+    asked = Asked(int(bps), int(reverse_bps))
     if max_hops is not None and max_hops < 1:
         raise ValidationError("max hops must be at least 1", field="max_hops", value=max_hops)
     if max_latency_ms is not None and not max_latency_ms >= 0:
@@ -146,12 +156,12 @@ def find_path(graph: CompiledGraph, ledger: CapacityLedger | None, src: str | in
         mask = allowed if mask is None else mask & allowed
     limits = Constraints(allowed=mask, max_latency_ms=max_latency_ms, max_hops=max_hops)
     # An excluded endpoint simply has no usable arc left: the search reports it as unreachable.
-    found = _search(graph, ledger, s_id, t_id, int(bps), window, metric, limits)
+    found = _search(graph, ledger, s_id, t_id, asked, window, metric, limits)
     if found is not None:
         return make_path(graph, found)
     if not explain:
         raise InfeasibleError("no path fits", details={"bottleneck": [], "earliest_fit": None})
-    raise _explain(graph, ledger, s_id, t_id, int(bps), window, metric, limits)
+    raise _explain(graph, ledger, s_id, t_id, asked, window, metric, limits, look_ahead)
 
 
 def route_of(graph: CompiledGraph, path: Path, bps: int, reverse_bps: int | None = None, *, metric: str = "latency",
@@ -163,7 +173,13 @@ def route_of(graph: CompiledGraph, path: Path, bps: int, reverse_bps: int | None
 
 
 # -- the search ---------------------------------------------------------------------------------------
-def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int, bps: int,
+@dataclass(frozen=True, slots=True)
+class Asked:
+    bps: int  # along the path
+    reverse_bps: int  # on the reverse arcs
+
+
+def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int, asked: Asked,
             window: tuple[float, float], metric: str, limits: Constraints) -> np.ndarray | None:
     """Arcs of the best feasible path, or None."""
     cached = graph.shortest_path(s, t, metric)
@@ -171,15 +187,34 @@ def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int,
         return None  # not even the bare topology joins them
     if limits.admits(cached.arcs, _latency(graph, cached.arcs, metric, cached.cost)):
         if ledger is None:
-            if (graph.arc_capacity_bps[cached.arcs] >= bps).all():
+            capacity = graph.arc_capacity_bps
+            if (capacity[cached.arcs] >= max(asked.bps, asked.reverse_bps)).all():
                 return cached.arcs
-        elif ledger.fits(cached.arcs, bps, *window):
+        elif ledger.fits(cached.arcs, asked.bps, *window) and (
+                asked.reverse_bps == 0 or ledger.fits(cached.arcs ^ 1, asked.reverse_bps, *window)):
             return cached.arcs
-    free = graph.arc_capacity_bps if ledger is None else ledger.free_all(window[0], window[1], bps)
-    usable = free >= bps
+    usable = has_room(graph, ledger, asked, window)
     if limits.allowed is not None:
         usable &= limits.allowed
     return constrained_search(graph, usable, s, t, metric, limits)
+
+
+def has_room(graph: CompiledGraph, ledger: CapacityLedger | None, asked: Asked,
+             window: tuple[float, float]) -> np.ndarray:
+    """Bool per arc: `bps` free on it and `reverse_bps` free on its reverse, over the window."""
+    free = free_per_arc(graph, ledger, max(asked.bps, asked.reverse_bps), window)
+    room = free >= asked.bps
+    if asked.reverse_bps:
+        room &= (free >= asked.reverse_bps)[graph.arc_reverse]
+    return room
+
+
+def free_per_arc(graph: CompiledGraph, ledger: CapacityLedger | None, asked_bps: int,
+                 window: tuple[float, float]) -> np.ndarray:
+    """Free bit/s per arc over the window, exact at least wherever it is below `asked_bps`."""
+    if ledger is None:
+        return graph.arc_capacity_bps.copy()
+    return ledger.free_all(window[0], window[1], asked_bps)
 
 
 def _latency(graph: CompiledGraph, arcs: np.ndarray, metric: str, cost: float) -> float:
@@ -288,8 +323,8 @@ def _pareto_search(graph: CompiledGraph, usable: np.ndarray, s: int, t: int, lim
 
 
 # -- explaining a refusal -----------------------------------------------------------------------------
-def _explain(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int, bps: int,
-             window: tuple[float, float], metric: str, limits: Constraints) -> InfeasibleError:
+def _explain(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int, asked: Asked,
+             window: tuple[float, float], metric: str, limits: Constraints, look_ahead: bool) -> InfeasibleError:
     src, dst = graph.nodes[s], graph.nodes[t]
     topology = np.ones(graph.arc_count, dtype=bool) if limits.allowed is None else limits.allowed.copy()
     bare = constrained_search(graph, topology, s, t, metric, limits)
@@ -304,20 +339,28 @@ def _explain(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int
             reason, what = "latency", f"no path is within {limits.max_latency_ms} ms"
         return InfeasibleError(f"no path from {src} to {dst}: {what}",
                                details={"reason": reason, "bottleneck": [], "earliest_fit": None})
-    free = graph.arc_capacity_bps.copy() if ledger is None else ledger.free_all(window[0], window[1], bps)
+    free = free_per_arc(graph, ledger, max(asked.bps, asked.reverse_bps), window)
+    room = has_room(graph, ledger, asked, window)
     plain = limits.max_hops is None and limits.max_latency_ms is None
-    blocked = _cut(graph, free >= bps, topology, s) if plain else [a for a in bare if free[a] < bps]
-    bottleneck = [_entry(graph, int(a), int(free[a]), bps) for a in blocked]
-    earliest = None if ledger is None else _earliest_fit(graph, ledger, s, t, bps, window, metric, limits, topology)
+    blocked = cut_arcs(graph, room, topology, s) if plain else [int(a) for a in bare if not room[a]]
+    bottleneck = []
+    for arc in blocked:  # name the direction that lacks room (both when both do)
+        if free[arc] < asked.bps:
+            bottleneck.append(_entry(graph, arc, int(free[arc]), asked.bps))
+        if asked.reverse_bps and free[arc ^ 1] < asked.reverse_bps:
+            bottleneck.append(_entry(graph, arc ^ 1, int(free[arc ^ 1]), asked.reverse_bps))
+    earliest = None
+    if ledger is not None and look_ahead:
+        earliest = _earliest_fit(graph, ledger, s, t, asked, window, metric, limits, topology)
     names = ", ".join(sorted({b["link"] for b in bottleneck}))
-    return InfeasibleError(f"no path from {src} to {dst} has {bps} bit/s free (bottleneck: {names})",
+    return InfeasibleError(f"no path from {src} to {dst} has {asked.bps} bit/s free (bottleneck: {names})",
                            details={"reason": "capacity", "bottleneck": bottleneck, "earliest_fit": to_iso(earliest)
                                     if earliest is not None else None})
 
 
-def _cut(graph: CompiledGraph, has_room: np.ndarray, topology: np.ndarray, s: int) -> list[int]:
+def cut_arcs(graph: CompiledGraph, room: np.ndarray, topology: np.ndarray, s: int) -> list[int]:
     """Arcs leaving the set reachable from `s` with capacity: every feasible path must cross one of them."""
-    usable = has_room & topology
+    usable = room & topology
     dist = dijkstra(graph.reduce_arcs(usable, "latency").matrix, directed=True, indices=s, unweighted=True)
     reached = np.isfinite(dist)
     crossing = topology & reached[graph.arc_src] & ~reached[graph.arc_dst]
@@ -329,7 +372,7 @@ def _entry(graph: CompiledGraph, arc: int, free_bps: int, asked_bps: int) -> dic
     return {"link": link, "a": a, "b": b, "free_bps": free_bps, "asked_bps": asked_bps}
 
 
-def _earliest_fit(graph: CompiledGraph, ledger: CapacityLedger, s: int, t: int, bps: int,
+def _earliest_fit(graph: CompiledGraph, ledger: CapacityLedger, s: int, t: int, asked: Asked,
                   window: tuple[float, float], metric: str, limits: Constraints,
                   topology: np.ndarray) -> float | None:
     """Earliest breakpoint after the asked start where a window of the same length fits, if any.
@@ -341,9 +384,9 @@ def _earliest_fit(graph: CompiledGraph, ledger: CapacityLedger, s: int, t: int, 
     if start == ALWAYS and end != NEVER:
         return None  # "since always until T" has no later start with the same meaning
     duration = NEVER if end == NEVER else end - start
-    big_enough = np.flatnonzero(topology & (graph.arc_capacity_bps >= bps))
+    big_enough = np.flatnonzero(topology & (graph.arc_capacity_bps >= min(asked.bps, asked.reverse_bps or asked.bps)))
     for candidate in ledger.breakpoints_after(big_enough.tolist(), start)[:EARLIEST_FIT_CANDIDATES]:
         later = (candidate, candidate + duration)
-        if _search(graph, ledger, s, t, bps, later, metric, limits) is not None:
+        if _search(graph, ledger, s, t, asked, later, metric, limits) is not None:
             return candidate
     return None

@@ -65,6 +65,7 @@ class CompiledGraph:
     arc_src: np.ndarray  # intp [arcs]
     arc_dst: np.ndarray  # intp [arcs]
     arc_link: np.ndarray  # intp [arcs]
+    arc_reverse: np.ndarray  # intp [arcs]: the other direction of the same link (arc ^ 1)
     arc_latency_ms: np.ndarray  # float64 [arcs]
     arc_igp: np.ndarray  # float64 [arcs] (integers stored as floats for csgraph)
     arc_capacity_bps: np.ndarray  # int64 [arcs]
@@ -104,6 +105,7 @@ class CompiledGraph:
             arc_src=arc_src,
             arc_dst=arc_dst,
             arc_link=np.arange(arc_count, dtype=np.intp) // 2,
+            arc_reverse=np.arange(arc_count, dtype=np.intp) ^ 1,
             arc_latency_ms=per_arc(np.array([lk.latency_ms for lk in links], dtype=np.float64), 2),
             arc_igp=per_arc(np.array([lk.igp_metric for lk in links], dtype=np.float64), 2),
             arc_capacity_bps=per_arc(np.array([lk.capacity_bps for lk in links], dtype=np.int64), 2),

@@ -40,7 +40,8 @@ def test_a_loaded_link_sends_the_path_round_it():
     ledger.reserve({2: 8 * G}, service_id="busy")  # L1 N1→N3 has 2G left
     assert find_path(graph, ledger, "N0", "N3", 5 * G).nodes == ("N0", "N2", "N3")
     assert find_path(graph, ledger, "N0", "N3", 2 * G).nodes == ("N0", "N1", "N3")
-    assert find_path(graph, ledger, "N3", "N0", 5 * G).nodes == ("N3", "N1", "N0")  # the other direction is free
+    assert find_path(graph, ledger, "N3", "N0", 5 * G, reverse_bps=0).nodes == ("N3", "N1", "N0")  # one-way
+    assert find_path(graph, ledger, "N3", "N0", 5 * G).nodes == ("N3", "N2", "N0")  # both ways: L1 lacks room
 
 
 def test_igp_metric_is_selectable():
@@ -98,8 +99,9 @@ def test_infeasible_names_the_cut_and_the_earliest_fit():
         find_path(graph, ledger, "N0", "N3", 6 * G, start=500, end=600)
     details = info.value.details
     assert details["reason"] == "capacity"
-    assert {(b["link"], b["free_bps"]) for b in details["bottleneck"]} == {("L0", G), ("L2", 5 * G), ("L4", 0)}
-    assert all(b["asked_bps"] == 6 * G and b["a"] == "N0" for b in details["bottleneck"])
+    assert {(b["link"], b["a"], b["b"], b["free_bps"]) for b in details["bottleneck"]} == {
+        ("L0", "N0", "N1", G), ("L2", "N0", "N2", 5 * G), ("L4", "N0", "N3", 0), ("L4", "N3", "N0", G)}
+    assert all(b["asked_bps"] == 6 * G for b in details["bottleneck"])
     assert details["earliest_fit"] == to_iso(1000)  # L0 frees at 1000
     find_path(graph, ledger, "N0", "N3", 6 * G, start=1000, end=1100)  # and indeed it fits then
 
@@ -128,7 +130,7 @@ def test_cspf_latency_equals_the_oracle_on_the_capacity_filtered_graph(network, 
     oracle = nx.DiGraph()
     oracle.add_nodes_from(graph.nodes)
     for arc in range(graph.arc_count):
-        if ledger.free_bps(arc) >= asked:
+        if ledger.free_bps(arc) >= asked and ledger.free_bps(arc ^ 1) >= asked:  # both directions booked
             u, v = graph.nodes[graph.arc_src[arc]], graph.nodes[graph.arc_dst[arc]]
             w = float(graph.arc_latency_ms[arc])
             if not oracle.has_edge(u, v) or oracle[u][v]["w"] > w:
