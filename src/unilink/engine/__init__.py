@@ -1,0 +1,10 @@
+"""The change engine: plan → apply, schedules, orders.
+
+    from unilink.engine import plan, apply
+    p = plan(store, "acme", desired_document)         # -> Plan (saved; nothing else changes)
+    result = apply(store, p.id, actor="alice", reason="site closed")   # -> ApplyResult
+"""
+
+from unilink.engine.core import ApplyResult, Plan, apply, plan
+
+__all__ = ["ApplyResult", "Plan", "apply", "plan"]

@@ -1,0 +1,550 @@
+"""plan → apply: the change engine.
+
+    plan(store, tenant, desired)      validate → diff → field work → admit → allocate → price → render
+                                      → fingerprint; saved, nothing else changes
+    apply(store, plan_id, actor, why) under the engine lock: refuse a stale plan, book exactly the
+                                      plan's reservations, allocations and configs, record it all
+
+The pure stages live in their own modules (services.intent/diff, engine.admission/resources/
+pricing/devices/fieldwork); this module is the orchestration and the only one here doing I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from unilink.engine import runtime as rt
+from unilink.engine.admission import (
+    Booking,
+    arcs_as_tuple,
+    rates_at,
+    service_arcs,
+    temporary_key,
+    temporary_windows,
+)
+from unilink.engine.devices import TenantDevices, config_diff, tenant_devices
+from unilink.engine.fieldwork import FieldWork, effective_intent, field_work, physical_of
+from unilink.engine.pricing import price_summary, quote_intent, temporary_cents
+from unilink.engine.resources import allocate, wanted_owners
+from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
+from unilink.network.ledger import CapacityLedger
+from unilink.services.diff import Action, ChangeSet, diff_intents
+from unilink.services.intent import Boost, Intent, Schedule, check_intent, load_intent_text, parse_intent
+from unilink.store.tables.services import (
+    ChangeHistoryRow,
+    DeploymentRow,
+    DeviceConfigRow,
+    EngineStateRow,
+    IntentVersionRow,
+    PlanRow,
+    PoolAllocationRow,
+    ReservationRow,
+    ServiceOrderRow,
+)
+from unilink.store.tables.tenancy import Tenant
+from unilink.store.tenancy import get_tenant
+
+PLAN_LIFETIME = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    id: str
+    tenant: str
+    fingerprint: str
+    content: dict[str, Any]
+
+    @property
+    def changes(self) -> dict[str, Any]:
+        return self.content["changes"]
+
+    @property
+    def is_empty(self) -> bool:
+        return bool(self.content["empty"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.content
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    plan_id: str
+    tenant: str
+    revision: int
+    intent_version: int | None
+    routers: tuple[str, ...]
+    orders: tuple[str, ...]
+    reservations: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"plan_id": self.plan_id, "tenant": self.tenant, "revision": self.revision,
+                "intent_version": self.intent_version, "routers": list(self.routers), "orders": list(self.orders),
+                "reservations": self.reservations}
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes; the engine stores UTC only."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def coerce_intent(desired: Intent | dict[str, Any] | str) -> Intent:
+    if isinstance(desired, Intent):
+        return desired
+    if isinstance(desired, str):
+        return load_intent_text(desired)
+    return parse_intent(desired)
+
+
+@dataclass(slots=True)
+class _Deployed:
+    revision: int
+    intent_version: int | None
+    intent: Intent | None
+    physical: dict[str, dict[str, Any]]
+
+
+def _deployed(session: Session, tenant_id: int) -> _Deployed:
+    row = session.get(DeploymentRow, tenant_id)
+    if row is None:
+        return _Deployed(0, None, None, {})
+    return _Deployed(row.revision, row.intent_version, Intent.model_validate(row.document), dict(row.physical))
+
+
+def fingerprint(tenant_id: int, revision: int, topology_version: int) -> str:
+    return hashlib.sha256(f"{tenant_id}:{revision}:{topology_version}".encode()).hexdigest()[:32]
+
+
+# -- plan -------------------------------------------------------------------------------------------
+
+
+def plan(store: Any, tenant: str, desired: Intent | dict[str, Any] | str, *, now: datetime | None = None,
+         actor: str = "unknown", accesses_installed: bool = False) -> Plan:
+    """Compute the plan that would bring `tenant` to `desired`; save it; change nothing else.
+
+    `accesses_installed=True` (operators only: onboarding an existing customer, the demo seed) takes
+    every access of `desired` as physically in place, so no order is raised for field work.
+
+    Raises ValidationError (bad document), NotFoundError (tenant), InfeasibleError (naming the
+    bottleneck). Nothing is reserved by a plan: admission is tried on the ledger and undone.
+    """
+    now = now or rt.now_utc()
+    intent = coerce_intent(desired)
+    with rt.LOCK, store.session() as session:
+        tenant_row = get_tenant(session, tenant)
+        if intent.tenant is not None and intent.tenant != tenant:
+            raise ValidationError("the document is for another tenant", field="tenant", value=intent.tenant,
+                                  accepted=tenant)
+        runtime = rt.runtime_for(store, session)
+        content = _compute(session, runtime, tenant_row, intent, now, accesses_installed)
+    plan_id = f"p-{now.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
+    content["id"] = plan_id
+    content["actor"] = actor
+    with store.session() as session:
+        session.add(PlanRow(id=plan_id, tenant_id=tenant_row.id, fingerprint=content["fingerprint"],
+                            content=content, status="ready", created_at=now, expires_at=now + PLAN_LIFETIME))
+    return Plan(plan_id, tenant, content["fingerprint"], content)
+
+
+def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired: Intent, now: datetime,
+             accesses_installed: bool = False) -> dict[str, Any]:
+    tenant = tenant_row.name
+    check_intent(desired, runtime.network)
+    deployed = _deployed(session, tenant_row.id)
+    open_orders = {row.site: row for row in session.scalars(
+        select(ServiceOrderRow).where(ServiceOrderRow.tenant_id == tenant_row.id,
+                                      ServiceOrderRow.state.notin_(("completed", "failed", "cancelled"))))}
+    works = [] if accesses_installed else field_work(desired, deployed.physical)
+    effective = effective_intent(desired, deployed.intent, {w.site for w in works})
+    check_intent(effective, runtime.network)
+    changes = diff_intents(deployed.intent, effective)
+    bookings, releases = _admit(runtime, tenant_row.id, deployed.intent, effective, changes, now)
+    router_of_site = runtime.router_of_site(effective)
+    new_allocs, released_allocs = allocate(runtime.pools, tenant, wanted_owners(tenant, effective, router_of_site))
+    alloc = runtime.tenant_alloc(tenant)
+    for a in released_allocs:
+        alloc.pop((a.pool, a.scope, a.owner), None)
+    alloc.update({(a.pool, a.scope, a.owner): a.value for a in new_allocs})
+    devices = tenant_devices(tenant, effective, rates_at(effective, now), alloc, router_of_site)
+    device_changes = _device_changes(runtime, tenant, devices)
+    new_orders = [w for w in works if w.site not in open_orders]
+    physical = {name: spec for name, spec in deployed.physical.items() if name in {s.name for s in desired.sites}}
+    for site in effective.sites:
+        if site.name not in {w.site for w in works}:
+            physical[site.name] = physical_of(site)
+    price = price_summary(quote_intent(deployed.intent, runtime.pops), quote_intent(desired, runtime.pops),
+                          sum(_install_cents(w) for w in new_orders), temporary_cents(effective, runtime.pops, now))
+    graph = runtime.graph
+    empty = (changes.is_empty and not new_orders and not releases and not bookings
+             and not any(d["diff"] for d in device_changes.values()))
+    return {
+        "tenant": tenant, "created_at": now.isoformat(), "empty": empty,
+        "fingerprint": fingerprint(tenant_row.id, deployed.revision, runtime.topology_version),
+        "base": {"revision": deployed.revision, "intent_version": deployed.intent_version,
+                 "topology_version": runtime.topology_version},
+        "desired": desired.to_document(), "effective": effective.to_document(), "physical": physical,
+        "changes": changes.to_dict(), "summary": _summary(changes),
+        "orders": [w.to_dict() for w in works],
+        "new_orders": [w.to_dict() for w in new_orders],
+        "open_orders": sorted(row.id for row in open_orders.values()),
+        "release": releases, "bookings": [b.to_dict(graph) for b in bookings],
+        "allocations": {"new": [[a.pool, a.scope, a.owner, a.value] for a in new_allocs],
+                        "release": [[a.pool, a.scope, a.owner, a.value] for a in released_allocs]},
+        "devices": device_changes, "price": price,
+    }
+
+
+def _install_cents(work: FieldWork) -> int:
+    from unilink.catalog.access import parse_technology
+    from unilink.catalog.prices import DEFAULT_PRICE_BOOK
+
+    return DEFAULT_PRICE_BOOK.install_cents[parse_technology(work.item["access"]["technology"])]
+
+
+def _summary(changes: ChangeSet) -> list[str]:
+    lines = []
+    for change in changes.changed():
+        parts = [f"{field} {_show(b)} → {_show(a)}" for field, (b, a) in change.changes.items()]
+        detail = ": " + ", ".join(parts) if change.action is Action.MODIFY else ""
+        lines.append(f"{change.action.value} {change.kind} {change.name}{detail}")
+    return lines
+
+
+def _show(value: Any) -> str:
+    from unilink.units import format_bandwidth
+
+    if value is None:
+        return "—"
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1000:
+        return format_bandwidth(value)
+    return str(value)
+
+
+def _changed_services(deployed: Intent | None, effective: Intent, changes: ChangeSet) -> set[str]:
+    """Services whose reservations must be recomputed: changed ones, and those on changed sites."""
+    names = {c.name for c in changes.services if c.action is not Action.NO_CHANGE}
+    moved_sites = {c.name for c in changes.sites if c.action is not Action.NO_CHANGE}
+    for intent in (deployed, effective):
+        if intent is None:
+            continue
+        for svc in intent.services:
+            from unilink.services.intent import service_sites
+
+            if set(service_sites(svc)) & moved_sites:
+                names.add(svc.name)
+    return names
+
+
+def _admit(runtime: rt.Runtime, tenant_id: int, deployed: Intent | None, effective: Intent, changes: ChangeSet,
+           now: datetime) -> tuple[list[Booking], list[int]]:
+    """Bookings for the changed services and every temporary (their windows move with time).
+
+    Tried on the live ledger inside `trial()`: released and booked, then undone. Raises
+    InfeasibleError naming the bottleneck when the whole change does not fit.
+    """
+    changed = _changed_services(deployed, effective, changes)
+    keys = runtime.keys.get(tenant_id, {})
+    release_keys = [k for k in keys if (k.startswith("svc:") and k[4:] in changed)
+                    or k.startswith(("boost:", "sched:"))]
+    releases = sorted(rid for k in release_keys for rid in keys[k])
+    present = {s.name for s in effective.services}
+    ledger = runtime.ledger
+    bookings: list[Booking] = []
+    with ledger.trial():
+        for rid in releases:
+            ledger.release(rid)
+        base_rates = rates_at_base(effective)
+        site_pop = {s.name: s.pop for s in effective.sites}
+        base_arcs: dict[str, dict[int, int]] = {}
+        for name in sorted(changed & present):
+            arcs = service_arcs(runtime.graph, ledger, runtime.gateways, effective, site_pop, base_rates, name,
+                                now, None)
+            base_arcs[name] = arcs
+            if arcs:
+                booking = Booking(f"svc:{name}", arcs_as_tuple(arcs), now, None)
+                _reserve(ledger, tenant_id, booking)
+                bookings.append(booking)
+        items: list[Boost | Schedule] = [*effective.boosts, *effective.schedules]
+        for item in items:
+            bookings.extend(_temporary_bookings(runtime, ledger, tenant_id, effective, site_pop, base_rates,
+                                                base_arcs, item, now))
+    return bookings, releases
+
+
+def rates_at_base(intent: Intent) -> dict[tuple[str, str], tuple[int, int]]:
+    from unilink.services.intent import site_usages
+
+    return dict(site_usages(intent))
+
+
+def _reserve(ledger: CapacityLedger, tenant_id: int, booking: Booking) -> None:
+    try:
+        ledger.reserve(booking.arc_bps, service_id=f"{tenant_id}/{booking.key}", start=booking.start,
+                       end=booking.end)
+    except InfeasibleError as exc:
+        what = booking.key.split(":", 1)[1]
+        raise InfeasibleError(f"{what}: {exc.message}", details={"service": what, **exc.details}) from None
+
+
+def _temporary_bookings(runtime: rt.Runtime, ledger: CapacityLedger, tenant_id: int, intent: Intent,
+                        site_pop: dict[str, str], base_rates: dict[tuple[str, str], tuple[int, int]],
+                        base_arcs: dict[str, dict[int, int]], item: Boost | Schedule, now: datetime) -> list[Booking]:
+    from unilink.engine.admission import _item_sites
+
+    out = []
+    base = base_arcs.get(item.service)
+    if base is None:  # unchanged service: its base route is what it is booked on now
+        base = _current_arcs(runtime, tenant_id, item.service)
+    for site in _item_sites(intent, item):
+        down, up = base_rates[(item.service, site)]
+        if item.rate <= down:
+            continue  # a lower temporary rate needs nothing more than the base booking
+        raised = dict(base_rates)
+        raised[(item.service, site)] = (item.rate, min(item.rate, intent.site(site).access.port) if down == up
+                                        else up)
+        for start, end in temporary_windows(item, now):
+            arcs = service_arcs(runtime.graph, ledger, runtime.gateways, intent, site_pop, raised, item.service,
+                                start, end)
+            extra = {arc: bps - base.get(arc, 0) for arc, bps in arcs.items() if bps > base.get(arc, 0)}
+            if extra:
+                booking = Booking(f"{temporary_key(item, site)}#{start.isoformat()}", arcs_as_tuple(extra), start,
+                                  end)
+                _reserve(ledger, tenant_id, booking)
+                out.append(booking)
+    return out
+
+
+def _current_arcs(runtime: rt.Runtime, tenant_id: int, service: str) -> dict[int, int]:
+    arcs: dict[int, int] = {}
+    for rid in runtime.keys.get(tenant_id, {}).get(f"svc:{service}", []):
+        for arc, bps in runtime.ledger.get(rid).arc_bps:
+            arcs[arc] = arcs.get(arc, 0) + bps
+    return arcs
+
+
+def _device_changes(runtime: rt.Runtime, tenant: str, devices: TenantDevices) -> dict[str, dict[str, str]]:
+    model = runtime.devices
+    assert model is not None
+    old = model.tenants.get(tenant, TenantDevices())
+    touched = old.routers() | devices.routers()
+    if not touched:
+        return {}
+    after = model.render_routers(touched, {tenant: devices})
+    out = {}
+    for router in sorted(touched):
+        before = model.configs.get(router, "")
+        out[router] = {"config": after[router], "diff": config_diff(router, before, after[router])}
+    return out
+
+
+# -- apply ------------------------------------------------------------------------------------------
+
+
+def _lock(session: Session) -> int:
+    """Take the engine's write lock and return the new ledger sequence number.
+
+    The UPDATE of the single engine_state row serialises every apply across processes: PostgreSQL
+    holds the row lock until commit (as SELECT … FOR UPDATE would); SQLite already holds the write
+    lock since BEGIN IMMEDIATE (`store.session(write=True)`).
+    """
+    session.execute(update(EngineStateRow).where(EngineStateRow.id == 1)
+                    .values(ledger_seq=EngineStateRow.ledger_seq + 1))
+    return int(session.scalars(select(EngineStateRow.ledger_seq).where(EngineStateRow.id == 1)).one())
+
+
+def load_plan(session: Session, plan_id: str) -> PlanRow:
+    row = session.get(PlanRow, plan_id)
+    if row is None:
+        raise NotFoundError("no such plan", field="plan_id", value=plan_id,
+                            accepted="the id printed by `unilink plan`")
+    return row
+
+
+def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *, now: datetime | None = None,
+          action: str = "apply") -> ApplyResult:
+    """Run exactly plan `plan_id`: refuse it when stale, else book, allocate, configure, record.
+
+    ConflictError when the tenant or the topology changed since the plan was made, or the plan
+    expired or was applied; InfeasibleError when capacity it needs was taken meanwhile. In every
+    refusal nothing changes.
+    """
+    now = now or rt.now_utc()
+    if len(reason) > 500:
+        raise ValidationError("reason is too long", field="reason", value=len(reason), accepted="≤ 500 characters")
+    try:
+        with rt.LOCK, store.session(write=True) as session:
+            seq = _lock(session)
+            row = load_plan(session, plan_id)
+            _check_fresh(session, row, now)
+            runtime = rt.runtime_for(store, session)  # sees seq - 1 is ours to advance; reload if others moved
+            result = _apply_locked(session, runtime, row, actor, reason, now, action)
+            runtime.ledger_seq = seq
+    except (ConflictError, InfeasibleError) as exc:
+        _mark(store, plan_id, "superseded" if isinstance(exc, ConflictError) else "failed")
+        rt.forget(store)
+        raise
+    except BaseException:
+        rt.forget(store)
+        raise
+    return result
+
+
+def _check_fresh(session: Session, row: PlanRow, now: datetime) -> None:
+    if row.status != "ready":
+        raise ConflictError(f"plan {row.id} is {row.status}: make a new plan", field="plan_id", value=row.id)
+    if aware(row.expires_at) < now:  # type: ignore[operator]
+        raise ConflictError(f"plan {row.id} expired at {aware(row.expires_at).isoformat()}: make a new plan",
+                            field="plan_id", value=row.id)
+    deployed = session.get(DeploymentRow, row.tenant_id)
+    revision = deployed.revision if deployed else 0
+    topology, _ = rt.state_versions(session)
+    if fingerprint(row.tenant_id, revision, topology) != row.fingerprint:
+        base = row.content["base"]
+        what = (f"the tenant's services changed (revision {base['revision']} → {revision})"
+                if base["revision"] != revision else
+                f"the backbone changed (topology version {base['topology_version']} → {topology})")
+        raise ConflictError(f"plan {row.id} is stale: {what} since it was made; make a new plan",
+                            field="plan_id", value=row.id)
+
+
+def _mark(store: Any, plan_id: str, status: str) -> None:
+    with store.session() as session:
+        session.execute(update(PlanRow).where(PlanRow.id == plan_id, PlanRow.status == "ready").values(status=status))
+
+
+def _apply_locked(session: Session, runtime: rt.Runtime, row: PlanRow, actor: str, reason: str, now: datetime,
+                  action: str) -> ApplyResult:
+    content = row.content
+    tenant_id, tenant = row.tenant_id, content["tenant"]
+    ledger, graph = runtime.ledger, runtime.graph
+    with ledger.atomic():
+        # 1. capacity: exactly the plan's releases and bookings, in the ledger and the table
+        for rid in content["release"]:
+            if rid not in ledger:
+                raise ConflictError(f"plan {row.id} is stale: reservation {rid} is gone", field="plan_id",
+                                    value=row.id)
+            ledger.release(rid)
+        if content["release"]:
+            session.execute(delete(ReservationRow).where(ReservationRow.id.in_(content["release"])))
+        new_rows: list[tuple[str, ReservationRow]] = []
+        for booking in content["bookings"]:
+            start = datetime.fromisoformat(booking["start"])
+            end = datetime.fromisoformat(booking["end"]) if booking["end"] else None
+            for link, direction, bps in booking["arcs"]:
+                res = ReservationRow(tenant_id=tenant_id, service=booking["key"], link=link, direction=direction,
+                                     bps=bps, start_at=start, end_at=end, hold_expires_at=None, priority=0)
+                session.add(res)
+                new_rows.append((booking["key"], res))
+        session.flush()
+        for key, res in new_rows:
+            arc = 2 * graph.link_id(res.link) + (0 if res.direction == "ab" else 1)
+            try:
+                ledger.reserve({arc: res.bps}, service_id=f"{tenant_id}/{key}", start=res.start_at, end=res.end_at,
+                               reservation_id=res.id)
+            except InfeasibleError as exc:
+                raise InfeasibleError(f"plan {row.id} no longer fits: {exc.message}; make a new plan",
+                                      details=exc.details) from None
+        # 2. resources
+        _apply_allocations(session, runtime, tenant_id, content["allocations"])
+        # 3. devices (the engine's device model; the device layer's transaction plugs in here)
+        routers = _apply_devices(session, runtime, content, now)
+        # 4. state, intent version, orders, history
+        deployed = session.get(DeploymentRow, tenant_id)
+        intent_version = _record_intent(session, tenant_id, content, actor, reason, now, action)
+        revision = (deployed.revision if deployed else 0) + 1
+        if deployed is None:
+            session.add(DeploymentRow(tenant_id=tenant_id, revision=revision, intent_version=intent_version,
+                                      document=content["effective"], physical=content["physical"], updated_at=now))
+        else:
+            deployed.revision, deployed.intent_version = revision, intent_version
+            deployed.document, deployed.physical, deployed.updated_at = content["effective"], content["physical"], now
+        orders = _create_orders(session, tenant_id, row.id, content["new_orders"], now)
+        session.add(ChangeHistoryRow(tenant_id=tenant_id, at=now, actor=actor, reason=reason, action=action,
+                                     plan_id=row.id, intent_version=intent_version,
+                                     summary={"changes": content["summary"], "orders": orders,
+                                              "price": {k: v for k, v in content["price"].items() if k != "lines"}}))
+        row.status, row.applied_at = "applied", now
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise ConflictError(f"plan {row.id} is stale: a resource it allocates was taken; make a new plan",
+                                field="plan_id", value=row.id) from exc
+    # the in-memory index follows the table (only after everything above succeeded)
+    keys = runtime.keys.setdefault(tenant_id, {})
+    released = set(content["release"])
+    for key in list(keys):
+        keys[key] = [rid for rid in keys[key] if rid not in released]
+        if not keys[key]:
+            del keys[key]
+    for key, res in new_rows:
+        keys.setdefault(key, []).append(res.id)
+    return ApplyResult(row.id, tenant, revision, intent_version, tuple(routers), tuple(orders),
+                       sum(len(v) for v in keys.values()))
+
+
+def _apply_allocations(session: Session, runtime: rt.Runtime, tenant_id: int, allocations: dict[str, Any]) -> None:
+    for pool, scope, owner, _ in allocations["release"]:
+        session.execute(delete(PoolAllocationRow).where(PoolAllocationRow.pool == pool,
+                                                        PoolAllocationRow.scope == scope,
+                                                        PoolAllocationRow.owner == owner))
+    for pool, scope, owner, value in allocations["new"]:
+        session.add(PoolAllocationRow(tenant_id=tenant_id, pool=pool, scope=scope, owner=owner, value=value))
+    for pool, scope, owner, _ in allocations["release"]:
+        runtime.pools.get((pool, scope), {}).pop(owner, None)
+    for pool, scope, owner, value in allocations["new"]:
+        runtime.pools.setdefault((pool, scope), {})[owner] = value
+
+
+def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any], now: datetime) -> list[str]:
+    model = runtime.devices
+    assert model is not None
+    changed = []
+    for router, change in content["devices"].items():
+        if not change["diff"]:
+            continue
+        existing = session.get(DeviceConfigRow, router)
+        if existing is None:
+            session.add(DeviceConfigRow(router=router, config=change["config"], revision=1, updated_at=now))
+        else:
+            existing.config, existing.revision, existing.updated_at = change["config"], existing.revision + 1, now
+        model.configs[router] = change["config"]
+        changed.append(router)
+    effective = Intent.model_validate(content["effective"])
+    alloc = runtime.tenant_alloc(content["tenant"])
+    model.set_tenant(content["tenant"], tenant_devices(content["tenant"], effective, rates_at(effective, now), alloc,
+                                                       runtime.router_of_site(effective)))
+    return changed
+
+
+def _record_intent(session: Session, tenant_id: int, content: dict[str, Any], actor: str, reason: str, now: datetime,
+                   action: str) -> int | None:
+    latest = session.scalars(select(IntentVersionRow).where(IntentVersionRow.tenant_id == tenant_id)
+                             .order_by(IntentVersionRow.version.desc()).limit(1)).one_or_none()
+    if latest is not None and latest.document == content["desired"]:
+        return latest.version
+    version = (latest.version if latest else 0) + 1
+    session.add(IntentVersionRow(tenant_id=tenant_id, version=version, document=content["desired"], actor=actor,
+                                 reason=reason or action, created_at=now))
+    return version
+
+
+def _create_orders(session: Session, tenant_id: int, plan_id: str, works: list[dict[str, Any]], now: datetime
+                   ) -> list[str]:
+    ids = []
+    for work in works:
+        order_id = f"o-{now.strftime('%Y%m%d')}-{secrets.token_hex(4)}"
+        session.add(ServiceOrderRow(id=order_id, tenant_id=tenant_id, state="acknowledged", kind=work["kind"],
+                                    site=work["site"], description=work["description"], item=work["item"],
+                                    lead_time_days=work["lead_time_days"], plan_id=plan_id, requested_at=now,
+                                    due_at=now + timedelta(days=work["lead_time_days"]), updated_at=now))
+        ids.append(order_id)
+    return ids

@@ -1,0 +1,127 @@
+"""The device side of a plan: from a tenant's effective intent to per-router configs and diffs.
+
+Fills the device layer's inputs (`unilink.devices.intent`: AccessAttachment, VpnInstance,
+ElineInstance) from the intent, the rates in force and the pool allocations, then renders each
+touched router with `unilink.devices.render`. `DeviceModel` keeps every tenant's inputs in memory,
+indexed by router and by segment (VNI), so that a change re-renders only the routers it touches —
+with every other tenant's attachments on them, and the attachments sharing their segments (BGP
+neighbours depend on those).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from unilink.devices.intent import AccessAttachment, ElineInstance, VpnInstance, build_device_intents
+from unilink.devices.intent import VpnTopology as DeviceVpnTopology
+from unilink.devices.render import render
+from unilink.engine.resources import ASN, attachments, p2p_subnets, rd_text
+from unilink.inventory.model import Router
+from unilink.services.intent import Intent, IpVpnService
+
+Alloc = Mapping[tuple[str, str, str], int]  # (pool, scope, owner) → value
+
+
+@dataclass(frozen=True, slots=True)
+class TenantDevices:
+    """One tenant's inputs to the device layer."""
+
+    attachments: tuple[AccessAttachment, ...] = ()
+    vpns: tuple[VpnInstance, ...] = ()
+    elines: tuple[ElineInstance, ...] = ()
+
+    def routers(self) -> set[str]:
+        return {a.router for a in self.attachments}
+
+
+def port_name(index: int) -> str:
+    return f"cust{index}"
+
+
+def tenant_devices(tenant: str, intent: Intent, rates: Mapping[tuple[str, str], tuple[int, int]],
+                   alloc: Alloc, router_of_site: Mapping[str, str]) -> TenantDevices:
+    atts = []
+    for att in attachments(intent, rates):
+        owner = f"{tenant}/{att.owner}"
+        router = router_of_site[att.site]
+        v4, v6 = p2p_subnets(alloc[("p2p", "", owner)])
+        port = port_name(alloc[("port", router, f"{tenant}/{att.site}")])
+        atts.append(AccessAttachment(
+            site=att.site, tenant=tenant, router=router, port=port, vlan=alloc[("vlan", router, owner)],
+            ipv4=v4, ipv6=v6, rate_down_bps=att.down_bps, rate_up_bps=att.up_bps, internet=att.internet,
+            vpns=(att.vpn,) if att.vpn else (), eline=att.eline))
+    vpns = []
+    for svc in intent.services:
+        if isinstance(svc, IpVpnService):
+            owner = f"{tenant}/vpn:{svc.name}"
+            rt = alloc[("rt", "", owner)]
+            hub = svc.topology.value == "hub-and-spoke"
+            vpns.append(VpnInstance(
+                name=svc.name, tenant=tenant, rd=rd_text(alloc[("rd", "", owner)]),
+                import_rts=(f"{ASN + 1}:{rt}",) if hub else (f"{ASN}:{rt}",), export_rts=(f"{ASN}:{rt}",),
+                vni=alloc[("vni", "", owner)], topology=DeviceVpnTopology(svc.topology.value),
+                hub_sites=tuple(m.site for m in svc.members if m.role == "hub")))
+    elines = [ElineInstance(name=s.name, tenant=tenant, a_site=s.a, b_site=s.b,
+                            vc_id=alloc[("vni", "", f"{tenant}/eline:{s.name}")])
+              for s in intent.services if s.kind == "eline"]
+    return TenantDevices(tuple(atts), tuple(vpns), tuple(elines))
+
+
+@dataclass(slots=True)
+class DeviceModel:
+    """Every tenant's device inputs, and the last rendered config per router."""
+
+    routers: dict[str, Router]
+    tenants: dict[str, TenantDevices] = field(default_factory=dict)
+    by_router: dict[str, set[str]] = field(default_factory=dict)  # router → tenants attached there
+    configs: dict[str, str] = field(default_factory=dict)         # router → rendered config text
+
+    def set_tenant(self, tenant: str, devices: TenantDevices) -> None:
+        old = self.tenants.get(tenant)
+        if old is not None:
+            for router in old.routers():
+                self.by_router.get(router, set()).discard(tenant)
+        if devices.attachments or devices.vpns or devices.elines:
+            self.tenants[tenant] = devices
+            for router in devices.routers():
+                self.by_router.setdefault(router, set()).add(tenant)
+        else:
+            self.tenants.pop(tenant, None)
+
+    def render_routers(self, touched: Iterable[str], overrides: Mapping[str, TenantDevices] | None = None
+                       ) -> dict[str, str]:
+        """Configs of `touched` routers, with `overrides` replacing some tenants' inputs."""
+        overrides = overrides or {}
+        touched = sorted(set(touched))
+
+        def inputs(tenant: str) -> TenantDevices:
+            return overrides[tenant] if tenant in overrides else self.tenants.get(tenant, TenantDevices())
+
+        tenants: set[str] = set()
+        for router in touched:
+            tenants |= self.by_router.get(router, set())
+        for tenant, devices in overrides.items():
+            if devices.routers() & set(touched):
+                tenants.add(tenant)
+            else:
+                tenants.discard(tenant)
+        # Every attachment of these tenants' segments present on the touched routers: the BGP
+        # neighbours of a router depend on where its segments' other ends are.
+        atts: list[AccessAttachment] = []
+        vpns: list[VpnInstance] = []
+        elines: list[ElineInstance] = []
+        for tenant in sorted(tenants):
+            devices = inputs(tenant)
+            atts.extend(devices.attachments)
+            vpns.extend(devices.vpns)
+            elines.extend(devices.elines)
+        routers = [self.routers[name] for name in sorted({a.router for a in atts} | set(touched))]
+        intents = build_device_intents(routers, atts, vpns, elines)
+        return {name: render(str(self.routers[name].vendor), intents[name]).full_text() for name in touched}
+
+
+def config_diff(router: str, before: str, after: str) -> str:
+    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                        fromfile=f"{router} (running)", tofile=f"{router} (planned)", n=1))
