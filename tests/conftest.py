@@ -21,6 +21,16 @@ SHARED = REPO_ROOT.parent / "shared"
 TOPOLOGY_ZOO = SHARED / "data" / "topology-zoo"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """UNILINK_FAST=1 skips the slow tests, like `make test FAST=1` (which deselects them)."""
+    if os.environ.get("UNILINK_FAST") not in ("1", "true", "yes"):
+        return
+    skip = pytest.mark.skip(reason="UNILINK_FAST=1: slow lab/browser tests skipped (CI runs them)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def topology_zoo() -> Path:
     """The Topology Zoo files beside the project; skips when ../shared is absent."""
