@@ -3,6 +3,7 @@
 The Topology Zoo (topology-zoo.org) publishes real backbones as GraphML: nodes carry `label`,
 `Latitude`, `Longitude`, `Country`, `Internal` (0 = a stub of another network) and sometimes
 `hyperedge` (a junction drawn on the map, not a PoP); edges sometimes carry `LinkSpeedRaw` (bit/s).
+A `City` attribute (written by our exporter) gives the PoP's city; otherwise the label is the city.
 Real files are messy, and each oddity is handled explicitly and reported, in this order:
 
 1. external stubs (`Internal` = 0) are skipped with their edges            → `skipped`
@@ -192,7 +193,7 @@ def import_graphml(path: Path | str, *, default_capacity_bps: int = DEFAULT_CAPA
     for node, name in zip(kept, names, strict=True):
         attrs = node.attrs
         pops[node.node_id] = at_line(where, node.line, lambda n=node, nm=name, a=attrs: Pop(
-            name=nm, city=n.label, country=country_code(str(a.get("Country") or "")),
+            name=nm, city=str(a.get("City") or n.label), country=country_code(str(a.get("Country") or "")),
             lat=float(a["Latitude"]), lon=float(a["Longitude"])))  # type: ignore[arg-type]
         lines[("pop", name)] = node.line
 
@@ -200,7 +201,7 @@ def import_graphml(path: Path | str, *, default_capacity_bps: int = DEFAULT_CAPA
     router_of = {r.pop: r.name for r in routers}
     links = _build_links(edges, pops, router_of, default_capacity_bps, where, lines, skipped, merged, notes)
     label = graph_attrs.get("label") or graph_attrs.get("Network") or path.stem
-    network = Network(name=ascii_name(str(label), fallback=path.stem or "network"), pops=list(pops.values()),
+    network = Network(name=str(label).strip() or path.stem, pops=list(pops.values()),
                       routers=routers, links=links)
     validate_network(network, where, lines)
     return ImportResult(network=network, skipped=tuple(skipped), merged=tuple(merged), notes=tuple(notes))
