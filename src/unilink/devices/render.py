@@ -56,6 +56,15 @@ class RenderedConfig:
     text: str
     shell: tuple[tuple[str, ...], ...] = ()
 
+    def to_dict(self) -> dict[str, object]:
+        return {"vendor": self.vendor, "text": self.text, "shell": [list(cmd) for cmd in self.shell]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> RenderedConfig:
+        shell = data.get("shell") or ()
+        return cls(vendor=str(data["vendor"]), text=str(data["text"]),
+                   shell=tuple(tuple(str(a) for a in cmd) for cmd in shell))  # type: ignore[union-attr]
+
     def full_text(self) -> str:
         """Everything that is pushed, as text: what diffs, journals and drift compare."""
         if not self.shell:

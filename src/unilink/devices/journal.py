@@ -1,0 +1,198 @@
+"""The journal of device transactions: in the store (`StoreJournal`) or in memory (`MemoryJournal`).
+
+The transaction writes its row and one step per router *before* the first push, then records each
+phase. Each phase is one database transaction (all its routers at once), so a 50-router change
+costs a handful of writes, not hundreds. What recovery needs survives a crash at any point:
+the state of the transaction, and per router the config before and after.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy import select
+
+from unilink.devices.diff import DeviceChange
+from unilink.devices.render import RenderedConfig
+from unilink.store.db import Store
+from unilink.store.tables.journal import DeviceCommittedConfigRow, DeviceTransactionRow, DeviceTransactionStepRow
+
+FINAL_STATES = frozenset({"done", "rolled_back", "rollback_failed"})
+
+
+@dataclass(frozen=True, slots=True)
+class JournalStep:
+    router: str
+    vendor: str
+    state: str
+    before: RenderedConfig | None
+    after: RenderedConfig
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    id: str
+    state: str
+    actor: str
+    reason: str
+    plan_id: str | None
+    error: str | None
+    steps: tuple[JournalStep, ...]
+    created_at: datetime
+
+
+class Journal(Protocol):
+    def begin(self, tx_id: str, changes: Sequence[DeviceChange], *, actor: str, reason: str,
+              plan_id: str | None) -> None: ...
+
+    def record(self, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
+               errors: Mapping[str, str] | None = None, error: str | None = None) -> None: ...
+
+    def finish(self, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
+               errors: Mapping[str, str] | None = None, error: str | None = None,
+               committed: Mapping[str, RenderedConfig] | None = None) -> None: ...
+
+    def unfinished(self) -> list[JournalEntry]: ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StoreJournal:
+    """The journal in the database (tables `device_transactions`, `device_transaction_steps`)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def begin(self, tx_id: str, changes: Sequence[DeviceChange], *, actor: str, reason: str,
+              plan_id: str | None) -> None:
+        now = _now()
+        with self.store.session(write=True) as session:
+            session.add(DeviceTransactionRow(id=tx_id, state="started", actor=actor[:100], reason=reason[:500],
+                                             plan_id=plan_id, created_at=now, updated_at=now))
+            session.flush()  # the parent row first: PostgreSQL checks the steps' foreign key at once
+            for change in changes:
+                session.add(DeviceTransactionStepRow(
+                    transaction_id=tx_id, router=change.router, vendor=change.vendor, state="pending",
+                    before=change.before.to_dict() if change.before is not None else None,
+                    after=change.after.to_dict(), updated_at=now))
+
+    def record(self, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
+               errors: Mapping[str, str] | None = None, error: str | None = None) -> None:
+        with self.store.session(write=True) as session:
+            self._update(session, tx_id, state, steps or {}, errors or {}, error)
+
+    def finish(self, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
+               errors: Mapping[str, str] | None = None, error: str | None = None,
+               committed: Mapping[str, RenderedConfig] | None = None) -> None:
+        now = _now()
+        with self.store.session(write=True) as session:
+            self._update(session, tx_id, state, steps or {}, errors or {}, error)
+            for router, config in (committed or {}).items():
+                row = session.get(DeviceCommittedConfigRow, router)
+                if row is None:
+                    session.add(DeviceCommittedConfigRow(router=router, vendor=config.vendor,
+                                                         config=config.to_dict(), transaction_id=tx_id,
+                                                         committed_at=now))
+                else:
+                    row.vendor, row.config = config.vendor, config.to_dict()
+                    row.transaction_id, row.committed_at = tx_id, now
+
+    @staticmethod
+    def _update(session, tx_id: str, state: str, steps: Mapping[str, str], errors: Mapping[str, str],
+                error: str | None) -> None:
+        now = _now()
+        tx = session.get(DeviceTransactionRow, tx_id)
+        tx.state, tx.updated_at = state, now
+        if error is not None:
+            tx.error = error[:4000]
+        if steps or errors:
+            rows = session.scalars(select(DeviceTransactionStepRow)
+                                   .where(DeviceTransactionStepRow.transaction_id == tx_id)).all()
+            for row in rows:
+                if row.router in steps:
+                    row.state, row.updated_at = steps[row.router], now
+                if row.router in errors:
+                    row.error = errors[row.router][:4000]
+
+    def unfinished(self) -> list[JournalEntry]:
+        with self.store.session() as session:
+            txs = session.scalars(select(DeviceTransactionRow)
+                                  .where(DeviceTransactionRow.state.not_in(sorted(FINAL_STATES)))
+                                  .order_by(DeviceTransactionRow.created_at, DeviceTransactionRow.id)).all()
+            return [self._entry(session, tx) for tx in txs]
+
+    def get(self, tx_id: str) -> JournalEntry | None:
+        with self.store.session() as session:
+            tx = session.get(DeviceTransactionRow, tx_id)
+            return self._entry(session, tx) if tx is not None else None
+
+    @staticmethod
+    def _entry(session, tx: DeviceTransactionRow) -> JournalEntry:
+        rows = session.scalars(select(DeviceTransactionStepRow)
+                               .where(DeviceTransactionStepRow.transaction_id == tx.id)
+                               .order_by(DeviceTransactionStepRow.router)).all()
+        steps = tuple(JournalStep(router=r.router, vendor=r.vendor, state=r.state,
+                                  before=RenderedConfig.from_dict(r.before) if r.before is not None else None,
+                                  after=RenderedConfig.from_dict(r.after), error=r.error) for r in rows)
+        return JournalEntry(id=tx.id, state=tx.state, actor=tx.actor, reason=tx.reason, plan_id=tx.plan_id,
+                            error=tx.error, steps=steps, created_at=tx.created_at)
+
+
+def last_committed(store: Store) -> dict[str, RenderedConfig]:
+    """What every router should be running, by the store: its last committed config."""
+    with store.session() as session:
+        rows = session.scalars(select(DeviceCommittedConfigRow).order_by(DeviceCommittedConfigRow.router)).all()
+        return {row.router: RenderedConfig.from_dict(row.config) for row in rows}
+
+
+@dataclass
+class MemoryJournal:
+    """A journal kept in memory: for unit tests and callers that need no crash recovery.
+
+    `events` lists (tx_id, state) in order, so tests can check that the journal was written before
+    the first push.
+    """
+
+    events: list[tuple[str, str]] = field(default_factory=list)
+    entries: dict[str, JournalEntry] = field(default_factory=dict)
+    committed: dict[str, RenderedConfig] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def begin(self, tx_id: str, changes: Sequence[DeviceChange], *, actor: str, reason: str,
+              plan_id: str | None) -> None:
+        steps = tuple(JournalStep(router=c.router, vendor=c.vendor, state="pending", before=c.before, after=c.after)
+                      for c in changes)
+        with self._lock:
+            self.entries[tx_id] = JournalEntry(id=tx_id, state="started", actor=actor, reason=reason,
+                                               plan_id=plan_id, error=None, steps=steps, created_at=_now())
+            self.events.append((tx_id, "started"))
+
+    def record(self, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
+               errors: Mapping[str, str] | None = None, error: str | None = None) -> None:
+        with self._lock:
+            entry = self.entries[tx_id]
+            new_steps = tuple(JournalStep(router=s.router, vendor=s.vendor, state=(steps or {}).get(s.router, s.state),
+                                          before=s.before, after=s.after,
+                                          error=(errors or {}).get(s.router, s.error)) for s in entry.steps)
+            self.entries[tx_id] = JournalEntry(id=entry.id, state=state, actor=entry.actor, reason=entry.reason,
+                                               plan_id=entry.plan_id, error=error or entry.error, steps=new_steps,
+                                               created_at=entry.created_at)
+            self.events.append((tx_id, state))
+
+    def finish(self, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
+               errors: Mapping[str, str] | None = None, error: str | None = None,
+               committed: Mapping[str, RenderedConfig] | None = None) -> None:
+        self.record(tx_id, state, steps=steps, errors=errors, error=error)
+        with self._lock:
+            self.committed.update(committed or {})
+
+    def unfinished(self) -> list[JournalEntry]:
+        with self._lock:
+            return [e for e in self.entries.values() if e.state not in FINAL_STATES]

@@ -1,0 +1,134 @@
+"""DeviceTransaction with sim drivers: all or nothing, in parallel, journal first, timeouts."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from unilink.devices.diff import diff_configs
+from unilink.devices.drivers.base import DeviceDriver
+from unilink.devices.drivers.sim import SimDriver
+from unilink.devices.journal import MemoryJournal
+from unilink.devices.render import RenderedConfig
+from unilink.devices.transaction import DeviceTransaction, recover
+from unilink.errors import ValidationError
+
+OLD = "interface ge-0/0/1 rate 100M\n"
+NEW = "interface ge-0/0/1 rate 10M\n"
+
+
+def _config(text: str) -> RenderedConfig:
+    return RenderedConfig(vendor="junos", text=text)
+
+
+def _setup(n: int, **faults: dict[str, object]) -> tuple[dict[str, SimDriver], list]:
+    drivers = {f"r{i}": SimDriver(f"r{i}", initial=_config(OLD), **faults.get(f"r{i}", {})) for i in range(n)}
+    changes = [diff_configs(name, "junos", _config(OLD), _config(NEW)) for name in drivers]
+    return drivers, changes
+
+
+def test_sim_driver_satisfies_the_protocol() -> None:
+    assert isinstance(SimDriver("r"), DeviceDriver)
+
+
+def test_all_routers_committed_and_verified() -> None:
+    drivers, changes = _setup(5)
+    journal = MemoryJournal()
+    result = DeviceTransaction(drivers, changes, journal).run()
+    assert result.ok and result.state == "done"
+    assert all(d.running_config() == NEW for d in drivers.values())
+    assert all(d.calls == ["prepare", "commit", "verify"] for d in drivers.values())
+    assert [state for _, state in journal.events] == ["started", "preparing", "committing", "committed", "done"]
+    assert journal.committed["r3"].text == NEW
+
+
+def test_journal_is_written_before_the_first_push() -> None:
+    journal = MemoryJournal()
+
+    class Spy(SimDriver):
+        def prepare(self, config: RenderedConfig) -> None:
+            self.journal_seen = list(journal.events)
+            super().prepare(config)
+
+    drivers = {"r0": Spy("r0", initial=_config(OLD))}
+    DeviceTransaction(drivers, [diff_configs("r0", "junos", _config(OLD), _config(NEW))], journal).run()
+    assert ("started" in [s for _, s in drivers["r0"].journal_seen])
+
+
+@pytest.mark.parametrize("phase", ["prepare", "commit", "verify"])
+def test_a_failure_on_one_router_rolls_back_every_router(phase: str) -> None:
+    drivers, changes = _setup(6, r4={"fail_on": phase})
+    journal = MemoryJournal()
+    result = DeviceTransaction(drivers, changes, journal).run()
+    assert result.state == "rolled_back" and result.phase == phase
+    assert set(result.failed) == {"r4"}
+    assert all(d.running_config() == OLD for d in drivers.values()), "every router back to its previous config"
+    assert all(d.calls[-1] == "rollback" for d in drivers.values())
+    assert journal.events[-1][1] == "rolled_back"
+    entry = next(iter(journal.entries.values()))
+    assert {s.router: s.state for s in entry.steps}["r4"] == "rolled_back"
+    assert not journal.committed
+
+
+def test_a_hung_router_times_out_and_everything_rolls_back() -> None:
+    drivers, changes = _setup(4, r2={"hang_on": "commit", "hang_s": 30})
+    t0 = time.perf_counter()
+    result = DeviceTransaction(drivers, changes, MemoryJournal(), timeout_s=0.3).run()
+    elapsed = time.perf_counter() - t0
+    assert result.state == "rolled_back" and result.phase == "commit"
+    assert "no answer within 0.3 s" in result.failed["r2"]
+    assert elapsed < 5, "the transaction does not wait for the hung router"
+    assert all(d.running_config() == OLD for d in drivers.values())
+
+
+def test_prepares_run_in_parallel() -> None:
+    drivers, changes = _setup(10, **{f"r{i}": {"latency_s": 0.2} for i in range(10)})
+    result = DeviceTransaction(drivers, changes, MemoryJournal()).run()
+    assert result.ok
+    # 10 routers × (prepare 0.2 s + commit 0.2 s) would be 4 s in series
+    assert result.timings_ms["prepare"] < 1500 and result.timings_ms["commit"] < 1500
+
+
+def test_a_router_without_driver_is_refused_before_anything_is_pushed() -> None:
+    drivers, changes = _setup(2)
+    del drivers["r1"]
+    journal = MemoryJournal()
+    with pytest.raises(ValidationError) as err:
+        DeviceTransaction(drivers, changes, journal)
+    assert err.value.value == "r1" and journal.events == []
+
+
+def test_recover_undoes_a_half_done_transaction_and_finishes_a_complete_one() -> None:
+    journal = MemoryJournal()
+    drivers, changes = _setup(3)
+    # A transaction that died after r0 committed: r1 and r2 still on the old config.
+    journal.begin("tx-half", changes, actor="t", reason="", plan_id=None)
+    journal.record("tx-half", "committing")
+    drivers["r0"].prepare(_config(NEW))
+    drivers["r0"].commit()
+    outcomes = recover(journal, {name: SimDriver(name, initial=d.running()) for name, d in drivers.items()})
+    assert [(o.id, o.decision) for o in outcomes] == [("tx-half", "undone")]
+    assert journal.entries["tx-half"].state == "rolled_back"
+
+    # A transaction that died after the last commit but before "done": finished, not undone.
+    journal2 = MemoryJournal()
+    drivers2 = {f"r{i}": SimDriver(f"r{i}", initial=_config(NEW)) for i in range(3)}
+    journal2.begin("tx-full", changes, actor="t", reason="", plan_id=None)
+    journal2.record("tx-full", "committing")
+    outcomes = recover(journal2, drivers2)
+    assert [(o.id, o.decision) for o in outcomes] == [("tx-full", "finished")]
+    assert journal2.committed["r1"].text == NEW
+    assert recover(journal2, drivers2) == [], "recovery is idempotent"
+
+
+def test_recover_restores_the_routers_to_their_previous_configs() -> None:
+    journal = MemoryJournal()
+    drivers, changes = _setup(2)
+    journal.begin("tx", changes, actor="t", reason="", plan_id=None)
+    drivers["r0"].prepare(_config(NEW))
+    drivers["r0"].commit()
+    fresh = {name: SimDriver(name, initial=d.running()) for name, d in drivers.items()}
+    recover(journal, fresh)
+    assert fresh["r0"].running_config() == OLD and fresh["r1"].running_config() == OLD
+    assert fresh["r1"].calls.count("prepare") == 0, "an untouched router is left alone"
