@@ -170,3 +170,77 @@ def test_database_option_and_unreachable_database(tmp_path: Path) -> None:
 def test_db_upgrade_reports_revisions(cli: CliRunner) -> None:
     doc = json.loads(run(cli, "db", "upgrade", "--json"))
     assert doc["revisions"]  # every head of every domain's branch
+
+
+def test_export_yaml_imports_back_to_the_same_network(cli: CliRunner, tmp_path: Path, db_url: str) -> None:
+    run(cli, "network", "import", str(CONNECTIS))
+    exported = tmp_path / "export.yaml"
+    run(cli, "network", "export", "--format", "yaml", "-o", str(exported))
+    again = f"sqlite:///{tmp_path / 'again.db'}"
+    run(cli, "network", "import", str(exported), "--database", again)
+    assert snapshot(again)[0] == snapshot(db_url)[0]
+
+
+def test_export_graphml_to_stdout_reads_back(cli: CliRunner, tmp_path: Path) -> None:
+    run(cli, "network", "import", str(write(tmp_path, "small.yaml", SMALL_YAML)))
+    graphml = run(cli, "network", "export", "--format", "graphml")
+    assert graphml.lstrip().startswith("<?xml")
+    path = write(tmp_path, "small.graphml", graphml)
+    again = f"sqlite:///{tmp_path / 'again.db'}"
+    summary = json.loads(run(cli, "network", "import", str(path), "--json", "--database", again))
+    assert (summary["nodes"], summary["links"]) == (3, 2)
+    shown = json.loads(run(cli, "network", "show", "--json", "--database", again))
+    assert sorted(lk["capacity_bps"] for lk in shown["links"]) == [10 * 10**9, 100 * 10**9]
+
+
+def test_export_to_an_unwritable_path_exits_2(cli: CliRunner, tmp_path: Path) -> None:
+    result = cli.invoke(app, ["network", "export", "-o", str(tmp_path / "no" / "such" / "dir" / "x.yaml")])
+    assert result.exit_code == 2 and "output" in result.stderr
+
+
+SNDLIB_BAD = """\
+?SNDlib native format; type: network; version: 1.0
+NODES (
+  Berlin ( 13.40 52.52 )
+  Hamburg ( 10.00 53.55 )
+)
+LINKS (
+  L1 ( Berlin Hamburg ) -40.00 0.00 0.00 0.00 ( 40.00 1.00 )
+)
+"""
+
+REPETITA_BAD = """\
+NODES 2
+label x y
+0_Paris 2.35 48.86
+1_London -0.13 51.51
+
+EDGES 2
+label src dest weight bw delay
+edge_0 0 7 10 10000000 1700
+edge_1 1 0 10 10000000 1700
+"""
+
+GRAPHML_TRUNCATED = """\
+<?xml version="1.0" encoding="utf-8"?>
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+  <key attr.name="label" attr.type="string" for="node" id="d1" />
+  <graph edgedefault="undirected">
+    <node id="0"><data key="d1">Paris</data></node>
+    <node id="1"><data key="d1">London
+"""
+
+
+@pytest.mark.parametrize(("filename", "text"), [("bad.txt", SNDLIB_BAD), ("bad.graph", REPETITA_BAD),
+                                                ("bad.graphml", GRAPHML_TRUNCATED)])
+def test_malformed_file_in_every_format_exits_2_and_changes_nothing(cli: CliRunner, tmp_path: Path, db_url: str,
+                                                                   filename: str, text: str) -> None:
+    run(cli, "network", "import", str(write(tmp_path, "good.yaml", SMALL_YAML)))
+    before = snapshot(db_url)
+    bad = write(tmp_path, filename, text)
+    result = cli.invoke(app, ["network", "import", str(bad), "--json"])
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    error = json.loads(result.stdout)
+    assert error["error"].startswith(f"{bad}:")  # names the file, then the line
+    assert error["error"][len(str(bad)) + 1:].split(":")[0].isdigit(), error
+    assert snapshot(db_url) == before
