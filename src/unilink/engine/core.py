@@ -548,3 +548,59 @@ def _create_orders(session: Session, tenant_id: int, plan_id: str, works: list[d
                                     due_at=now + timedelta(days=work["lead_time_days"]), updated_at=now))
         ids.append(order_id)
     return ids
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+
+def latest_intent(store: Any, tenant: str) -> dict[str, Any] | None:
+    """The tenant's latest intent document (what it asked for last), or None."""
+    with store.session() as session:
+        tenant_row = get_tenant(session, tenant)
+        row = session.scalars(select(IntentVersionRow).where(IntentVersionRow.tenant_id == tenant_row.id)
+                              .order_by(IntentVersionRow.version.desc()).limit(1)).one_or_none()
+        return dict(row.document) if row else None
+
+
+def intent_version(store: Any, tenant: str, version: int) -> dict[str, Any]:
+    with store.session() as session:
+        tenant_row = get_tenant(session, tenant)
+        row = session.scalars(select(IntentVersionRow).where(IntentVersionRow.tenant_id == tenant_row.id,
+                                                              IntentVersionRow.version == version)).one_or_none()
+        if row is None:
+            versions = session.scalars(select(IntentVersionRow.version)
+                                       .where(IntentVersionRow.tenant_id == tenant_row.id)).all()
+            raise NotFoundError("no such intent version", field="version", value=version,
+                                accepted=", ".join(str(v) for v in sorted(versions)) or "none yet")
+        return dict(row.document)
+
+
+def revert(store: Any, tenant: str, version: int, *, now: datetime | None = None, actor: str = "unknown") -> Plan:
+    """A plan that brings the tenant back to intent `version` (apply it like any other)."""
+    return plan(store, tenant, intent_version(store, tenant, version), now=now, actor=actor)
+
+
+def history(store: Any, tenant: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    with store.session() as session:
+        query = select(ChangeHistoryRow, Tenant.name).join(Tenant, Tenant.id == ChangeHistoryRow.tenant_id)
+        if tenant is not None:
+            get_tenant(session, tenant)
+            query = query.where(Tenant.name == tenant)
+        rows = session.execute(query.order_by(ChangeHistoryRow.id.desc()).limit(limit)).all()
+        return [{"id": r.id, "tenant": name, "at": aware(r.at).isoformat(), "actor": r.actor,  # type: ignore[union-attr]
+                 "reason": r.reason, "action": r.action, "plan_id": r.plan_id, "intent_version": r.intent_version,
+                 "summary": r.summary} for r, name in rows]
+
+
+def status(store: Any, tenant: str) -> dict[str, Any]:
+    """What is deployed for `tenant`: sites, services, rates, reservations, open orders."""
+    with store.session() as session:
+        tenant_row = get_tenant(session, tenant)
+        deployed = _deployed(session, tenant_row.id)
+        count = len(session.scalars(select(ReservationRow.id).where(ReservationRow.tenant_id == tenant_row.id)).all())
+        orders = session.scalars(select(ServiceOrderRow.id).where(
+            ServiceOrderRow.tenant_id == tenant_row.id,
+            ServiceOrderRow.state.notin_(("completed", "failed", "cancelled")))).all()
+    return {"tenant": tenant, "revision": deployed.revision, "intent_version": deployed.intent_version,
+            "deployed": deployed.intent.to_document() if deployed.intent else None, "physical": deployed.physical,
+            "reservations": count, "open_orders": sorted(orders)}

@@ -72,7 +72,7 @@ class InternetService(_Strict):
     name: Name
     site: Name
     rate: Rate
-    up: Rate | None = None  # defaults to min(rate, access up)
+    up: Rate | None = None  # defaults to rate × access up / access down
 
 
 class VpnMember(_Strict):
@@ -267,18 +267,23 @@ def service_sites(service: InternetService | IpVpnService | ELineService) -> lis
     return [service.a, service.b]
 
 
+def _up(rate: int, up: int | None, site: SiteSpec) -> int:
+    """Upstream rate: as given, else the access's own down/up proportion (VDSL2 100M/40M: 50M → 20M)."""
+    if up is not None:
+        return up
+    return max(1, rate * site.access.up // site.access.down)
+
+
 def site_usages(intent: Intent) -> dict[tuple[str, str], tuple[int, int]]:
     """(service, site) → (down, up) committed rates, for every service at every site."""
     sites = {s.name: s for s in intent.sites}
     usages: dict[tuple[str, str], tuple[int, int]] = {}
     for svc in intent.services:
         if isinstance(svc, InternetService):
-            up = svc.up if svc.up is not None else min(svc.rate, sites[svc.site].access.up)
-            usages[(svc.name, svc.site)] = (svc.rate, up)
+            usages[(svc.name, svc.site)] = (svc.rate, _up(svc.rate, svc.up, sites[svc.site]))
         elif isinstance(svc, IpVpnService):
             for m in svc.members:
-                up = m.up if m.up is not None else min(m.rate, sites[m.site].access.up)
-                usages[(svc.name, m.site)] = (m.rate, up)
+                usages[(svc.name, m.site)] = (m.rate, _up(m.rate, m.up, sites[m.site]))
         else:
             usages[(svc.name, svc.a)] = (svc.rate, svc.rate)
             usages[(svc.name, svc.b)] = (svc.rate, svc.rate)

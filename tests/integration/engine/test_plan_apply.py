@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import NOW, acme
+from engine_world import NOW, acme
 from sqlalchemy import func, select
 
 from unilink.engine import apply, plan

@@ -25,7 +25,7 @@ def test_rates_parse_with_units_and_usages(document: dict[str, Any], network: Ne
     assert intent.sites[0].access.down == 500 * M
     usages = site_usages(intent)
     assert usages[("hq-internet", "HQ")] == (200 * M, 200 * M)
-    assert usages[("corp", "Lyon-office")] == (50 * M, 40 * M)  # up capped by the VDSL2 upstream
+    assert usages[("corp", "Lyon-office")] == (50 * M, 20 * M)  # up in the VDSL2 proportion 100M/40M
 
 
 def test_yaml_round_trip(document: dict[str, Any]) -> None:

@@ -1,0 +1,111 @@
+"""Field work as orders (TMF641 state names), and what completing one does.
+
+Lifecycle: acknowledged → inProgress → completed | failed | cancelled, with held and pending as
+pauses. Completing an order installs the ordered access in the tenant's physical state, then plans
+and applies the tenant's latest intent: the logical part lands by itself once the line is there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from unilink.engine import runtime as rt
+from unilink.engine.core import ApplyResult, aware, latest_intent, plan
+from unilink.engine.core import apply as apply_plan
+from unilink.errors import ConflictError, NotFoundError, ValidationError
+from unilink.store.tables.services import ChangeHistoryRow, DeploymentRow, ServiceOrderRow
+from unilink.store.tables.tenancy import Tenant
+
+TERMINAL = ("completed", "failed", "cancelled")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "acknowledged": ("inProgress", "held", "pending", "cancelled", "failed"),
+    "inProgress": ("completed", "failed", "held", "pending", "cancelled"),
+    "held": ("inProgress", "cancelled"),
+    "pending": ("inProgress", "cancelled"),
+}
+
+
+def order_dict(row: ServiceOrderRow, tenant: str) -> dict[str, Any]:
+    return {"id": row.id, "tenant": tenant, "state": row.state, "kind": row.kind, "site": row.site,
+            "description": row.description, "lead_time_days": row.lead_time_days,
+            "requested_at": aware(row.requested_at).isoformat(),  # type: ignore[union-attr]
+            "due_at": aware(row.due_at).isoformat(),  # type: ignore[union-attr]
+            "updated_at": aware(row.updated_at).isoformat(),  # type: ignore[union-attr]
+            "plan_id": row.plan_id, "item": row.item}
+
+
+def list_orders(store: Any, tenant: str | None = None, *, open_only: bool = False) -> list[dict[str, Any]]:
+    with store.session() as session:
+        query = select(ServiceOrderRow, Tenant.name).join(Tenant, Tenant.id == ServiceOrderRow.tenant_id)
+        if tenant is not None:
+            query = query.where(Tenant.name == tenant)
+        if open_only:
+            query = query.where(ServiceOrderRow.state.notin_(TERMINAL))
+        rows = session.execute(query.order_by(ServiceOrderRow.requested_at, ServiceOrderRow.id)).all()
+        return [order_dict(row, name) for row, name in rows]
+
+
+def set_order_state(store: Any, order_id: str, state: str, actor: str, *, now: datetime | None = None
+                    ) -> dict[str, Any]:
+    """Move an order along its lifecycle (not to completed: use `complete_order`)."""
+    now = now or rt.now_utc()
+    with store.session(write=True) as session:
+        row, tenant = _order(session, order_id)
+        _check_transition(row, state)
+        if state == "completed":
+            raise ValidationError("use complete_order to complete an order", field="state", value=state,
+                                  accepted=", ".join(s for s in TRANSITIONS[row.state] if s != "completed"))
+        row.state, row.updated_at = state, now
+        session.add(ChangeHistoryRow(tenant_id=row.tenant_id, at=now, actor=actor, reason=f"order {state}",
+                                     action="order", plan_id=row.plan_id, intent_version=None,
+                                     summary={"order": order_id, "state": state}))
+        return order_dict(row, tenant)
+
+
+def complete_order(store: Any, order_id: str, actor: str, *, now: datetime | None = None) -> ApplyResult | None:
+    """The line is in: record it, then apply the tenant's latest intent (None if nothing to do)."""
+    now = now or rt.now_utc()
+    with rt.LOCK, store.session(write=True) as session:
+        row, tenant = _order(session, order_id)
+        _check_transition(row, "completed")
+        row.state, row.updated_at = "completed", now
+        deployment = session.get(DeploymentRow, row.tenant_id)
+        item = row.item
+        installed = {"technology": item["access"]["technology"], "provider": item["access"].get("provider", "on-net"),
+                     "port": item["access"]["port"], "pop": item["pop"]}
+        if deployment is None:
+            deployment = DeploymentRow(tenant_id=row.tenant_id, revision=0, intent_version=None,
+                                       document={"sites": [], "services": [], "boosts": [], "schedules": []},
+                                       physical={}, updated_at=now)
+            session.add(deployment)
+        deployment.physical = {**deployment.physical, row.site: installed}
+        deployment.revision += 1  # plans made before the line existed are stale
+        session.add(ChangeHistoryRow(tenant_id=row.tenant_id, at=now, actor=actor, reason=f"order {order_id} done",
+                                     action="order-completed", plan_id=row.plan_id, intent_version=None,
+                                     summary={"order": order_id, "site": row.site, "installed": installed}))
+        rt.forget(store)
+    desired = latest_intent(store, tenant)
+    if desired is None:
+        return None
+    follow_up = plan(store, tenant, desired, now=now, actor=actor)
+    if follow_up.is_empty:
+        return None
+    return apply_plan(store, follow_up.id, actor, f"order {order_id} completed", now=now, action="order-completed")
+
+
+def _order(session: Any, order_id: str) -> tuple[ServiceOrderRow, str]:
+    row = session.get(ServiceOrderRow, order_id)
+    if row is None:
+        raise NotFoundError("no such order", field="order_id", value=order_id, accepted="an id from `unilink orders`")
+    tenant = session.get(Tenant, row.tenant_id)
+    return row, tenant.name
+
+
+def _check_transition(row: ServiceOrderRow, state: str) -> None:
+    allowed = TRANSITIONS.get(row.state, ())
+    if state not in allowed:
+        raise ConflictError(f"order {row.id} is {row.state}", field="state", value=state,
+                            accepted=", ".join(allowed) or "nothing: the order is closed")
