@@ -21,6 +21,8 @@ app.command("serve")(db_cmd.serve)
 app.add_typer(network_cmd.app, name="network")
 from unilink.cli import lab_cmd  # noqa: E402
 app.add_typer(lab_cmd.app, name="lab")
+from unilink.cli import capacity_cmd  # noqa: E402
+app.add_typer(capacity_cmd.app, name="capacity")
 from unilink.api import token_cmd  # noqa: E402
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(token_cmd.user_app, name="user")

@@ -1,0 +1,167 @@
+"""`unilink capacity mlu | scenario`: the CLI contract, from real files and a real SQLite store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from unilink.cli.main import app
+
+SCENARIO = Path(__file__).resolve().parents[3] / "src/unilink/planning/scenarios/gigabit-homes.yaml"
+
+# A diamond: A-B-D (metric 10+10, 100 Mbit/s) and A-C-D (metric 20+20, 200 Mbit/s); kbit/s as REPETITA.
+DIAMOND_GRAPH = """\
+NODES 4
+label x y
+0_A 2.0 48.0
+1_B 3.0 49.0
+2_C 3.0 47.0
+3_D 4.0 48.0
+
+EDGES 8
+label src dest weight bw delay
+edge_0 0 1 10 100000 1000
+edge_1 1 0 10 100000 1000
+edge_2 1 3 10 100000 1000
+edge_3 3 1 10 100000 1000
+edge_4 0 2 20 200000 1000
+edge_5 2 0 20 200000 1000
+edge_6 2 3 20 200000 1000
+edge_7 3 2 20 200000 1000
+"""
+
+DIAMOND_DEMANDS = """\
+DEMANDS 1
+label src dest bw
+demand_0 0 3 150000
+"""
+
+
+@pytest.fixture
+def diamond(tmp_path: Path) -> tuple[Path, Path]:
+    graph = tmp_path / "diamond.graph"
+    graph.write_text(DIAMOND_GRAPH, encoding="utf-8")
+    demands = tmp_path / "busy-hour.demands"  # another stem: the CLI pairs them itself
+    demands.write_text(DIAMOND_DEMANDS, encoding="utf-8")
+    return graph, demands
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, ["capacity", *args])
+
+
+def test_mlu_optimal_from_repetita_files(diamond):
+    graph, demands = diamond
+    result = run("mlu", "--topology", str(graph), "--demands", str(demands), "--format", "repetita", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    # 150 Mbit/s over 100 + 200 Mbit/s of parallel paths: 50 % at best.
+    assert report["routing"] == "optimal"
+    assert report["max_utilization"] == pytest.approx(0.5, abs=1e-6)
+    assert report["total_demand_bps"] == 150_000_000
+    assert report["bottlenecks"][0]["utilization"] == pytest.approx(0.5, abs=1e-6)
+
+
+def test_mlu_ecmp_follows_the_igp(diamond):
+    graph, demands = diamond
+    result = run("mlu", "--topology", str(graph), "--demands", str(demands), "--format", "repetita",
+                 "--routing", "ecmp", "--failures", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["routing"] == "ecmp"
+    assert report["max_utilization"] == pytest.approx(1.5)  # all of it on the short branch
+    top = report["bottlenecks"][0]
+    assert top["utilization"] == pytest.approx(1.5) and top["from"] in ("A", "B")
+    # Losing the short branch moves everything to the long one: 75 %.
+    assert report["worst_failure"]["max_utilization"] == pytest.approx(1.5)
+
+
+def test_mlu_table_output(diamond):
+    graph, demands = diamond
+    result = run("mlu", "--topology", str(graph), "--demands", str(demands), "--routing", "ecmp")
+    assert result.exit_code == 0, result.output
+    assert "max utilisation" in result.output and "150%" in result.output.replace(".0%", "%")
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--routing", "ospf"], "--routing"),
+    (["--format", "graphml"], "--format"),
+    (["--target", "3"], "--target"),
+])
+def test_mlu_bad_options_exit_2_with_a_clear_message(diamond, args, fragment):
+    graph, demands = diamond
+    result = run("mlu", "--topology", str(graph), "--demands", str(demands), *args, "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.output)
+    assert fragment in error["field"]
+    assert "Traceback" not in result.output
+
+
+def test_mlu_missing_file_exits_2(tmp_path):
+    result = run("mlu", "--topology", str(tmp_path / "nowhere.graph"), "--format", "repetita", "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.output)["field"] == "--topology"
+
+
+def test_mlu_malformed_demands_name_the_users_file_and_line(diamond):
+    graph, demands = diamond
+    demands.write_text("DEMANDS 1\nlabel src dest bw\ndemand_0 0 9 150000\n", encoding="utf-8")
+    result = run("mlu", "--topology", str(graph), "--demands", str(demands), "--format", "repetita", "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.output)
+    assert f"{demands}:3" in error["error"]
+    assert "unilink-repetita-" not in result.output  # our temporary pairing never leaks into messages
+    human = run("mlu", "--topology", str(graph), "--demands", str(demands), "--format", "repetita")
+    assert human.exit_code == 2 and "Traceback" not in human.output
+
+
+@pytest.fixture
+def sample_store(store):
+    sample = pytest.importorskip("unilink.inventory.sample", reason="the INVENTORY sample network is not there yet")
+    store.replace_network(sample.load_sample_network())
+    return store
+
+
+def test_scenario_on_the_current_network_with_pictures(sample_store, tmp_path):
+    png, svg = tmp_path / "map.png", tmp_path / "map.svg"
+    result = run("scenario", str(SCENARIO), "--database", sample_store.url, "--json", "--png", str(png),
+                 "--svg", str(svg), "--no-upgrades")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["scenario"] == "gigabit-homes" and report["routing"] == "ecmp"
+    assert report["max_utilization"] > 0 and report["bottlenecks"]
+    assert report["subscribers"] > 100_000
+    # The busy-hour model asks for a small fraction of the sum of line rates.
+    assert report["total_demand_bps"] < 0.01 * report["sum_of_access_rates_bps"]
+    assert "worst_failure" in report and "upgrade_plan" not in report
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert "<svg" in svg.read_text(encoding="utf-8")
+
+
+def test_scenario_years_ahead_grows_the_load(sample_store):
+    now = json.loads(run("scenario", str(SCENARIO), "--database", sample_store.url, "--json", "--no-failures",
+                         "--no-upgrades").output)
+    later = json.loads(run("scenario", str(SCENARIO), "--database", sample_store.url, "--json", "--years", "2",
+                           "--no-failures", "--no-upgrades").output)
+    assert later["max_utilization"] == pytest.approx(now["max_utilization"] * 1.25 ** 2, rel=1e-6)
+
+
+def test_scenario_errors_exit_2(sample_store, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\naccess_mix: [{rate: 1G, share: 1, busy_hour: 4M}]\n"
+                   "subscribers: {by_pop: {Atlantis: 5}}\n", encoding="utf-8")
+    result = run("scenario", str(bad), "--database", sample_store.url, "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.output)
+    assert error["field"] == "subscribers.by_pop.Atlantis"
+    missing = run("scenario", str(tmp_path / "none.yaml"), "--database", sample_store.url)
+    assert missing.exit_code == 2
+
+
+def test_scenario_on_an_empty_database_says_so(store):
+    result = run("scenario", str(SCENARIO), "--database", store.url, "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.output)["field"] == "--database"
