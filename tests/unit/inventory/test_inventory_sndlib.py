@@ -129,3 +129,34 @@ def test_capacity_with_a_unit_suffix_is_not_a_number(tmp_path: Path) -> None:
 def test_unknown_section_and_missing_nodes(tmp_path: Path) -> None:
     assert "unknown section 'EDGES'" in _error(write(tmp_path, "EDGES (\n)\n")).message
     assert "no NODES section" in _error(write(tmp_path, "# nothing\n")).message
+
+
+DEMANDS_ONLY = """?SNDlib native format; type: demands; version: 1.0
+META (
+  unit = MBITPERSEC
+)
+DEMANDS (
+  D1 ( Berlin Frankfurt_Main ) 1 12.50 UNLIMITED
+  D2 ( Hamburg Berlin ) 1 0.25 UNLIMITED
+)
+"""
+
+
+def test_a_demands_only_file_is_read_by_read_demands_and_refused_as_a_network(tmp_path: Path) -> None:
+    from unilink.inventory.importers import read_demands
+
+    path = write(tmp_path, DEMANDS_ONLY)
+    assert [(d.src, d.dst, d.bps) for d in read_demands(path)] == [("Berlin", "Frankfurt_Main", 12_500_000),
+                                                                    ("Hamburg", "Berlin", 250_000)]
+    error = _error(path)
+    assert "no NODES section" in error.message and "read_demands" in error.message
+    # a full network file gives the same demands both ways
+    assert read_demands(write(tmp_path, GOOD)) == import_file(write(tmp_path, GOOD)).demands
+
+
+def test_demands_before_nodes_are_still_checked(tmp_path: Path) -> None:
+    network_part = GOOD[GOOD.index("NODES ("):GOOD.index("DEMANDS (")]
+    text = DEMANDS_ONLY.replace("D2 ( Hamburg Berlin )", "D2 ( Hamburg Paris )") + network_part
+    error = _error(write(tmp_path, text))
+    assert "dangling demand" in error.message and "'Paris'" in error.message
+    assert error.line == line_of(text, "D2 (")

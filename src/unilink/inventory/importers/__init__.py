@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from unilink.errors import ParseError
-from unilink.inventory.model import ImportResult
+from unilink.inventory.model import Demand, ImportResult
 
 FORMATS = ("graphml", "sndlib", "repetita", "yaml")
 _BY_EXTENSION = {
@@ -65,3 +65,21 @@ def import_file(path: Path | str, fmt: str | None = None) -> ImportResult:
     from unilink.inventory.importers.yaml_format import import_yaml
 
     return import_yaml(path)
+
+
+def read_demands(path: Path | str, fmt: str | None = None) -> tuple[Demand, ...]:
+    """Only the demands of a file — including SNDlib traffic-matrix files that hold DEMANDS alone.
+
+    `import_file` refuses a file without nodes (importing it would replace the network with an
+    empty one); planning reads traffic matrices through this function instead.
+    """
+    path = Path(path)
+    fmt = fmt or detect_format(path)
+    if fmt == "sndlib":
+        if not path.is_file():
+            raise ParseError("no such file", path=str(path), field="path", value=str(path),
+                             accepted="the path of a readable file")
+        from unilink.inventory.importers.sndlib import read_sndlib_demands
+
+        return read_sndlib_demands(path)
+    return import_file(path, fmt).demands

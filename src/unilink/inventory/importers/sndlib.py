@@ -125,8 +125,46 @@ def _skip_group(stream: _Stream, opened: _Token, section: str) -> None:
         depth += {"(": 1, ")": -1}.get(token.text, 0)
 
 
+@dataclass(slots=True)
+class _Parsed:
+    nodes: dict[str, tuple[float, float, int]]
+    raw_links: list[_RawLink]
+    raw_demands: list[tuple[str, str, float, int]]
+    unit: int
+    sections: set[str]
+    last_line: int
+
+
 def import_sndlib(path: Path | str, *, default_capacity_bps: int = DEFAULT_CAPACITY_BPS) -> ImportResult:
     path = Path(path)
+    parsed = _parse(path)
+    if "NODES" not in parsed.sections:
+        hint = (" (a demands-only file: read it with unilink.inventory.importers.read_demands)"
+                if "DEMANDS" in parsed.sections else "")
+        raise ParseError(f"no NODES section: truncated or not an SNDlib network file{hint}", path=str(path),
+                         line=parsed.last_line)
+    for src, dst, _, line in parsed.raw_demands:
+        for end, node in (("source", src), ("target", dst)):
+            if node not in parsed.nodes:
+                raise ParseError(f"dangling demand: {end} {node!r} is not a node", path=str(path), line=line,
+                                 field=f"demand.{end}", value=node, accepted="a node of the NODES section")
+    return _build(str(path), path.stem, parsed.nodes, parsed.raw_links, parsed.raw_demands, parsed.unit,
+                  default_capacity_bps)
+
+
+def read_sndlib_demands(path: Path | str) -> tuple[Demand, ...]:
+    """The demands of an SNDlib file, which may hold DEMANDS only (SNDlib's traffic-matrix files).
+
+    Node ids are kept as they are; when the file has a NODES section, demands must refer to it.
+    """
+    parsed = _parse(Path(path))
+    if "DEMANDS" not in parsed.sections:
+        raise ParseError("no DEMANDS section", path=str(path), line=parsed.last_line,
+                         accepted="an SNDlib file with DEMANDS ( id ( src dst ) routing_unit value max_path ... )")
+    return tuple(Demand(src=s, dst=d, bps=round(v * parsed.unit)) for s, d, v, _ in parsed.raw_demands)
+
+
+def _parse(path: Path) -> _Parsed:
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -151,17 +189,14 @@ def import_sndlib(path: Path | str, *, default_capacity_bps: int = DEFAULT_CAPAC
             _nodes(stream, opened, nodes)
         elif section == "LINKS":
             _links(stream, opened, nodes, raw_links)
-        elif section == "DEMANDS":
-            _demands(stream, opened, nodes, raw_demands)
+        elif section == "DEMANDS":  # a demands-only file names nodes it does not define
+            _demands(stream, opened, nodes if "NODES" in seen else None, raw_demands)
         elif section == "ADMISSIBLE_PATHS":
             _skip_group(stream, opened, section)
         else:
             raise ParseError(f"unknown section {section!r}", path=where, line=token.line, value=section,
                              accepted="META, NODES, LINKS, DEMANDS, ADMISSIBLE_PATHS")
-    if "NODES" not in seen:
-        raise ParseError("no NODES section: truncated or not an SNDlib network file", path=where,
-                         line=stream.last_line)
-    return _build(where, path.stem, nodes, raw_links, raw_demands, unit, default_capacity_bps)
+    return _Parsed(nodes, raw_links, raw_demands, unit, seen, stream.last_line)
 
 
 def _meta(stream: _Stream, opened: _Token) -> int:
@@ -199,12 +234,16 @@ def _nodes(stream: _Stream, opened: _Token, nodes: dict[str, tuple[float, float,
             _skip_group(stream, nxt, f"the options of node {token.text}")
 
 
-def _ends(stream: _Stream, what: str, ident: _Token, nodes: dict[str, tuple[float, float, int]]) -> tuple[str, str]:
+def _ends(stream: _Stream, what: str, ident: _Token,
+          nodes: dict[str, tuple[float, float, int]] | None) -> tuple[str, str]:
     stream.expect("(", f"'(' before the end nodes of {what} {ident.text}")
     ends = []
     for end in ("source", "target"):
         token = stream.next(f"the {end} of {what} {ident.text}")
-        if token.text not in nodes:
+        if token.text in ("(", ")"):
+            raise ParseError(f"expected the {end} node of {what} {ident.text}, found {token.text!r}",
+                             path=stream.path, line=token.line)
+        if nodes is not None and token.text not in nodes:
             raise ParseError(f"dangling {what} {ident.text}: {end} {token.text!r} is not a node", path=stream.path,
                              line=token.line, field=f"{what}.{end}", value=token.text,
                              accepted="a node of the NODES section (which must come first)")
@@ -235,7 +274,7 @@ def _links(stream: _Stream, opened: _Token, nodes: dict[str, tuple[float, float,
         raw_links.append(_RawLink(ident.text, a, b, capacity, ident.line, [ident.line]))
 
 
-def _demands(stream: _Stream, opened: _Token, nodes: dict[str, tuple[float, float, int]],
+def _demands(stream: _Stream, opened: _Token, nodes: dict[str, tuple[float, float, int]] | None,
              raw_demands: list[tuple[str, str, float, int]]) -> None:
     while True:
         ident = stream.next(f"a demand or ')' closing DEMANDS (opened at line {opened.line})")
