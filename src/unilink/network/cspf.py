@@ -32,7 +32,17 @@ from scipy.sparse.csgraph import dijkstra
 
 from unilink.errors import InfeasibleError, ValidationError
 from unilink.network.graph import CompiledGraph, walk_predecessors
-from unilink.network.ledger import ALWAYS, NEVER, CapacityLedger, Instant, PathRoute, to_iso, to_seconds
+from unilink.network.ledger import (
+    ALWAYS,
+    NEVER,
+    CapacityLedger,
+    Instant,
+    PathRoute,
+    Reservation,
+    ReservationId,
+    to_iso,
+    to_seconds,
+)
 
 EARLIEST_FIT_CANDIDATES = 2000  # breakpoints tried when looking for the earliest start that fits
 LATENCY_SLACK_MS = 1e-9  # float sums of ms: a path equal to the limit must not fail on rounding
@@ -169,7 +179,18 @@ def route_of(graph: CompiledGraph, path: Path, bps: int, reverse_bps: int | None
     """The `PathRoute` to store with a path reservation, so that what-if can re-route it."""
     return PathRoute(src=graph.node_index[path.nodes[0]], dst=graph.node_index[path.nodes[-1]], bps=bps,
                      reverse_bps=bps if reverse_bps is None else reverse_bps, metric=metric,
-                     max_latency_ms=max_latency_ms, max_hops=max_hops)
+                     max_latency_ms=max_latency_ms, max_hops=max_hops, arcs=path.arcs)
+
+
+def book_path(graph: CompiledGraph, ledger: CapacityLedger, path: Path, bps: int, *, service_id: str,
+              reverse_bps: int | None = None, start: Instant = None, end: Instant = None,
+              hold_until: Instant = None, priority: int = 0, metric: str = "latency",
+              max_latency_ms: float | None = None, max_hops: int | None = None,
+              reservation_id: ReservationId | None = None) -> Reservation:
+    """Reserve `path` (bps forward, reverse_bps back) with the route that lets what-if re-route it."""
+    route = route_of(graph, path, bps, reverse_bps, metric=metric, max_latency_ms=max_latency_ms, max_hops=max_hops)
+    return ledger.reserve(path.arc_bps(bps, route.reverse_bps), service_id=service_id, start=start, end=end,
+                          hold_until=hold_until, priority=priority, route=route, reservation_id=reservation_id)
 
 
 # -- the search ---------------------------------------------------------------------------------------

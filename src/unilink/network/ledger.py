@@ -72,6 +72,7 @@ class PathRoute:
     metric: str = "latency"
     max_latency_ms: float | None = None
     max_hops: int | None = None
+    arcs: tuple[int, ...] = ()  # the forward arcs of the path, in order
 
 
 @dataclass(frozen=True, slots=True)

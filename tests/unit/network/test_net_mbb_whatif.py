@@ -1,0 +1,91 @@
+"""Make-before-break and failure what-if."""
+
+from __future__ import annotations
+
+import pytest
+from network_testkit import build_network
+
+from unilink.errors import InfeasibleError, ValidationError
+from unilink.network.cspf import book_path, find_path
+from unilink.network.graph import CompiledGraph
+from unilink.network.hose import hose_tree
+from unilink.network.ledger import CapacityLedger, TreeRoute
+from unilink.network.mbb import change_rate
+from unilink.network.whatif import fail
+
+G = 10**9
+
+
+def square():
+    """N0-N1-N3 (2+2 ms) and N0-N2-N3 (3+3 ms), all 10G."""
+    graph = CompiledGraph.compile(build_network(4, [(0, 1, 2, 10 * G), (1, 3, 2, 10 * G), (0, 2, 3, 10 * G),
+                                                    (2, 3, 3, 10 * G)]))
+    return graph, CapacityLedger(graph)
+
+
+def booked(graph, ledger, bps, service, **kwargs):
+    path = find_path(graph, ledger, "N0", "N3", bps)
+    return book_path(graph, ledger, path, bps, service_id=service, **kwargs)
+
+
+def test_an_increase_that_fits_stays_on_its_path():
+    graph, ledger = square()
+    r = booked(graph, ledger, 2 * G, "s1")
+    result = change_rate(graph, ledger, r.id, 6 * G)
+    assert not result.rerouted and result.new_path.links == ("L0", "L1")
+    assert ledger.free_bps(0) == 4 * G and ledger.free_bps(1) == 4 * G  # in place: 6G, not 2G + 6G
+
+
+def test_an_increase_that_does_not_fit_moves_counting_its_own_share_as_free():
+    graph, ledger = square()
+    r = booked(graph, ledger, 3 * G, "s1")
+    ledger.reserve({2: 5 * G}, service_id="other")  # L1 N1→N3: 10 - 3 - 5 = 2G free
+    result = change_rate(graph, ledger, r.id, 6 * G, hold_until=5000)
+    assert result.rerouted and result.new_path.links == ("L2", "L3")
+    assert ledger.get(r.id).is_hold and ledger.get(r.id).arcs == (4, 5, 6, 7)
+    assert ledger.free_bps(0) == 10 * G and ledger.free_bps(4) == 4 * G  # the old path is released
+    ledger.confirm(r.id)
+
+
+def test_a_failed_move_changes_nothing():
+    graph, ledger = square()
+    r = booked(graph, ledger, 3 * G, "s1")
+    ledger.reserve({2: 5 * G, 4: 8 * G}, service_id="other")
+    before = [ledger.free_bps(a) for a in range(graph.arc_count)]
+    with pytest.raises(InfeasibleError) as info:
+        change_rate(graph, ledger, r.id, 6 * G)
+    assert info.value.details["bottleneck"]
+    assert [ledger.free_bps(a) for a in range(graph.arc_count)] == before
+    assert ledger.get(r.id) == r
+    with pytest.raises(ValidationError):
+        change_rate(graph, ledger, ledger.reserve({0: 1}, service_id="no route").id, 2)  # booked by arcs only
+
+
+def test_whatif_reroutes_in_priority_order_and_reports_the_rest():
+    graph, ledger = square()
+    low = booked(graph, ledger, 4 * G, "low", priority=1)
+    high = booked(graph, ledger, 4 * G, "high", priority=5)
+    mid = booked(graph, ledger, 2 * G, "mid", priority=3)
+    ledger.reserve({4: 1 * G}, service_id="unaffected")  # the detour N0→N2 keeps 9G
+    before = {r.id: r for r in ledger.reservations()}
+    report = fail(graph, ledger, links=["L1"])
+    assert report.affected == (high.id, mid.id, low.id)
+    assert [r.service_id for r in report.restored] == ["high", "mid"]  # 4G + 2G of the detour's 9G
+    (lost,) = report.unrestorable
+    assert lost.service_id == "low" and {b["link"] for b in lost.bottleneck} & {"L2", "L3"}
+    assert report.restored[0].new_links == ("L2", "L3") and report.restored[0].new_latency_ms == 6
+    assert {r.id: r for r in ledger.reservations()} == before  # a what-if changes nothing
+    assert report.to_dict()["affected"] == 3
+
+
+def test_whatif_apply_keeps_the_new_routes_and_fails_nodes_and_trees():
+    graph, ledger = square()
+    path = booked(graph, ledger, 1 * G, "eline")
+    tree = hose_tree(graph, ledger, {"N0": G, "N3": G, "N2": G})
+    ledger.reserve(tree.arc_bps, service_id="vpn", route=TreeRoute(sites=((0, G), (3, G), (2, G))))
+    report = fail(graph, ledger, nodes=["N1"], apply=True)
+    assert {r.service_id for r in report.restored} >= {"eline"}
+    assert ledger.get(path.id).arcs == (4, 5, 6, 7)
+    assert all(int(graph.arc_link[a]) not in (0, 1) for r in ledger.reservations() for a in r.arcs)
+    with pytest.raises(ValidationError):
+        fail(graph, ledger)
