@@ -138,6 +138,6 @@ def test_shaper_and_vni_validation() -> None:
     assert args[args.index("rate") + 1] == "10000000bit"
     with pytest.raises(ValidationError, match="rate_bps"):
         tbf_args("acc-1", 0)
-    assert vpn_bridge_names(10100) == ("br10100", "vx10100")
+    assert vpn_bridge_names(10100) == ("br10100", "vxlan10100")
     with pytest.raises(ValidationError, match="vni"):
         vpn_bridge_names(0)

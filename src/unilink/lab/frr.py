@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from unilink.lab.frrconf import changed_stanzas, only_adds, removal_commands
 from unilink.lab.probes import FRR_DAEMON_DIR, FRR_DAEMONS
 from unilink.lab.shell import LabError, pid_alive, run, signal_pid
 
@@ -109,6 +111,25 @@ class FrrInstance:
         shutil.chown(path, "frr", "frr")
         run(["vtysh", "--vty_socket", str(self.directory), "-f", str(path)], timeout_s=VTYSH_TIMEOUT_S)
 
+    def transition(self, old_text: str, new_text: str) -> None:
+        """Make the running config go from `old_text` to `new_text` in one vtysh run: the `no`
+        forms of vanished lines (a failure there is tolerated: the line may already be gone), then
+        the stanzas that changed (a failure there is an error)."""
+        removals = "" if only_adds(old_text, new_text) else removal_commands(old_text, new_text)
+        delta = changed_stanzas(old_text, new_text)
+        if not removals and not delta:
+            return
+        path = self.directory / "transition.conf"
+        path.write_text(removals + delta)
+        shutil.chown(path, "frr", "frr")
+        proc = run(["vtysh", "--vty_socket", str(self.directory), "-f", str(path)], check=False,
+                   timeout_s=VTYSH_TIMEOUT_S)
+        first_delta_line = removals.count("\n") + 1
+        failed = [int(n) for n in re.findall(r"line (\d+):", proc.stdout + proc.stderr)]
+        if proc.returncode != 0 and (not failed or max(failed) >= first_delta_line):
+            output = (proc.stdout + proc.stderr).strip()[-600:]
+            raise LabError(f"{self.netns}: FRR refused the new config: {output}")
+
     def check(self, config_text: str) -> None:
         """Dry-run: vtysh parses the whole file without applying it (`vtysh -C -f`)."""
         path = self.directory / "check.conf"
@@ -118,16 +139,6 @@ class FrrInstance:
         if proc.returncode != 0:
             output = (proc.stdout + proc.stderr).strip()[-600:]
             raise LabError(f"{self.netns}: FRR rejects the config: {output}")
-
-    def replace(self, config_text: str) -> None:
-        """Make the running config equal `config_text`: frr-reload.py computes and applies the diff
-        (removals included), which `vtysh -f` alone cannot do."""
-        self.config_path.write_text(config_text)
-        shutil.chown(self.config_path, "frr", "frr")
-        reload_script = FRR_DAEMON_DIR / "frr-reload.py"
-        run(["python3", str(reload_script), "--reload", "--stdout", "--vty_socket", str(self.directory),
-             "--confdir", str(self.directory), "--rundir", str(self.directory), str(self.config_path)],
-            timeout_s=60)
 
     def running_config(self) -> str:
         return self.vtysh("show running-config")

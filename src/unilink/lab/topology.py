@@ -34,7 +34,7 @@ DEFAULT_POP_COUNT = 5
 MAX_POP_COUNT = 40  # about 27 MB of FRR per router: 40 routers stay near 1 GB
 DEFAULT_MAX_SITES = 12
 DEFAULT_SITE_RATE_BPS = 100_000_000
-LAB_ASN = 65100  # one iBGP AS for the EVPN overlay between PEs
+LAB_ASN = 65000  # one iBGP AS for the EVPN overlay between PEs (= devices.intent.DEFAULT_ASN)
 BACKBONE_POOL = ipaddress.IPv4Network("10.0.0.0/16")
 ACCESS_POOL = ipaddress.IPv4Network("10.1.0.0/16")
 VPN_HOST_NET = ipaddress.IPv4Network("172.20.0.0/24")
@@ -148,11 +148,11 @@ def parse_pops_option(value: str | None) -> int | list[str] | None:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def choose_pops(network: Network, pops: int | Sequence[str] | None = None) -> list[str]:
+def choose_pops(network: Network, pops: int | Sequence[str] | None = None, hosting: Sequence[str] = ()) -> list[str]:
     """PoPs for the lab, always a connected set (each one linked to an earlier one).
 
-    An int picks that many, starting from the preferred European hubs and growing along links
-    (preferred names first, then the best-connected PoP, then by name — deterministic).
+    An int picks that many: the preferred European hubs joined by shortest paths while they fit,
+    then PoPs hosting `hosting` sites, then the best-connected, then by name — deterministic.
     A list is taken as given after checking the names and that the links join them.
     """
     adj = _adjacency(network)
@@ -160,7 +160,7 @@ def choose_pops(network: Network, pops: int | Sequence[str] | None = None) -> li
     if pops is None:
         pops = DEFAULT_POP_COUNT
     if isinstance(pops, int):
-        return _grow_connected(adj, by_lower, pops)
+        return _grow_connected(adj, by_lower, pops, hosting)
     chosen: list[str] = []
     for raw in pops:
         name = by_lower.get(raw.lower())
@@ -176,21 +176,30 @@ def choose_pops(network: Network, pops: int | Sequence[str] | None = None) -> li
     return chosen
 
 
-def _grow_connected(adj: dict[str, set[str]], by_lower: dict[str, str], count: int) -> list[str]:
+def _grow_connected(adj: dict[str, set[str]], by_lower: dict[str, str], count: int,
+                    hosting: Sequence[str] = ()) -> list[str]:
+    """Connect the preferred hubs (then the PoPs hosting demo sites) by shortest hop paths while
+    they fit in `count`, then fill up along links, preferring PoPs that host sites."""
     if not 2 <= count <= MAX_POP_COUNT:
         raise ValidationError("PoP count out of range", field="pops", value=count,
                               accepted=f"an integer 2..{MAX_POP_COUNT}")
-    preferred = [by_lower[p.lower()] for p in PREFERRED_POPS if p.lower() in by_lower]
-    rank = {name: i for i, name in enumerate(preferred)}
+    targets = [by_lower[p.lower()] for p in PREFERRED_POPS if p.lower() in by_lower]
+    targets += [p for p in hosting if p in adj and p not in targets]
+    hosting_set = set(hosting)
 
-    def key(name: str) -> tuple[int, int, str]:
-        return (rank.get(name, len(rank)), -len(adj[name]), name)
+    def key(name: str) -> tuple[int, int, int, str]:
+        rank = targets.index(name) if name in targets else len(targets)
+        return (rank, 0 if name in hosting_set else 1, -len(adj[name]), name)
 
     candidates = [n for n in adj if adj[n]]
     if not candidates:
         raise ValidationError("the inventory has no links", field="pops", value=count,
                               accepted="an inventory with linked PoPs")
     chosen = [min(candidates, key=key)]
+    for target in targets:
+        path = _shortest_path_from(adj, chosen, target)
+        if path and len(chosen) + len(path) <= count:
+            chosen += path
     while len(chosen) < count:
         frontier = {n for c in chosen for n in adj[c]} - set(chosen)
         if not frontier:
@@ -198,6 +207,27 @@ def _grow_connected(adj: dict[str, set[str]], by_lower: dict[str, str], count: i
                                   accepted=f"at most {len(chosen)} for this inventory")
         chosen.append(min(frontier, key=key))
     return chosen
+
+
+def _shortest_path_from(adj: dict[str, set[str]], sources: list[str], target: str) -> list[str]:
+    """The PoPs to add (excluding the sources) to join `target` by the fewest hops; [] if joined
+    already or unreachable. Breadth-first, neighbours by name: deterministic."""
+    if target in sources:
+        return []
+    parent: dict[str, str | None] = dict.fromkeys(sources)
+    queue = list(sources)
+    while queue:
+        node = queue.pop(0)
+        for nxt in sorted(adj[node]):
+            if nxt not in parent:
+                parent[nxt] = node
+                if nxt == target:
+                    path = [nxt]
+                    while parent[path[-1]] not in sources and parent[path[-1]] is not None:
+                        path.append(parent[path[-1]])  # type: ignore[arg-type]
+                    return list(reversed(path))
+                queue.append(nxt)
+    return []
 
 
 def _check_connected(adj: dict[str, set[str]], chosen: list[str]) -> None:
@@ -250,7 +280,9 @@ def build_topology(network: Network, tenants: Iterable[dict[str, Any]] = (), pop
         raise ValidationError("bad namespace prefix", field="prefix", value=prefix,
                               accepted="1-6 lowercase letters/digits starting with a letter, then '-', e.g. ul-")
     tenants = list(tenants)
-    chosen = choose_pops(network, pops)
+    enterprise = next((t for t in tenants if t.get("kind") == "enterprise"), {})
+    hosting = list(dict.fromkeys(site.get("pop") for site in enterprise.get("sites", []) if site.get("pop")))
+    chosen = choose_pops(network, pops, hosting)
     taken: set[str] = set()
     routers: list[LabRouter] = []
     used_loopbacks: set[str] = set()
@@ -348,7 +380,7 @@ def tbf_args(dev: str, rate_bps: int, op: str = "replace") -> list[str]:
         raise ValidationError("rate must be a positive integer of bit/s", field="rate_bps", value=rate_bps,
                               accepted="an integer > 0")
     burst = max(32 * 1024, rate_bps // 8 * 4 // 1000)
-    return ["qdisc", op, "dev", dev, "root", "handle", "1:", "tbf", "rate", f"{rate_bps}bit",
+    return ["qdisc", op, "dev", dev, "root", "tbf", "rate", f"{rate_bps}bit",
             "burst", str(burst), "latency", "50ms"]
 
 
@@ -429,6 +461,7 @@ def check_vni(vni: object) -> int:
 
 
 def vpn_bridge_names(vni: int) -> tuple[str, str]:
-    """Names of the VPN's bridge and VXLAN device on a PE: 'br10100', 'vx10100' (fit IFNAMSIZ)."""
+    """Names of the VPN's bridge and VXLAN device on a PE, as the FRR renderer names them:
+    'br10100', 'vxlan10100' (at most 13 characters: fits IFNAMSIZ)."""
     check_vni(vni)
-    return f"br{vni}", f"vx{vni}"
+    return f"br{vni}", f"vxlan{vni}"
