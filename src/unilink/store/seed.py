@@ -27,6 +27,7 @@ STEPS: list[tuple[str, str]] = [
     ("inventory", "unilink.store.seed:seed_inventory"),
     ("tenants", "unilink.store.seed:seed_tenants"),
     # -- other domains' steps below, one line each, in the order they must run --
+    ("service intents", "unilink.engine.seeding:seed_service_intents"),
     ("api tokens", "unilink.api.token_cmd:seed_hint"),
 ]
 
