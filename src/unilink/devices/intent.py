@@ -320,7 +320,7 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
         router = router_by_name[att.router]
         pe4, ce4 = _pe_ce(att.ipv4, version=4, field=f"{where}.ipv4")
         pe6, ce6 = _pe_ce(att.ipv6, version=6, field=f"{where}.ipv6")
-        description = check_description(f"{att.tenant} {att.site}"[:80].rstrip(), field=f"{where}.site")
+        description = f"{att.tenant} {att.site}"  # both checked: the quoting filters accept up to 200
         vrf_name = vpn_name = vni = None
         if att.vpns:
             vpn = vpn_by_key.get((att.tenant, att.vpns[0]))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -151,8 +152,15 @@ def _tbf(dev: str, rate_bps: int) -> tuple[str, ...]:
             "burst", str(_burst_bytes(rate_bps)), "latency", f"{TBF_LATENCY_MS}ms")
 
 
+LINUX_IFNAME_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,14}\Z")
+
+
 def _frr_port_commands(iface: InterfaceIntent) -> list[tuple[str, ...]]:
     dev = iface.key
+    if not LINUX_IFNAME_RE.match(dev):
+        # Linux refuses names over 15 bytes or with / or : — say so here rather than at commit time.
+        raise ValidationError("not a Linux interface name", field=f"interface[{iface.site}].port", value=dev,
+                              accepted="1-15 characters: letters, digits, _ . - (port.vlan included)")
     cmds: list[tuple[str, ...]] = []
     if iface.vlan is not None:
         cmds.append(("ip", "link", "add", "link", iface.port, "name", dev, "type", "vlan", "id", str(iface.vlan)))

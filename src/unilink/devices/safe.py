@@ -27,9 +27,17 @@ from unilink.errors import ValidationError
 # Descriptions and customer names: printable ASCII letters, digits, space and a few punctuation
 # marks that no supported CLI treats specially inside a quoted string. No quotes, backslash,
 # semicolon, braces, brackets, `#`, `!`, `$`, backtick, `|`, `<`, `>`, control characters or non-ASCII.
-DESCRIPTION_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9 ._,'()/&+:@=-]{0,79}\Z")
+# No leading or trailing space (a vendor may strip it, and then the device's config no longer reads
+# back as what we rendered).
+_CHARS = "A-Za-z0-9 ._,'()/&+:@=-"
+_EDGE = "A-Za-z0-9._,'()/&+:@=-"
+DESCRIPTION_RE = re.compile(rf"\A[A-Za-z0-9](?:[{_CHARS}]{{0,78}}[{_EDGE}])?\Z")
 DESCRIPTION_ACCEPTED = ("1-80 characters: ASCII letters, digits, space and . _ , ' ( ) / & + : @ = -, "
-                        "starting with a letter or digit")
+                        "starting with a letter or digit, not ending with a space")
+# What the quoting filters accept: the same characters, up to 200 (a description built from two
+# customer names, e.g. "<tenant> <site>").
+QUOTABLE_RE = re.compile(rf"\A[A-Za-z0-9](?:[{_CHARS}]{{0,198}}[{_EDGE}])?\Z")
+QUOTABLE_ACCEPTED = DESCRIPTION_ACCEPTED.replace("1-80", "1-200")
 
 # Identifiers that become config keywords (VRF names, policy names): no spaces at all.
 IDENTIFIER_RE = re.compile(r"\A[A-Za-z][A-Za-z0-9_-]{0,31}\Z")
@@ -69,9 +77,9 @@ def check_rd_rt(value: object, *, field: str) -> str:
 
 def _recheck(text: object) -> str:
     """The quoting filters' own guard: refuse anything the description pattern would refuse."""
-    if not isinstance(text, str) or not DESCRIPTION_RE.match(text):
+    if not isinstance(text, str) or not QUOTABLE_RE.match(text):
         raise ValidationError(f"{text!r} cannot be quoted safely", field="description", value=text,
-                              accepted=DESCRIPTION_ACCEPTED)
+                              accepted=QUOTABLE_ACCEPTED)
     return text
 
 
