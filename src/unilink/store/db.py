@@ -106,6 +106,12 @@ def migration_heads() -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
+def _copy(network: Network) -> Network:
+    """A copy the caller may change: new lists of the same (immutable) elements."""
+    return Network(name=network.name, pops=list(network.pops), routers=list(network.routers),
+                   links=list(network.links), interconnects=list(network.interconnects))
+
+
 class Store:
     """The database of unilink. Open with `Store.open()`; close with `store.close()`."""
 
@@ -114,6 +120,7 @@ class Store:
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(bind=engine.execution_options(**{_WRITE_OPTION: True}),
                                             expire_on_commit=False)
+        self._network_cache: tuple[int, Network] | None = None
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
@@ -149,9 +156,18 @@ class Store:
     # -- the backbone network ------------------------------------------------------------------
 
     def load_network(self) -> Network:
-        """The network as saved: same PoPs, routers, links and interconnects, in the same order."""
+        """The network as saved: same PoPs, routers, links and interconnects, in the same order.
+
+        Cached per topology version: while the version is unchanged (one tiny query, so other
+        processes' changes are seen), a copy of the last network read is returned.
+        """
         with self.session() as session:
-            return network_repo.load(session)
+            version = session.execute(select(TopologyRow.version).where(TopologyRow.id == 1)).scalar_one()
+            cached = self._network_cache
+            if cached is None or cached[0] != version:
+                cached = (version, network_repo.load(session))
+                self._network_cache = cached
+        return _copy(cached[1])
 
     def replace_network(self, network: Network) -> NetworkChange:
         """Make the saved network exactly `network`, in one transaction (all or nothing).

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from unilink.errors import ConflictError
 from unilink.inventory.model import (
@@ -54,29 +54,45 @@ class NetworkChange:
 # -- loading ------------------------------------------------------------------------------------
 
 def load(session: Session) -> Network:
-    topology = session.get_one(TopologyRow, 1)
-    pops = session.scalars(select(PopRow).order_by(PopRow.position, PopRow.id)).all()
-    pop_name = {row.id: row.name for row in pops}
-    routers = session.scalars(select(RouterRow).order_by(RouterRow.position, RouterRow.id)).all()
-    router_name = {row.id: row.name for row in routers}
-    links = session.scalars(select(LinkRow).order_by(LinkRow.position, LinkRow.id)).all()
-    interconnects = session.scalars(select(InterconnectRow).order_by(InterconnectRow.position,
-                                                                     InterconnectRow.id)).all()
-    return Network(
-        name=topology.name,
-        pops=[Pop(name=r.name, city=r.city, country=r.country, lat=r.lat, lon=r.lon) for r in pops],
-        routers=[Router(name=r.name, pop=pop_name[r.pop_id], role=RouterRole(r.role), vendor=Vendor(r.vendor),
-                        loopback=r.loopback, driver=r.driver) for r in routers],
-        links=[Link(name=r.name, a=pop_name[r.a_pop_id], b=pop_name[r.b_pop_id], capacity_bps=r.capacity_bps,
-                    length_km=r.length_km, latency_ms=r.latency_ms, igp_metric=r.igp_metric,
-                    srlgs=tuple(s.srlg for s in r.srlgs),
-                    a_router=router_name.get(r.a_router_id) if r.a_router_id is not None else None,
-                    b_router=router_name.get(r.b_router_id) if r.b_router_id is not None else None)
-               for r in links],
-        interconnects=[Interconnect(name=r.name, kind=InterconnectKind(r.kind), pop=pop_name[r.pop_id],
-                                    partner=r.partner, capacity_bps=r.capacity_bps,
-                                    area=tuple(a.area for a in r.areas)) for r in interconnects],
-    )
+    """Read the whole network with five plain SELECTs (no ORM objects: loading is on the engine's hot path)."""
+    name = session.execute(select(TopologyRow.name).where(TopologyRow.id == 1)).scalar_one()
+    pop_name: dict[int, str] = {}
+    pops = []
+    for pid, pname, city, country, lat, lon in session.execute(
+            select(PopRow.id, PopRow.name, PopRow.city, PopRow.country, PopRow.lat, PopRow.lon)
+            .order_by(PopRow.position, PopRow.id)):
+        pop_name[pid] = pname
+        pops.append(Pop(name=pname, city=city, country=country, lat=lat, lon=lon))
+    router_name: dict[int, str] = {}
+    routers = []
+    for rid, rname, pop_id, role, vendor, loopback, driver in session.execute(
+            select(RouterRow.id, RouterRow.name, RouterRow.pop_id, RouterRow.role, RouterRow.vendor,
+                   RouterRow.loopback, RouterRow.driver).order_by(RouterRow.position, RouterRow.id)):
+        router_name[rid] = rname
+        routers.append(Router(name=rname, pop=pop_name[pop_id], role=RouterRole(role), vendor=Vendor(vendor),
+                              loopback=loopback, driver=driver))
+    srlgs = _grouped(session, LinkSrlgRow.link_id, LinkSrlgRow.srlg, LinkSrlgRow.position)
+    links = [Link(name=r.name, a=pop_name[r.a_pop_id], b=pop_name[r.b_pop_id], capacity_bps=r.capacity_bps,
+                  length_km=r.length_km, latency_ms=r.latency_ms, igp_metric=r.igp_metric,
+                  srlgs=tuple(srlgs.get(r.id, ())),
+                  a_router=router_name[r.a_router_id] if r.a_router_id is not None else None,
+                  b_router=router_name[r.b_router_id] if r.b_router_id is not None else None)
+             for r in session.execute(select(*LinkRow.__table__.columns).order_by(LinkRow.position, LinkRow.id))]
+    areas = _grouped(session, InterconnectAreaRow.interconnect_id, InterconnectAreaRow.area,
+                     InterconnectAreaRow.position)
+    interconnects = [Interconnect(name=r.name, kind=InterconnectKind(r.kind), pop=pop_name[r.pop_id],
+                                  partner=r.partner, capacity_bps=r.capacity_bps, area=tuple(areas.get(r.id, ())))
+                     for r in session.execute(select(*InterconnectRow.__table__.columns)
+                                              .order_by(InterconnectRow.position, InterconnectRow.id))]
+    return Network(name=name, pops=pops, routers=routers, links=links, interconnects=interconnects)
+
+
+def _grouped(session: Session, key: Any, value: Any, position: Any) -> dict[int, list[str]]:
+    """Child values (SRLGs, areas) per parent id, in their saved order."""
+    groups: dict[int, list[str]] = {}
+    for parent_id, item in session.execute(select(key, value).order_by(key, position)):
+        groups.setdefault(parent_id, []).append(item)
+    return groups
 
 
 def merged(current: Network, incoming: Network) -> Network:
@@ -147,8 +163,9 @@ def _count(change: NetworkChange, kind: str, status: str) -> None:
         change.updated[kind] = change.updated.get(kind, 0) + 1
 
 
-def _by_name(session: Session, model: type) -> dict[str, Any]:
-    return {row.name: row for row in session.scalars(select(model))}
+def _by_name(session: Session, model: type, *children: Any) -> dict[str, Any]:
+    query = select(model).options(*(selectinload(child) for child in children))
+    return {row.name: row for row in session.scalars(query)}
 
 
 def _sync_pops(session: Session, pops: list[Pop], change: NetworkChange) -> dict[str, int]:
@@ -181,7 +198,7 @@ def _sync_routers(session: Session, routers: list[Router], pop_ids: dict[str, in
 def _sync_links(session: Session, links: list[Link], pop_ids: dict[str, int], router_ids: dict[str, int],
                 change: NetworkChange) -> None:
     _delete_missing(session, LinkRow, {lk.name for lk in links}, "links", change)
-    existing = _by_name(session, LinkRow)
+    existing = _by_name(session, LinkRow, LinkRow.srlgs)
     for position, link in enumerate(links):
         values = {"position": position, "a_pop_id": pop_ids[link.a], "b_pop_id": pop_ids[link.b],
                   "a_router_id": router_ids[link.a_router] if link.a_router else None,
@@ -199,7 +216,7 @@ def _sync_links(session: Session, links: list[Link], pop_ids: dict[str, int], ro
 def _sync_interconnects(session: Session, interconnects: list[Interconnect], pop_ids: dict[str, int],
                         change: NetworkChange) -> None:
     _delete_missing(session, InterconnectRow, {ic.name for ic in interconnects}, "interconnects", change)
-    existing = _by_name(session, InterconnectRow)
+    existing = _by_name(session, InterconnectRow, InterconnectRow.areas)
     for position, ic in enumerate(interconnects):
         values = {"position": position, "kind": str(ic.kind), "pop_id": pop_ids[ic.pop], "partner": ic.partner,
                   "capacity_bps": ic.capacity_bps}

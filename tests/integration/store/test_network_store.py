@@ -183,3 +183,22 @@ def networks(draw: st.DrawFn) -> Network:
 def test_any_valid_network_round_trips(store: Store, network: Network) -> None:
     store.replace_network(network)
     assert store.load_network() == network
+
+
+def test_loaded_network_is_the_callers_to_change(any_store: Store) -> None:
+    any_store.replace_network(small_network())
+    first = any_store.load_network()
+    first.pops.clear()
+    first.links.pop()
+    assert any_store.load_network() == small_network()
+
+
+def test_a_change_made_through_another_store_is_seen(any_store: Store) -> None:
+    """Another process (here another engine on the same database) changes the network: the next load sees it."""
+    any_store.replace_network(small_network())
+    assert len(any_store.load_network().links) == 3
+    other = Store(any_store.engine.execution_options())  # a second Store object, its own cache
+    smaller = small_network()
+    smaller.links = smaller.links[:1]
+    other.replace_network(smaller)
+    assert any_store.load_network() == smaller
