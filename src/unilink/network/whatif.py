@@ -2,10 +2,15 @@
 
 The reservations that use a failed arc are released together, then re-routed one by one in priority
 order (larger `priority` first, ties by reservation id) on the surviving topology, each taking the
-capacity it finds left by those before it — the order a real restoration would follow. Path
-reservations are re-routed with CSPF under their original constraints; VPN trees are re-grown for
-their sites that survive. Those that cannot be restored are reported with the reason and the
-bottleneck.
+capacity it finds left by those before it — the order a real restoration would follow.
+- Path reservations booked with a `PathRoute` are re-routed end to end with CSPF under their original
+  constraints; VPN trees booked with a `TreeRoute` are re-grown for their sites that survive.
+- Reservations booked by arcs only (the engine stores one row per link direction) are restored by
+  **local detour**, like link protection: grouped per (service, window), each failed link is replaced
+  by a CSPF path between its two ends carrying what the link carried each way; a failed PoP that a
+  service crosses (exactly two neighbours in its reservation) is bypassed between those neighbours.
+  A service that ends or branches at a failed PoP cannot be restored that way, and says so.
+Those that cannot be restored are reported with the reason and the bottleneck.
 
 Pure: the caller's ledger is left exactly as it was (the trial runs under an undo log) unless
 `apply=True`, in which case the re-routed reservations replace the old ones and the unrestorable
@@ -85,18 +90,24 @@ def fail(graph: CompiledGraph, ledger: CapacityLedger, *, links: Iterable[str | 
     failed_link_ids = sorted({int(graph.arc_link[a]) for a in np.flatnonzero(~allowed)})
     affected = sorted((ledger.get(rid) for rid in ledger.on_arcs(np.flatnonzero(~allowed).tolist())),
                       key=lambda r: (-r.priority, id_order(r.id)))
+    units = _restoration_units(affected)
     restored: list[Restored] = []
     unrestorable: list[Unrestorable] = []
     session = ledger.atomic() if apply else ledger.trial()
     with session:
         for reservation in affected:
             ledger.release(reservation.id)
-        for reservation in affected:
+        for unit in units:
+            first = unit[0]
             try:
-                restored.append(_reroute(graph, ledger, reservation, allowed, dead_nodes))
+                with ledger.atomic():  # a unit is restored whole or not at all
+                    if first.route is not None:
+                        restored.append(_reroute(graph, ledger, first, allowed, dead_nodes))
+                    else:
+                        restored.append(_detour(graph, ledger, unit, allowed, dead_nodes))
             except InfeasibleError as exc:
-                unrestorable.append(Unrestorable(reservation=reservation.id, service_id=reservation.service_id,
-                                                 priority=reservation.priority, reason=exc.message,
+                unrestorable.append(Unrestorable(reservation=first.id, service_id=first.service_id,
+                                                 priority=max(r.priority for r in unit), reason=exc.message,
                                                  bottleneck=list(exc.details.get("bottleneck", []))))
     return WhatIfReport(
         failed_links=tuple(graph.links[i].name for i in failed_link_ids),
@@ -104,6 +115,23 @@ def fail(graph: CompiledGraph, ledger: CapacityLedger, *, links: Iterable[str | 
         failed_srlgs=tuple(sorted(srlgs)),
         affected=tuple(r.id for r in affected), restored=tuple(restored), unrestorable=tuple(unrestorable),
         applied=apply)
+
+
+def _restoration_units(affected: list[Reservation]) -> list[list[Reservation]]:
+    """Routed reservations one by one; arc-only ones grouped per (service, window); in priority order."""
+    units: list[list[Reservation]] = []
+    groups: dict[tuple[str, float, float], list[Reservation]] = {}
+    for reservation in affected:
+        if reservation.route is not None:
+            units.append([reservation])
+        else:
+            key = (reservation.service_id, reservation.start, reservation.end)
+            if key not in groups:
+                groups[key] = []
+                units.append(groups[key])
+            groups[key].append(reservation)
+    units.sort(key=lambda unit: (-max(r.priority for r in unit), id_order(unit[0].id)))
+    return units
 
 
 def _reroute(graph: CompiledGraph, ledger: CapacityLedger, old: Reservation, allowed: np.ndarray,
@@ -136,3 +164,69 @@ def _reroute(graph: CompiledGraph, ledger: CapacityLedger, old: Reservation, all
                         note=f"sites on failed PoPs left out: {', '.join(dropped)}" if dropped else "")
     raise InfeasibleError("the reservation has no route to recompute (booked by arcs only)",
                           details={"bottleneck": []})
+
+
+def _detour(graph: CompiledGraph, ledger: CapacityLedger, group: list[Reservation], allowed: np.ndarray,
+            dead_nodes: set[int]) -> Restored:
+    """Local detour for arc-only reservations of one service and window (see the module doc)."""
+    first = group[0]
+    priority = max(r.priority for r in group)
+    failed: dict[int, int] = {}
+    kept_links: set[str] = set()
+    for reservation in group:
+        survivors = [(arc, bps) for arc, bps in reservation.arc_bps if allowed[arc]]
+        for arc, bps in reservation.arc_bps:
+            if not allowed[arc]:
+                failed[arc] = failed.get(arc, 0) + bps
+        if survivors:  # what the failure did not touch stays where it was
+            ledger.reserve(survivors, service_id=reservation.service_id, start=reservation.start,
+                           end=reservation.end, hold_until=reservation.hold_until, priority=reservation.priority,
+                           route=None, reservation_id=reservation.id)
+            kept_links.update(graph.links[int(graph.arc_link[a])].name for a, _ in survivors)
+    detour_links: list[str] = []
+    for number, (u, w, forward, backward) in enumerate(_detour_demands(graph, failed, dead_nodes), start=1):
+        path = find_path(graph, ledger, u, w, forward, reverse_bps=backward, start=first.start, end=first.end,
+                         allowed=allowed, look_ahead=False)
+        rid: ReservationId = f"{first.id}~{number}"
+        while rid in ledger:
+            rid = f"{rid}~"
+        ledger.reserve(path.arc_bps(forward, backward), service_id=first.service_id, start=first.start,
+                       end=first.end, hold_until=first.hold_until, priority=priority, route=None, reservation_id=rid)
+        detour_links.extend(path.links)
+    old_links = tuple(sorted({graph.links[int(graph.arc_link[a])].name for r in group for a in r.arcs}))
+    return Restored(reservation=first.id, service_id=first.service_id, priority=priority, old_links=old_links,
+                    new_links=tuple(sorted(kept_links | set(detour_links))), old_latency_ms=None,
+                    new_latency_ms=None, note=f"local detour via {', '.join(detour_links)}")
+
+
+def _detour_demands(graph: CompiledGraph, failed: dict[int, int], dead_nodes: set[int]
+                    ) -> list[tuple[int, int, int, int]]:
+    """(u, w, bit/s u→w, bit/s w→u) to carry round the failure: per failed link, and per crossed dead PoP."""
+    demands: list[tuple[int, int, int, int]] = []
+    inbound: dict[int, dict[int, int]] = {}
+    outbound: dict[int, dict[int, int]] = {}
+    for arc in sorted(failed):
+        u, v = int(graph.arc_src[arc]), int(graph.arc_dst[arc])
+        if u in dead_nodes or v in dead_nodes:
+            if v in dead_nodes:
+                inbound.setdefault(v, {})[u] = inbound.setdefault(v, {}).get(u, 0) + failed[arc]
+            if u in dead_nodes:
+                outbound.setdefault(u, {})[v] = outbound.setdefault(u, {}).get(v, 0) + failed[arc]
+            continue
+        if arc & 1 and arc ^ 1 in failed:
+            continue  # the a → b arc of this link already made the demand for both directions
+        forward, backward = failed[arc], failed.get(arc ^ 1, 0) if not arc & 1 else 0
+        demands.append((u, v, forward, backward))
+    for node in sorted(set(inbound) | set(outbound)):
+        ins, outs = inbound.get(node, {}), outbound.get(node, {})
+        neighbours = sorted(set(ins) | set(outs))
+        if len(neighbours) != 2 or any(n in dead_nodes for n in neighbours):
+            raise InfeasibleError(f"the service ends or branches at the failed PoP {graph.nodes[node]}",
+                                  details={"bottleneck": []})
+        u, w = neighbours
+        forward, backward = ins.get(u, 0), ins.get(w, 0)  # u → node → w, and w → node → u
+        if forward == 0:
+            u, w, forward, backward = w, u, backward, forward
+        if forward:
+            demands.append((u, w, forward, backward))
+    return demands

@@ -89,3 +89,33 @@ def test_whatif_apply_keeps_the_new_routes_and_fails_nodes_and_trees():
     assert all(int(graph.arc_link[a]) not in (0, 1) for r in ledger.reservations() for a in r.arcs)
     with pytest.raises(ValidationError):
         fail(graph, ledger)
+
+
+def engine_rows(ledger, service, arcs_bps, priority=0):
+    """Book like the engine does: one arc-only reservation per link direction."""
+    return [ledger.reserve({arc: bps}, service_id=service, priority=priority) for arc, bps in arcs_bps]
+
+
+def test_arc_only_reservations_get_a_local_detour_round_a_failed_link():
+    graph, ledger = square()
+    engine_rows(ledger, "t1/eline", [(0, 3 * G), (1, 1 * G), (2, 3 * G), (3, 1 * G)])  # N0-N1-N3, 3G out 1G back
+    report = fail(graph, ledger, links=["L1"])
+    (restored,) = report.restored
+    assert restored.service_id == "t1/eline" and restored.note.startswith("local detour")
+    assert set(restored.new_links) == {"L0", "L2", "L3"}  # N1 → N0 → N2 → N3 replaces N1 → N3
+    assert not report.unrestorable
+    with ledger.trial():  # the detour really carries 3G one way and 1G the other
+        fail(graph, ledger, links=["L1"], apply=True)
+        assert ledger.free_bps(4) == 7 * G and ledger.free_bps(5) == 9 * G  # L2: 3G N0→N2, 1G back
+        assert ledger.free_bps(1) == 6 * G  # L0 N1→N0: the eline's own 1G back + the detour's 3G
+
+
+def test_arc_only_reservations_bypass_a_failed_pop_they_cross_and_report_one_they_end_at():
+    graph, ledger = square()
+    engine_rows(ledger, "t1/eline", [(0, 2 * G), (1, 2 * G), (2, 2 * G), (3, 2 * G)])  # crosses N1
+    engine_rows(ledger, "t2/internet", [(1, G)], priority=9)  # N1 → N0: ends at N1
+    report = fail(graph, ledger, nodes=["N1"], apply=True)
+    assert [u.service_id for u in report.unrestorable] == ["t2/internet"]
+    assert "ends or branches at the failed PoP N1" in report.unrestorable[0].reason
+    assert [r.service_id for r in report.restored] == ["t1/eline"]
+    assert ledger.free_bps(4) == 8 * G and ledger.free_bps(7) == 8 * G  # N0 → N2 → N3 and back
