@@ -43,7 +43,10 @@ class SimDriver:
         self._abort = threading.Event()  # set by rollback: a hung operation gives up instead of applying
         self._candidate: RenderedConfig | None = None
         self._previous: RenderedConfig | None = None  # running config before the last commit
-        self._running = initial or self._load() or RenderedConfig(vendor="sim", text="")
+        stored = self._load()
+        self._running = stored or initial or RenderedConfig(vendor="sim", text="")
+        if stored is None and initial is not None:
+            self._store()  # a device with a state file starts from `initial` and keeps it
         self.calls: list[str] = []  # what the driver was asked to do, in order (for tests)
 
     # -- the device's persistent state -------------------------------------------------------
