@@ -1,0 +1,127 @@
+"""Real FRR routers in namespaces, changed through the device layer (render → DeviceTransaction →
+LabDriver): a rate change shows at the receiver within 1 s, VPN membership isolates, and a
+failure on one router mid-transaction leaves every router as it was with traffic still flowing.
+
+Slow (about a minute): a lab of 4 routers and 4 site hosts is built once for the module.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from unilink.lab.changes import LabChanges, SiteService
+from unilink.lab.traffic import Iperf3Flow, ping, wait_reachable
+
+pytestmark = [pytest.mark.slow, pytest.mark.lab]
+
+M = 1_000_000
+VNI = 100
+
+
+def vpn_address(changes: LabChanges, site: str) -> str:
+    return changes.topology.site(site).host_vpn_addr.split("/")[0]
+
+
+def internet_address(changes: LabChanges, site: str) -> str:
+    return changes.topology.site(site).host_inet_addr.split("/")[0]
+
+
+def sites(changes: LabChanges) -> list[str]:
+    """Four sites on four different PEs (the fixture's lab has one PE per PoP)."""
+    by_pe: dict[str, str] = {}
+    for s in changes.topology.sites:
+        by_pe.setdefault(s.router, s.name)
+    names = list(by_pe.values())
+    assert len(names) >= 4, f"the lab needs 4 PEs with a site, got {names}"
+    return names[:4]
+
+
+def baseline(changes: LabChanges, vpn_members: tuple[str, ...] = (), **rates: int) -> dict[str, SiteService]:
+    return {name: SiteService(down_bps=rates.get(name, 100 * M), up_bps=100 * M,
+                              vni=VNI if name in vpn_members else None)
+            for name in sites(changes)}
+
+
+def apply_ok(changes: LabChanges, services: dict[str, SiteService]) -> float:
+    result, elapsed = changes.apply(services)
+    assert result.ok, result.to_dict()
+    return elapsed
+
+
+def test_rate_cut_shows_at_the_receiver_within_one_second(lab_changes: LabChanges) -> None:
+    changes = lab_changes
+    a, b = sites(changes)[:2]
+    apply_ok(changes, baseline(changes))
+    flow = Iperf3Flow(changes.topology.site(a).netns, changes.topology.site(b).netns,
+                      internet_address(changes, b), seconds=5)
+    flow.start()
+    try:
+        assert flow.wait_for_rate_above(50 * M), f"no flow above 50 Mbit/s before the change: {flow.intervals}"
+        applied_at = time.monotonic()
+        elapsed = apply_ok(changes, baseline(changes, **{b: 10 * M}))
+        intervals = flow.finish()
+    finally:
+        flow.stop()
+    before = [i for i in intervals if i.read_at <= applied_at]
+    after = [i for i in intervals if i.started_at >= applied_at + 1.0]
+    assert max(i.bps for i in before) > 50 * M
+    assert len(after) >= 5, f"too few intervals after the change: {intervals}"
+    assert all(i.bps <= 10.5 * M for i in after), [(round(i.started_at - applied_at, 2), i.bps) for i in after]
+    assert elapsed < 5.0
+
+
+def test_vpn_members_reach_each_other_and_nobody_else(lab_changes: LabChanges) -> None:
+    changes = lab_changes
+    a, b, c, outsider = sites(changes)
+    host = {s: changes.topology.site(s).netns for s in (a, b, c, outsider)}
+    apply_ok(changes, baseline(changes, vpn_members=(a, b, c)))
+    for src, dst in ((a, b), (b, c), (c, a)):
+        assert wait_reachable(host[src], vpn_address(changes, dst), timeout_s=30) is not None, f"{src} → {dst}"
+    for member in (a, b, c):
+        assert not ping(host[outsider], vpn_address(changes, member), count=2), f"{outsider} reached {member}"
+        assert not ping(host[member], vpn_address(changes, outsider), count=2), f"{member} reached {outsider}"
+    # the underlay (Internet access) still joins everybody: isolation is the VPN's, not a broken lab
+    assert ping(host[outsider], internet_address(changes, a))
+
+    apply_ok(changes, baseline(changes, vpn_members=(a, b)))
+    assert not ping(host[c], vpn_address(changes, a), count=2), "a site removed from the VPN still reaches it"
+    assert not ping(host[a], vpn_address(changes, c), count=2)
+    assert ping(host[a], vpn_address(changes, b), count=2), "the remaining members lost each other"
+
+
+def test_failure_mid_transaction_restores_every_router_and_traffic_flows(lab_changes: LabChanges) -> None:
+    changes = lab_changes
+    a, b, c, d = sites(changes)
+    host = {s: changes.topology.site(s).netns for s in (a, b, c, d)}
+    before_services = baseline(changes, vpn_members=(a, b))
+    apply_ok(changes, before_services)
+    assert wait_reachable(host[a], vpn_address(changes, b), timeout_s=30) is not None
+    running_before = changes.running_configs()
+
+    flow = Iperf3Flow(host[c], host[d], internet_address(changes, d), seconds=4, port=5203)
+    flow.start()
+    try:
+        assert flow.wait_for_rate_above(50 * M)
+        # every router changes: all four join the VPN and every rate drops; d's PE fails half-way
+        wanted = {s: SiteService(down_bps=20 * M, up_bps=20 * M, vni=VNI) for s in (a, b, c, d)}
+        failing = changes.topology.router(changes.topology.site(d).router).inventory_name
+        result, _ = changes.apply(wanted, fail_commit_on={failing})
+        intervals = flow.finish()
+    finally:
+        flow.stop()
+
+    assert result.state == "rolled_back" and result.phase == "commit", result.to_dict()
+    assert failing in result.failed
+    assert changes.running_configs() == running_before
+    assert ping(host[a], vpn_address(changes, b), count=2), "the VPN that was up is down after the rollback"
+    assert not ping(host[c], vpn_address(changes, a), count=2), "the failed change leaked a VPN membership"
+    # The same TCP connection ran to its end: the change (a cut to 20 Mbit/s on the committed PEs)
+    # may stall it briefly until the rollback restores 100 Mbit/s, never break it.
+    shape = [(round(i.start_s, 2), round(i.bps / M, 1)) for i in intervals]
+    assert intervals and intervals[-1].end_s >= 3.7, f"the flow ended early: {shape}"
+    stalled_s = sum(i.end_s - i.start_s for i in intervals if i.bps < 1 * M)
+    assert stalled_s < 1.0, f"the flow stalled {stalled_s:.2f} s: {shape}"
+    full = [i for i in intervals if i.end_s - i.start_s > 0.15]
+    assert min(i.bps for i in full[-3:]) > 50 * M, f"the flow did not get its rate back: {shape}"
