@@ -80,14 +80,14 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
         if deliver_webhooks:
             from unilink.events.webhooks import WebhookDispatcher
 
-            dispatcher = WebhookDispatcher(holder.get())
+            dispatcher = WebhookDispatcher(app.state.store_holder.get())
             dispatcher.start()
         try:
             yield
         finally:
             if dispatcher is not None:
                 await run_in_threadpool(dispatcher.stop)
-            holder.close()
+            app.state.store_holder.close()
 
     app = FastAPI(
         title="unilink API",
@@ -105,14 +105,14 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
     metrics = Metrics()
     app.state.metrics = metrics
     install_problem_handlers(app)
-    app.add_middleware(ObserveMiddleware, metrics=metrics, store_getter=holder.get)
+    app.add_middleware(ObserveMiddleware, metrics=metrics, store_getter=lambda: app.state.store_holder.get())
 
     @app.get(f"{API_PREFIX}/health", tags=["health"], response_model=Health,
              summary="Liveness and database reachability",
              responses={503: {"model": Health, "description": "the database is unreachable"}})
     def health(request: Request) -> Health | JSONResponse:
         try:
-            with holder.get().session() as session:
+            with request.app.state.store_holder.get().session() as session:
                 session.execute(text("SELECT 1"))
         except Exception:  # health must answer, whatever the database does
             body = Health(status="degraded", version=__version__, database="unreachable")

@@ -7,6 +7,7 @@ op-admin, op-viewer, acme-admin, acme-viewer, globex-admin, village-manager.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
@@ -14,6 +15,7 @@ from unilink.api import accounts
 from unilink.inventory.model import Network, Pop, Router, RouterRole, Vendor, make_link
 from unilink.store import tenancy
 from unilink.store.db import Store
+from unilink.store.tables.auth import WebhookRow
 
 TOKEN_SPECS = {
     "op-admin": ("operator-admin", None),
@@ -30,6 +32,7 @@ class Api:
     client: TestClient
     store: Store
     tokens: dict[str, str]
+    objects: dict[str, object]
 
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -68,3 +71,18 @@ def seed_accounts(store: Store) -> dict[str, str]:
                 for key, (role, tenant) in TOKEN_SPECS.items()}
 
 
+
+
+def seed_objects(store: Store) -> dict[str, object]:
+    """Per-tenant objects whose ids the tests need: a webhook and a spare token each for acme and globex."""
+    objects: dict[str, object] = {}
+    with store.session(write=True) as session:
+        for tenant in ("acme", "globex"):
+            hook = WebhookRow(tenant=tenant, url=f"http://127.0.0.1:9/{tenant}", secret="0123456789abcdef",
+                              event_types=[], active=True, created_at=datetime.now(UTC))
+            session.add(hook)
+            session.flush()
+            objects[f"{tenant}_hook"] = hook.id
+            _, info = accounts.create_token(session, role="tenant-viewer", tenant=tenant, name=f"spare-{tenant}")
+            objects[f"{tenant}_token"] = info.prefix
+    return objects

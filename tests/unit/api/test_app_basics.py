@@ -79,7 +79,6 @@ def test_domain_error_names_field_value_and_accepted(api: Api) -> None:
 
 
 def test_unexpected_error_is_a_generic_500_without_internals(store: Store) -> None:
-    seed_accounts(store)
     app = create_app(store, rate_limit="off", deliver_webhooks=False)
 
     @app.get("/api/v1/boom")
