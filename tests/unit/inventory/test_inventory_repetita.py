@@ -122,3 +122,10 @@ def test_bad_header_and_extra_lines(tmp_path: Path) -> None:
     assert "expected 'NODES <count>'" in _error(write(tmp_path, "NODE 3\n", None)).message
     error = _error(write(tmp_path, GRAPH + "edge_6 0 1 1 1 1\n", None))
     assert "unexpected line" in error.message and error.line == GRAPH.count("\n") + 1
+
+
+def test_infinite_coordinate(tmp_path: Path) -> None:
+    text = GRAPH.replace("0_Paris 2.35 48.86", "0_Paris 1e999 48.86")
+    error = _error(write(tmp_path, text, None))
+    assert "x (longitude) of node 0_Paris" in error.message and "finite" in error.message
+    assert error.line == line_of(text, "0_Paris")

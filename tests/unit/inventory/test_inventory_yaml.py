@@ -136,3 +136,8 @@ def test_reference_errors_found_by_validate_name_the_line(tmp_path: Path) -> Non
 def test_empty_or_scalar_document(tmp_path: Path) -> None:
     assert "empty or not a mapping" in _error(tmp_path, "").message
     assert "expected a list" in _error(tmp_path, "pops: 3\n").message
+
+
+def test_control_character_is_refused_with_its_line(tmp_path: Path) -> None:
+    error = _error(tmp_path, GOOD.replace("name: Tiny", "name: T\x00iny"))
+    assert "not valid YAML" in error.message and error.line == 1

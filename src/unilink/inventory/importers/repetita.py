@@ -109,8 +109,9 @@ class _Lines:
             raise ParseError(f"{what}: {text!r} is not a number{hint}", path=self.path, line=line, field=what,
                              value=text, accepted="a plain number") from None
         if not math.isfinite(value) or (minimum is not None and value < minimum):
+            accepted = "a finite number" if minimum is None else f"a finite number >= {minimum:g}"
             raise ParseError(f"{what}: {text} is negative or not finite", path=self.path, line=line, field=what,
-                             value=text, accepted=f"a number >= {minimum:g}")
+                             value=text, accepted=accepted)
         return value
 
     def node_index(self, text: str, line: int, what: str, count: int) -> int:

@@ -86,8 +86,9 @@ class _Stream:
             raise ParseError(f"{what}: {token.text!r} is not a number", path=self.path, line=token.line,
                              field=what, value=token.text, accepted="a plain number, e.g. 40.0 (no unit)") from None
         if not math.isfinite(value) or (minimum is not None and value < minimum):
+            accepted = "a finite number" if minimum is None else f"a finite number >= {minimum:g}"
             raise ParseError(f"{what}: {token.text} is negative or not finite", path=self.path, line=token.line,
-                             field=what, value=token.text, accepted=f"a number >= {minimum:g}")
+                             field=what, value=token.text, accepted=accepted)
         return value, token.line
 
 

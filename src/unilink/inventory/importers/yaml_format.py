@@ -179,7 +179,11 @@ def load_yaml_document(path: Path | str) -> LineDict:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ParseError(f"cannot read the file: {exc}", path=where) from None
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader refuses control characters already here
+    except yaml.reader.ReaderError as exc:
+        raise ParseError(f"not valid YAML: {exc.reason} (character {exc.character!r})", path=where,
+                         line=text[:exc.position].count("\n") + 1) from None
     loader.name = where
     try:
         doc = loader.get_single_data()
@@ -187,6 +191,9 @@ def load_yaml_document(path: Path | str) -> LineDict:
         mark = exc.problem_mark or exc.context_mark
         raise ParseError(f"not valid YAML: {exc.problem or exc.context}", path=where,
                          line=mark.line + 1 if mark else None) from None
+    except yaml.reader.ReaderError as exc:
+        raise ParseError(f"not valid YAML: {exc.reason} (character {exc.character!r})", path=where,
+                         line=text[:exc.position].count("\n") + 1) from None
     except yaml.YAMLError as exc:
         raise ParseError(f"not valid YAML: {exc}", path=where) from None
     finally:
