@@ -75,10 +75,10 @@ class Lab:
 
     def up(self, network: Network, tenants: Iterable[dict[str, Any]] = (), pops: int | Sequence[str] | None = None,
            *, prefix: str = DEFAULT_PREFIX, wait: bool = True) -> LabTopology:
+        topo = build_topology(network, tenants, pops, prefix=prefix)  # bad input fails first, on any machine
         reason = missing_for_lab()
         if reason:
             raise LabError(f"cannot build the lab here: {reason}")
-        topo = build_topology(network, tenants, pops, prefix=prefix)
         self._check_free(topo)
         self.directory.mkdir(parents=True, exist_ok=True)
         _check_reachable_by_frr(self.directory)

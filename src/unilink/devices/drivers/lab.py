@@ -79,23 +79,29 @@ class LabDriver:
     def prepare(self, router: str, config: RenderedLike | str) -> None:
         """Validate and stage; changes nothing on the router."""
         lab_router = self.topology.router(router)
-        text, commands = _split(config)
-        frr = self._frr(lab_router)
         before = linux_state.capture(lab_router.netns)
-        port_map = self._port_map(lab_router, text, commands, before)
-        service_text = _rename_interfaces(text, port_map)
-        full = merge(self._underlay(lab_router), service_text)
+        full, translated = self.compose(router, config, before)
         previous = self._last_applied(lab_router)
         if full != previous:  # an unchanged config was checked when it was applied
-            frr.check(full)
-        translated = [_rename_argv(argv, port_map) for argv in commands if not _is_vlan_add(argv)]
-        for argv in translated:
-            _check_argv(argv, field=f"{router}.shell")
-        wanted = _ip_before_tc(translated)
-        needed = [argv for argv in wanted if not _already_true(argv, before)]
+            self._frr(lab_router).check(full)
+        needed = [argv for argv in _ip_before_tc(translated) if not _already_true(argv, before)]
         needed += self._cleanup(lab_router, translated, before)
         self._changes[lab_router.netns] = _Change(router=lab_router, frr_text=full, previous_frr_text=previous,
                                                   commands=needed, before=before)
+
+    def compose(self, router: str, config: RenderedLike | str,
+                state: LinuxState | None = None) -> tuple[str, list[list[str]]]:
+        """The full FRR config (lab underlay + service part) and the Linux commands, both with
+        the engine's port names mapped onto lab interfaces; VLAN sub-interface creation dropped."""
+        lab_router = self.topology.router(router)
+        text, commands = _split(config)
+        state = state or linux_state.capture(lab_router.netns)
+        port_map = self._port_map(lab_router, text, commands, state)
+        full = merge(self._underlay(lab_router), _rename_interfaces(text, port_map))
+        translated = [_rename_argv(argv, port_map) for argv in commands if not _is_vlan_add(argv)]
+        for argv in translated:
+            _check_argv(argv, field=f"{router}.shell")
+        return full, translated
 
     def commit(self, router: str) -> None:
         change = self._staged(router)
@@ -112,7 +118,7 @@ class LabDriver:
         if fail:
             raise LabError(f"{change.router.inventory_name}: injected fault after {len(commands)} of "
                            f"{len(change.commands)} Linux commands (fault injection)")
-        self._record_applied(change.router, change.frr_text)
+        self.record_applied(change.router, change.frr_text)
         change.committed = True
 
     def rollback(self, router: str) -> None:
@@ -125,7 +131,7 @@ class LabDriver:
         now = linux_state.capture(change.router.netns)
         for argv in linux_state.restore_commands(change.before, now):
             _run_one(change.router.netns, argv, check=False)  # best effort: keep restoring the rest
-        self._record_applied(change.router, change.previous_frr_text)
+        self.record_applied(change.router, change.previous_frr_text)
         del self._changes[change.router.netns]
 
     def verify(self, router: str, expected: RenderedLike | str) -> bool:
@@ -178,7 +184,8 @@ class LabDriver:
         path = self._applied_path(router)
         return path.read_text() if path.exists() else frr_day0_config(self.topology, router)
 
-    def _record_applied(self, router: LabRouter, text: str) -> None:
+    def record_applied(self, router: LabRouter, text: str) -> None:
+        """Remember the FRR config the router now runs (the base of the next transition)."""
         path = self._applied_path(router)
         path.write_text(text)
         shutil.chown(path, "frr", "frr")

@@ -1,0 +1,139 @@
+"""Benchmark: from `apply` to the last lab router committed, for a rate change and a VPN
+membership change, on real FRR routers in namespaces (4 PoPs of the sample network).
+
+Path measured: render (frr) → DeviceTransaction (journal, parallel prepare → commit) through
+`LabDriver`; `apply_to_last_commit_ms` excludes the verify phase that follows, `total_ms`
+includes it. Competitor, same run, same changes: FRR's stock `frr-reload.py --reload` of each
+touched router's full config plus every Linux command run one `ip`/`tc` exec at a time — what
+pushing a whole config to an FRR box usually looks like. The last line is one JSON object.
+
+Skips (a JSON with "skipped") when not root or FRR/iproute2 are missing.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from unilink.lab.probes import missing_for_lab
+
+PREFIX = "ulb-"
+REPEAT = 3
+M = 1_000_000
+
+
+def main() -> dict[str, object]:
+    reason = missing_for_lab()
+    if reason:
+        return {"benchmark": "lab", "skipped": reason}
+    from unilink.devices.drivers.lab import LabDriver
+    from unilink.inventory.sample import load_demo_tenants, load_sample_network
+    from unilink.lab import shell
+    from unilink.lab.builder import Lab
+    from unilink.lab.changes import LabChanges, SiteService
+    from unilink.lab.frr import FRR_DAEMON_DIR
+
+    directory = Path(tempfile.mkdtemp(prefix="ul-labbench-", dir="/tmp"))
+    directory.chmod(0o755)
+    lab = Lab.at(directory)
+    figures: dict[str, object] = {"benchmark": "lab", "routers": 4}
+    try:
+        t0 = time.perf_counter()
+        lab.up(load_sample_network(), load_demo_tenants(), 4, prefix=PREFIX, wait=False)
+        figures["lab_up_s"] = round(time.perf_counter() - t0, 2)
+        figures["converge_s"] = round(lab.wait_converged(), 2)
+        changes = LabChanges(lab)
+        by_pe: dict[str, str] = {}
+        for s in changes.topology.sites:
+            by_pe.setdefault(s.router, s.name)
+        a, b, c, d = list(by_pe.values())[:4]
+
+        def state(rate_b: int, members: tuple[str, ...]) -> dict[str, SiteService]:
+            return {s: SiteService(down_bps=rate_b if s == b else 100 * M, vni=100 if s in members else None)
+                    for s in (a, b, c, d)}
+
+        def timed(services: dict[str, SiteService]) -> tuple[float, float]:
+            result, elapsed = changes.apply(services)
+            if not result.ok:
+                raise RuntimeError(f"transaction failed: {result.to_dict()}")
+            verify_ms = result.timings_ms.get("verify", 0.0)
+            return elapsed * 1000 - verify_ms, elapsed * 1000
+
+        base = state(100 * M, (a, b))
+        timed(base)  # first push replaces the lab's day-0 BGP mesh: not measured
+        rate, rate_total, vpn, vpn_total = [], [], [], []
+        for _ in range(REPEAT):
+            commit_ms, total_ms = timed(state(10 * M, (a, b)))
+            rate.append(commit_ms)
+            rate_total.append(total_ms)
+            timed(base)
+            commit_ms, total_ms = timed(state(100 * M, (a, b, c)))
+            vpn.append(commit_ms)
+            vpn_total.append(total_ms)
+            timed(base)
+
+        driver = LabDriver(lab)
+
+        def competitor(services: dict[str, SiteService]) -> float:
+            """Full-config push: frr-reload.py per touched router + one exec per Linux command."""
+            configs = changes.render_all(services)
+            touched = [r for r, cfg in configs.items() if changes.committed.get(r) != cfg]
+
+            def push(router: str) -> str:
+                full, commands = driver.compose(router, configs[router])
+                lab_router = driver.topology.router(router)
+                frr = lab.frr(lab_router.netns)
+                path = frr.directory / "bench.conf"
+                path.write_text(full)
+                shell.run(["python3", str(FRR_DAEMON_DIR / "frr-reload.py"), "--reload", "--vty_socket",
+                           str(frr.directory), "--confdir", str(frr.directory), "--rundir", str(frr.directory),
+                           str(path)], timeout_s=120)
+                for argv in commands:
+                    if argv[:3] == ["ip", "link", "add"]:
+                        shell.run([argv[0], "-n", lab_router.netns, *argv[1:]], check=False)  # may exist
+                    else:
+                        shell.run([argv[0], "-n", lab_router.netns, *argv[1:]])
+                driver.record_applied(lab_router, full)
+                return router
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=max(1, len(touched))) as pool:
+                list(pool.map(push, touched))
+            elapsed = (time.perf_counter() - started) * 1000
+            changes.committed.update({r: configs[r] for r in touched})
+            return elapsed
+
+        for r in changes.topology.routers:
+            (lab.frr(r.netns).directory / "vtysh.conf").touch()  # frr-reload's vtysh reads it
+        rate_stock = [competitor(state(10 * M, (a, b)))]
+        timed(base)
+        vpn_stock = [competitor(state(100 * M, (a, b, c)))]
+        timed(base)
+
+        figures.update({
+            "rate_change_apply_to_last_commit_ms": round(statistics.median(rate), 1),
+            "rate_change_total_with_verify_ms": round(statistics.median(rate_total), 1),
+            "vpn_join_apply_to_last_commit_ms": round(statistics.median(vpn), 1),
+            "vpn_join_total_with_verify_ms": round(statistics.median(vpn_total), 1),
+            "stock_frr_reload_rate_change_ms": round(statistics.median(rate_stock), 1),
+            "stock_frr_reload_vpn_join_ms": round(statistics.median(vpn_stock), 1),
+            "repeat": REPEAT,
+        })
+        figures["rate_change_speedup_vs_stock"] = round(
+            figures["stock_frr_reload_rate_change_ms"] / figures["rate_change_apply_to_last_commit_ms"], 1)  # type: ignore[operator]
+        figures["vpn_join_speedup_vs_stock"] = round(
+            figures["stock_frr_reload_vpn_join_ms"] / figures["vpn_join_apply_to_last_commit_ms"], 1)  # type: ignore[operator]
+    finally:
+        lab.down(prefix=PREFIX)
+    return figures
+
+
+if __name__ == "__main__":
+    result = main()
+    print(json.dumps(result))
+    sys.exit(0)
