@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from unilink.errors import ValidationError
 from unilink.inventory.model import Network, Pop
 from unilink.store.db import Store
 from unilink.store.seed import STEPS, seed
@@ -36,7 +39,21 @@ def test_seed_twice_changes_nothing(any_store: Store) -> None:
 def test_seed_keeps_an_existing_network_unless_forced(store: Store) -> None:
     own = Network(name="own", pops=[Pop("Atlantis", "Atlantis", "", 31.0, -24.0)])
     store.replace_network(own)
-    seed(store)
+    results = {r.step: r.outcome for r in seed(store)}
     assert store.load_network() == own
+    assert results["inventory"] == "kept the existing network"
     seed(store, force=True)
     assert "Atlantis" not in {p.name for p in store.load_network().pops}
+
+
+def test_a_step_that_refuses_is_reported_and_the_others_still_run(store: Store,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("unilink.store.seed.STEPS", [("refuses", f"{__name__}:_refusing_step"),
+                                                     ("tenants", "unilink.store.seed:seed_tenants")])
+    results = seed(store)
+    assert results[0].outcome.startswith("skipped: ") and "demo data needs the sample" in results[0].outcome
+    assert tenants(store)  # the next step ran
+
+
+def _refusing_step(store: Store, force: bool) -> str:
+    raise ValidationError("demo data needs the sample network", field="network")
