@@ -211,3 +211,18 @@ def test_missing_file_and_unknown_extension(tmp_path: Path) -> None:
         import_file(tmp_path / "net.csv")
     with pytest.raises(ParseError, match="unknown format 'gml'"):
         import_file(tmp_path / "net.csv", fmt="gml")
+
+
+def test_attributes_we_rely_on_are_typed_whatever_the_file_declares(tmp_path: Path) -> None:
+    text = (HEAD.replace('attr.name="Latitude" attr.type="double"', 'attr.name="Latitude" attr.type="string"')
+            .replace('attr.name="Internal" attr.type="int"', 'attr.name="Internal" attr.type="string"'))
+    path = tmp_path / "strings.graphml"
+    stub = node("9", "Elsewhere", internal=0)
+    path.write_text(text + PARIS + LONDON + stub + edge("0", "1") + TAIL, encoding="utf-8")
+    result = import_file(path)
+    assert result.network.pops[0].lat == 48.8566 and len(result.network.pops) == 2
+    path.write_text(text + PARIS.replace("48.8566", "1e999") + LONDON + TAIL, encoding="utf-8")
+    assert "Latitude" in _error(path).message
+    path.write_text(HEAD + PARIS.replace('<data key="d4">1</data>', '<data key="d4">1e999</data>') + TAIL,
+                    encoding="utf-8")
+    assert "Internal" in _error(path).message

@@ -43,6 +43,8 @@ from unilink.inventory.model import ImportResult, Link, Network, Pop, make_link
 from unilink.units import format_bandwidth
 
 DEFAULT_CAPACITY_BPS = 10 * 10**9  # Topology Zoo carriers publish no capacities; 10G is a typical 2010 wave
+_EXPECTED_TYPES = {"Latitude": "double", "Longitude": "double", "Internal": "int", "hyperedge": "int",
+                   "LinkSpeedRaw": "double"}
 _UNIT_FACTORS = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
 
@@ -82,7 +84,7 @@ def _typed(raw: str, attr_type: str, *, path: str, line: int, name: str) -> obje
             if text.lower() not in ("true", "false", "1", "0"):
                 raise ValueError(text)
             return text.lower() in ("true", "1")
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ParseError(f"attribute {name} = {raw!r} is not of type {attr_type}", path=path, line=line,
                          field=name, value=raw, accepted=f"a {attr_type}") from None
     return raw
@@ -112,6 +114,7 @@ def _attrs(element: etree._Element, keys: dict[str, tuple[str, str]], path: str)
             raise ParseError(f"<data key={key!r}> refers to no <key> declaration", path=path,
                              line=data.sourceline, field="key", value=key)
         name, attr_type = keys[key]
+        attr_type = _EXPECTED_TYPES.get(name, attr_type)  # a file may declare Latitude a string: we need a number
         attrs[name] = _typed(data.text or "", attr_type, path=path, line=data.sourceline or 0, name=name)
     return attrs
 
