@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 
 from unilink.devices.diff import DeviceChange
 from unilink.devices.drivers.base import DeviceDriver, DeviceError, DeviceTimeout
+from unilink.devices.intent import DeviceIntent
 from unilink.devices.journal import Journal, JournalEntry, StoreJournal
-from unilink.devices.render import RenderedConfig
+from unilink.devices.render import VENDORS, RenderedConfig, render
 from unilink.errors import ValidationError
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -183,7 +184,10 @@ class RecoveryOutcome:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _empty(vendor: str) -> RenderedConfig:
+def _empty(vendor: str, router: str) -> RenderedConfig:
+    """A router's config before unilink managed anything on it: the rendering of an empty intent."""
+    if vendor in VENDORS:
+        return render(vendor, DeviceIntent(router=router, vendor=vendor, loopback="0.0.0.0"))
     return RenderedConfig(vendor=vendor, text="")
 
 
@@ -225,7 +229,7 @@ def recover_entry(entry: JournalEntry, journal: Journal, drivers: Mapping[str, D
     errors: dict[str, str] = {}
     for s in entry.steps:
         try:
-            _restore(drivers[s.router], s.before or _empty(s.vendor))
+            _restore(drivers[s.router], s.before or _empty(s.vendor, s.router))
         except Exception as exc:  # noqa: BLE001 - report every router, do not stop at the first
             errors[s.router] = _error_text(exc)
     steps = {r: ("rollback_failed" if r in errors else "rolled_back") for r in routers}
