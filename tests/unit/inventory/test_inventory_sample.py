@@ -102,3 +102,11 @@ def test_demo_tenants_refer_to_real_pops_routers_and_fit_the_catalog(sample) -> 
     coop = next(t for t in tenants if t["kind"] == "cooperative")
     assert {s["pop"] for s in coop["sites"]} <= {"Villiers-le-Mahieu", "Thoiry"}
     assert {s["access"]["provider"] for s in coop["sites"]} == {"Connectis 78"}
+
+
+def test_each_load_is_the_callers_to_change() -> None:
+    first = load_sample_network()
+    first.links.clear()
+    first.pops.append(first.pops[0])
+    second = load_sample_network()
+    assert second.links and len({p.name for p in second.pops}) == len(second.pops)

@@ -14,6 +14,7 @@ Nothing here reads outside the package: the project must run without ../shared.
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,18 @@ def load_interoute() -> Network:
 
 
 def load_sample_network() -> Network:
-    """Interoute 2010 (synthetic capacities) + Connectis 78 + interconnects, as one validated Network."""
+    """Interoute 2010 (synthetic capacities) + Connectis 78 + interconnects, as one validated Network.
+
+    Each call returns a new `Network` (its lists are the caller's to change); the elements are
+    frozen values shared with a cached copy, so that loading again costs microseconds.
+    """
+    cached = _sample_network()
+    return Network(name=cached.name, pops=list(cached.pops), routers=list(cached.routers),
+                   links=list(cached.links), interconnects=list(cached.interconnects))
+
+
+@functools.cache
+def _sample_network() -> Network:
     network = load_interoute()
     for filename in ("connectis78.yaml", "interconnects.yaml"):
         path = sample_path(filename)
