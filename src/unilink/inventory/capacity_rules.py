@@ -8,7 +8,9 @@ needs capacities, so we assign them by a documented, deterministic rule — and 
 - a bridge is a spur: nothing protects it, operators build such tails thinner → `spur_bps` (10 Gbit/s).
 
 Being on a cycle is the same as lying in a 2-edge-connected component. Parallel links between the
-same two PoPs form a cycle of their own, so they are never bridges.
+same two PoPs form a cycle of their own, so they are never bridges — but importers have usually
+merged parallel edges into one link already: Interoute's two London–Dublin cables are one link
+here, a bridge, hence 10G (as is London–New York).
 """
 
 from __future__ import annotations
