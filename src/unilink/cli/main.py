@@ -27,6 +27,15 @@ from unilink.api import token_cmd  # noqa: E402
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(token_cmd.user_app, name="user")
 
+from unilink.cli import change_cmd  # noqa: E402
+app.command("plan")(change_cmd.plan)
+app.command("apply")(change_cmd.apply)
+app.command("status")(change_cmd.status)
+app.add_typer(change_cmd.orders_app, name="orders")
+app.command("history")(change_cmd.history)
+app.command("revert")(change_cmd.revert)
+app.add_typer(change_cmd.scheduler_app, name="scheduler")
+
 
 def main() -> None:
     app()

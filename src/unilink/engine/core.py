@@ -184,7 +184,8 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
     price = price_summary(quote_intent(deployed.intent, runtime.pops), quote_intent(desired, runtime.pops),
                           sum(_install_cents(w) for w in new_orders), temporary_cents(effective, runtime.pops, now))
     graph = runtime.graph
-    empty = (changes.is_empty and not new_orders and not releases and not bookings
+    # Temporaries are re-booked on every plan (their windows move with time): that alone is no change.
+    empty = (changes.is_empty and not new_orders and not any(b.key.startswith("svc:") for b in bookings)
              and not any(d["diff"] for d in device_changes.values()))
     return {
         "tenant": tenant, "created_at": now.isoformat(), "empty": empty,

@@ -1,0 +1,270 @@
+"""`unilink plan / apply / status / orders / history / revert / scheduler`: changing a tenant's services.
+
+    unilink plan -f examples/acme-rate-down.yaml --tenant acme-logistics [--devices] [--json]
+    unilink apply PLAN_ID --reason "activity dropped"
+    unilink revert 3 --tenant acme-logistics          # a plan back to intent version 3; then apply it
+
+Exit codes (unilink.errors): 0 ok, 2 bad input, 3 infeasible, 4 conflict (stale plan).
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from unilink.catalog.prices import format_cents
+from unilink.cli.common import cli_errors, console, print_json
+from unilink.cli.db_cmd import DATABASE_OPTION, open_store
+from unilink.errors import ValidationError
+from unilink.units import format_bandwidth
+
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON.")
+TENANT_OPTION = typer.Option(None, "--tenant", "-t", help="Tenant name (default: the document's `tenant`).")
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a container: still record something
+        return "cli"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(f"cannot read the file: {exc.strerror}", field="file", value=str(path),
+                              accepted="a readable YAML or JSON intent file") from None
+
+
+def plan(file: Path = typer.Option(..., "--file", "-f", help="The desired-state document (YAML or JSON)."),
+         tenant: str | None = TENANT_OPTION,
+         devices: bool = typer.Option(False, "--devices", help="Show each router's config diff."),
+         installed: bool = typer.Option(False, "--installed",
+                                        help="Operators: take every access as installed (no field-work orders)."),
+         database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """Show what it takes to bring a tenant to the document: diff, capacity, price, devices. Changes nothing."""
+    from unilink.engine import plan as make_plan
+    from unilink.services.intent import load_intent_text
+
+    with cli_errors(as_json):
+        intent = load_intent_text(_read(file), source=str(file))
+        name = tenant or intent.tenant
+        if name is None:
+            raise ValidationError("which tenant?", field="tenant", accepted="--tenant NAME, or `tenant:` in the file")
+        store = open_store(database)
+        result = make_plan(store, name, intent, actor=_actor(), accesses_installed=installed)
+    if as_json:
+        content = dict(result.content)
+        if not devices:
+            content["devices"] = {r: {"diff": d["diff"]} for r, d in content["devices"].items()}
+        print_json(content)
+        return
+    show_plan(result.content, devices=devices)
+
+
+def show_plan(content: dict[str, Any], *, devices: bool = False) -> None:
+    console.print(f"[bold]plan {content['id']}[/] for tenant [bold]{content['tenant']}[/]", highlight=False)
+    if content["empty"]:
+        console.print("nothing to change: the deployed state already matches.")
+        return
+    table = Table("", "kind", "name", "change", show_edge=False)
+    marks = {"add": "[green]+[/]", "delete": "[red]-[/]", "modify": "[yellow]~[/]"}
+    for group in ("sites", "services", "temporaries"):
+        for item in content["changes"][group]:
+            if item["action"] == "noChange":
+                continue
+            fields = [f"{f}: {_show(c['before'])} → {_show(c['after'])}" for f, c in item["changes"].items()]
+            table.add_row(marks[item["action"]], item["kind"], item["name"],
+                          "\n".join(fields) if item["action"] == "modify" else "")
+    console.print(table)
+    for order in content["new_orders"]:
+        console.print(f"[cyan]order[/] {order['kind']}: {order['description']} "
+                      f"(lead time {order['lead_time_days']} days)", highlight=False)
+    price = content["price"]
+    console.print(f"price: {format_cents(price['monthly_before_cents'])} → {format_cents(price['monthly_after_cents'])}"
+                  f" per month ({format_cents(price['monthly_delta_cents'])})"
+                  + (f", one-off {format_cents(price['one_off_cents'])}" if price["one_off_cents"] else "")
+                  + (f", temporary {format_cents(price['temporary_cents'])}" if price["temporary_cents"] else ""),
+                  highlight=False)
+    touched = [r for r, d in content["devices"].items() if d["diff"]]
+    console.print(f"routers changed: {', '.join(touched) or 'none'}; reservations: "
+                  f"{len(content['bookings'])} booked, {len(content['release'])} released", highlight=False)
+    if devices:
+        for router in touched:
+            console.print(content["devices"][router]["diff"], highlight=False, markup=False)
+    console.print(f"apply with: unilink apply {content['id']}", highlight=False)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1000:
+        return format_bandwidth(value)
+    return str(value)
+
+
+def apply(plan_id: str = typer.Argument(..., help="The id printed by `unilink plan`."),
+          reason: str = typer.Option("", "--reason", "-r", help="Why (kept in the history)."),
+          database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """Apply exactly that plan; refused (exit 4) when the state changed since it was made."""
+    from unilink.engine import apply as run_apply
+
+    with cli_errors(as_json):
+        store = open_store(database)
+        result = run_apply(store, plan_id, _actor(), reason)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    console.print(f"applied {result.plan_id}: tenant {result.tenant} at revision {result.revision}"
+                  f" (intent version {result.intent_version}); routers: {', '.join(result.routers) or 'none'}"
+                  + (f"; orders: {', '.join(result.orders)}" if result.orders else ""), highlight=False)
+
+
+def status(tenant: str | None = typer.Option(None, "--tenant", "-t", help="One tenant (default: all)."),
+           database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """What is deployed: per tenant, or one tenant's sites and services with their rates."""
+    from unilink.engine.core import status as get_status
+    from unilink.store.tenancy import list_tenants
+
+    with cli_errors(as_json):
+        store = open_store(database)
+        if tenant is None:
+            with store.session() as session:
+                names = [t.name for t in list_tenants(session)]
+        else:
+            names = [tenant]
+        states = [get_status(store, name) for name in names]
+    if as_json:
+        print_json(states if tenant is None else states[0])
+        return
+    for state in states:
+        deployed = state["deployed"] or {"sites": [], "services": []}
+        console.print(f"[bold]{state['tenant']}[/] revision {state['revision']}, intent version "
+                      f"{state['intent_version']}, {state['reservations']} reservations"
+                      + (f", open orders: {', '.join(state['open_orders'])}" if state["open_orders"] else ""),
+                      highlight=False)
+        if tenant is None:
+            continue
+        table = Table("site", "PoP", "access", "down/up", show_edge=False)
+        for site in deployed["sites"]:
+            a = site["access"]
+            table.add_row(site["name"], site["pop"], f"{a['technology']} {format_bandwidth(a['port'])}",
+                          f"{format_bandwidth(a['down'])}/{format_bandwidth(a['up'])}")
+        console.print(table)
+        services = Table("service", "kind", "sites and rates", show_edge=False)
+        for svc in deployed["services"]:
+            if svc["kind"] == "ipvpn":
+                where = ", ".join(f"{m['site']} {format_bandwidth(m['rate'])}" for m in svc["members"])
+            elif svc["kind"] == "eline":
+                where = f"{svc['a']} ↔ {svc['b']} {format_bandwidth(svc['rate'])}"
+            else:
+                where = f"{svc['site']} {format_bandwidth(svc['rate'])}"
+            services.add_row(svc["name"], svc["kind"], where)
+        console.print(services)
+
+
+orders_app = typer.Typer(help="Field-work orders (TMF641 states).", invoke_without_command=True)
+
+
+@orders_app.callback()
+def orders(ctx: typer.Context, tenant: str | None = typer.Option(None, "--tenant", "-t"),
+           open_only: bool = typer.Option(False, "--open", help="Only orders not closed yet."),
+           database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """List orders (sub-commands move them along: start, hold, cancel, fail, complete)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from unilink.engine.orders import list_orders
+
+    with cli_errors(as_json):
+        rows = list_orders(open_store(database), tenant, open_only=open_only)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "tenant", "state", "kind", "site", "due", show_edge=False)
+    for row in rows:
+        table.add_row(row["id"], row["tenant"], row["state"], row["kind"], row["site"], row["due_at"][:10])
+    console.print(table)
+
+
+def _order_command(state: str) -> Any:
+    def command(order_id: str = typer.Argument(...), database: str | None = DATABASE_OPTION,
+                as_json: bool = JSON_OPTION) -> None:
+        from unilink.engine.orders import complete_order, set_order_state
+
+        with cli_errors(as_json):
+            store = open_store(database)
+            if state == "completed":
+                result = complete_order(store, order_id, _actor())
+                out: dict[str, Any] = {"order": order_id, "state": "completed",
+                                       "applied": result.to_dict() if result else None}
+            else:
+                out = set_order_state(store, order_id, state, _actor())
+        if as_json:
+            print_json(out)
+        else:
+            console.print(f"order {order_id}: {state}", highlight=False)
+    command.__doc__ = f"Move an order to {state}."
+    return command
+
+
+for _name, _state in (("start", "inProgress"), ("hold", "held"), ("pend", "pending"), ("cancel", "cancelled"),
+                      ("fail", "failed"), ("complete", "completed")):
+    orders_app.command(_name)(_order_command(_state))
+
+
+def history(tenant: str | None = typer.Option(None, "--tenant", "-t"),
+            limit: int = typer.Option(50, "--limit", min=1, max=10_000),
+            database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """Who changed what, when, and why (newest first)."""
+    from unilink.engine.core import history as get_history
+
+    with cli_errors(as_json):
+        rows = get_history(open_store(database), tenant, limit)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("when", "tenant", "actor", "action", "version", "what", "why", show_edge=False)
+    for row in rows:
+        what = "; ".join(row["summary"].get("changes", [])) or str(row["summary"].get("state", ""))
+        table.add_row(row["at"][:19], row["tenant"], row["actor"], row["action"], str(row["intent_version"] or ""),
+                      what, row["reason"])
+    console.print(table)
+
+
+def revert(version: int = typer.Argument(..., help="The intent version to go back to."),
+           tenant: str = typer.Option(..., "--tenant", "-t"),
+           database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """Plan a return to an earlier intent version (then `unilink apply` it)."""
+    from unilink.engine.core import revert as make_revert
+
+    with cli_errors(as_json):
+        result = make_revert(open_store(database), tenant, version, actor=_actor())
+    if as_json:
+        print_json(result.content)
+        return
+    show_plan(result.content)
+
+
+scheduler_app = typer.Typer(help="Time-driven changes: boosts ending, scheduled windows.", no_args_is_help=True)
+
+
+@scheduler_app.command("run-once")
+def run_once(database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """Fire every boost return and schedule due now."""
+    from unilink.engine.scheduler import run_due
+
+    with cli_errors(as_json):
+        fired = run_due(open_store(database))
+    if as_json:
+        print_json([f.to_dict() for f in fired])
+        return
+    for f in fired:
+        outcome = f"applied {f.plan_id}" if f.error is None else f"failed: {f.error}"
+        console.print(f"{f.tenant}: {f.reason}: {outcome}", highlight=False)
+    if not fired:
+        console.print("nothing due")

@@ -1,0 +1,104 @@
+"""The CLI on the seeded demo: every example file planned, applied, and the exit codes of refusals."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from unilink.cli.main import app
+from unilink.store.db import Store
+from unilink.store.seed import seed
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("seeded") / "unilink.db"
+    store = Store.open(f"sqlite:///{path}")
+    seed(store)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def db(seeded_file: Path, tmp_path: Path) -> str:
+    copy = tmp_path / "unilink.db"
+    shutil.copy(seeded_file, copy)
+    return f"sqlite:///{copy}"
+
+
+def cli(db: str, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, [*args, "--database", db])
+    return result.exit_code, result.output
+
+
+def plan_json(db: str, example: str, *extra: str) -> dict:
+    code, out = cli(db, "plan", "-f", str(EXAMPLES / f"{example}.yaml"), "--json", *extra)
+    assert code == 0, out
+    return json.loads(out)
+
+
+def test_seeded_intent_needs_no_change(db: str) -> None:
+    assert plan_json(db, "acme-logistics")["empty"]
+
+
+@pytest.mark.parametrize(("example", "expected"), [
+    ("acme-rate-down", {"modify ipvpn corp", "modify internet paris-hq-internet"}),
+    ("acme-rate-up", {"modify ipvpn corp"}),
+    ("acme-vpn-move", {"modify ipvpn corp", "add ipvpn east-ops"}),
+    ("acme-internet-vpn", {"modify ipvpn corp", "add internet madrid-internet", "add internet milan-internet"}),
+    ("acme-eline", {"add eline dc-replication"}),
+    ("acme-boost", {"add boost boost corp@london-hub"}),
+    ("acme-schedule", {"add schedule schedule nightly-backup"}),
+])
+def test_each_example_plans_and_applies(db: str, example: str, expected: set[str]) -> None:
+    content = plan_json(db, example)
+    assert {line.split(":")[0] for line in content["summary"]} == expected
+    if example == "acme-schedule":  # nothing changes on the routers until the first window opens
+        assert not any(d["diff"] for d in content["devices"].values())
+        assert len([b for b in content["bookings"] if b["key"].startswith("sched:nightly-backup")]) == 7
+    else:
+        assert any(d["diff"] for d in content["devices"].values())
+    code, out = cli(db, "apply", content["id"], "--reason", f"example {example}")
+    assert code == 0, out
+    assert plan_json(db, example)["empty"]  # applied: nothing left to do
+
+
+def test_field_work_example_raises_orders(db: str) -> None:
+    content = plan_json(db, "acme-field-work")
+    assert {o["kind"] for o in content["new_orders"]} == {"new-access", "technology-change"}
+    code, out = cli(db, "apply", content["id"])
+    assert code == 0, out
+    code, out = cli(db, "orders", "--json")
+    assert {o["site"] for o in json.loads(out)} == {"brussels-office", "munich-office"}
+
+
+def test_refusals_exit_codes(db: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((EXAMPLES / "acme-rate-up.yaml").read_text().replace("rate: 900M", "rate: 5G"))
+    code, out = cli(db, "plan", "-f", str(bad))
+    assert code == 2 and "services[1].members[7].rate" in out and "Traceback" not in out
+    first, second = plan_json(db, "acme-rate-up"), plan_json(db, "acme-rate-down")
+    assert cli(db, "apply", first["id"])[0] == 0
+    code, out = cli(db, "apply", second["id"])
+    assert code == 4 and "stale" in out
+    assert cli(db, "apply", "p-nonexistent")[0] == 2
+
+
+def test_status_history_revert(db: str) -> None:
+    content = plan_json(db, "acme-rate-down")
+    cli(db, "apply", content["id"], "--reason", "activity dropped")
+    code, out = cli(db, "history", "--tenant", "acme-logistics", "--json")
+    assert code == 0 and json.loads(out)[0]["reason"] == "activity dropped"
+    code, out = cli(db, "revert", "1", "--tenant", "acme-logistics", "--json")
+    reverted = json.loads(out)
+    assert code == 0 and "modify ipvpn corp" in reverted["summary"][0]
+    assert cli(db, "apply", reverted["id"])[0] == 0
+    code, out = cli(db, "status", "--tenant", "acme-logistics")
+    assert code == 0 and "lyon-warehouse 250M" in out
