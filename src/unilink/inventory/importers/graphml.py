@@ -145,13 +145,33 @@ def import_graphml(path: Path | str, *, default_capacity_bps: int = DEFAULT_CAPA
     """Read a Topology Zoo GraphML file; all-or-nothing (a `ParseError` names file and line)."""
     path = Path(path)
     where = str(path)
+    graph_attrs, nodes, edges = _read_graph(path)
+    skipped: list[str] = []
+    merged: list[str] = []
+    notes: list[str] = []
+    edges = _drop_external_stubs(nodes, edges, skipped)
+    edges = _contract_junctions(nodes, edges, merged, skipped)
+    edges = _drop_nodes_without_coordinates(nodes, edges, skipped)
+    lines: dict[tuple[str, str], int] = {}
+    pops = _make_pops(list(nodes.values()), where, lines, merged, notes)
+    routers = routers_for_pops(list(pops.values()), path=where)
+    router_of = {r.pop: r.name for r in routers}
+    links = _build_links(edges, pops, router_of, default_capacity_bps, where, lines, skipped, merged, notes)
+    label = graph_attrs.get("label") or graph_attrs.get("Network") or path.stem
+    network = Network(name=str(label).strip() or path.stem, pops=list(pops.values()),
+                      routers=routers, links=links)
+    validate_network(network, where, lines)
+    return ImportResult(network=network, skipped=tuple(skipped), merged=tuple(merged), notes=tuple(notes))
+
+
+def _read_graph(path: Path) -> tuple[dict[str, object], dict[str, _Node], list[_Edge]]:
+    """The graph's attributes, its nodes by id and its edges, typed and checked for references."""
+    where = str(path)
     root = _parse_xml(path)
     keys = _read_keys(root)
     graph = next(root.iter("{*}graph"), None)
     if graph is None:
         raise ParseError("no <graph> element: truncated or not GraphML", path=where, line=root.sourceline)
-    graph_attrs = _attrs(graph, keys, where)
-
     nodes: dict[str, _Node] = {}
     for element in graph.iterchildren("{*}node"):
         node_id = element.get("id")
@@ -161,7 +181,6 @@ def import_graphml(path: Path | str, *, default_capacity_bps: int = DEFAULT_CAPA
             raise ParseError(f"node id {node_id!r} is defined twice (first at line {nodes[node_id].line})",
                              path=where, line=element.sourceline, field="node.id", value=node_id)
         nodes[node_id] = _Node(node_id, element.sourceline or 0, _attrs(element, keys, where))
-
     edges: list[_Edge] = []
     for element in graph.iterchildren("{*}edge"):
         line = element.sourceline or 0
@@ -176,15 +195,12 @@ def import_graphml(path: Path | str, *, default_capacity_bps: int = DEFAULT_CAPA
             ends.append(ref)
         attrs = _attrs(element, keys, where)
         edges.append(_Edge(ends[0], ends[1], _edge_capacity(attrs, path=where, line=line), [line]))
+    return _attrs(graph, keys, where), nodes, edges
 
-    skipped: list[str] = []
-    merged: list[str] = []
-    notes: list[str] = []
-    edges = _drop_external_stubs(nodes, edges, skipped)
-    edges = _contract_junctions(nodes, edges, merged, skipped)
-    edges = _drop_nodes_without_coordinates(nodes, edges, skipped)
 
-    kept = list(nodes.values())
+def _make_pops(kept: list[_Node], where: str, lines: dict[tuple[str, str], int], merged: list[str],
+               notes: list[str]) -> dict[str, Pop]:
+    """PoPs by node id: names made valid (ASCII) and unique ("Paris (2)"), the city kept as written."""
     names = [ascii_name(n.label, fallback=f"node {n.node_id}") for n in kept]
     for node, name in zip(kept, names, strict=True):
         if name != node.label:
@@ -192,22 +208,13 @@ def import_graphml(path: Path | str, *, default_capacity_bps: int = DEFAULT_CAPA
     names, renamed = unique_names(names)
     merged.extend(renamed)
     pops: dict[str, Pop] = {}
-    lines: dict[tuple[str, str], int] = {}
     for node, name in zip(kept, names, strict=True):
         attrs = node.attrs
         pops[node.node_id] = at_line(where, node.line, lambda n=node, nm=name, a=attrs: Pop(
             name=nm, city=str(a.get("City") or n.label), country=country_code(str(a.get("Country") or "")),
             lat=float(a["Latitude"]), lon=float(a["Longitude"])))  # type: ignore[arg-type]
         lines[("pop", name)] = node.line
-
-    routers = routers_for_pops(list(pops.values()), path=where)
-    router_of = {r.pop: r.name for r in routers}
-    links = _build_links(edges, pops, router_of, default_capacity_bps, where, lines, skipped, merged, notes)
-    label = graph_attrs.get("label") or graph_attrs.get("Network") or path.stem
-    network = Network(name=str(label).strip() or path.stem, pops=list(pops.values()),
-                      routers=routers, links=links)
-    validate_network(network, where, lines)
-    return ImportResult(network=network, skipped=tuple(skipped), merged=tuple(merged), notes=tuple(notes))
+    return pops
 
 
 def _describe(node: _Node) -> str:
