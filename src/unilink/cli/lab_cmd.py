@@ -73,8 +73,8 @@ def down(directory: Path = typer.Option(None, "--dir", help=DIR_HELP),
         if as_json:
             print_json(report)
         else:
-            console.print(f"removed {len(report['removed_namespaces'])} namespaces, "
-                          f"stopped {report['killed_processes']} stray processes; nothing left")
+            _line(f"removed {len(report['removed_namespaces'])} namespaces, "
+                  f"stopped {report['killed_processes']} stray processes; nothing left")
 
     run_cli(_down, as_json)
 
@@ -99,16 +99,20 @@ def _show(data: dict[str, Any], as_json: bool) -> None:
         print_json(data)
         return
     if not data.get("up"):
-        console.print(f"no lab in {data['directory']}")
+        _line(f"no lab in {data['directory']}")
         return
-    console.print(f"lab in {data['directory']} (prefix {data['prefix']}, tenant {data['tenant'] or '-'})")
+    _line(f"lab in {data['directory']} (prefix {data['prefix']}, tenant {data['tenant'] or '-'})")
     for r in data["routers"]:
-        console.print(f"  router {r['name']:<20} {r['pop']:<12} lo {r['loopback']:<15} daemons {len(r['daemons'])}/4 "
-                      f"ospf-full {r.get('ospf_neighbors_full', '-')} evpn-up {r.get('evpn_peers_established', '-')} "
-                      f"vnis {r.get('vnis', [])}")
+        _line(f"  router {r['name']:<20} {r['pop']:<12} lo {r['loopback']:<15} daemons {len(r['daemons'])}/4 "
+              f"ospf-full {r.get('ospf_neighbors_full', '-')} evpn-up {r.get('evpn_peers_established', '-')} "
+              f"vnis {r.get('vnis', [])}")
     for s in data["sites"]:
         rate = format_bandwidth(s["down_bps"]) if s.get("down_bps") else "-"
-        console.print(f"  site   {s['name']:<20} {s['pop']:<12} {s['internet_addr']:<15} rate {rate:<6} "
-                      f"vpn {s.get('vpn_bridge') or '-'}")
+        _line(f"  site   {s['name']:<20} {s['pop']:<12} {s['internet_addr']:<15} rate {rate:<6} "
+              f"vpn {s.get('vpn_bridge') or '-'}")
     for key, value in data.get("capabilities", {}).items():
-        console.print(f"  kernel {key}: {value}")
+        _line(f"  kernel {key}: {value}")
+
+
+def _line(text: str) -> None:
+    console.print(text, soft_wrap=True, highlight=False, markup=False)
