@@ -218,47 +218,21 @@ def import_yaml_document(doc: LineDict, where: str, *, base: Network | None = No
     _Reader(where, doc, "file", _SECTIONS, 1)
     lines: dict[tuple[str, str], int] = {}
 
-    pops: list[Pop] = list(base.pops)
-    for i, (item, line) in enumerate(_items(where, doc, "pops")):
-        r = _Reader(where, item, f"pops[{i}]", _POP_KEYS, line)
-        name = r.text("name")
-        pops.append(at_line(where, r.line, lambda r=r, name=name: Pop(
-            name=name, city=r.text("city", name), country=r.text("country", ""),
-            lat=r.number("lat"), lon=r.number("lon"))))
-        lines[("pop", name)] = r.line
-    pop_index = {p.name: p for p in pops}
+    def each(section: str) -> list[tuple[int, object, int]]:
+        return [(i, item, line) for i, (item, line) in enumerate(_items(where, doc, section))]
 
+    pops = list(base.pops) + [_pop(where, item, i, line, lines) for i, item, line in each("pops")]
+    pop_index = {p.name: p for p in pops}
     routers = list(base.routers)
     if "routers" in doc:
-        items = _items(where, doc, "routers")
-        routers += [_router(where, item, i, line, lines) for i, (item, line) in enumerate(items)]
+        routers += [_router(where, item, i, line, lines) for i, item, line in each("routers")]
     else:
         routers += routers_for_pops(pops[len(base.pops):], path=where, start=len(base.pops),
                                     taken={r.name for r in base.routers})
-
-    links: list[Link] = list(base.links)
-    for i, (item, line) in enumerate(_items(where, doc, "links")):
-        link = _link(where, item, i, line, pop_index)
-        links.append(link)
-        lines[("link", link.name)] = line
-
-    interconnects: list[Interconnect] = list(base.interconnects)
-    for i, (item, line) in enumerate(_items(where, doc, "interconnects")):
-        r = _Reader(where, item, f"interconnects[{i}]", _INTERCONNECT_KEYS, line)
-        name = r.text("name")
-        interconnects.append(at_line(where, r.line, lambda r=r, name=name: Interconnect(
-            name=name, kind=r.choice("kind", InterconnectKind), pop=r.text("pop"), partner=r.text("partner"),
-            capacity_bps=r.bandwidth("capacity"), area=r.strings("area"))))
-        lines[("interconnect", name)] = r.line
-
-    demands: list[Demand] = []
-    for i, (item, line) in enumerate(_items(where, doc, "demands")):
-        r = _Reader(where, item, f"demands[{i}]", _DEMAND_KEYS, line)
-        for key in ("src", "dst"):
-            if r.text(key) not in pop_index:
-                raise r.fail(key, f"unknown PoP {r.text(key)!r}", "the name of a PoP of this file")
-        demands.append(Demand(src=r.text("src"), dst=r.text("dst"), bps=r.bandwidth("bandwidth", positive=False)))
-
+    links = list(base.links) + [_link(where, item, i, line, pop_index, lines) for i, item, line in each("links")]
+    interconnects = list(base.interconnects) + [_interconnect(where, item, i, line, lines)
+                                                for i, item, line in each("interconnects")]
+    demands = [_demand(where, item, i, line, pop_index) for i, item, line in each("demands")]
     name = doc.get("name", base.name or Path(where).stem)
     if not isinstance(name, str):
         raise ParseError(f"name: {name!r} is not a string", path=where, line=doc.line_of("name"), field="name",
@@ -266,6 +240,31 @@ def import_yaml_document(doc: LineDict, where: str, *, base: Network | None = No
     network = Network(name=name, pops=pops, routers=routers, links=links, interconnects=interconnects)
     validate_network(network, where, lines)
     return ImportResult(network=network, demands=tuple(demands))
+
+
+def _pop(where: str, item: object, i: int, line: int, lines: dict[tuple[str, str], int]) -> Pop:
+    r = _Reader(where, item, f"pops[{i}]", _POP_KEYS, line)
+    name = r.text("name")
+    lines[("pop", name)] = r.line
+    return at_line(where, r.line, lambda: Pop(name=name, city=r.text("city", name), country=r.text("country", ""),
+                                              lat=r.number("lat"), lon=r.number("lon")))
+
+
+def _interconnect(where: str, item: object, i: int, line: int, lines: dict[tuple[str, str], int]) -> Interconnect:
+    r = _Reader(where, item, f"interconnects[{i}]", _INTERCONNECT_KEYS, line)
+    name = r.text("name")
+    lines[("interconnect", name)] = r.line
+    return at_line(where, r.line, lambda: Interconnect(
+        name=name, kind=r.choice("kind", InterconnectKind), pop=r.text("pop"), partner=r.text("partner"),
+        capacity_bps=r.bandwidth("capacity"), area=r.strings("area")))
+
+
+def _demand(where: str, item: object, i: int, line: int, pop_index: dict[str, Pop]) -> Demand:
+    r = _Reader(where, item, f"demands[{i}]", _DEMAND_KEYS, line)
+    for key in ("src", "dst"):
+        if r.text(key) not in pop_index:
+            raise r.fail(key, f"unknown PoP {r.text(key)!r}", "the name of a PoP of this file")
+    return Demand(src=r.text("src"), dst=r.text("dst"), bps=r.bandwidth("bandwidth", positive=False))
 
 
 def _router(where: str, item: object, i: int, line: int, lines: dict[tuple[str, str], int]) -> Router:
@@ -277,7 +276,8 @@ def _router(where: str, item: object, i: int, line: int, lines: dict[tuple[str, 
         loopback=r.text("loopback"), driver=r.text("driver", "sim")))
 
 
-def _link(where: str, item: object, i: int, line: int, pop_index: dict[str, Pop]) -> Link:
+def _link(where: str, item: object, i: int, line: int, pop_index: dict[str, Pop],
+          lines: dict[tuple[str, str], int]) -> Link:
     r = _Reader(where, item, f"links[{i}]", _LINK_KEYS, line)
     ends = []
     for key in ("a", "b"):
@@ -304,4 +304,5 @@ def _link(where: str, item: object, i: int, line: int, pop_index: dict[str, Pop]
             name=link.name, a=link.a, b=link.b, capacity_bps=link.capacity_bps, length_km=link.length_km,
             latency_ms=latency, igp_metric=derived_metric, srlgs=link.srlgs, a_router=a_router,
             b_router=b_router))
+    lines[("link", link.name)] = r.line
     return link
