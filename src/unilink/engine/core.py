@@ -21,6 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from unilink.devices.render import RenderedConfig
 from unilink.engine import runtime as rt
 from unilink.engine.admission import (
     Booking,
@@ -30,7 +31,7 @@ from unilink.engine.admission import (
     temporary_key,
     temporary_windows,
 )
-from unilink.engine.devices import TenantDevices, config_diff, tenant_devices
+from unilink.engine.devices import DriverFactory, TenantDevices, commit_configs, config_diff, sim_driver, tenant_devices
 from unilink.engine.fieldwork import FieldWork, effective_intent, field_work, physical_of
 from unilink.engine.pricing import price_summary, quote_intent, temporary_cents
 from unilink.engine.resources import allocate, wanted_owners
@@ -343,7 +344,8 @@ def _device_changes(runtime: rt.Runtime, tenant: str, devices: TenantDevices) ->
     out = {}
     for router in sorted(touched):
         before = model.configs.get(router, "")
-        out[router] = {"config": after[router], "diff": config_diff(router, before, after[router])}
+        text = after[router].full_text()
+        out[router] = {"config": text, "rendered": after[router].to_dict(), "diff": config_diff(router, before, text)}
     return out
 
 
@@ -454,10 +456,15 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: PlanRow, actor: st
             except InfeasibleError as exc:
                 raise InfeasibleError(f"plan {row.id} no longer fits: {exc.message}; make a new plan",
                                       details=exc.details) from None
-        # 2. resources
+        # 2. resources (flushed now: a clash on the UNIQUE constraints must stop us before any router)
         _apply_allocations(session, runtime, tenant_id, content["allocations"])
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise ConflictError(f"plan {row.id} is stale: a resource it allocates was taken; make a new plan",
+                                field="plan_id", value=row.id) from exc
         # 3. devices (the engine's device model; the device layer's transaction plugs in here)
-        routers = _apply_devices(session, runtime, content, now)
+        routers = _apply_devices(session, runtime, content, now, actor=actor, reason=reason)
         # 4. state, intent version, orders, history
         deployed = session.get(DeploymentRow, tenant_id)
         intent_version = _record_intent(session, tenant_id, content, actor, reason, now, action)
@@ -474,11 +481,6 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: PlanRow, actor: st
                                      summary={"changes": content["summary"], "orders": orders,
                                               "price": {k: v for k, v in content["price"].items() if k != "lines"}}))
         row.status, row.applied_at = "applied", now
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            raise ConflictError(f"plan {row.id} is stale: a resource it allocates was taken; make a new plan",
-                                field="plan_id", value=row.id) from exc
     # the in-memory index follows the table (only after everything above succeeded)
     keys = runtime.keys.setdefault(tenant_id, {})
     released = set(content["release"])
@@ -505,9 +507,20 @@ def _apply_allocations(session: Session, runtime: rt.Runtime, tenant_id: int, al
         runtime.pools.setdefault((pool, scope), {})[owner] = value
 
 
-def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any], now: datetime) -> list[str]:
+# Builds the driver of each router a change touches; tests and the lab swap it (sim by default).
+driver_factory: DriverFactory = sim_driver
+
+
+def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any], now: datetime, *, actor: str,
+                   reason: str) -> list[str]:
+    """Push the plan's configs in one device transaction (all routers or none), then record them."""
     model = runtime.devices
     assert model is not None
+    pushes = {router: (model.configs.get(router, ""), RenderedConfig.from_dict(change["rendered"]))
+              for router, change in content["devices"].items() if change["diff"]}
+    if pushes:
+        commit_configs(model.routers, pushes, driver_factory=driver_factory, actor=actor, reason=reason,
+                       plan_id=content["id"])
     changed = []
     for router, change in content["devices"].items():
         if not change["diff"]:

@@ -11,13 +11,19 @@ neighbours depend on those).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from unilink.devices.diff import diff_configs
+from unilink.devices.drivers.base import DeviceDriver
+from unilink.devices.drivers.sim import SimDriver
 from unilink.devices.intent import AccessAttachment, ElineInstance, VpnInstance, build_device_intents
 from unilink.devices.intent import VpnTopology as DeviceVpnTopology
-from unilink.devices.render import render
+from unilink.devices.journal import MemoryJournal
+from unilink.devices.render import RenderedConfig, render
+from unilink.devices.transaction import DeviceTransaction, TransactionResult
 from unilink.engine.resources import ASN, attachments, p2p_subnets, rd_text
+from unilink.errors import UnilinkError
 from unilink.inventory.model import Router
 from unilink.services.intent import Intent, IpVpnService
 
@@ -91,7 +97,7 @@ class DeviceModel:
             self.tenants.pop(tenant, None)
 
     def render_routers(self, touched: Iterable[str], overrides: Mapping[str, TenantDevices] | None = None
-                       ) -> dict[str, str]:
+                       ) -> dict[str, RenderedConfig]:
         """Configs of `touched` routers, with `overrides` replacing some tenants' inputs."""
         overrides = overrides or {}
         touched = sorted(set(touched))
@@ -119,9 +125,44 @@ class DeviceModel:
             elines.extend(devices.elines)
         routers = [self.routers[name] for name in sorted({a.router for a in atts} | set(touched))]
         intents = build_device_intents(routers, atts, vpns, elines)
-        return {name: render(str(self.routers[name].vendor), intents[name]).full_text() for name in touched}
+        return {name: render(str(self.routers[name].vendor), intents[name]) for name in touched}
 
 
 def config_diff(router: str, before: str, after: str) -> str:
     return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                         fromfile=f"{router} (running)", tofile=f"{router} (planned)", n=1))
+
+
+# -- committing: through the device layer's transaction -------------------------------------------
+
+DriverFactory = Callable[[Router, RenderedConfig], DeviceDriver]
+
+
+def sim_driver(router: Router, running: RenderedConfig) -> DeviceDriver:
+    """The default: a simulated router already running what the store says it runs."""
+    return SimDriver(router.name, initial=running)
+
+
+class DeviceCommitError(UnilinkError):
+    """The routers refused the change; every router was rolled back and nothing was recorded."""
+
+    exit_code = 1
+
+
+def commit_configs(routers: Mapping[str, Router], changes: Mapping[str, tuple[str, RenderedConfig]], *,
+                   driver_factory: DriverFactory, actor: str, reason: str, plan_id: str) -> TransactionResult:
+    """Push `changes` (router → (config before as text, config after)) as one all-or-nothing transaction."""
+    device_changes = []
+    drivers: dict[str, DeviceDriver] = {}
+    for name, (before_text, after) in sorted(changes.items()):
+        vendor = str(routers[name].vendor)
+        before = RenderedConfig(vendor=vendor, text=before_text) if before_text else None
+        device_changes.append(diff_configs(name, vendor, before, after))
+        drivers[name] = driver_factory(routers[name], before or RenderedConfig(vendor=vendor, text=""))
+    result = DeviceTransaction(drivers, device_changes, MemoryJournal(), actor=actor, reason=reason,
+                               plan_id=plan_id).run()
+    if not result.ok:
+        failed = ", ".join(f"{router}: {error}" for router, error in sorted(result.failed.items()))
+        raise DeviceCommitError(f"the routers refused the change in {result.phase} ({failed}); "
+                                f"every router was rolled back ({result.state})", field="devices")
+    return result
