@@ -125,3 +125,36 @@ def test_failure_mid_transaction_restores_every_router_and_traffic_flows(lab_cha
     assert stalled_s < 1.0, f"the flow stalled {stalled_s:.2f} s: {shape}"
     full = [i for i in intervals if i.end_s - i.start_s > 0.15]
     assert min(i.bps for i in full[-3:]) > 50 * M, f"the flow did not get its rate back: {shape}"
+
+
+def test_recovery_after_a_crash_half_way_undoes_it_with_a_fresh_driver(lab_changes: LabChanges) -> None:
+    """The process dies after committing on some routers: a new process (a fresh LabDriver, no
+    memory of the change) reads the journal and puts every router back — the driver's state lives
+    on the routers and in the lab dir, not in the dead process."""
+    from unilink.devices.diff import diff_configs
+    from unilink.devices.drivers.base import bind_all
+    from unilink.devices.drivers.lab import LabDriver
+    from unilink.devices.transaction import recover
+
+    changes = lab_changes
+    a, b, c, d = sites(changes)
+    apply_ok(changes, baseline(changes, vpn_members=(a, b)))
+    running_before = changes.running_configs()
+    wanted = changes.render_all({s: SiteService(down_bps=30 * M, vni=VNI) for s in (a, b, c, d)})
+    tx = [diff_configs(r, "frr", changes.committed.get(r), cfg) for r, cfg in wanted.items()]
+    tx = [t for t in tx if t.changed]
+    changes.journal.begin("crash-1", tx, actor="test", reason="crash", plan_id=None)
+    changes.journal.record("crash-1", "committing")
+    dying = LabDriver(changes.lab)
+    for t in tx:
+        dying.prepare(t.router, t.after)
+    for t in tx[: len(tx) // 2 + 1]:  # the process "dies" after committing on half of the routers
+        dying.commit(t.router)
+    assert changes.running_configs() != running_before
+    del dying
+
+    routers = [t.router for t in tx]
+    outcomes = recover(changes.journal, bind_all(LabDriver(changes.lab), routers))
+    assert [o.decision for o in outcomes] == ["undone"], outcomes
+    assert changes.running_configs() == running_before
+    assert ping(changes.topology.site(a).netns, vpn_address(changes, b), count=2)
