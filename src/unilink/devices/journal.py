@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from unilink.devices.diff import DeviceChange
 from unilink.devices.render import RenderedConfig
@@ -94,32 +95,40 @@ class StoreJournal:
         now = _now()
         with self.store.session(write=True) as session:
             self._update(session, tx_id, state, steps or {}, errors or {}, error)
-            for router, config in (committed or {}).items():
-                row = session.get(DeviceCommittedConfigRow, router)
-                if row is None:
-                    session.add(DeviceCommittedConfigRow(router=router, vendor=config.vendor,
-                                                         config=config.to_dict(), transaction_id=tx_id,
-                                                         committed_at=now))
-                else:
-                    row.vendor, row.config = config.vendor, config.to_dict()
-                    row.transaction_id, row.committed_at = tx_id, now
+            if committed:
+                existing = {row.router: row for row in session.scalars(
+                    select(DeviceCommittedConfigRow).where(DeviceCommittedConfigRow.router.in_(sorted(committed))))}
+                for router, config in sorted(committed.items()):
+                    row = existing.get(router)
+                    if row is None:
+                        session.add(DeviceCommittedConfigRow(router=router, vendor=config.vendor,
+                                                             config=config.to_dict(), transaction_id=tx_id,
+                                                             committed_at=now))
+                    else:
+                        row.vendor, row.config = config.vendor, config.to_dict()
+                        row.transaction_id, row.committed_at = tx_id, now
 
     @staticmethod
-    def _update(session, tx_id: str, state: str, steps: Mapping[str, str], errors: Mapping[str, str],
+    def _update(session: Session, tx_id: str, state: str, steps: Mapping[str, str], errors: Mapping[str, str],
                 error: str | None) -> None:
         now = _now()
-        tx = session.get(DeviceTransactionRow, tx_id)
-        tx.state, tx.updated_at = state, now
+        values: dict[str, object] = {"state": state, "updated_at": now}
         if error is not None:
-            tx.error = error[:4000]
-        if steps or errors:
-            rows = session.scalars(select(DeviceTransactionStepRow)
-                                   .where(DeviceTransactionStepRow.transaction_id == tx_id)).all()
-            for row in rows:
-                if row.router in steps:
-                    row.state, row.updated_at = steps[row.router], now
-                if row.router in errors:
-                    row.error = errors[row.router][:4000]
+            values["error"] = error[:4000]
+        session.execute(update(DeviceTransactionRow).where(DeviceTransactionRow.id == tx_id).values(**values))
+        # One UPDATE per distinct step state (not per router): a 50-router phase is one statement.
+        by_state: dict[str, list[str]] = {}
+        for router, step_state in steps.items():
+            by_state.setdefault(step_state, []).append(router)
+        step_table = DeviceTransactionStepRow
+        for step_state, routers in sorted(by_state.items()):
+            session.execute(update(step_table)
+                            .where(step_table.transaction_id == tx_id, step_table.router.in_(sorted(routers)))
+                            .values(state=step_state, updated_at=now))
+        for router, message in sorted(errors.items()):
+            session.execute(update(step_table)
+                            .where(step_table.transaction_id == tx_id, step_table.router == router)
+                            .values(error=message[:4000], updated_at=now))
 
     def unfinished(self) -> list[JournalEntry]:
         with self.store.session() as session:
@@ -134,7 +143,7 @@ class StoreJournal:
             return self._entry(session, tx) if tx is not None else None
 
     @staticmethod
-    def _entry(session, tx: DeviceTransactionRow) -> JournalEntry:
+    def _entry(session: Session, tx: DeviceTransactionRow) -> JournalEntry:
         rows = session.scalars(select(DeviceTransactionStepRow)
                                .where(DeviceTransactionStepRow.transaction_id == tx.id)
                                .order_by(DeviceTransactionStepRow.router)).all()

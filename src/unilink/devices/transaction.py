@@ -116,7 +116,7 @@ class DeviceTransaction:
             return TransactionResult(id=self.id, state="done", routers=(), timings_ms={"total": 0.0})
         pool = _Pool(len(routers), self.timeout_s)
         try:
-            self.journal.record(self.id, "preparing")
+            # The journal's "started" row, written above before any push, covers the prepare phase.
             failures = self._phase(pool, "prepare", routers, lambda r: self.drivers[r].prepare(after[r]), timings)
             if failures:
                 return self._rollback(pool, routers, "prepare", failures, timings, started)

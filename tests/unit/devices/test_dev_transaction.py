@@ -39,7 +39,7 @@ def test_all_routers_committed_and_verified() -> None:
     assert result.ok and result.state == "done"
     assert all(d.running_config() == NEW for d in drivers.values())
     assert all(d.calls == ["prepare", "commit", "verify"] for d in drivers.values())
-    assert [state for _, state in journal.events] == ["started", "preparing", "committing", "committed", "done"]
+    assert [state for _, state in journal.events] == ["started", "committing", "committed", "done"]
     assert journal.committed["r3"].text == NEW
 
 

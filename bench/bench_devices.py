@@ -1,0 +1,98 @@
+"""Benchmark: time from `apply` to the last router committed, with the `sim` driver, for 1, 10 and
+50 routers touched — the device layer's own orchestration cost (journal in SQLite, thread pool,
+prepare → commit), then with a per-operation device latency to show what the parallel pushes buy.
+
+Competitor, same run, same changes: the naive way — push each router in turn (prepare, commit),
+no journal. `ratio_*` = competitor time / ours (> 1: we are faster).
+The last line printed is one JSON object of named figures (milliseconds).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from unilink.devices.diff import diff_configs  # noqa: E402
+from unilink.devices.drivers.sim import SimDriver  # noqa: E402
+from unilink.devices.intent import AccessAttachment, build_device_intents  # noqa: E402
+from unilink.devices.journal import StoreJournal  # noqa: E402
+from unilink.devices.render import RenderedConfig, render  # noqa: E402
+from unilink.devices.transaction import DeviceTransaction  # noqa: E402
+from unilink.inventory.model import Router, RouterRole, Vendor  # noqa: E402
+from unilink.store.db import Store  # noqa: E402
+
+SIZES = (1, 10, 50)
+REPEAT = 5
+DEVICE_LATENCY_S = 0.02  # per prepare and per commit: a fast box's own commit time, scaled down
+
+
+class TimedSim(SimDriver):
+    """A sim router that notes when its commit finished."""
+
+    committed_at: float = 0.0
+
+    def commit(self) -> None:
+        super().commit()
+        self.committed_at = time.perf_counter()
+
+
+def _configs(n: int, rate_bps: int) -> dict[str, RenderedConfig]:
+    routers = [Router(name=f"pe{i}", pop=f"P{i}", role=RouterRole.EDGE, vendor=Vendor.JUNOS,
+                      loopback=f"10.255.{i // 250}.{i % 250 + 1}") for i in range(n)]
+    atts = [AccessAttachment(site=f"Site {i}", tenant="acme", router=f"pe{i}", port="ge-0/0/1", vlan=100 + i,
+                             ipv4=f"10.1.{i}.0/31", ipv6=None, rate_down_bps=rate_bps, rate_up_bps=rate_bps,
+                             internet=True) for i in range(n)]
+    intents = build_device_intents(routers, atts)
+    return {name: render("junos", intent) for name, intent in intents.items()}
+
+
+def _ours(store: Store, n: int, latency_s: float) -> float:
+    old, new = _configs(n, 100_000_000), _configs(n, 10_000_000)
+    drivers = {r: TimedSim(r, initial=old[r], latency_s=latency_s) for r in old}
+    changes = [diff_configs(r, "junos", old[r], new[r]) for r in old]
+    t0 = time.perf_counter()
+    result = DeviceTransaction(drivers, changes, StoreJournal(store), verify=True).run()
+    assert result.ok, result
+    return (max(d.committed_at for d in drivers.values()) - t0) * 1000
+
+
+def _naive(n: int, latency_s: float) -> float:
+    old, new = _configs(n, 100_000_000), _configs(n, 10_000_000)
+    drivers = {r: TimedSim(r, initial=old[r], latency_s=latency_s) for r in old}
+    t0 = time.perf_counter()
+    for r, driver in drivers.items():
+        driver.prepare(new[r])
+        driver.commit()
+    return (max(d.committed_at for d in drivers.values()) - t0) * 1000
+
+
+def main() -> dict[str, object]:
+    figures: dict[str, object] = {"benchmark": "devices", "driver": "sim", "repeat": REPEAT,
+                                  "device_latency_ms": DEVICE_LATENCY_S * 1000, "cpu_threads": threading.active_count()}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        _ours(store, 2, 0.0)  # warm-up: imports, templates, SQLite file
+        for n in SIZES:
+            t0 = time.perf_counter()
+            _configs(n, 10_000_000)
+            figures[f"render_{n}_routers_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+            for label, latency in (("", 0.0), ("_latency", DEVICE_LATENCY_S)):
+                ours = statistics.median(_ours(store, n, latency) for _ in range(REPEAT))
+                naive = statistics.median(_naive(n, latency) for _ in range(REPEAT))
+                figures[f"apply_to_last_commit_{n}_routers{label}_ms"] = round(ours, 2)
+                figures[f"sequential_no_journal_{n}_routers{label}_ms"] = round(naive, 2)
+                figures[f"ratio_{n}_routers{label}"] = round(naive / ours, 2) if ours else None
+        store.close()
+    return figures
+
+
+if __name__ == "__main__":
+    result = main()
+    print(json.dumps(result))
