@@ -31,7 +31,15 @@ from unilink.engine.admission import (
     temporary_key,
     temporary_windows,
 )
-from unilink.engine.devices import DriverFactory, TenantDevices, commit_configs, config_diff, sim_driver, tenant_devices
+from unilink.engine.devices import (
+    DriverFactory,
+    TenantDevices,
+    commit_configs,
+    config_diff,
+    sim_driver,
+    tenant_devices,
+    touched_routers,
+)
 from unilink.engine.fieldwork import FieldWork, effective_intent, field_work, physical_of
 from unilink.engine.pricing import price_summary, quote_intent, temporary_cents
 from unilink.engine.resources import allocate, wanted_owners
@@ -337,7 +345,7 @@ def _device_changes(runtime: rt.Runtime, tenant: str, devices: TenantDevices) ->
     model = runtime.devices
     assert model is not None
     old = model.tenants.get(tenant, TenantDevices())
-    touched = old.routers() | devices.routers()
+    touched = touched_routers(old, devices)
     if not touched:
         return {}
     after = model.render_routers(touched, {tenant: devices})

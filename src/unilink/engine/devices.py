@@ -98,9 +98,15 @@ class DeviceModel:
 
     def render_routers(self, touched: Iterable[str], overrides: Mapping[str, TenantDevices] | None = None
                        ) -> dict[str, RenderedConfig]:
-        """Configs of `touched` routers, with `overrides` replacing some tenants' inputs."""
+        """Configs of `touched` routers, with `overrides` replacing some tenants' inputs.
+
+        The device layer gets the attachments on those routers, plus the far ends of their segments
+        (VPNs, E-Lines) elsewhere: a router's BGP neighbours depend on where its segments' other ends
+        are. Nothing else — so the cost follows the size of the change, not of the network.
+        """
         overrides = overrides or {}
         touched = sorted(set(touched))
+        touched_set = set(touched)
 
         def inputs(tenant: str) -> TenantDevices:
             return overrides[tenant] if tenant in overrides else self.tenants.get(tenant, TenantDevices())
@@ -108,24 +114,52 @@ class DeviceModel:
         tenants: set[str] = set()
         for router in touched:
             tenants |= self.by_router.get(router, set())
-        for tenant, devices in overrides.items():
-            if devices.routers() & set(touched):
-                tenants.add(tenant)
-            else:
-                tenants.discard(tenant)
-        # Every attachment of these tenants' segments present on the touched routers: the BGP
-        # neighbours of a router depend on where its segments' other ends are.
+        tenants |= set(overrides)
         atts: list[AccessAttachment] = []
         vpns: list[VpnInstance] = []
         elines: list[ElineInstance] = []
         for tenant in sorted(tenants):
             devices = inputs(tenant)
-            atts.extend(devices.attachments)
-            vpns.extend(devices.vpns)
-            elines.extend(devices.elines)
-        routers = [self.routers[name] for name in sorted({a.router for a in atts} | set(touched))]
+            local = [a for a in devices.attachments if a.router in touched_set]
+            if not local:
+                continue
+            vpn_names = {v for a in local for v in a.vpns}
+            eline_names = {a.eline for a in local if a.eline}
+            atts.extend(a for a in devices.attachments
+                        if a.router in touched_set or set(a.vpns) & vpn_names or a.eline in eline_names)
+            vpns.extend(v for v in devices.vpns if v.name in vpn_names)
+            elines.extend(e for e in devices.elines if e.name in eline_names)
+        routers = [self.routers[name] for name in sorted({a.router for a in atts} | touched_set)]
         intents = build_device_intents(routers, atts, vpns, elines)
         return {name: render(str(self.routers[name].vendor), intents[name]) for name in touched}
+
+
+def touched_routers(old: TenantDevices, new: TenantDevices) -> set[str]:
+    """Routers whose config a tenant's change alters: its attachments there changed, or a segment
+    (VPN, E-Line) they carry gained or lost a router or changed identifiers (BGP neighbours, RTs)."""
+    def per_router(devices: TenantDevices) -> dict[str, list[AccessAttachment]]:
+        out: dict[str, list[AccessAttachment]] = {}
+        for a in devices.attachments:
+            out.setdefault(a.router, []).append(a)
+        return out
+
+    def segments(devices: TenantDevices) -> dict[str, tuple[frozenset[str], object]]:
+        routers: dict[str, set[str]] = {}
+        for a in devices.attachments:
+            for key in [f"vpn:{v}" for v in a.vpns] + ([f"eline:{a.eline}"] if a.eline else []):
+                routers.setdefault(key, set()).add(a.router)
+        ids: dict[str, object] = {f"vpn:{v.name}": v for v in devices.vpns}
+        ids.update({f"eline:{e.name}": e for e in devices.elines})
+        return {key: (frozenset(r), ids.get(key)) for key, r in routers.items()}
+
+    before, after = per_router(old), per_router(new)
+    touched = {r for r in before.keys() | after.keys() if before.get(r) != after.get(r)}
+    old_segments, new_segments = segments(old), segments(new)
+    for key in old_segments.keys() | new_segments.keys():
+        was, now = old_segments.get(key), new_segments.get(key)
+        if was != now:
+            touched |= (was[0] if was else frozenset()) | (now[0] if now else frozenset())
+    return touched
 
 
 def config_diff(router: str, before: str, after: str) -> str:
