@@ -124,8 +124,8 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
     def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    from unilink.api.routes import accounts, events, inventory
+    from unilink.api.routes import accounts, changes, events, inventory, network
 
-    for module in (accounts, inventory, events):
+    for module in (accounts, inventory, changes, network, events):
         app.include_router(module.router)
     return app

@@ -86,3 +86,27 @@ def seed_objects(store: Store) -> dict[str, object]:
             _, info = accounts.create_token(session, role="tenant-viewer", tenant=tenant, name=f"spare-{tenant}")
             objects[f"{tenant}_token"] = info.prefix
     return objects
+
+
+def site_document(site: str) -> dict[str, object]:
+    """A one-site intent on the small network whose access needs field work (so applying it raises an order)."""
+    return {"sites": [{"name": site, "pop": "Paris", "access": {"technology": "ftth", "provider": "on-net",
+                                                               "port": "1G", "down": "300M", "up": "100M"}}],
+            "services": [{"kind": "internet", "name": f"{site}-internet", "site": site, "rate": "100M"}]}
+
+
+def seed_engine_objects(store: Store, objects: dict[str, object]) -> None:
+    """Per tenant (acme, globex): a site in service (`<tenant>-office`), a site awaiting field work with
+    its open order (`<tenant>-hq`), and a plan ready to apply."""
+    from unilink import engine
+
+    for tenant in ("acme", "globex"):
+        office = site_document(f"{tenant}-office")
+        first = engine.plan(store, tenant, office, actor="seed", accesses_installed=True)
+        engine.apply(store, first.id, "seed", "fixture")
+        both = site_document(f"{tenant}-hq")
+        both["sites"] = office["sites"] + both["sites"]
+        both["services"] = office["services"] + both["services"]
+        second = engine.plan(store, tenant, both, actor="seed")
+        objects[f"{tenant}_order"] = engine.apply(store, second.id, "seed", "fixture").orders[0]
+        objects[f"{tenant}_plan"] = engine.plan(store, tenant, office, actor="seed").id

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_fixtures import Api, seed_accounts, seed_objects, small_network
+from api_fixtures import Api, seed_accounts, seed_engine_objects, seed_objects, small_network
 from fastapi.testclient import TestClient
 
 from unilink.api.app import StoreHolder, create_app
@@ -27,6 +27,7 @@ def api_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
         store.replace_network(small_network())
         tokens = seed_accounts(store)
         objects = seed_objects(store)
+        seed_engine_objects(store, objects)
         with store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:

@@ -1,0 +1,367 @@
+"""A tenant's services through the engine: sites, services, intent (GET/PUT), plans, apply, orders,
+history, revert, reservations and schedules.
+
+Every route calls `unilink.engine` (plan, apply, orders, history, status); none reimplements it. A plan
+or order of another tenant answers 404. State changes are published as events.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from unilink import engine
+from unilink.api.deps import (
+    OperatorAdminDep,
+    PrincipalDep,
+    StoreDep,
+    TenantQuery,
+    WriterDep,
+    acting_tenant,
+    mark_tenant,
+    visible_tenant,
+)
+from unilink.api.problems import PROBLEM_RESPONSES
+from unilink.api.schemas import Strict
+from unilink.api.security import Principal, Role
+from unilink.engine import core as engine_core
+from unilink.engine import orders as engine_orders
+from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
+from unilink.events.publish import publish
+from unilink.store.db import Store
+from unilink.store.tables.services import DeploymentRow, PlanRow, ReservationRow, ServiceOrderRow
+from unilink.store.tables.tenancy import Tenant
+
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+
+PlanId = Annotated[str, Path(pattern=r"^p-[0-9]{14}-[0-9a-f]{8}$", description="as returned by POST /plans")]
+OrderId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
+Reason = Annotated[str, Field(max_length=500)]
+MAX_INTENT_BYTES = 1_000_000
+
+
+class IntentDocument(BaseModel):
+    """A tenant's desired state (see docs/intents.md): sites, services, boosts, schedules.
+
+    Validated by the engine, which names the offending field (`sites[3].access.down`)."""
+
+    model_config = {"extra": "allow", "json_schema_extra": {"example": {
+        "sites": [{"name": "paris-hq", "pop": "Paris", "access": {"technology": "fibre", "port": "10G",
+                                                                 "down": "1G", "up": "1G"}}],
+        "services": [{"kind": "internet", "name": "paris-internet", "site": "paris-hq", "rate": "500M"}]}}}
+
+    sites: list[dict[str, Any]] = Field(default_factory=list, max_length=10_000)
+    services: list[dict[str, Any]] = Field(default_factory=list, max_length=10_000)
+
+
+class PlanOut(BaseModel):
+    id: str
+    tenant: str
+    fingerprint: str
+    empty: bool
+    summary: list[str]
+    changes: dict[str, Any]
+    price: dict[str, Any]
+    orders: list[dict[str, Any]]
+    new_orders: list[dict[str, Any]]
+    bookings: list[dict[str, Any]]
+    devices: dict[str, Any] = Field(description="Per router: lines added/removed, and the diff with ?devices=full")
+    feasible: bool = Field(True, description="An infeasible plan is not made: the answer is 422 naming the "
+                                             "bottleneck")
+
+
+class ApplyRequest(Strict):
+    reason: Reason = ""
+
+
+class ApplyOut(BaseModel):
+    plan_id: str
+    tenant: str
+    revision: int
+    intent_version: int | None
+    routers: list[str]
+    orders: list[str]
+    reservations: int
+
+
+class RevertRequest(Strict):
+    version: int = Field(ge=1, le=2**31 - 1)
+
+
+class OrderStateRequest(Strict):
+    state: Literal["inProgress", "held", "pending", "failed", "cancelled", "completed"]
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+def _actor(principal: Principal) -> str:
+    return principal.subject
+
+
+def _deployed_document(store: Store, tenant: str) -> dict[str, Any]:
+    """The effective intent in place for `tenant` (empty when nothing was ever applied)."""
+    with store.session() as session:
+        found = session.execute(select(Tenant.id, DeploymentRow.document, DeploymentRow.physical)
+                                .outerjoin(DeploymentRow, DeploymentRow.tenant_id == Tenant.id)
+                                .where(Tenant.name == tenant)).first()
+    if found is None:
+        raise NotFoundError("no such tenant", field="tenant", value=tenant, accepted="the name of an existing tenant")
+    _, document, physical = found
+    document = dict(document or {})
+    document["_physical"] = physical or {}
+    return document
+
+
+def _tenants_in_scope(store: Store, principal: Principal, tenant: str | None) -> list[str]:
+    scope = visible_tenant(principal, tenant)
+    if scope is not None:
+        return [scope]
+    with store.session() as session:
+        return list(session.scalars(select(Tenant.name).order_by(Tenant.name)))
+
+
+def _plan_out(content: dict[str, Any], devices: str) -> dict[str, Any]:
+    routers = {}
+    for name, change in content.get("devices", {}).items():
+        diff = change.get("diff", "") or ""
+        lines = diff.splitlines()
+        summary: dict[str, Any] = {"added": sum(1 for x in lines if x.startswith("+") and not x.startswith("+++")),
+                                   "removed": sum(1 for x in lines if x.startswith("-") and not x.startswith("---"))}
+        if devices == "full":
+            summary["diff"] = diff
+        routers[name] = summary
+    return {"id": content["id"], "tenant": content["tenant"], "fingerprint": content["fingerprint"],
+            "empty": content["empty"], "summary": content.get("summary", []), "changes": content["changes"],
+            "price": content["price"], "orders": content.get("orders", []),
+            "new_orders": content.get("new_orders", []), "bookings": content.get("bookings", []),
+            "devices": routers, "feasible": True}
+
+
+def _visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
+    with store.session() as session:
+        row = session.get(PlanRow, plan_id)
+        tenant = session.get(Tenant, row.tenant_id).name if row is not None else None
+    if row is None or (not principal.is_operator and tenant != principal.tenant):
+        raise NotFoundError("no such plan", field="plan_id", value=plan_id, accepted="the id returned by POST /plans")
+    return row
+
+
+def _visible_order(store: Store, principal: Principal, order_id: str) -> dict[str, Any]:
+    with store.session() as session:
+        row = session.get(ServiceOrderRow, order_id)
+        tenant = session.get(Tenant, row.tenant_id).name if row is not None else None
+        if row is None or (not principal.is_operator and tenant != principal.tenant):
+            raise NotFoundError("no such order", field="order_id", value=order_id,
+                                accepted="the id of one of your orders")
+        return engine_orders.order_dict(row, tenant)
+
+
+def _make_plan(store: Store, principal: Principal, tenant: str, document: dict[str, Any],
+               installed: bool) -> engine.Plan:
+    if installed and principal.role is not Role.OPERATOR_ADMIN:
+        raise ValidationError("only operator-admin may take accesses as installed", field="installed", value=True,
+                              accepted="false")
+    try:
+        made = engine.plan(store, tenant, document, actor=_actor(principal), accesses_installed=installed)
+    except InfeasibleError as exc:
+        publish(store, "change.planned", tenant=tenant, data={"feasible": False, "reason": exc.message})
+        raise
+    publish(store, "change.planned", tenant=tenant, data={"plan_id": made.id, "empty": made.is_empty,
+                                                           "summary": made.content.get("summary", [])})
+    return made
+
+
+# -- sites, services, schedules: what is deployed ----------------------------------------------------
+
+@router.get("/sites", tags=["services"], summary="Sites in service, with their accesses")
+def list_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> list[dict[str, Any]]:
+    sites = []
+    for name in _tenants_in_scope(store, principal, tenant):
+        document = _deployed_document(store, name)
+        for site in document.get("sites", []):
+            sites.append({"tenant": name, **site, "installed": document["_physical"].get(site["name"])})
+    return sites
+
+
+@router.get("/sites/{site}", tags=["services"], summary="One site")
+def get_site(site: Annotated[str, Path(max_length=64)], principal: PrincipalDep, store: StoreDep,
+             tenant: TenantQuery = None) -> dict[str, Any]:
+    for item in list_sites(principal, store, tenant):
+        if item["name"] == site:
+            return item
+    raise NotFoundError("no such site", field="site", value=site, accepted="the name of one of your sites")
+
+
+@router.get("/services", tags=["services"], summary="Services in place (internet, ipvpn, eline)")
+def list_services(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> list[dict[str, Any]]:
+    return [{"tenant": name, **svc} for name in _tenants_in_scope(store, principal, tenant)
+            for svc in _deployed_document(store, name).get("services", [])]
+
+
+@router.get("/services/{service}", tags=["services"], summary="One service")
+def get_service(service: Annotated[str, Path(max_length=64)], principal: PrincipalDep, store: StoreDep,
+                tenant: TenantQuery = None) -> dict[str, Any]:
+    for item in list_services(principal, store, tenant):
+        if item["name"] == service:
+            return item
+    raise NotFoundError("no such service", field="service", value=service,
+                        accepted="the name of one of your services")
+
+
+@router.get("/schedules", tags=["services"], summary="Boosts and scheduled changes in the tenant's intent")
+def list_schedules(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> list[dict[str, Any]]:
+    out = []
+    for name in _tenants_in_scope(store, principal, tenant):
+        document = _deployed_document(store, name)
+        out += [{"tenant": name, "type": "boost", **b} for b in document.get("boosts", [])]
+        out += [{"tenant": name, "type": "schedule", **s} for s in document.get("schedules", [])]
+    return out
+
+
+@router.get("/reservations", tags=["services"], summary="Bandwidth reserved on backbone links, per service")
+def list_reservations(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None,
+                      limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[dict[str, Any]]:
+    scope = visible_tenant(principal, tenant)
+    query = (select(ReservationRow, Tenant.name).join(Tenant, Tenant.id == ReservationRow.tenant_id)
+             .order_by(ReservationRow.id).limit(limit))
+    if scope is not None:
+        query = query.where(Tenant.name == scope)
+    with store.session() as session:
+        rows = session.execute(query).all()
+    return [{"id": r.id, "tenant": name, "service": r.service, "link": r.link, "direction": r.direction,
+             "bps": r.bps, "start_at": engine_core.aware(r.start_at), "end_at": engine_core.aware(r.end_at),
+             "priority": r.priority} for r, name in rows]
+
+
+@router.get("/status", tags=["services"], summary="What is deployed for a tenant: revision, intent version, orders")
+def status(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> dict[str, Any]:
+    return engine_core.status(store, acting_tenant(principal, tenant))
+
+
+# -- intent ------------------------------------------------------------------------------------------
+
+@router.get("/intent", tags=["intents"], summary="The tenant's latest desired-state document (null if none yet)")
+def get_intent(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> dict[str, Any] | None:
+    return engine_core.latest_intent(store, acting_tenant(principal, tenant))
+
+
+@router.get("/intent/versions/{version}", tags=["intents"], summary="An earlier version of the intent")
+def get_intent_version(version: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: PrincipalDep, store: StoreDep,
+                       tenant: TenantQuery = None) -> dict[str, Any]:
+    return engine_core.intent_version(store, acting_tenant(principal, tenant), version)
+
+
+@router.put("/intent", tags=["intents"], response_model=PlanOut,
+            summary="Set the desired state: answers the plan that would bring the network there (apply it next)")
+def put_intent(document: IntentDocument, request: Request, principal: WriterDep, store: StoreDep,
+               tenant: TenantQuery = None,
+               devices: Annotated[Literal["summary", "full"], Query()] = "summary") -> dict[str, Any]:
+    name = acting_tenant(principal, tenant)
+    mark_tenant(request, name)
+    made = _make_plan(store, principal, name, _document(document), installed=False)
+    return _plan_out(made.content, devices)
+
+
+def _document(document: IntentDocument) -> dict[str, Any]:
+    data = document.model_dump(exclude_unset=True)
+    return data
+
+
+# -- plans and apply ---------------------------------------------------------------------------------
+
+@router.post("/plans", tags=["plans"], response_model=PlanOut, status_code=201,
+             summary="Plan a desired state: diff, feasibility (422 naming the bottleneck), price, device diffs")
+def create_plan(document: Annotated[IntentDocument, Body()], request: Request, principal: WriterDep,
+                store: StoreDep, tenant: TenantQuery = None,
+                devices: Annotated[Literal["summary", "full"], Query()] = "summary",
+                installed: Annotated[bool, Query(description="operator-admin: accesses already in place")] = False,
+                ) -> dict[str, Any]:
+    name = acting_tenant(principal, tenant)
+    mark_tenant(request, name)
+    made = _make_plan(store, principal, name, _document(document), installed)
+    return _plan_out(made.content, devices)
+
+
+@router.get("/plans/{plan_id}", tags=["plans"], response_model=PlanOut, summary="A plan, as it was shown")
+def get_plan(plan_id: PlanId, principal: PrincipalDep, store: StoreDep,
+             devices: Annotated[Literal["summary", "full"], Query()] = "summary") -> dict[str, Any]:
+    return _plan_out(_visible_plan(store, principal, plan_id).content, devices)
+
+
+@router.post("/plans/{plan_id}/apply", tags=["plans"], response_model=ApplyOut,
+             summary="Apply exactly this plan (409 when it is stale: the state changed since)")
+def apply_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: StoreDep,
+               body: ApplyRequest | None = None) -> dict[str, Any]:
+    row = _visible_plan(store, principal, plan_id)
+    tenant = row.content["tenant"]
+    mark_tenant(request, tenant)
+    try:
+        result = engine.apply(store, plan_id, _actor(principal), (body.reason if body else ""))
+    except (ConflictError, InfeasibleError) as exc:
+        publish(store, "change.failed", tenant=tenant, data={"plan_id": plan_id, "reason": exc.message})
+        raise
+    publish(store, "change.applied", tenant=tenant, data=result.to_dict())
+    for order in result.orders:
+        publish(store, "order.stateChanged", tenant=tenant, data={"order": order, "state": "acknowledged"})
+    return result.to_dict()
+
+
+# -- orders ------------------------------------------------------------------------------------------
+
+@router.get("/orders", tags=["orders"], summary="Field-work orders (TMF641 states)")
+def list_orders(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None,
+                open_only: Annotated[bool, Query(alias="open")] = False) -> list[dict[str, Any]]:
+    return engine_orders.list_orders(store, visible_tenant(principal, tenant), open_only=open_only)
+
+
+@router.get("/orders/{order_id}", tags=["orders"], summary="One order")
+def get_order(order_id: OrderId, principal: PrincipalDep, store: StoreDep) -> dict[str, Any]:
+    return _visible_order(store, principal, order_id)
+
+
+@router.post("/orders/{order_id}/cancel", tags=["orders"], summary="Cancel an order that is not finished")
+def cancel_order(order_id: OrderId, request: Request, principal: WriterDep, store: StoreDep) -> dict[str, Any]:
+    order = _visible_order(store, principal, order_id)
+    mark_tenant(request, order["tenant"])
+    updated = engine_orders.set_order_state(store, order_id, "cancelled", _actor(principal))
+    publish(store, "order.stateChanged", tenant=order["tenant"], data={"order": order_id, "state": "cancelled"})
+    return updated
+
+
+@router.post("/orders/{order_id}/state", tags=["orders"],
+             summary="Operator: move an order along its lifecycle; completed applies the logical part")
+def set_order_state(order_id: OrderId, body: OrderStateRequest, request: Request, principal: OperatorAdminDep,
+                    store: StoreDep) -> dict[str, Any]:
+    order = _visible_order(store, principal, order_id)
+    mark_tenant(request, order["tenant"])
+    if body.state == "completed":
+        result = engine_orders.complete_order(store, order_id, _actor(principal))
+        updated = _visible_order(store, principal, order_id)
+        if result is not None:
+            publish(store, "change.applied", tenant=order["tenant"], data=result.to_dict())
+    else:
+        updated = engine_orders.set_order_state(store, order_id, body.state, _actor(principal))
+    publish(store, "order.stateChanged", tenant=order["tenant"], data={"order": order_id, "state": body.state})
+    return updated
+
+
+# -- history and revert ------------------------------------------------------------------------------
+
+@router.get("/history", tags=["history"], summary="Changes, newest first: who, when, why, what")
+def history(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None,
+            limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+    return engine_core.history(store, visible_tenant(principal, tenant), limit)
+
+
+@router.post("/revert", tags=["history"], response_model=PlanOut, status_code=201,
+             summary="A plan back to an earlier intent version (apply it like any plan)")
+def revert(body: RevertRequest, request: Request, principal: WriterDep, store: StoreDep,
+           tenant: TenantQuery = None) -> dict[str, Any]:
+    name = acting_tenant(principal, tenant)
+    mark_tenant(request, name)
+    made = engine_core.revert(store, name, body.version, actor=_actor(principal))
+    publish(store, "change.planned", tenant=name, data={"plan_id": made.id, "revert_to": body.version})
+    return _plan_out(made.content, "summary")
