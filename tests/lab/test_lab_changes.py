@@ -158,3 +158,26 @@ def test_recovery_after_a_crash_half_way_undoes_it_with_a_fresh_driver(lab_chang
     assert [o.decision for o in outcomes] == ["undone"], outcomes
     assert changes.running_configs() == running_before
     assert ping(changes.topology.site(a).netns, vpn_address(changes, b), count=2)
+
+
+def test_prepare_refuses_unknown_ports_and_foreign_programs_and_changes_nothing(lab_changes: LabChanges) -> None:
+    from unilink.devices.drivers.lab import lab_drivers
+    from unilink.devices.render import RenderedConfig
+    from unilink.errors import ValidationError
+
+    changes = lab_changes
+    router = changes.topology.routers[0].inventory_name
+    before = changes.running_configs()
+    driver = lab_drivers([router, "not-in-the-lab"], changes.lab)
+    assert list(driver) == [router]
+    stray_port = RenderedConfig("frr", "interface ge-0/0/9\n description acme nowhere\nexit\n")
+    with pytest.raises(ValidationError) as err:
+        driver[router].prepare(stray_port)
+    assert err.value.value == "ge-0/0/9" and "acc-" in (err.value.accepted or "")
+    foreign = RenderedConfig("frr", "", shell=(("sh", "-c", "reboot"),))
+    with pytest.raises(ValidationError, match="only ip and tc"):
+        driver[router].prepare(foreign)
+    bad_frr = RenderedConfig("frr", "router bgp 65000\n neighbour 10.0.0.1 remote-as 1\nexit\n")
+    with pytest.raises(Exception, match="FRR rejects"):
+        driver[router].prepare(bad_frr)
+    assert changes.running_configs() == before

@@ -23,14 +23,16 @@ rollback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from unilink.devices.drivers.base import DeviceDriver, DeviceError, bind_all
 from unilink.errors import ValidationError
 from unilink.lab import linux_state, shell
 from unilink.lab.builder import Lab
@@ -74,10 +76,23 @@ class LabDriver:
         self.fail_commit_on = set(fail_commit_on)
         self._changes: dict[str, _Change] = {}
 
-    # -- the DeviceDriver interface ---------------------------------------------------------------
+    # -- the DeviceDriver interface (MultiRouterDriver: the router is an argument) -----------------
 
     def prepare(self, router: str, config: RenderedLike | str) -> None:
         """Validate and stage; changes nothing on the router."""
+        with _device_errors(router):
+            self._prepare(router, config)
+
+    def commit(self, router: str) -> None:
+        with _device_errors(router):
+            self._commit(router)
+
+    def rollback(self, router: str) -> None:
+        """Back to the state captured at prepare: FRR config and Linux state."""
+        with _device_errors(router):
+            self._rollback(router)
+
+    def _prepare(self, router: str, config: RenderedLike | str) -> None:
         lab_router = self.topology.router(router)
         before = linux_state.capture(lab_router.netns)
         full, translated = self.compose(router, config, before)
@@ -103,7 +118,7 @@ class LabDriver:
             _check_argv(argv, field=f"{router}.shell")
         return full, translated
 
-    def commit(self, router: str) -> None:
+    def _commit(self, router: str) -> None:
         change = self._staged(router)
         frr = self._frr(change.router)
         if change.frr_text != change.previous_frr_text:
@@ -121,8 +136,7 @@ class LabDriver:
         self.record_applied(change.router, change.frr_text)
         change.committed = True
 
-    def rollback(self, router: str) -> None:
-        """Back to the state captured at prepare: FRR config and Linux state."""
+    def _rollback(self, router: str) -> None:
         change = self._changes.get(self.topology.router(router).netns)
         if change is None:
             return
@@ -238,7 +252,33 @@ class LabDriver:
         return cleanup
 
 
+def lab_drivers(routers: Iterable[str], lab: Lab | Path | str | None = None) -> dict[str, DeviceDriver]:
+    """One `DeviceDriver` per router of a running lab (for `DeviceTransaction` and `recover`):
+    the routers whose inventory `driver` is "lab" and that the lab built."""
+    driver = LabDriver(lab)
+    known = [r for r in routers if _in_lab(driver.topology, r)]
+    return bind_all(driver, known)
+
+
+def _in_lab(topology: LabTopology, router: str) -> bool:
+    try:
+        topology.router(router)
+    except ValidationError:
+        return False
+    return True
+
+
 # -- pure helpers -----------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _device_errors(router: str) -> Iterator[None]:
+    """Lab failures reach the transaction as the device layer's `DeviceError` naming the router;
+    bad input stays a `ValidationError`."""
+    try:
+        yield
+    except LabError as exc:
+        raise DeviceError(router, exc.message) from exc
+
 
 def _split(config: RenderedLike | str) -> tuple[str, list[list[str]]]:
     """(FRR text, argv lists) from a RenderedConfig or its `full_text()`."""
