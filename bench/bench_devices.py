@@ -10,10 +10,10 @@ The last line printed is one JSON object of named figures (milliseconds).
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -75,7 +75,8 @@ def _naive(n: int, latency_s: float) -> float:
 
 def main() -> dict[str, object]:
     figures: dict[str, object] = {"benchmark": "devices", "driver": "sim", "repeat": REPEAT,
-                                  "device_latency_ms": DEVICE_LATENCY_S * 1000, "cpu_threads": threading.active_count()}
+                                  "device_latency_ms": DEVICE_LATENCY_S * 1000, "cpu_count": os.cpu_count(),
+                                  "load_average_1m": round(os.getloadavg()[0], 2)}
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{Path(tmp) / 'bench.db'}")
         _ours(store, 2, 0.0)  # warm-up: imports, templates, SQLite file

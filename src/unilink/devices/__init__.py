@@ -24,6 +24,9 @@ API summary (what the engine, the lab and the API use):
   transactions at start-up. `journal.StoreJournal(store)` keeps the journal in the database
   (tables `device_transactions`, `device_transaction_steps`) and the last committed config of
   every router (`journal.last_committed(store)`).
+- `push.plan_changes(store, vendors, after)`, `push.push_configs(store, routers, after, drivers=None)`
+  (before = the last committed config; default drivers from `router.driver`),
+  `push.recover_at_start(store, routers)`: the engine's entry points.
 - `drift.detect(store, drivers) -> list[Drift]`, `drift.reconcile(store, drivers, routers)`.
 
 See docs/devices.md.
