@@ -70,6 +70,7 @@ def test_up_status_down_leaves_nothing_behind() -> None:
     assert len(json.loads(down.stdout)["removed_namespaces"]) == 6  # 3 routers + 3 site hosts
     assert our_namespaces() == []
     assert not directory.exists()
+    directory.parent.rmdir()  # the temporary parent this test made (fails if anything was left in it)
     assert shell.run(["pgrep", "-f", str(directory)], check=False).stdout == ""
     twice = runner.invoke(app, ["lab", "down", "--dir", str(directory), "--prefix", PREFIX, "--json"])
     assert twice.exit_code == 0 and json.loads(twice.stdout)["removed_namespaces"] == []
