@@ -51,12 +51,19 @@ def up(pops: str = typer.Option(None, "--pops", help="How many PoPs (e.g. 4) or 
        directory: Path = typer.Option(None, "--dir", help=DIR_HELP),
        source: str = typer.Option("auto", "--source", help=SOURCE_HELP),
        prefix: str = typer.Option(DEFAULT_PREFIX, "--prefix", help="Namespace name prefix."),
+       register: bool = typer.Option(False, "--register", help="Mark the lab's routers in the store as FRR "
+                                     "routers driven by the lab (undone by `lab down`)."),
        as_json: bool = typer.Option(False, "--json", help="Print the lab status as JSON.")) -> None:
     """Build the lab: FRR routers (OSPF underlay, iBGP EVPN) and shaped site hosts."""
 
     def _up() -> None:
         lab = Lab.at(directory)
-        lab.up(_load_network(source), _load_tenants(), parse_pops_option(pops), prefix=prefix)
+        lab.up(_load_network("store" if register else source), _load_tenants(), parse_pops_option(pops),
+               prefix=prefix)
+        if register:
+            from unilink.store.db import Store
+
+            lab.register(Store.open())
         _show(lab.status(), as_json)
 
     run_cli(_up, as_json)
@@ -69,7 +76,12 @@ def down(directory: Path = typer.Option(None, "--dir", help=DIR_HELP),
     """Remove every namespace, process and file the lab made (safe to run twice)."""
 
     def _down() -> None:
-        report = Lab.at(directory).down(prefix=prefix)
+        lab = Lab.at(directory)
+        if lab.registered():
+            from unilink.store.db import Store
+
+            lab.unregister(Store.open())
+        report = lab.down(prefix=prefix)
         if as_json:
             print_json(report)
         else:

@@ -13,11 +13,11 @@ import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from unilink.inventory.model import Network
+from unilink.inventory.model import Network, Vendor
 from unilink.lab import shell
 from unilink.lab.frr import FrrInstance
 from unilink.lab.probes import missing_for_lab
@@ -28,6 +28,7 @@ from unilink.lab.topology import (
     LabTopology,
     build_topology,
     frr_day0_config,
+    lab_inventory,
     link_commands,
     netns_commands,
     tbf_args,
@@ -137,6 +138,39 @@ class Lab:
         site = self.topology().site(site_name)
         for dev in (site.pe_inet_ifname, site.pe_vpn_ifname):
             shell.tc(site.router, tbf_args(dev, down_bps))
+
+    # -- the inventory while the lab runs ------------------------------------------------------------
+
+    def register(self, store: Any) -> list[str]:
+        """Mark the lab's routers in the store as FRR routers driven by the lab; remember what they
+        were so that `unregister` (run by `unilink lab down`) puts it back."""
+        topo = self.topology()
+        network = store.load_network()
+        names = {r.inventory_name for r in topo.routers}
+        originals = {r.name: {"vendor": str(r.vendor), "driver": r.driver, "loopback": r.loopback}
+                     for r in network.routers if r.name in names}
+        state = json.loads(self.state_path.read_text())
+        state["registered"] = {"originals": originals}
+        self.state_path.write_text(json.dumps(state, indent=1))
+        store.merge_network(lab_inventory(network, topo))
+        return sorted(originals)
+
+    def registered(self) -> bool:
+        return self.state_path.exists() and "registered" in json.loads(self.state_path.read_text())
+
+    def unregister(self, store: Any) -> None:
+        """Give the lab's routers back their inventory vendor, driver and loopback."""
+        state = json.loads(self.state_path.read_text())
+        originals = state.get("registered", {}).get("originals", {})
+        network = store.load_network()
+        restored = [replace(r, vendor=Vendor(originals[r.name]["vendor"]), driver=originals[r.name]["driver"],
+                            loopback=originals[r.name]["loopback"])
+                    for r in network.routers if r.name in originals]
+        if restored:
+            pops = {p.name: p for p in network.pops}
+            store.merge_network(Network(name=network.name, pops=[pops[r.pop] for r in restored], routers=restored))
+        state.pop("registered", None)
+        self.state_path.write_text(json.dumps(state, indent=1))
 
     # -- status -----------------------------------------------------------------------------------
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from unilink.errors import ValidationError
-from unilink.inventory.model import Network, RouterRole
+from unilink.inventory.model import Network, RouterRole, Vendor
 from unilink.units import parse_bandwidth
 
 DEFAULT_PREFIX = "ul-"
@@ -465,3 +465,14 @@ def vpn_bridge_names(vni: int) -> tuple[str, str]:
     'br10100', 'vxlan10100' (at most 13 characters: fits IFNAMSIZ)."""
     check_vni(vni)
     return f"br{vni}", f"vxlan{vni}"
+
+
+def lab_inventory(network: Network, topo: LabTopology) -> Network:
+    """The lab's PoPs and routers as the inventory sees them while the lab runs: FRR routers that
+    the `lab` driver reaches (so the engine renders FRR for them and pushes through the lab).
+    Merged into the store by `unilink lab up --register`, undone by `lab down`."""
+    by_name = {r.name: r for r in network.routers}
+    pops = {p.name: p for p in network.pops}
+    routers = [replace(by_name[r.inventory_name], vendor=Vendor.FRR, driver="lab", loopback=r.loopback)
+               for r in topo.routers if r.inventory_name in by_name]  # a PoP without a router stays out
+    return Network(name=network.name, pops=[pops[r.pop] for r in routers], routers=routers)
