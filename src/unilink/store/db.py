@@ -183,6 +183,7 @@ class Store:
         """Add `network`'s elements to the saved network; same names replace, others are kept."""
         network.validate()
         with self.session(write=True) as session:
+            network_repo.lock_topology(session)  # before reading: a concurrent merge must not be lost
             merged = network_repo.merged(network_repo.load(session), network)
             merged.validate()
             return network_repo.sync(session, merged)

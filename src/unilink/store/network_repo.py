@@ -112,10 +112,16 @@ def merged(current: Network, incoming: Network) -> Network:
 
 # -- saving -------------------------------------------------------------------------------------
 
+def lock_topology(session: Session) -> TopologyRow:
+    """Take the network's write lock for this transaction (PostgreSQL row lock; SQLite holds the
+    database lock already in a write session). Lock before reading what you will write from."""
+    return session.scalars(select(TopologyRow).where(TopologyRow.id == 1).with_for_update()).one()
+
+
 def sync(session: Session, network: Network) -> NetworkChange:
     """Make the inventory tables equal to `network` (already validated). Raises ConflictError when an
     element to delete is still used by another domain (a site on a router, a reservation on a link)."""
-    topology = session.scalars(select(TopologyRow).where(TopologyRow.id == 1).with_for_update()).one()
+    topology = lock_topology(session)
     change = NetworkChange()
     try:
         pop_ids = _sync_pops(session, network.pops, change)

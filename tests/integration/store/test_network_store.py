@@ -202,3 +202,27 @@ def test_a_change_made_through_another_store_is_seen(any_store: Store) -> None:
     smaller.links = smaller.links[:1]
     other.replace_network(smaller)
     assert any_store.load_network() == smaller
+
+
+def test_concurrent_merges_lose_nothing(any_store: Store) -> None:
+    """Merges read the current network then write it back: they serialise, so every PoP added survives."""
+    import threading
+
+    any_store.replace_network(small_network())
+    errors: list[BaseException] = []
+
+    def add(i: int) -> None:
+        try:
+            any_store.merge_network(Network(pops=[Pop(f"Extra{i}", "x", "FR", 45.0 + i / 10, 3.0)]))
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    names = {p.name for p in any_store.load_network().pops}
+    assert {f"Extra{i}" for i in range(6)} <= names
+    assert any_store.topology_version() == 1 + 6
