@@ -74,6 +74,8 @@ class _Pool:
                 failures[futures[future]] = _error_text(exc)
         for future in pending:
             router = futures[future]
+            # A call still queued (more routers than threads) must never start after the rollback.
+            future.cancel()
             failures[router] = str(DeviceTimeout(router, f"no answer within {self.timeout_s:g} s"))
         return failures
 
@@ -119,21 +121,21 @@ class DeviceTransaction:
             # The journal's "started" row, written above before any push, covers the prepare phase.
             failures = self._phase(pool, "prepare", routers, lambda r: self.drivers[r].prepare(after[r]), timings)
             if failures:
-                return self._rollback(pool, routers, "prepare", failures, timings, started)
+                return self._rollback(routers, "prepare", failures, timings, started)
             self.journal.record(self.id, "committing", steps=dict.fromkeys(routers, "prepared"))
             failures = self._phase(pool, "commit", routers, lambda r: self.drivers[r].commit(), timings)
             if failures:
-                return self._rollback(pool, routers, "commit", failures, timings, started)
+                return self._rollback(routers, "commit", failures, timings, started)
             self.journal.record(self.id, "committed", steps=dict.fromkeys(routers, "committed"))
             if self.verify:
                 failures = self._phase(pool, "verify", routers, self._verify_one(after), timings)
                 if failures:
-                    return self._rollback(pool, routers, "verify", failures, timings, started)
+                    return self._rollback(routers, "verify", failures, timings, started)
             confirming = [r for r in routers if hasattr(self.drivers[r], "confirm")]
             failures = self._phase(pool, "confirm", confirming,
                                    lambda r: self.drivers[r].confirm(), timings)  # type: ignore[attr-defined]
             if failures:
-                return self._rollback(pool, routers, "confirm", failures, timings, started)
+                return self._rollback(routers, "confirm", failures, timings, started)
             timings["total"] = round((time.perf_counter() - started) * 1000, 3)
             self.journal.finish(self.id, "done", steps=dict.fromkeys(routers, "done"), committed=after)
             return TransactionResult(id=self.id, state="done", routers=tuple(routers), timings_ms=timings)
@@ -154,14 +156,19 @@ class DeviceTransaction:
                 raise DeviceError(router, "running config differs from the committed one after commit")
         return verify
 
-    def _rollback(self, pool: _Pool, routers: list[str], phase: str, failures: dict[str, str],
+    def _rollback(self, routers: list[str], phase: str, failures: dict[str, str],
                   timings: dict[str, float], started: float) -> TransactionResult:
         error = f"{phase} failed on {', '.join(sorted(failures))}"
         self.journal.record(self.id, "rolling_back", errors=failures, error=error,
                             steps={r: "failed" for r in failures})
         t0 = time.perf_counter()
-        # Every router was touched by the first phase (even one that hung): roll them all back.
-        rollback_failures = pool.run(routers, lambda r: self.drivers[r].rollback())
+        # Every router may have been touched (even one that hung): roll them all back, from fresh
+        # threads, since the old ones may still be stuck in a hung call.
+        rollback_pool = _Pool(len(routers), self.timeout_s)
+        try:
+            rollback_failures = rollback_pool.run(routers, lambda r: self.drivers[r].rollback())
+        finally:
+            rollback_pool.close()
         timings["rollback"] = round((time.perf_counter() - t0) * 1000, 3)
         timings["total"] = round((time.perf_counter() - started) * 1000, 3)
         steps = {r: ("rollback_failed" if r in rollback_failures else "rolled_back") for r in routers}

@@ -132,3 +132,20 @@ def test_recover_restores_the_routers_to_their_previous_configs() -> None:
     recover(journal, fresh)
     assert fresh["r0"].running_config() == OLD and fresh["r1"].running_config() == OLD
     assert fresh["r1"].calls.count("prepare") == 0, "an untouched router is left alone"
+
+
+def test_more_routers_than_threads_with_a_hang_never_prepares_after_the_rollback() -> None:
+    from unilink.devices import transaction
+
+    drivers, changes = _setup(6, r0={"hang_on": "prepare", "hang_s": 30}, r1={"hang_on": "prepare", "hang_s": 30})
+    old_max = transaction.MAX_WORKERS
+    transaction.MAX_WORKERS = 2  # r0 and r1 occupy both threads; r2..r5 stay queued
+    try:
+        result = DeviceTransaction(drivers, changes, MemoryJournal(), timeout_s=0.3).run()
+    finally:
+        transaction.MAX_WORKERS = old_max
+    assert result.state == "rolled_back"
+    time.sleep(0.3)
+    for name in ("r2", "r3", "r4", "r5"):
+        assert "prepare" not in drivers[name].calls, f"{name} was prepared after the transaction gave up"
+        assert drivers[name].running_config() == OLD
