@@ -128,4 +128,7 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
 
     for module in (accounts, inventory, changes, network, events):
         app.include_router(module.router)
+    from unilink.web.portal import mount_portal  # the web portal: pages under /portal
+
+    mount_portal(app)
     return app

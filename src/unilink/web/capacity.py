@@ -1,0 +1,93 @@
+"""The operator's view of the backbone now: per link, capacity and what is reserved on it at this instant.
+
+Reads the engine's capacity ledger (`unilink.engine.runtime`) and hands the loads to the planning
+module's pictures (`unilink.planning.plots.map_svg` / `histogram_svg`), so the portal draws the
+same map as `unilink capacity` does, with "reserved" loads instead of a traffic scenario. Arc 2i is
+link i a→b and 2i+1 is b→a in both the ledger and the planning problem (same `Network.links` order).
+Pictures are cached per (topology version, ledger sequence): they change only when the network or
+a reservation does.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from unilink.engine import runtime as rt
+from unilink.inventory.model import Network
+from unilink.planning.loads import LinkLoads
+from unilink.planning.problem import CapacityProblem, build_problem
+
+ROUTING_LABEL = "reserved now"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkUsage:
+    name: str
+    a: str
+    b: str
+    capacity_bps: int
+    reserved_ab_bps: int
+    reserved_ba_bps: int
+    length_km: float
+
+    @property
+    def utilisation(self) -> float:
+        """The busier direction's share of the capacity (0.0 – 1.0, above 1 only if overbooked)."""
+        return max(self.reserved_ab_bps, self.reserved_ba_bps) / self.capacity_bps if self.capacity_bps else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class BackboneNow:
+    version: tuple[int, int]  # (topology version, ledger sequence)
+    network: Network
+    links: tuple[LinkUsage, ...]
+    problem: CapacityProblem
+    loads: LinkLoads
+
+    def busiest(self, top: int = 10) -> list[LinkUsage]:
+        return sorted(self.links, key=lambda lk: (-lk.utilisation, lk.name))[:top]
+
+
+def backbone_now(store: Any, now: datetime | None = None) -> BackboneNow:
+    """Capacity and reservations of every backbone link at `now` (default: this instant)."""
+    start = now or datetime.now(UTC)
+    end = start + timedelta(seconds=1)
+    with rt.LOCK, store.session() as session:
+        runtime = rt.runtime_for(store, session)
+        ledger, graph = runtime.ledger, runtime.graph
+        reserved = np.array([int(graph.arc_capacity_bps[arc]) - ledger.free_bps(arc, start, end)
+                             for arc in range(graph.arc_count)], dtype=float)
+        network = runtime.network
+        version = (runtime.topology_version, runtime.ledger_seq)
+    links = tuple(LinkUsage(lk.name, lk.a, lk.b, lk.capacity_bps, int(reserved[2 * i]), int(reserved[2 * i + 1]),
+                            lk.length_km) for i, lk in enumerate(network.links))
+    problem = build_problem(network, [])
+    loads = LinkLoads(routing=ROUTING_LABEL, arc_load_bps=reserved, arc_capacity_bps=problem.arc_capacity_bps)
+    return BackboneNow(version, network, links, problem, loads)
+
+
+_pictures: dict[tuple[int, str, tuple[int, int]], str] = {}
+_pictures_lock = threading.Lock()
+
+
+def picture_svg(store: Any, kind: str) -> str:
+    """SVG text of the utilisation map (`kind` "map") or histogram ("histogram") of the backbone now."""
+    from unilink.planning.plots import histogram_svg, map_svg
+
+    now = backbone_now(store)
+    key = (id(store), kind, now.version)
+    with _pictures_lock:
+        cached = _pictures.get(key)
+    if cached is not None:
+        return cached
+    svg = map_svg(now.problem, now.loads) if kind == "map" else histogram_svg(now.loads)
+    with _pictures_lock:
+        if len(_pictures) > 16:
+            _pictures.clear()
+        _pictures[key] = svg
+    return svg

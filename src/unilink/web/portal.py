@@ -1,0 +1,352 @@
+"""The web portal: server-rendered pages for tenants (sites, change → plan → apply, history, orders)
+and operators (the backbone's utilisation, tenants). `mount_portal(app)` adds it to the API app.
+
+Every page is an adapter over the API's own functions: the route functions of
+`unilink.api.routes.*` (called as plain functions with the caller's principal) and the scoping
+helpers of `unilink.api.deps`. The portal never decides who may see what; it only draws it.
+Forms POST (the whole flow works without JavaScript); the one script adds live refresh from the
+server-sent-events stream.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from unilink.api.deps import TenantQuery, get_store, require_operator, require_writer, visible_tenant
+from unilink.api.problems import status_for
+from unilink.api.routes import accounts as account_routes
+from unilink.api.routes import changes as change_routes
+from unilink.api.routes import events as event_routes
+from unilink.api.schemas import LoginRequest
+from unilink.api.security import Principal
+from unilink.engine import core as engine_core
+from unilink.errors import InfeasibleError, UnilinkError, ValidationError
+from unilink.store.db import Store
+from unilink.web import forms, views
+from unilink.web.session import (
+    SignInRequired,
+    clear_session,
+    portal_principal,
+    principal_for,
+    same_origin,
+    set_session,
+)
+
+WEB_DIR = Path(__file__).resolve().parent
+PREFIX = "/portal"
+MAX_FORM_BYTES = 64_000
+PLAN_ID_RE = re.compile(r"^p-[0-9]{14}-[0-9a-f]{8}$")
+
+templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+templates.env.filters.update(views.FILTERS)
+templates.env.globals["PREFIX"] = PREFIX
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def _error_page(request: Request, status: int, title: str, error: dict[str, Any]) -> HTMLResponse:
+    return _page(request, "error.html", {"title": title, "error": error, "status": status}, status_code=status)
+
+
+class PortalRoute(APIRoute):
+    """Turns every refusal into a page a person can read (the API answers problem+json instead)."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInRequired as exc:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"{PREFIX}/sign-in?{urlencode({'next': target, 'why': exc.reason})}",
+                                        status_code=303)
+            except UnilinkError as exc:
+                title = {404: "Not found", 409: "Conflict"}.get(status_for(exc), "Refused")
+                return _error_page(request, status_for(exc), title, views.error_dict(exc))
+            except RequestValidationError as exc:
+                first = exc.errors()[0] if exc.errors() else {}
+                field = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
+                return _error_page(request, 422, "Refused", {"message": first.get("msg", "invalid input"),
+                                                             "field": field, "value": first.get("input")})
+            except HTTPException as exc:
+                titles = {403: "Not allowed", 404: "Not found", 429: "Too many requests"}
+                return _error_page(request, exc.status_code, titles.get(exc.status_code, "Refused"),
+                                   {"message": str(exc.detail)})
+
+        return guarded
+
+
+router = APIRouter(prefix=PREFIX, route_class=PortalRoute, include_in_schema=False)
+root_router = APIRouter(include_in_schema=False)
+
+PrincipalDep = Annotated[Principal, Depends(portal_principal)]
+
+
+def _store(request: Request) -> Store:
+    return get_store(request)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """An url-encoded form body (the portal's forms are small and flat; first value of each field wins)."""
+    if not same_origin(request):
+        raise HTTPException(403, "this form was not sent from a page of this site")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise ValidationError("the form is too large", field="form", value=len(body),
+                              accepted=f"≤ {MAX_FORM_BYTES} bytes")
+    fields: dict[str, str] = {}
+    for key, value in parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True):
+        fields.setdefault(key, value)
+    return fields
+
+
+def _with_tenant(path: str, principal: Principal, tenant: str | None) -> str:
+    """Operators carry the tenant they look at from page to page; tenants never need to."""
+    if principal.is_operator and tenant:
+        return f"{path}{'&' if '?' in path else '?'}tenant={quote(tenant)}"
+    return path
+
+
+def _base(principal: Principal, tenant: str | None, active: str) -> dict[str, Any]:
+    return {"user": principal, "tenant": tenant, "active": active,
+            "link": lambda path: _with_tenant(f"{PREFIX}{path}", principal, tenant)}
+
+
+# -- entry, sign-in, sign-out -----------------------------------------------------------------------
+
+@root_router.get("/")
+def root() -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/", status_code=303)
+
+
+@router.get("/")
+def home(principal: PrincipalDep) -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/network" if principal.is_operator else f"{PREFIX}/sites", status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of the portal itself (never another site: no open redirect)."""
+    if target and target.startswith(f"{PREFIX}/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return f"{PREFIX}/"
+
+
+@router.get("/sign-in")
+def sign_in_page(request: Request, next: Annotated[str | None, Query(max_length=500)] = None,
+                 why: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
+    return _page(request, "sign_in.html", {"next": _safe_next(next), "notice": why, "error": None})
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    fields = await _form(request)
+    target = _safe_next(fields.get("next"))
+    token = fields.get("token", "").strip()
+    username = fields.get("username", "").strip()
+    try:
+        if token:
+            principal = await run_in_threadpool(principal_for, request, token)
+            if principal is None:
+                raise HTTPException(401, "the token is unknown, revoked or expired")
+        elif username:
+            body = LoginRequest(username=username, password=fields.get("password", ""))
+            created = await run_in_threadpool(account_routes.login, body, request, _store(request))
+            token = created.token
+        else:
+            raise ValidationError("give an API token, or a username and password", field="token", value="",
+                                  accepted="a token ul_… (unilink token create), or username + password")
+    except HTTPException as exc:
+        return _page(request, "sign_in.html", {"next": target, "notice": None, "username": username,
+                                               "error": {"message": str(exc.detail)}}, status_code=exc.status_code)
+    except (UnilinkError, ValueError) as exc:  # ValueError: pydantic refusing the login body's shape
+        error = views.error_dict(exc) if isinstance(exc, UnilinkError) else {"message": "username or password "
+                                                                             "malformed", "field": "username"}
+        return _page(request, "sign_in.html", {"next": target, "notice": None, "username": username,
+                                               "error": error}, status_code=422)
+    response = RedirectResponse(target, status_code=303)
+    set_session(response, request, token)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    await _form(request)
+    response = RedirectResponse(f"{PREFIX}/sign-in?{urlencode({'why': 'you are signed out'})}", status_code=303)
+    clear_session(response)
+    return response
+
+
+# -- tenant pages -----------------------------------------------------------------------------------
+
+@router.get("/sites")
+def sites_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None,
+               applied: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
+    store = _store(request)
+    sites = change_routes.list_sites(principal, store, tenant)
+    services = change_routes.list_services(principal, store, tenant)
+    pops = store.load_network().pop_index()
+    rows = views.site_rows(sites, services, pops)
+    return _page(request, "sites.html", {**_base(principal, tenant, "sites"), "rows": rows,
+                                         "scope": visible_tenant(principal, tenant), "applied": applied})
+
+
+@router.get("/services")
+def services_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
+    services = change_routes.list_services(principal, _store(request), tenant)
+    return _page(request, "services.html", {**_base(principal, tenant, "services"),
+                                            "services": views.service_rows(services),
+                                            "scope": visible_tenant(principal, tenant)})
+
+
+def _acting(principal: Principal, tenant: str | None) -> str:
+    from unilink.api.deps import acting_tenant
+
+    return acting_tenant(principal, tenant)
+
+
+def _current_document(store: Store, tenant: str) -> dict[str, Any]:
+    """What the tenant asked for last (its latest intent), else what is deployed."""
+    latest = engine_core.latest_intent(store, tenant)
+    if latest is not None:
+        return latest
+    deployed = change_routes._deployed_document(store, tenant)
+    deployed.pop("_physical", None)
+    return deployed
+
+
+@router.get("/sites/{site}/change")
+def change_form(site: Annotated[str, views.SitePath], request: Request, principal: PrincipalDep,
+                tenant: TenantQuery = None) -> HTMLResponse:
+    require_writer(principal)
+    name = _acting(principal, tenant)
+    document = _current_document(_store(request), name)
+    form = forms.site_form(document, site)
+    return _page(request, "change.html", {**_base(principal, tenant, "sites"), "form": form, "acting": name,
+                                          "error": None, "error_field": None})
+
+
+@router.post("/sites/{site}/change")
+async def submit_change(site: Annotated[str, views.SitePath], request: Request, principal: PrincipalDep,
+                        tenant: TenantQuery = None) -> Response:
+    require_writer(principal)
+    fields = await _form(request)
+    name = _acting(principal, tenant)
+    store = _store(request)
+    document = await run_in_threadpool(_current_document, store, name)
+    base_form = forms.site_form(document, site)
+    desired: dict[str, Any] | None = None
+    try:
+        desired = forms.apply_site_change(document, site, fields)
+        intent = change_routes.IntentDocument.model_validate(desired)
+        made = await run_in_threadpool(change_routes.create_plan, intent, request, principal, store, tenant, "summary",
+                                       False)
+    except UnilinkError as exc:
+        error = views.error_dict(exc)
+        if isinstance(exc, InfeasibleError):
+            error["bottleneck"] = views.bottleneck_rows(exc.details)
+        return _page(request, "change.html", {
+            **_base(principal, tenant, "sites"), "form": forms.form_from_fields(base_form, fields), "acting": name,
+            "error": error, "error_field": forms.form_field_for(desired or document, site, exc.field)},
+            status_code=422)
+    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{made['id']}", principal, tenant), status_code=303)
+
+
+def _plan_id(plan_id: str) -> str:
+    if not PLAN_ID_RE.match(plan_id):
+        raise ValidationError("not a plan id", field="plan_id", value=plan_id, accepted="p-<14 digits>-<8 hex digits>")
+    return plan_id
+
+
+@router.get("/plans/{plan_id}")
+def plan_page(plan_id: str, request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
+    shown = change_routes.get_plan(_plan_id(plan_id), principal, _store(request), devices="full")
+    return _page(request, "plan.html", {**_base(principal, tenant, "sites"), "plan": views.plan_view(shown)})
+
+
+@router.post("/plans/{plan_id}/apply")
+async def apply_plan(plan_id: str, request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> Response:
+    require_writer(principal)
+    fields = await _form(request)
+    body = change_routes.ApplyRequest(reason=fields.get("reason", "")[:500])
+    result = await run_in_threadpool(change_routes.apply_plan, _plan_id(plan_id), request, principal,
+                                     _store(request), body)
+    return RedirectResponse(_with_tenant(f"{PREFIX}/history?applied={result['plan_id']}", principal, tenant),
+                            status_code=303)
+
+
+@router.get("/history")
+def history_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None,
+                 applied: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
+    entries = change_routes.history(principal, _store(request), tenant, limit=100)
+    return _page(request, "history.html", {**_base(principal, tenant, "history"),
+                                           "entries": views.history_rows(entries), "applied": applied,
+                                           "scope": visible_tenant(principal, tenant)})
+
+
+@router.get("/orders")
+def orders_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
+    orders = change_routes.list_orders(principal, _store(request), tenant, open_only=False)
+    return _page(request, "orders.html", {**_base(principal, tenant, "orders"), "orders": orders,
+                                          "scope": visible_tenant(principal, tenant)})
+
+
+@router.get("/events")
+async def events(request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> Response:
+    """The API's event stream, authenticated by the session cookie (EventSource cannot send a header)."""
+    return await event_routes.stream_events(request, principal, _store(request), tenant,
+                                            request.headers.get("last-event-id"), True)
+
+
+# -- operator pages ---------------------------------------------------------------------------------
+
+@router.get("/network")
+def network_page(request: Request, principal: PrincipalDep) -> HTMLResponse:
+    require_operator(principal)
+    from unilink.web.capacity import backbone_now
+
+    now = backbone_now(_store(request))
+    return _page(request, "network.html", {**_base(principal, None, "network"), **views.network_view(now)})
+
+
+@router.get("/network/{kind}.svg")
+async def network_picture(kind: str, request: Request, principal: PrincipalDep) -> Response:
+    require_operator(principal)
+    if kind not in ("map", "histogram"):
+        raise ValidationError("unknown picture", field="kind", value=kind, accepted="map, histogram")
+    from unilink.web.capacity import picture_svg
+
+    svg = await run_in_threadpool(picture_svg, _store(request), kind)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=10"})
+
+
+@router.get("/tenants")
+def tenants_page(request: Request, principal: PrincipalDep) -> HTMLResponse:
+    require_operator(principal)
+    store = _store(request)
+    tenants = account_routes.list_tenants(principal, store)
+    sites = change_routes.list_sites(principal, store, None)
+    services = change_routes.list_services(principal, store, None)
+    return _page(request, "tenants.html", {**_base(principal, None, "tenants"),
+                                           "tenants": views.tenant_rows(tenants, sites, services)})
+
+
+def mount_portal(app: FastAPI) -> None:
+    """Add the portal's pages, its static files and `/` → `/portal/` to the API application."""
+    app.include_router(router)
+    app.include_router(root_router)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=str(WEB_DIR / "static")), name="portal-static")

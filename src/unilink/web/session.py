@@ -1,0 +1,74 @@
+"""Who is using the portal: the API token kept in an HttpOnly, SameSite=Strict cookie.
+
+The cookie holds the same token the API takes as `Authorization: Bearer ...` (pasted at sign-in, or
+minted by a password sign-in through the API's own login). A request is authenticated by the API's
+`Authenticator` (same cache, same rate limit) and the principal is put where the API's audit
+middleware looks for it, so that a write from the portal is audited like one from the API. Scoping
+is never decided here: the pages call the API's functions (`visible_tenant`, the route functions).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import HTTPException, Request
+from fastapi.responses import Response
+
+from unilink.api.deps import PRINCIPAL_SCOPE_KEY, Authenticator, get_store
+from unilink.api.ratelimit import TokenBucketLimiter
+from unilink.api.security import Principal
+
+COOKIE_NAME = "unilink_session"
+
+
+class SignInRequired(Exception):
+    """No valid session: the portal answers with a redirect to the sign-in page."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def principal_for(request: Request, token: str) -> Principal | None:
+    """The principal a token stands for (None: unknown, revoked or expired), through the API's authenticator."""
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator.principal(get_store(request), token)
+
+
+def portal_principal(request: Request) -> Principal:
+    """The signed-in caller (a FastAPI dependency for every portal page but sign-in)."""
+    token = request.cookies.get(COOKIE_NAME, "").strip()
+    if not token:
+        raise SignInRequired("please sign in")
+    principal = principal_for(request, token)
+    if principal is None:
+        raise SignInRequired("your session has ended (the token is unknown, revoked or expired): sign in again")
+    limiter = request.app.state.authenticator.limiter
+    if limiter is not None:
+        wait_s = limiter.acquire(principal.subject)
+        if wait_s > 0:
+            raise HTTPException(429, f"rate limit of {limiter.rate_per_s:g} requests/s exceeded for this token",
+                                headers={"Retry-After": TokenBucketLimiter.retry_after_header(wait_s)})
+    request.scope[PRINCIPAL_SCOPE_KEY] = principal  # the audit log of writes reads it from here
+    return principal
+
+
+def same_origin(request: Request) -> bool:
+    """A form POST must come from a page of this site (defence in depth beside SameSite=Strict).
+
+    Browsers send `Origin` on POST; a missing one (old clients, curl) is let through since the
+    cookie itself is never sent cross-site.
+    """
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def set_session(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(COOKIE_NAME, token, httponly=True, samesite="strict", path="/",
+                        secure=request.url.scheme == "https")
+
+
+def clear_session(response: Response) -> None:
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
