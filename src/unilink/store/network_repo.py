@@ -132,7 +132,10 @@ def sync(session: Session, network: Network) -> NetworkChange:
         _delete_missing(session, PopRow, {p.name for p in network.pops}, "pops", change)
         session.flush()
     except IntegrityError as exc:
-        raise ConflictError(f"the network cannot be saved: {exc.orig}") from exc
+        reason = str(exc.orig).strip().splitlines()[0]
+        raise ConflictError(f"the network cannot be saved: a PoP, router or link it removes is still used by "
+                            f"another part of unilink ({reason}); nothing was changed",
+                            accepted="keep the elements in use, or use --merge") from exc
     if change.changed or topology.name != network.name:
         topology.version += 1
         topology.name = network.name
