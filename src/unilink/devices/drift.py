@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from unilink.devices.diff import DeviceChange, unified_diff
 from unilink.devices.drivers.base import DeviceDriver
+from unilink.devices.drivers.netconf import interfaces_as_text
 from unilink.devices.journal import StoreJournal, last_committed
 from unilink.devices.render import RenderedConfig
 from unilink.devices.transaction import DeviceTransaction, TransactionResult
@@ -52,7 +53,10 @@ def detect(store: Store, drivers: Mapping[str, DeviceDriver], routers: Iterable[
             drifts.append(Drift(router=router, expected=expected[router], running="", diff="", added=0, removed=0,
                                 error=str(exc) or type(exc).__name__))
             continue
-        text, added, removed = unified_diff(router, running, expected[router].full_text())
+        expected_text = expected[router].full_text()
+        if expected[router].vendor == "ietf":  # NETCONF: compare content, not the server's formatting
+            running, expected_text = interfaces_as_text(running), interfaces_as_text(expected[router].text)
+        text, added, removed = unified_diff(router, running, expected_text)
         drifts.append(Drift(router=router, expected=expected[router], running=running, diff=text,
                             added=added, removed=removed))
     return drifts
@@ -67,7 +71,9 @@ def reconcile(store: Store, drivers: Mapping[str, DeviceDriver], routers: Iterab
         return [], None
     changes = [DeviceChange(router=d.router, vendor=d.expected.vendor,
                             # what the router runs now, kept so that a failed reconcile puts it back
-                            before=RenderedConfig(vendor=d.expected.vendor, text=d.running),
+                            # (NETCONF routers revert through cancel-commit instead)
+                            before=(RenderedConfig(vendor=d.expected.vendor, text=d.running)
+                                    if d.expected.vendor != "ietf" else None),
                             after=d.expected, diff=d.diff, added=d.added, removed=d.removed) for d in drifts]
     result = DeviceTransaction(drivers, changes, StoreJournal(store), actor=actor, reason=reason,
                                timeout_s=timeout_s).run()

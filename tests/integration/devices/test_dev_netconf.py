@@ -139,3 +139,25 @@ def test_transaction_commits_and_confirms_then_recovery_has_nothing_to_do(driver
         assert last_committed(store)[ROUTER.name] == NEW
     finally:
         other.close()
+
+
+def test_drift_on_a_netconf_router_is_detected_and_reconciled(driver: NetconfDriver, server, store: Store) -> None:
+    from unilink.devices.drift import detect, reconcile
+
+    assert DeviceTransaction({ROUTER.name: driver}, [diff_configs(ROUTER.name, "ietf", OLD, NEW)],
+                             StoreJournal(store)).run().ok
+    assert detect(store, {ROUTER.name: driver}) == []
+    intruder = _fresh(server)  # someone edits the router by hand
+    try:
+        intruder.prepare(_config([("Amsterdam Office", 103, 3), ("Amsterdam Warehouse", 104, 9)]))
+        intruder.commit()
+        intruder.confirm()
+    finally:
+        intruder.close()
+    (drift,) = detect(store, {ROUTER.name: driver})
+    assert "-interface eth1.104 type l2vlan enabled true description 'acme Amsterdam Warehouse' 10.1.9.0/31" \
+        in drift.diff
+    assert (drift.added, drift.removed) == (1, 1)
+    drifts, result = reconcile(store, {ROUTER.name: driver})
+    assert result is not None and result.ok
+    assert driver.verify(NEW) and detect(store, {ROUTER.name: driver}) == []

@@ -160,3 +160,13 @@ class NetconfDriver:
 
     def verify(self, expected: RenderedConfig) -> bool:
         return canonical_interfaces(self.running_config()) == canonical_interfaces(expected.text)
+
+
+def interfaces_as_text(xml_text: str) -> str:
+    """The interfaces of an ietf document, one readable line each: what drift diffs compare
+    (the server's running datastore and our rendering differ in formatting, not in content)."""
+    lines = []
+    for name, description, kind, enabled, v4, v6 in canonical_interfaces(xml_text):
+        addresses = " ".join(f"{ip}/{plen}" for ip, plen in (*v4, *v6))
+        lines.append(f"interface {name} type {kind} enabled {enabled} description {description!r} {addresses}".rstrip())
+    return "\n".join(lines) + ("\n" if lines else "")
