@@ -1,0 +1,113 @@
+"""The portal served for real: uvicorn on a free 127.0.0.1 port against a seeded SQLite store, and
+Debian's Chromium driven by Playwright (never a downloaded browser).
+
+`portal` gives a running server per test module (a fresh copy of one seeded database, with tokens
+for each kind of user); `browser` a headless Chromium per module, skipped with the reason when
+/usr/bin/chromium is absent; `page` a new browser context (no cookies) per test.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from portal_helpers import Portal
+
+from unilink.api import accounts
+from unilink.store.db import Store
+from unilink.store.seed import seed
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+USERS = {
+    "acme-admin": ("tenant-admin", "acme-logistics"),
+    "acme-viewer": ("tenant-viewer", "acme-logistics"),
+    "nordlink-admin": ("tenant-admin", "nordlink-wholesale"),
+    "op-admin": ("operator-admin", None),
+}
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    path = tmp_path_factory.mktemp("portal-template") / "unilink.db"
+    store = Store.open(f"sqlite:///{path}")
+    try:
+        seed(store)
+        with store.session(write=True) as session:
+            tokens = {who: accounts.create_token(session, role=role, tenant=tenant, name=who)[0].token
+                      for who, (role, tenant) in USERS.items()}
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        store.close()
+    return path, tokens
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def portal(seeded_template: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    import uvicorn
+
+    from unilink.api.app import create_app
+
+    template, tokens = seeded_template
+    workdir = tmp_path_factory.mktemp("portal")
+    copy = workdir / "unilink.db"
+    shutil.copyfile(template, copy)
+    store = Store.open(f"sqlite:///{copy}", migrate=False)
+    app = create_app(store, rate_limit="off", deliver_webhooks=False)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, name="portal-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the portal's uvicorn server did not start")
+        time.sleep(0.05)
+    shots = workdir / "screenshots"
+    shots.mkdir()
+    try:
+        yield Portal(url=f"http://127.0.0.1:{port}", store=store, tokens=tokens, screenshots=shots)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    try:
+        yield opened
+    finally:
+        context.close()
