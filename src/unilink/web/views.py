@@ -113,7 +113,7 @@ def site_rows(sites: list[dict[str, Any]], services: list[dict[str, Any]], pops:
     for site in sites:
         access = site["access"]
         pop = pops.get(site["pop"])
-        rows.append({"tenant": site["tenant"], "name": site["name"], "pop": site["pop"],
+        rows.append({"tenant": site["tenant"], "name": site["name"], "pop_name": site["pop"],
                      "city": f"{pop.city}, {pop.country}" if pop and pop.country else (pop.city if pop else "—"),
                      "technology": access["technology"], "provider": access.get("provider", "on-net"),
                      "down": mbps(access["down"]), "up": mbps(access["up"]), "port": mbps(access["port"]),
