@@ -50,10 +50,13 @@ def make_engine(url: str) -> Engine:
     except Exception as exc:  # sqlalchemy raises ArgumentError for garbage
         raise ValidationError("not a database URL", field="database_url", value=url,
                               accepted="sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        # Plain "postgresql://" means psycopg2 to SQLAlchemy (and "postgres://" nothing); unilink ships psycopg 3.
+        parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True)
     raise ValidationError("unsupported database", field="database_url", value=url,
                           accepted="sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB")
 

@@ -170,12 +170,23 @@ def networks(draw: st.DrawFn) -> Network:
     pop_names = draw(st.lists(names, min_size=2, max_size=8, unique=True))
     pops = [Pop(n, draw(st.text(max_size=20)), draw(st.sampled_from(["FR", "DE", ""])),
                 draw(st.floats(-90, 90)), draw(st.floats(-180, 180))) for n in pop_names]
+    routers = [Router(f"r{i}-{pop.name}", pop.name, draw(st.sampled_from(list(RouterRole))),
+                      draw(st.sampled_from(list(Vendor))), f"10.0.{i // 256}.{i % 256}",
+                      driver=draw(st.sampled_from(["sim", "lab", "netconf"])))
+               for i, pop in enumerate(draw(st.lists(st.sampled_from(pops), max_size=6)))]
+    router_at = {r.pop: r.name for r in routers}
     links = []
     for i in range(draw(st.integers(0, 10))):
         a, b = draw(st.lists(st.sampled_from(pops), min_size=2, max_size=2, unique_by=lambda p: p.name))
         links.append(make_link(f"l{i}", a, b, draw(st.integers(1, 2**62)),
-                               srlgs=tuple(draw(st.lists(names, max_size=3)))))
-    return Network(name=draw(names), pops=pops, links=links)
+                               srlgs=tuple(draw(st.lists(names, max_size=3))),
+                               a_router=router_at.get(a.name) if draw(st.booleans()) else None,
+                               b_router=router_at.get(b.name) if draw(st.booleans()) else None))
+    interconnects = [Interconnect(f"ic{i}", draw(st.sampled_from(list(InterconnectKind))), pop.name,
+                                  draw(st.text(max_size=30)), draw(st.integers(1, 2**62)),
+                                  tuple(draw(st.lists(names, max_size=3))))
+                     for i, pop in enumerate(draw(st.lists(st.sampled_from(pops), max_size=4)))]
+    return Network(name=draw(names), pops=pops, routers=routers, links=links, interconnects=interconnects)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

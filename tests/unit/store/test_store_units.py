@@ -56,3 +56,10 @@ def test_merge_replaces_by_name_in_place_and_appends_new() -> None:
 
 def test_merge_into_nothing_takes_the_incoming_name() -> None:
     assert merged(Network(name="network"), Network(name="incoming", pops=[pop("A")])).name == "incoming"
+
+
+@pytest.mark.parametrize("url", ["postgresql://postgres@127.0.0.1:5432/test", "postgres://u@h/db"])
+def test_plain_postgresql_url_uses_psycopg3(url: str) -> None:
+    engine = make_engine(url)  # no connection is made here
+    assert engine.url.drivername == "postgresql+psycopg"
+    engine.dispose()
