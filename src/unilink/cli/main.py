@@ -14,7 +14,7 @@ app = typer.Typer(
 
 # Sub-command registration: one line per domain (keep sorted by domain).
 # -- registrations --
-from unilink.cli import db_cmd, network_cmd  # noqa: E402
+from unilink.cli import db_cmd, network_cmd  # noqa: E402, I001
 app.add_typer(db_cmd.db_app, name="db")
 app.command("seed")(db_cmd.seed)
 app.command("serve")(db_cmd.serve)
