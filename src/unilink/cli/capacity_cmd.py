@@ -96,13 +96,14 @@ def scenario(
                 raise ValidationError("directory does not exist", field=flag, value=str(path),
                                       accepted="a file path in an existing directory")
         plan = load_scenario(file)
-        network = _current_network(database_url)
+        network, booked = _current_network(database_url, with_ledger=plan.include_ledger)
         started = time.perf_counter()
         matrix = grown(scenario_matrix(plan, network), plan.growth_per_year, years)
-        problem = build_problem(network, matrix)
+        problem = build_problem(network, matrix).with_background(booked)
         report = analyse(problem, routing=routing or plan.routing, growth_per_year=plan.growth_per_year,
                          target_utilization=plan.target_utilization, failures=failures, upgrades=upgrades)
         report = {"scenario": plan.name, "network": network.name, "years_ahead": years,
+                  "ledger_booked_bps": None if booked is None else round(float(booked.sum())),
                   "subscribers": round(_subscriber_total(plan, network)),
                   "busy_hour_per_subscriber_bps": round(plan.busy_hour_per_subscriber_bps
                                                         * (1 + plan.growth_per_year) ** years),
@@ -124,18 +125,21 @@ def scenario(
             _print_report(public(report), title=title)
 
 
-def _current_network(database_url: str | None):  # -> Network
+def _current_network(database_url: str | None, *, with_ledger: bool) -> tuple[Any, Any]:
+    """The stored network and, when asked, the bit/s its ledger has booked per arc now."""
+    from unilink.planning.ledger_load import reserved_arc_bps
     from unilink.store.db import Store
 
     store = Store.open(database_url)
     try:
         network = store.load_network()
+        if not network.pops or not network.links:
+            raise ValidationError("the database holds no network", field="--database", value=store.url,
+                                  accepted="a database with an inventory (run `unilink seed` or import a topology)")
+        booked = reserved_arc_bps(store, network) if with_ledger else None
     finally:
         store.close()
-    if not network.pops or not network.links:
-        raise ValidationError("the database holds no network", field="--database", value=store.url,
-                              accepted="a database with an inventory (run `unilink seed` or import a topology)")
-    return network
+    return network, booked
 
 
 def _subscriber_total(plan: Any, network: Any) -> float:

@@ -124,6 +124,8 @@ def ecmp_loads(problem: CapacityProblem, failed_links: Iterable[int] = ()) -> Li
     t_idx, u_idx, j_idx = np.nonzero(next_hop)
     arc_load = np.bincount(out[u_idx, j_idx], weights=share_final[t_idx, u_idx], minlength=arc_count)
 
+    if problem.background_arc_bps is not None:  # booked services keep their own paths; a failed arc loses them
+        arc_load = arc_load + np.where(alive, problem.background_arc_bps, 0.0)
     stuck = (hops == 0) & (flow > 0)
     stuck[rows, rows] = False
     unrouted_pairs = _stuck_pairs(problem, dist)
@@ -141,6 +143,10 @@ def _stuck_pairs(problem: CapacityProblem, dist: np.ndarray) -> tuple[tuple[str,
 def _unroutable_everything(problem: CapacityProblem, failed: tuple[int, ...]) -> LinkLoads:
     s, t = np.nonzero(problem.demand_bps > 0)
     pairs = tuple((problem.node_names[a], problem.node_names[b]) for a, b in zip(s, t, strict=True))
-    return LinkLoads(routing="ecmp", arc_load_bps=np.zeros(problem.arc_count),
+    alive = np.ones(problem.arc_count, dtype=bool)
+    for i in failed:
+        alive[2 * i] = alive[2 * i + 1] = False
+    background = np.zeros(problem.arc_count) if problem.background_arc_bps is None else problem.background_arc_bps
+    return LinkLoads(routing="ecmp", arc_load_bps=np.where(alive, background, 0.0),
                      arc_capacity_bps=problem.arc_capacity_bps, unrouted_bps=problem.total_demand_bps,
                      unrouted_pairs=pairs, failed_links=failed)

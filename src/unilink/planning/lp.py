@@ -7,9 +7,10 @@ variables: |sources| × |arcs| instead of |demands| × |arcs|).
 
     minimise  U
     subject to  Σ_out x[s,a] − Σ_in x[s,a] = b[s,v]          for every source s and node v
-                Σ_s x[s,a] ≤ capacity[a] · U                  for every arc a
+                Σ_s x[s,a] + background[a] ≤ capacity[a] · U   for every arc a
                 x ≥ 0, U ≥ 0
-    where b[s,s] = total sent by s and b[s,v] = −demand(s→v).
+    where b[s,s] = total sent by s and b[s,v] = −demand(s→v), and background[a] is the load of the
+    services already booked in the capacity ledger (fixed paths, not re-routed).
 
 Solved with HiGHS through `scipy.optimize.linprog(method="highs")`; the sparse matrices are built
 with Kronecker products, never element by element. Bandwidths are scaled to the largest capacity
@@ -33,10 +34,12 @@ def optimal_loads(problem: CapacityProblem) -> LinkLoads:
     """Route `problem`'s traffic to minimise the maximum utilisation; raise when some pair has no path."""
     n, arc_count = problem.node_count, problem.arc_count
     demand = problem.demand_bps
+    background = np.zeros(arc_count) if problem.background_arc_bps is None else problem.background_arc_bps
     sources = np.flatnonzero(demand.sum(axis=1) > 0)
     if sources.size == 0:
-        return LinkLoads(routing="optimal", arc_load_bps=np.zeros(arc_count),
-                         arc_capacity_bps=problem.arc_capacity_bps, solver_mlu=0.0)
+        mlu = float((background / problem.arc_capacity_bps).max()) if arc_count else 0.0
+        return LinkLoads(routing="optimal", arc_load_bps=background.copy(),
+                         arc_capacity_bps=problem.arc_capacity_bps, solver_mlu=mlu)
     _refuse_unroutable(problem)
 
     scale = float(problem.arc_capacity_bps.max())
@@ -56,7 +59,7 @@ def optimal_loads(problem: CapacityProblem) -> LinkLoads:
 
     capacity_rows = sp.hstack([sp.kron(np.ones((1, commodities)), sp.identity(arc_count), format="csr"),
                                sp.csr_matrix(-capacity.reshape(-1, 1))], format="csr")
-    b_ub = np.zeros(arc_count)
+    b_ub = -background / scale  # Σ_s x[s,a] + background[a] ≤ capacity[a]·U
 
     cost = np.zeros(commodities * arc_count + 1)
     cost[-1] = 1.0
@@ -64,7 +67,7 @@ def optimal_loads(problem: CapacityProblem) -> LinkLoads:
     if result.status != 0:  # pragma: no cover - connectivity is checked first; this is a solver failure
         raise InfeasibleError(f"the LP solver stopped: {result.message}", details={"solver_status": result.status})
     flows = result.x[:-1].reshape(commodities, arc_count)
-    arc_load = flows.sum(axis=0) * scale
+    arc_load = flows.sum(axis=0) * scale + background
     return LinkLoads(routing="optimal", arc_load_bps=arc_load, arc_capacity_bps=problem.arc_capacity_bps,
                      solver_mlu=float(result.x[-1]))
 

@@ -10,7 +10,7 @@ Pure: no I/O. Bandwidths are bit/s (float arrays, because loads are fractional u
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,6 +29,9 @@ class CapacityProblem:
     arc_capacity_bps: np.ndarray  # float
     arc_metric: np.ndarray       # int, IGP metric (≥ 1)
     demand_bps: np.ndarray       # float n×n, [s, t] = traffic from node s to node t; diagonal 0
+    # Load already fixed on each arc whatever the routing: the committed enterprise services of the
+    # capacity ledger, which travel their own booked paths (None: nothing).
+    background_arc_bps: np.ndarray | None = None
 
     @property
     def node_count(self) -> int:
@@ -54,12 +57,16 @@ class CapacityProblem:
         caps = self.arc_capacity_bps.copy()
         for link_index, capacity in link_capacity_bps.items():
             caps[2 * link_index] = caps[2 * link_index + 1] = float(capacity)
-        return CapacityProblem(self.network, self.node_names, self.arc_src, self.arc_dst, caps,
-                               self.arc_metric, self.demand_bps)
+        return replace(self, arc_capacity_bps=caps)
 
     def with_demand(self, demand_bps: np.ndarray) -> CapacityProblem:
-        return CapacityProblem(self.network, self.node_names, self.arc_src, self.arc_dst,
-                               self.arc_capacity_bps, self.arc_metric, demand_bps)
+        return replace(self, demand_bps=demand_bps)
+
+    def with_background(self, background_arc_bps: np.ndarray | None) -> CapacityProblem:
+        if background_arc_bps is not None and background_arc_bps.shape != (self.arc_count,):
+            raise ValidationError("background load has the wrong shape", field="background_arc_bps",
+                                  value=str(background_arc_bps.shape), accepted=f"one value per arc ({self.arc_count})")
+        return replace(self, background_arc_bps=background_arc_bps)
 
 
 def demand_matrix(node_names: tuple[str, ...], demands: Iterable[Demand]) -> np.ndarray:

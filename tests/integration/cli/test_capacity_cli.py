@@ -165,3 +165,36 @@ def test_scenario_on_an_empty_database_says_so(store):
     result = run("scenario", str(SCENARIO), "--database", store.url, "--json")
     assert result.exit_code == 2
     assert json.loads(result.output)["field"] == "--database"
+
+
+def test_scenario_adds_the_services_booked_in_the_ledger(sample_store, tmp_path):
+    """Reservations in the store are a fixed background load: exactly their bit/s on their arcs."""
+    from datetime import UTC, datetime, timedelta
+
+    from unilink.store.tables.services import ReservationRow
+    from unilink.store.tenancy import add_tenant
+
+    network = sample_store.load_network()
+    link = next(lk for lk in network.links if {lk.a, lk.b} == {"Paris", "Lyon"})
+    now = datetime.now(UTC)
+    with sample_store.session(write=True) as session:
+        tenant = add_tenant(session, "acme", "enterprise", "ACME")
+        session.flush()
+        for bps, start, end in ((7 * 10**9, now - timedelta(days=1), None),             # counts
+                                (5 * 10**9, now + timedelta(days=1), None),             # not yet
+                                (3 * 10**9, now - timedelta(days=2), now - timedelta(days=1))):  # over
+            session.add(ReservationRow(tenant_id=tenant.id, service="vpn1", link=link.name, direction="ab", bps=bps,
+                                       start_at=start, end_at=end, hold_expires_at=None, priority=0))
+    scenario = tmp_path / "only-ledger.yaml"
+    scenario.write_text("name: only-ledger\n"
+                        "access_mix: [{rate: 1G, share: 1, busy_hour: 0}]\n"
+                        "subscribers: {by_pop: {Paris: 1}}\n"
+                        "enterprise: {include_ledger: true}\n", encoding="utf-8")
+    result = run("scenario", str(scenario), "--database", sample_store.url, "--json", "--no-failures",
+                 "--no-upgrades")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ledger_booked_bps"] == 7 * 10**9
+    top = report["bottlenecks"][0]
+    assert (top["link"], top["from"], top["load_bps"]) == (link.name, link.a, 7 * 10**9)
+    assert report["max_utilization"] == pytest.approx(7 * 10**9 / link.capacity_bps)

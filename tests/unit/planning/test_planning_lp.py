@@ -169,3 +169,18 @@ def test_reported_loads_respect_the_optimum_and_conserve_flow():
     net_out = np.bincount(problem.arc_src, loads.arc_load_bps, 8) - np.bincount(problem.arc_dst, loads.arc_load_bps, 8)
     assert net_out == pytest.approx(demand.sum(axis=1) - demand.sum(axis=0), abs=1e-4)
     assert loads.max_utilization == pytest.approx(path_lp_mlu(names, links, demand), rel=1e-6)
+
+
+def test_booked_background_load_stays_put_and_the_lp_routes_around_it():
+    # Two 100-unit paths A→B: direct, and via C. 60 units are already booked on the direct arc.
+    net = make_network([("A", "B", 1, 100), ("A", "C", 1, 100), ("C", "B", 1, 100)])
+    background = np.zeros(6)
+    background[0] = 60
+    problem = build_problem(net, [Demand("A", "B", 100)]).with_background(background)
+    loads = optimal_loads(problem)
+    # Best: 20 direct (60 + 20 = 80) and 80 around: 80 % everywhere on the way.
+    assert loads.max_utilization == pytest.approx(0.8, abs=1e-7)
+    assert loads.arc_load_bps[0] == pytest.approx(80, abs=1e-4)
+    # ECMP adds the background on top of its own shortest path: 160 %.
+    assert ecmp_loads(problem).arc_load_bps[0] == pytest.approx(160)
+    assert ecmp_loads(problem, failed_links=[0]).arc_load_bps[0] == 0  # a failed arc carries nothing
