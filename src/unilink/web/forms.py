@@ -159,6 +159,18 @@ def _change_membership(vpn: dict[str, Any], site: str, fields: dict[str, str]) -
         current.pop("up", None)
 
 
+def field_label(form_field: str | None) -> str | None:
+    """The label a person sees next to a form field (to say which input an error is about)."""
+    labels = {"down_mbps": "Rate down", "up_mbps": "Rate up", "internet_mbps": "Internet rate"}
+    if form_field is None:
+        return None
+    if form_field in labels:
+        return labels[form_field]
+    if form_field.startswith("vpn_") and form_field.endswith("_mbps"):
+        return f"Rate in VPN {form_field[4:-5]}"
+    return None
+
+
 def form_field_for(document: dict[str, Any], site: str, path: str | None) -> str | None:
     """The form field behind an engine error on `path` of `document` (None: not one of this form's fields).
 

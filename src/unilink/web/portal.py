@@ -259,10 +259,11 @@ async def submit_change(site: Annotated[str, views.SitePath], request: Request, 
         error = views.error_dict(exc)
         if isinstance(exc, InfeasibleError):
             error["bottleneck"] = views.bottleneck_rows(exc.details)
+        error_field = forms.form_field_for(desired or document, site, exc.field)
+        error["label"] = forms.field_label(error_field)
         return _page(request, "change.html", {
             **_base(principal, tenant, "sites"), "form": forms.form_from_fields(base_form, fields), "acting": name,
-            "error": error, "error_field": forms.form_field_for(desired or document, site, exc.field)},
-            status_code=422)
+            "error": error, "error_field": error_field}, status_code=422)
     return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{made['id']}", principal, tenant), status_code=303)
 
 

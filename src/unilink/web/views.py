@@ -46,6 +46,13 @@ def cents(value: Any) -> str:
     return format_cents(int(value)) if isinstance(value, int) else "—"
 
 
+def signed_cents(value: Any) -> str:
+    """A price change: "+€12.50", "-€3.00", "€0.00"."""
+    if not isinstance(value, int):
+        return "—"
+    return ("+" if value > 0 else "") + format_cents(value)
+
+
 def when(iso: Any) -> str:
     """An ISO time as 2026-11-26 17:46 UTC."""
     if not isinstance(iso, str):
@@ -66,7 +73,7 @@ def field_value(field: str, value: Any) -> str:
     return str(value)
 
 
-FILTERS = {"mbps": mbps, "gbps": gbps, "percent": percent, "cents": cents, "when": when}
+FILTERS = {"mbps": mbps, "gbps": gbps, "percent": percent, "cents": cents, "signed_cents": signed_cents, "when": when}
 
 
 def error_dict(exc: UnilinkError) -> dict[str, Any]:
@@ -163,7 +170,7 @@ def history_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows.append({"id": entry["id"], "tenant": entry["tenant"], "at": when(entry["at"]), "actor": entry["actor"],
                      "action": entry["action"], "reason": entry["reason"], "plan_id": entry["plan_id"],
                      "version": entry["intent_version"], "changes": summary.get("changes", []),
-                     "orders": summary.get("orders", []), "delta": cents(price.get("monthly_delta_cents"))})
+                     "orders": summary.get("orders", []), "delta": signed_cents(price.get("monthly_delta_cents"))})
     return rows
 
 

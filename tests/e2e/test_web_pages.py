@@ -1,0 +1,167 @@
+"""The portal's pages over HTTP without a browser (plain form posts: the flow works without JavaScript),
+on a copy of the seeded sample database: scoping, roles, refusals, sign-in and the audit trail.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from unilink.api import accounts
+from unilink.api.app import create_app
+from unilink.store.db import Store
+from unilink.store.tables.auth import AuditRow
+
+PLAN_URL = re.compile(r"^/portal/plans/(p-\d{14}-[0-9a-f]{8})$")
+
+
+@pytest.fixture
+def world(seeded_template: tuple[Path, dict[str, str]], tmp_path: Path) -> Iterator[tuple[TestClient, Store,
+                                                                                         dict[str, str]]]:
+    template, tokens = seeded_template
+    copy = tmp_path / "unilink.db"
+    shutil.copyfile(template, copy)
+    store = Store.open(f"sqlite:///{copy}", migrate=False)
+    app = create_app(store, rate_limit="off", deliver_webhooks=False)
+    try:
+        with TestClient(app, raise_server_exceptions=True, follow_redirects=False) as client:
+            yield client, store, tokens
+    finally:
+        store.close()
+
+
+def _signed_in(client: TestClient, tokens: dict[str, str], who: str) -> TestClient:
+    client.cookies.clear()
+    answer = client.post("/portal/sign-in", data={"token": tokens[who], "next": "/portal/sites"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/portal/sites"
+    return client
+
+
+def _site_names(html: str) -> list[str]:
+    return re.findall(r'data-site="([^"]+)"', html)
+
+
+def test_pages_need_a_session_and_come_back_where_you_were_after_sign_in(world) -> None:
+    client, _, tokens = world
+    answer = client.get("/portal/history")
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/portal/sign-in?next=%2Fportal%2Fhistory")
+    assert client.get("/").headers["location"] == "/portal/"
+    signed = client.post("/portal/sign-in", data={"token": tokens["acme-admin"], "next": "/portal/history"})
+    assert signed.headers["location"] == "/portal/history"
+    cookie = signed.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/api/v1/sites", "/portal\\..\\x"])
+def test_sign_in_never_redirects_off_the_portal(world, target: str) -> None:
+    client, _, tokens = world
+    answer = client.post("/portal/sign-in", data={"token": tokens["acme-admin"], "next": target})
+    assert answer.headers["location"] == "/portal/"
+
+
+def test_a_tenant_sees_only_its_own_sites_and_another_tenant_answers_not_found(world) -> None:
+    client, _, tokens = world
+    _signed_in(client, tokens, "nordlink-admin")
+    sites = _site_names(client.get("/portal/sites").text)
+    assert sites and all(name.endswith("-handoff") for name in sites)
+    other = client.get("/portal/sites", params={"tenant": "acme-logistics"})
+    assert other.status_code == 404 and "paris-hq" not in other.text
+    change = client.get("/portal/sites/paris-hq/change")  # acme's site, by name
+    assert change.status_code == 422 and "unknown site" in change.text
+    assert "paris-hq" in change.text  # only as the value typed; the accepted list is nordlink's own
+    assert "frankfurt-dc" not in change.text
+    for page in ("/portal/services", "/portal/history", "/portal/orders"):
+        assert "acme-logistics" not in client.get(page).text
+
+
+def test_the_whole_change_works_with_plain_form_posts_and_is_audited(world) -> None:
+    client, store, tokens = world
+    _signed_in(client, tokens, "acme-admin")
+    planned = client.post("/portal/sites/warsaw-depot/change", data={
+        "down_mbps": "80", "up_mbps": "80", "vpn_corp": "on", "vpn_corp_mbps": "40"})
+    assert planned.status_code == 303
+    plan_id = PLAN_URL.match(planned.headers["location"])[1]
+    shown = client.get(planned.headers["location"]).text
+    assert "100 Mbit/s" in shown and "80 Mbit/s" in shown and "warsaw-pe1" in shown
+    applied = client.post(f"/portal/plans/{plan_id}/apply", data={"reason": "smaller office"})
+    assert applied.status_code == 303 and applied.headers["location"] == f"/portal/history?applied={plan_id}"
+    history = client.get(applied.headers["location"]).text
+    assert f'data-plan="{plan_id}"' in history and "smaller office" in history
+    row = re.search(r'<tr data-site="warsaw-depot">.*?</tr>', client.get("/portal/sites").text, re.S)[0]
+    assert "80 Mbit/s" in row and "VPN corp 40 Mbit/s" in row
+    with store.session() as session:
+        audited = session.scalars(select(AuditRow).where(AuditRow.path == f"/portal/plans/{plan_id}/apply")).all()
+    assert len(audited) == 1 and audited[0].tenant == "acme-logistics" and audited[0].status == 303
+    again = client.post(f"/portal/plans/{plan_id}/apply", data={"reason": "twice"})
+    assert again.status_code == 409 and "make a new plan" in again.text
+
+
+def test_bad_numbers_are_refused_naming_the_field_and_nothing_is_planned(world) -> None:
+    client, _, tokens = world
+    _signed_in(client, tokens, "acme-admin")
+    before = client.get("/portal/history").text.count("data-plan=")
+    answer = client.post("/portal/sites/milan-office/change", data={"down_mbps": "-5", "up_mbps": "200"})
+    assert answer.status_code == 422
+    assert 'class="field">down_mbps<' in answer.text and "greater than 0" in answer.text
+    assert 'id="down_mbps" name="down_mbps"' in answer.text and 'aria-invalid="true"' in answer.text
+    over_port = client.post("/portal/sites/milan-office/change", data={"down_mbps": "5000", "up_mbps": "5000",
+                                                                       "vpn_corp": "on", "vpn_corp_mbps": "100"})
+    assert over_port.status_code == 422 and "sites[" in over_port.text and "Accepted:" in over_port.text
+    assert client.get("/portal/history").text.count("data-plan=") == before
+
+
+def test_a_viewer_reads_but_cannot_change(world) -> None:
+    client, _, tokens = world
+    _signed_in(client, tokens, "acme-viewer")
+    assert 'data-site="paris-hq"' in client.get("/portal/sites").text
+    assert client.get("/portal/sites/paris-hq/change").status_code == 403
+    posted = client.post("/portal/sites/paris-hq/change", data={"down_mbps": "1", "up_mbps": "1"})
+    assert posted.status_code == 403 and "may read but not change" in posted.text
+
+
+def test_operator_pages_are_for_operators_and_show_the_backbone(world) -> None:
+    client, _, tokens = world
+    _signed_in(client, tokens, "acme-admin")
+    for page in ("/portal/network", "/portal/network/map.svg", "/portal/tenants"):
+        assert client.get(page).status_code == 403
+    _signed_in(client, tokens, "op-admin")
+    network = client.get("/portal/network").text
+    assert "110 PoPs" in network and 'id="utilisation-map"' in network
+    assert network.count("<tr><th scope=\"row\">") > 149  # every link and every PoP listed
+    histogram = client.get("/portal/network/histogram.svg")
+    assert histogram.headers["content-type"].startswith("image/svg+xml") and "<svg" in histogram.text
+    assert client.get("/portal/network/pie.svg").status_code == 422
+    tenants = client.get("/portal/tenants").text
+    assert all(name in tenants for name in ("acme-logistics", "nordlink-wholesale", "coop-mahieu"))
+    acme = client.get("/portal/sites", params={"tenant": "acme-logistics"}).text
+    assert "paris-hq" in acme and "stockholm-handoff" not in acme
+
+
+def test_a_form_from_another_site_is_refused(world) -> None:
+    client, _, tokens = world
+    _signed_in(client, tokens, "acme-admin")
+    answer = client.post("/portal/sites/paris-hq/change", data={"down_mbps": "100", "up_mbps": "100"},
+                         headers={"Origin": "https://evil.example"})
+    assert answer.status_code == 403 and "not sent from a page of this site" in answer.text
+
+
+def test_password_sign_in_through_the_api_login(world) -> None:
+    client, store, _ = world
+    with store.session(write=True) as session:
+        accounts.create_user(session, username="alice", password="correct horse battery", role="tenant-admin",
+                             tenant="coop-mahieu")
+    wrong = client.post("/portal/sign-in", data={"username": "alice", "password": "wrong password!!"})
+    assert wrong.status_code == 401 and "wrong username or password" in wrong.text
+    right = client.post("/portal/sign-in", data={"username": "alice", "password": "correct horse battery"})
+    assert right.status_code == 303
+    assert _site_names(client.get("/portal/sites").text) == ["mairie-villiers", "ecole-villiers",
+                                                             "ferme-boulaincourt", "mairie-thoiry"]
+    signed_out = client.post("/portal/sign-out")
+    assert signed_out.status_code == 303 and client.get("/portal/sites").status_code == 303
