@@ -198,3 +198,38 @@ def test_scenario_adds_the_services_booked_in_the_ledger(sample_store, tmp_path)
     top = report["bottlenecks"][0]
     assert (top["link"], top["from"], top["load_bps"]) == (link.name, link.a, 7 * 10**9)
     assert report["max_utilization"] == pytest.approx(7 * 10**9 / link.capacity_bps)
+
+
+SNDLIB_TRIANGLE = """\
+?SNDlib native format; type: network; version: 1.0
+META (
+  unit = MBITPERSEC
+)
+NODES (
+  Paris ( 2.35 48.86 )
+  Brussels ( 4.35 50.85 )
+  Frankfurt ( 8.68 50.11 )
+)
+LINKS (
+  L1 ( Paris Brussels ) 100.0 0.0 0.0 0.0 ( )
+  L2 ( Brussels Frankfurt ) 100.0 0.0 0.0 0.0 ( )
+  L3 ( Paris Frankfurt ) 100.0 0.0 0.0 0.0 ( )
+)
+DEMANDS (
+  D1 ( Paris Frankfurt ) 1 150.0 UNLIMITED
+)
+"""
+
+
+def test_mlu_from_one_sndlib_file(tmp_path):
+    network = tmp_path / "triangle.txt"
+    network.write_text(SNDLIB_TRIANGLE, encoding="utf-8")
+    result = run("mlu", "--topology", str(network), "--format", "sndlib", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    # 150 Mbit/s from Paris to Frankfurt: 75 direct, 75 via Brussels.
+    assert report["max_utilization"] == pytest.approx(0.75, abs=1e-6)
+    assert report["total_demand_bps"] == 150_000_000
+    same = run("mlu", "--topology", str(network), "--demands", str(network), "--routing", "ecmp", "--json")
+    assert same.exit_code == 0, same.output
+    assert json.loads(same.output)["max_utilization"] == pytest.approx(1.5)  # the IGP takes the direct link
