@@ -97,12 +97,32 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def run_migrations(engine: Engine) -> None:
-    """Upgrade the database to every head (each domain's migration branch), one process at a time."""
-    with engine.execution_options(**{_WRITE_OPTION: True}).begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        command.upgrade(alembic_config(conn), "heads")
+def run_migrations(engine: Engine, config: Config | None = None) -> None:
+    """Upgrade the database to every head (each domain's migration branch), one process at a time.
+
+    On SQLite, foreign keys are switched off while migrating (and checked before committing):
+    batch migrations rebuild a table by copy + DROP + RENAME, and with foreign keys on, the DROP of
+    a referenced table would fail or cascade-delete the rows that point at it.
+    """
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # PRAGMA foreign_keys is a no-op inside a transaction: set it before BEGIN
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                migration_config = config or alembic_config()
+                migration_config.attributes["connection"] = conn
+                command.upgrade(migration_config, "heads")
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"a migration left rows with dangling foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def migration_heads() -> set[str]:
