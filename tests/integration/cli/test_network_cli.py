@@ -282,3 +282,21 @@ def test_serve_migrates_and_answers_on_the_given_port(tmp_path: Path) -> None:
 def test_serve_refuses_a_bad_port() -> None:
     result = CliRunner().invoke(app, ["serve", "--port", "70000"])
     assert result.exit_code == 2 and "70000" in result.output + result.stderr
+
+
+def test_seed_if_empty_via_the_cli_then_again_changes_nothing(cli: CliRunner, db_url: str) -> None:
+    steps = json.loads(run(cli, "seed", "--if-empty", "--json"))["steps"]
+    assert steps[0]["step"] == "inventory" and steps[0]["outcome"].startswith("loaded the sample network")
+    network, version = snapshot(db_url)
+    steps = json.loads(run(cli, "seed", "--if-empty", "--json"))["steps"]
+    assert steps[0]["outcome"] == "kept the existing network"
+    assert snapshot(db_url) == (network, version)
+    shown = json.loads(run(cli, "network", "show", "--json"))
+    assert {"London", "Frankfurt", "Paris"} <= {n["name"] for n in shown["nodes"]}
+
+
+def test_db_upgrade_on_an_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
+    not_a_db = write(tmp_path, "garbage.db", "this is not an SQLite file\n" * 100)
+    result = CliRunner().invoke(app, ["db", "upgrade", "--database", f"sqlite:///{not_a_db}"])
+    assert result.exit_code == 1 and "cannot open the database" in result.stderr
+    assert "Traceback" not in result.stderr
