@@ -165,3 +165,50 @@ def test_password_sign_in_through_the_api_login(world) -> None:
                                                              "ferme-boulaincourt", "mairie-thoiry"]
     signed_out = client.post("/portal/sign-out")
     assert signed_out.status_code == 303 and client.get("/portal/sites").status_code == 303
+
+
+def _apply_form_change(client: TestClient, site: str, fields: dict[str, str], reason: str) -> str:
+    planned = client.post(f"/portal/sites/{site}/change", data=fields)
+    assert planned.status_code == 303, planned.text
+    plan_id = PLAN_URL.match(planned.headers["location"])[1]
+    assert client.post(f"/portal/plans/{plan_id}/apply", data={"reason": reason}).status_code == 303
+    return plan_id
+
+
+def test_history_offers_a_return_to_an_earlier_version_as_a_plan(world) -> None:
+    client, _, tokens = world
+    _signed_in(client, tokens, "acme-admin")
+    _apply_form_change(client, "vienna-office", {"down_mbps": "150", "up_mbps": "150", "vpn_corp": "on",
+                                                 "vpn_corp_mbps": "75"}, "cut")
+    history = client.get("/portal/history").text
+    assert "Plan a return to version 1" in history and "Plan a return to version 2" not in history
+    planned = client.post("/portal/history/revert", data={"version": "1"})
+    assert planned.status_code == 303
+    plan_page = client.get(planned.headers["location"]).text
+    assert "vienna-office" in plan_page and "150 Mbit/s" in plan_page and "200 Mbit/s" in plan_page
+    plan_id = PLAN_URL.match(planned.headers["location"])[1]
+    assert client.post(f"/portal/plans/{plan_id}/apply", data={"reason": "back"}).status_code == 303
+    row = re.search(r'<tr data-site="vienna-office">.*?</tr>', client.get("/portal/sites").text, re.S)[0]
+    assert "200 Mbit/s" in row and "VPN corp 100 Mbit/s" in row
+    bad = client.post("/portal/history/revert", data={"version": "x"})
+    assert bad.status_code == 422 and 'class="field">version<' in bad.text
+
+
+def test_an_open_order_can_be_cancelled_from_the_orders_page(world) -> None:
+    client, _, tokens = world
+    headers = {"Authorization": f"Bearer {tokens['acme-admin']}"}
+    intent = client.get("/api/v1/intent", headers=headers).json()
+    site = next(s for s in intent["sites"] if s["name"] == "london-hub")
+    site["access"]["port"] = 10**10  # a bigger port: field work, so an order
+    plan = client.post("/api/v1/plans", json=intent, headers=headers).json()
+    client.post(f"/api/v1/plans/{plan['id']}/apply", json={}, headers=headers).raise_for_status()
+    _signed_in(client, tokens, "acme-admin")
+    orders = client.get("/portal/orders").text
+    order_id = re.search(r'<th scope="row">(o-[^<]+)</th>', orders)[1]
+    assert "port-change" in orders and "acknowledged" in orders and "Cancel" in orders
+    cancelled = client.post(f"/portal/orders/{order_id}/cancel")
+    assert cancelled.status_code == 303 and cancelled.headers["location"] == "/portal/orders"
+    after = client.get("/portal/orders").text
+    assert "cancelled" in after and f"/portal/orders/{order_id}/cancel" not in after
+    _signed_in(client, tokens, "nordlink-admin")
+    assert client.post(f"/portal/orders/{order_id}/cancel").status_code == 404  # not theirs: not found

@@ -299,10 +299,34 @@ def history_page(request: Request, principal: PrincipalDep, tenant: TenantQuery 
                                            "scope": visible_tenant(principal, tenant)})
 
 
+@router.post("/history/revert")
+async def revert(request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> Response:
+    """A plan back to an earlier intent version, shown like any plan (nothing changes before Apply)."""
+    require_writer(principal)
+    fields = await _form(request)
+    version = fields.get("version", "")
+    if not version.isdigit() or not 1 <= int(version) < 2**31:
+        raise ValidationError("not an intent version", field="version", value=version,
+                              accepted="a version number shown in the history")
+    body = change_routes.RevertRequest(version=int(version))
+    made = await run_in_threadpool(change_routes.revert, body, request, principal, _store(request), tenant)
+    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{made['id']}", principal, tenant), status_code=303)
+
+
+@router.post("/orders/{order_id}/cancel")
+async def cancel_order(order_id: Annotated[str, views.OrderPath], request: Request, principal: PrincipalDep,
+                       tenant: TenantQuery = None) -> Response:
+    require_writer(principal)
+    await _form(request)
+    await run_in_threadpool(change_routes.cancel_order, order_id, request, principal, _store(request))
+    return RedirectResponse(_with_tenant(f"{PREFIX}/orders", principal, tenant), status_code=303)
+
+
 @router.get("/orders")
 def orders_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
     orders = change_routes.list_orders(principal, _store(request), tenant, open_only=False)
     return _page(request, "orders.html", {**_base(principal, tenant, "orders"), "orders": orders,
+                                          "open_states": views.OPEN_ORDER_STATES,
                                           "scope": visible_tenant(principal, tenant)})
 
 
