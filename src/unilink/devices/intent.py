@@ -24,6 +24,7 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from unilink.devices.safe import check_description, check_port, check_rd_rt
 from unilink.errors import ValidationError
@@ -191,16 +192,27 @@ def _pe_ce(network: str | None, *, version: int, field: str) -> tuple[str | None
     """Split a point-to-point network into (PE address with prefix length, CE address)."""
     if network is None:
         return None, None
+    split = _split_p2p(network, version)
+    if split is None:
+        want = 31 if version == 4 else 127
+        accepted = f"an IPv{version} /{want} network, e.g. " + ("10.1.0.0/31" if version == 4 else "2001:db8::/127")
+        raise ValidationError(f"not an IPv{version} /{want} network", field=field, value=network, accepted=accepted)
+    return split
+
+
+@lru_cache(maxsize=65536)
+def _split_p2p(network: object, version: int) -> tuple[str, str] | None:
+    # Cached: the engine rebuilds intents from the same allocations again and again, and parsing
+    # addresses is most of the builder's time.
     want = 31 if version == 4 else 127
-    accepted = f"an IPv{version} /{want} network, e.g. " + ("10.1.0.0/31" if version == 4 else "2001:db8::/127")
     try:
-        net = ipaddress.ip_network(network, strict=True)
-    except (ValueError, TypeError) as exc:
-        raise ValidationError("not a network", field=field, value=network, accepted=accepted) from exc
+        net = ipaddress.ip_network(network, strict=True)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return None
     if net.version != version or net.prefixlen != want:
-        raise ValidationError(f"must be a /{want}", field=field, value=network, accepted=accepted)
-    pe, ce = net[0], net[1]
-    return f"{pe}/{want}", str(ce)
+        return None
+    base = net.network_address
+    return f"{base}/{want}", str(base + 1)
 
 
 def _check_attachment(i: int, att: AccessAttachment, routers: dict[str, Router]) -> None:
@@ -309,6 +321,7 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
     segment_members: dict[int, set[str]] = {}   # vni → routers (for BGP neighbours)
     families_of_vni: dict[int, str] = {}
     seen_ports: dict[tuple[str, str, int | None], int] = {}
+    vrf_cache: dict[tuple[str, str, str, bool, bool], VrfIntent] = {}  # same VRF for every site of a variant
 
     for i, att in enumerate(attachments):
         where = f"attachments[{i}]"
@@ -327,7 +340,10 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
             if vpn is None:
                 raise ValidationError("unknown VPN", field=f"{where}.vpns[0]", value=att.vpns[0],
                                       accepted=f"a VPN of tenant {att.tenant}")
-            vrf = _vrf_for(att, vpn, router.loopback, field=where)
+            vrf_key = (att.router, vpn.tenant, vpn.name, att.site in vpn.hub_sites, att.internet)
+            vrf = vrf_cache.get(vrf_key)
+            if vrf is None:
+                vrf = vrf_cache[vrf_key] = _vrf_for(att, vpn, router.loopback, field=where)
             vrfs[att.router][vrf.name] = vrf
             vrf_name, vpn_name, vni = vrf.name, vpn.name, vpn.vni
             segment_members.setdefault(vni, set()).add(att.router)
