@@ -212,3 +212,20 @@ def test_an_open_order_can_be_cancelled_from_the_orders_page(world) -> None:
     assert "cancelled" in after and f"/portal/orders/{order_id}/cancel" not in after
     _signed_in(client, tokens, "nordlink-admin")
     assert client.post(f"/portal/orders/{order_id}/cancel").status_code == 404  # not theirs: not found
+
+
+def test_a_capacity_shortage_names_the_bottleneck_link_and_what_is_free(world) -> None:
+    client, store, _ = world
+    with store.session(write=True) as session:
+        token = accounts.create_token(session, role="coop-manager", tenant="coop-mahieu", name="coop")[0].token
+    client.cookies.clear()
+    assert client.post("/portal/sign-in", data={"token": token}).status_code == 303
+    applied_before = client.get("/portal/history").text.count("data-plan=")
+    # The village's spur (Thoiry -- Villiers-le-Mahieu) is 1 Gbit/s and already carries the other sites.
+    answer = client.post("/portal/sites/mairie-villiers/change", data={
+        "down_mbps": "1000", "up_mbps": "1000", "internet": "on", "internet_mbps": "1000"})
+    assert answer.status_code == 422, answer.text
+    table = re.search(r"<caption>Bottleneck on the backbone</caption>.*?</table>", answer.text, re.S)
+    assert table is not None, "the refusal does not show the bottleneck"
+    assert "Thoiry" in table[0] and "Villiers-le-Mahieu" in table[0] and "Mbit/s" in table[0]
+    assert client.get("/portal/history").text.count("data-plan=") == applied_before  # nothing applied
