@@ -38,7 +38,15 @@ def _render_paris(site: str) -> dict[str, str]:
     return {vendor: render(vendor, intent).full_text() for vendor in VENDORS}
 
 
+def _render_vpn(name: str) -> dict[str, str]:
+    atts, vpns, elines = scenarios.base()
+    atts = [replace(a, port="eth1", vpns=(name,) if a.vpns else ()) for a in atts if a.router == "par-pe1"]
+    intent = build_device_intents(scenarios.ROUTERS, atts, [replace(vpns[0], name=name)], elines)["par-pe1"]
+    return {vendor: render(vendor, intent).full_text() for vendor in VENDORS}
+
+
 BASELINE = _render_paris(PLACEHOLDER)
+VPN_BASELINE = _render_vpn(PLACEHOLDER)
 
 
 def _same_modulo_text(vendor: str, baseline: str, rendered: str, text: str) -> None:
@@ -69,7 +77,19 @@ def test_a_site_name_is_refused_or_confined_to_its_slot(text: str) -> None:
         _same_modulo_text(vendor, BASELINE[vendor], rendered[vendor], text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXTS)
+def test_a_vpn_name_is_refused_or_confined_to_its_slot(text: str) -> None:
+    try:
+        rendered = _render_vpn(text)
+    except ValidationError as err:
+        assert err.field == "vpns[0].name"
+        return
+    for vendor in VENDORS:
+        _same_modulo_text(vendor, VPN_BASELINE[vendor], rendered[vendor], text)
+
+
+@settings(max_examples=200, deadline=None)
 @given(TEXTS, st.sampled_from(sorted(safe.QUOTERS)))
 def test_quoting_filters_never_emit_a_line_break_or_an_inner_quote(text: str, vendor: str) -> None:
     try:
@@ -104,3 +124,11 @@ def test_unknown_vendor_is_refused() -> None:
     with pytest.raises(ValidationError) as err:
         safe.quote("ios", "x")
     assert err.value.field == "vendor"
+
+
+def test_the_fuzzed_names_really_reach_the_configs() -> None:
+    """Guards the properties above: they would prove nothing if the text never reached a config."""
+    for vendor in ("junos", "iosxr", "sros", "openconfig", "frr", "ietf"):
+        assert PLACEHOLDER in BASELINE[vendor], vendor
+    for vendor in ("junos", "iosxr", "sros", "openconfig"):
+        assert PLACEHOLDER in VPN_BASELINE[vendor], vendor
