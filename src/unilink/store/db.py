@@ -185,6 +185,8 @@ class Store:
         processes' changes are seen), a copy of the last network read is returned.
         """
         with self.session() as session:
+            if self.engine.dialect.name == "postgresql":  # one snapshot for the version and all five tables
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             version = session.execute(select(TopologyRow.version).where(TopologyRow.id == 1)).scalar_one()
             cached = self._network_cache
             if cached is None or cached[0] != version:
