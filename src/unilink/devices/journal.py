@@ -137,6 +137,16 @@ class StoreJournal:
                                   .order_by(DeviceTransactionRow.created_at, DeviceTransactionRow.id)).all()
             return [self._entry(session, tx) for tx in txs]
 
+    def recent(self, limit: int = 50, *, plan_id: str | None = None) -> list[JournalEntry]:
+        """The latest transactions, newest first (optionally those of one plan): for history views."""
+        with self.store.session() as session:
+            query = select(DeviceTransactionRow)
+            if plan_id is not None:
+                query = query.where(DeviceTransactionRow.plan_id == plan_id)
+            txs = session.scalars(query.order_by(DeviceTransactionRow.created_at.desc(), DeviceTransactionRow.id)
+                                  .limit(limit)).all()
+            return [self._entry(session, tx) for tx in txs]
+
     def get(self, tx_id: str) -> JournalEntry | None:
         with self.store.session() as session:
             tx = session.get(DeviceTransactionRow, tx_id)

@@ -224,7 +224,9 @@ def recover_entry(entry: JournalEntry, journal: Journal, drivers: Mapping[str, D
     # Decided by the routers themselves rather than by the journal's last word: the process may have
     # died after the last commit but before writing "committed", or a NETCONF router may have
     # reverted an unconfirmed commit on its own after the journal said "committed".
-    all_new = all(_safe_verify(drivers[s.router], s.after) for s in entry.steps)
+    # A transaction that had already decided to roll back is always undone, even if its routers
+    # happen to run the new config: the caller was told (or would have been told) it failed.
+    all_new = entry.state != "rolling_back" and all(_safe_verify(drivers[s.router], s.after) for s in entry.steps)
     if all_new:
         for s in entry.steps:
             confirm = getattr(drivers[s.router], "confirm", None)

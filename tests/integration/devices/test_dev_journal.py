@@ -65,3 +65,13 @@ def test_recover_from_the_store(any_store: Store) -> None:
     assert [(o.id, o.decision) for o in outcomes] == [("tx-1", "undone")]
     assert drivers["pe2"].running() == OLD
     assert journal.get("tx-1").state == "rolled_back"  # type: ignore[union-attr]
+
+
+def test_recent_lists_transactions_newest_first_and_by_plan(store: Store) -> None:
+    journal = StoreJournal(store)
+    for plan in ("p-1", "p-2", "p-2"):
+        drivers = {"pe1": SimDriver("pe1", initial=OLD)}
+        DeviceTransaction(drivers, [diff_configs("pe1", "frr", OLD, NEW)], journal, plan_id=plan).run()
+    recent = journal.recent(10)
+    assert [e.plan_id for e in recent] == ["p-2", "p-2", "p-1"]
+    assert len(journal.recent(10, plan_id="p-2")) == 2 and len(journal.recent(1)) == 1

@@ -149,3 +149,14 @@ def test_more_routers_than_threads_with_a_hang_never_prepares_after_the_rollback
     for name in ("r2", "r3", "r4", "r5"):
         assert "prepare" not in drivers[name].calls, f"{name} was prepared after the transaction gave up"
         assert drivers[name].running_config() == OLD
+
+
+def test_recover_undoes_a_transaction_that_was_rolling_back_even_if_routers_run_the_new_config() -> None:
+    journal = MemoryJournal()
+    drivers = {f"r{i}": SimDriver(f"r{i}", initial=_config(NEW)) for i in range(2)}
+    changes = [diff_configs(name, "junos", _config(OLD), _config(NEW)) for name in drivers]
+    journal.begin("tx", changes, actor="t", reason="", plan_id=None)
+    journal.record("tx", "rolling_back", error="confirm failed on r1")
+    (outcome,) = recover(journal, drivers)
+    assert outcome.decision == "undone"
+    assert all(d.running_config() == OLD for d in drivers.values())
