@@ -16,10 +16,15 @@ Solved with HiGHS through `scipy.optimize.linprog(method="highs")`; the sparse m
 with Kronecker products, never element by element. Bandwidths are scaled to the largest capacity
 so that the coefficients are of order 1 (numerically kinder to the solver).
 
+PoPs whose links all lead to one neighbour (stubs) are taken out first, repeatedly: their loads
+are forced (`prune_stubs`), which shrinks the LP without changing its optimum.
+
 Only the MLU is unique: the loads of links below the maximum are one optimal solution among many.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,25 +37,87 @@ from unilink.planning.problem import CapacityProblem
 
 def optimal_loads(problem: CapacityProblem) -> LinkLoads:
     """Route `problem`'s traffic to minimise the maximum utilisation; raise when some pair has no path."""
-    n, arc_count = problem.node_count, problem.arc_count
-    demand = problem.demand_bps
+    arc_count = problem.arc_count
     background = np.zeros(arc_count) if problem.background_arc_bps is None else problem.background_arc_bps
-    sources = np.flatnonzero(demand.sum(axis=1) > 0)
-    if sources.size == 0:
-        mlu = float((background / problem.arc_capacity_bps).max()) if arc_count else 0.0
-        return LinkLoads(routing="optimal", arc_load_bps=background.copy(),
-                         arc_capacity_bps=problem.arc_capacity_bps, solver_mlu=mlu)
-    _refuse_unroutable(problem)
+    capacity = problem.arc_capacity_bps
+    if problem.demand_bps.any():
+        _refuse_unroutable(problem)
+    pruned = prune_stubs(problem.node_count, problem.arc_src, problem.arc_dst, capacity, problem.demand_bps)
+    arc_load = pruned.forced_arc_bps + background
+    kept = pruned.kept_arcs
+    mlu = float(((arc_load / capacity)[~np.isin(np.arange(arc_count), kept)]).max(initial=0.0))
+    if pruned.demand_bps.any():
+        renumber = np.full(problem.node_count, -1)
+        renumber[pruned.kept_nodes] = np.arange(pruned.kept_nodes.size)
+        lp_mlu, lp_load = _solve(renumber[problem.arc_src[kept]], renumber[problem.arc_dst[kept]], capacity[kept],
+                                 pruned.demand_bps, background[kept])
+        arc_load[kept] = lp_load
+        mlu = max(mlu, lp_mlu)
+    else:
+        mlu = max(mlu, float((background[kept] / capacity[kept]).max(initial=0.0)))
+    return LinkLoads(routing="optimal", arc_load_bps=arc_load, arc_capacity_bps=capacity, solver_mlu=mlu)
 
-    scale = float(problem.arc_capacity_bps.max())
-    capacity = problem.arc_capacity_bps / scale
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    kept_nodes: np.ndarray      # original indices of the nodes left for the LP
+    kept_arcs: np.ndarray       # original indices of the arcs left for the LP
+    demand_bps: np.ndarray      # traffic matrix over kept_nodes (stubs' traffic handed to their neighbour)
+    forced_arc_bps: np.ndarray  # per original arc: the load every routing puts on a pruned arc
+
+
+def prune_stubs(n: int, arc_src: np.ndarray, arc_dst: np.ndarray, capacity: np.ndarray,
+                demand: np.ndarray) -> Pruned:
+    """Remove, repeatedly, the PoPs whose links all go to a single neighbour (exact for the min-MLU LP).
+
+    Everything a stub v sends must cross to its neighbour u, and everything it receives comes from
+    u: those loads are forced whatever the routing. Over parallel links an optimal routing splits
+    in proportion to capacity (equal utilisation). Then v's traffic is u's traffic, and v leaves the
+    LP — fewer commodities, rows and columns, the same optimum.
+    """
+    demand = demand.copy()
+    forced = np.zeros(arc_src.size)
+    alive_arc = np.ones(arc_src.size, dtype=bool)
+    alive_node = np.ones(n, dtype=bool)
+    changed = True
+    while changed:
+        changed = False
+        for v in np.flatnonzero(alive_node):
+            out = np.flatnonzero(alive_arc & (arc_src == v))
+            heads = np.unique(arc_dst[out])
+            if heads.size != 1:
+                continue
+            u = int(heads[0])
+            into = np.flatnonzero(alive_arc & (arc_src == u) & (arc_dst == v))
+            forced[out] += demand[v].sum() * capacity[out] / capacity[out].sum()
+            forced[into] += demand[:, v].sum() * capacity[into] / capacity[into].sum()
+            demand[u] += demand[v]          # v's traffic now starts at u ...
+            demand[:, u] += demand[:, v]    # ... and ends at u; what went between u and v is delivered
+            demand[u, u] = 0.0
+            demand[v] = 0.0
+            demand[:, v] = 0.0
+            alive_arc[out] = alive_arc[into] = False
+            alive_node[v] = False
+            changed = True
+    kept_nodes = np.flatnonzero(alive_node)
+    return Pruned(kept_nodes=kept_nodes, kept_arcs=np.flatnonzero(alive_arc),
+                  demand_bps=demand[np.ix_(kept_nodes, kept_nodes)], forced_arc_bps=forced)
+
+
+def _solve(arc_src: np.ndarray, arc_dst: np.ndarray, arc_capacity: np.ndarray, demand: np.ndarray,
+           background: np.ndarray) -> tuple[float, np.ndarray]:
+    """The LP itself, on plain arrays: (minimum MLU, load per arc in bit/s)."""
+    n, arc_count = demand.shape[0], arc_src.size
+    sources = np.flatnonzero(demand.sum(axis=1) > 0)
+    scale = float(arc_capacity.max())
+    capacity = arc_capacity / scale
     supply = -demand[sources] / scale                     # [s, v]
     supply[np.arange(sources.size), sources] = demand[sources].sum(axis=1) / scale
 
     # Node-arc incidence: +1 at the tail, −1 at the head.
     incidence = sp.csr_matrix(
         (np.concatenate((np.ones(arc_count), -np.ones(arc_count))),
-         (np.concatenate((problem.arc_src, problem.arc_dst)), np.tile(np.arange(arc_count), 2))),
+         (np.concatenate((arc_src, arc_dst)), np.tile(np.arange(arc_count), 2))),
         shape=(n, arc_count))
     commodities = sources.size
     conservation = sp.kron(sp.identity(commodities, format="csr"), incidence, format="csr")
@@ -67,9 +134,7 @@ def optimal_loads(problem: CapacityProblem) -> LinkLoads:
     if result.status != 0:  # pragma: no cover - connectivity is checked first; this is a solver failure
         raise InfeasibleError(f"the LP solver stopped: {result.message}", details={"solver_status": result.status})
     flows = result.x[:-1].reshape(commodities, arc_count)
-    arc_load = flows.sum(axis=0) * scale + background
-    return LinkLoads(routing="optimal", arc_load_bps=arc_load, arc_capacity_bps=problem.arc_capacity_bps,
-                     solver_mlu=float(result.x[-1]))
+    return float(result.x[-1]), flows.sum(axis=0) * scale + background
 
 
 def _refuse_unroutable(problem: CapacityProblem) -> None:

@@ -13,7 +13,7 @@ from scipy.optimize import linprog
 from unilink.errors import InfeasibleError
 from unilink.inventory.model import Demand
 from unilink.planning.loads import ecmp_loads
-from unilink.planning.lp import optimal_loads
+from unilink.planning.lp import optimal_loads, prune_stubs
 from unilink.planning.problem import build_problem
 
 
@@ -184,3 +184,21 @@ def test_booked_background_load_stays_put_and_the_lp_routes_around_it():
     # ECMP adds the background on top of its own shortest path: 160 %.
     assert ecmp_loads(problem).arc_load_bps[0] == pytest.approx(160)
     assert ecmp_loads(problem, failed_links=[0]).arc_load_bps[0] == 0  # a failed arc carries nothing
+
+
+def test_stubs_are_pruned_with_their_forced_loads():
+    # S hangs off A by two parallel links (100 and 300); A-B-C-A is a triangle.
+    net = make_network([("S", "A", 1, 100), ("S", "A", 1, 300), ("A", "B", 1, 100), ("B", "C", 1, 100),
+                        ("C", "A", 1, 100)])
+    problem = build_problem(net, [Demand("S", "B", 200), Demand("C", "S", 40)])
+    names = problem.node_index()
+    pruned = prune_stubs(problem.node_count, problem.arc_src, problem.arc_dst, problem.arc_capacity_bps,
+                         problem.demand_bps)
+    assert names["S"] not in pruned.kept_nodes.tolist()
+    # S sends 200 over 100 + 300: 50 and 150 (50 % each); receives 40: 10 and 30.
+    assert pruned.forced_arc_bps[[0, 2]].tolist() == pytest.approx([50, 150])
+    assert pruned.forced_arc_bps[[1, 3]].tolist() == pytest.approx([10, 30])
+    loads = optimal_loads(problem)
+    # Then A sends 200 to B over A-B (100) and A-C-B (100): 100 % on each; the stub links are at 50 %.
+    assert loads.max_utilization == pytest.approx(1.0, abs=1e-7)
+    assert loads.arc_load_bps[0] == pytest.approx(50)
