@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from unilink.devices.drivers.lab import _already_true, _ip_before_tc, _rename_interfaces, _site_for, _split
 from unilink.lab.frrconf import carries, changed_stanzas, merge, only_adds, removal_commands, without_bgp
-from unilink.lab.linux_state import LinkState, LinuxState, ShaperState, parse_links, parse_shapers, restore_commands
+from unilink.lab.linux_state import (
+    LinkState,
+    LinuxState,
+    ShaperState,
+    ingress_redirect_argv,
+    parse_links,
+    parse_redirect,
+    parse_shapers,
+    restore_commands,
+)
 from unilink.lab.topology import LabSite
 
 UNDERLAY = """frr version 8.4
@@ -78,7 +87,7 @@ def test_restore_commands_reverse_membership_shaping_and_new_devices() -> None:
     cmds = restore_commands(before, now)
     assert ["ip", "link", "set", "dev", "vpn-1", "nomaster"] in cmds
     assert ["tc", "qdisc", "replace", "dev", "acc-1", "root", "tbf", "rate", "100000000bit", "burst", "125000",
-            "latency", "50000us"] in cmds
+            "latency", "50ms"] in cmds
     assert ["tc", "qdisc", "del", "dev", "acc-1", "ingress"] in cmds
     assert cmds[-2:] == [["ip", "link", "del", "dev", "br100"], ["ip", "link", "del", "dev", "vxlan100"]]
     assert restore_commands(now, before)[0] == ["ip", "link", "add", "br100", "type", "bridge"]
@@ -118,3 +127,18 @@ def test_engine_ports_map_to_lab_sites_by_description() -> None:
         "interface acc-1\n")
     text, cmds = _split("interface a\n! -- linux --\nip link set dev a up\n")
     assert text == "interface a\n" and cmds == [["ip", "link", "set", "dev", "a", "up"]]
+
+
+def test_restore_puts_back_an_upload_shaper_and_tolerates_tick_rounding() -> None:
+    before = LinuxState(links={"acc-1": LinkState("acc-1", "veth", True, None),
+                               "ifb0": LinkState("ifb0", "ifb", True, None)},
+                        shapers={"acc-1": ShaperState((20_000_000, 32_000, 49_999), True, "ifb0")})
+    now = LinuxState(links={"acc-1": LinkState("acc-1", "veth", True, None)},
+                     shapers={"acc-1": ShaperState((20_000_000, 32_000, 49_998), False)})
+    cmds = restore_commands(before, now)
+    assert cmds[0] == ["ip", "link", "add", "ifb0", "type", "ifb"]
+    assert ["tc", "qdisc", "replace", "dev", "acc-1", "handle", "ffff:", "ingress"] in cmds
+    assert ingress_redirect_argv("acc-1", "ifb0") in cmds
+    assert not any("tbf" in c for c in cmds)  # 49998 vs 49999 µs is the same 50 ms shaper
+    assert parse_redirect('[{"kind":"u32"},{"kind":"u32","options":{"actions":[{"kind":"mirred",'
+                          '"to_dev":"ifb0"}]}}]') == "ifb0"

@@ -27,6 +27,7 @@ def test_register_then_unregister_round_trips_the_inventory(store: object, tmp_p
     untouched = next(r for r in network.routers if r.name not in names)
     assert after[untouched.name] == untouched
     assert lab.registered()
+    assert lab.registered_store_url() == store.engine.url.render_as_string()  # type: ignore[attr-defined]
 
     lab.unregister(store)
     assert not lab.registered()

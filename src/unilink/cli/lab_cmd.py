@@ -80,7 +80,7 @@ def down(directory: Path = typer.Option(None, "--dir", help=DIR_HELP),
         if lab.registered():
             from unilink.store.db import Store
 
-            lab.unregister(Store.open())
+            lab.unregister(Store.open(lab.registered_store_url()))  # the database `up --register` changed
         report = lab.down(prefix=prefix)
         if as_json:
             print_json(report)
@@ -120,8 +120,9 @@ def _show(data: dict[str, Any], as_json: bool) -> None:
               f"vnis {r.get('vnis', [])}")
     for s in data["sites"]:
         rate = format_bandwidth(s["down_bps"]) if s.get("down_bps") else "-"
-        _line(f"  site   {s['name']:<20} {s['pop']:<12} {s['internet_addr']:<15} rate {rate:<6} "
-              f"vpn {s.get('vpn_bridge') or '-'}")
+        vpn_rate = format_bandwidth(s["vpn_down_bps"]) if s.get("vpn_down_bps") else "-"
+        _line(f"  site   {s['name']:<20} {s['pop']:<12} {s['internet_addr']:<15} internet {rate:<6} "
+              f"vpn {s.get('vpn_bridge') or '-'} {vpn_rate if s.get('vpn_bridge') else ''}".rstrip())
     for key, value in data.get("capabilities", {}).items():
         _line(f"  kernel {key}: {value}")
 

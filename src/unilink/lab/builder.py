@@ -150,13 +150,21 @@ class Lab:
         originals = {r.name: {"vendor": str(r.vendor), "driver": r.driver, "loopback": r.loopback}
                      for r in network.routers if r.name in names}
         state = json.loads(self.state_path.read_text())
-        state["registered"] = {"originals": originals}
+        # which database to give them back to at `down` (password masked: trust/peer auth or the env then)
+        state["registered"] = {"originals": originals, "store_url": store.engine.url.render_as_string()}
         self.state_path.write_text(json.dumps(state, indent=1))
         store.merge_network(lab_inventory(network, topo))
         return sorted(originals)
 
     def registered(self) -> bool:
         return self.state_path.exists() and "registered" in json.loads(self.state_path.read_text())
+
+    def registered_store_url(self) -> str | None:
+        """The database `register` wrote to (None: not registered, or its password was masked)."""
+        if not self.registered():
+            return None
+        url = json.loads(self.state_path.read_text())["registered"].get("store_url")
+        return None if url is None or "***" in url else url
 
     def unregister(self, store: Any) -> None:
         """Give the lab's routers back their inventory vendor, driver and loopback."""
@@ -278,6 +286,7 @@ def _site_status(site: LabSite, present: bool) -> dict[str, Any]:
     if present:
         out["down_bps"] = read_tbf_rate_bps(site.router, site.pe_inet_ifname)
         out["vpn_bridge"] = read_master(site.router, site.pe_vpn_ifname)
+        out["vpn_down_bps"] = read_tbf_rate_bps(site.router, site.pe_vpn_ifname)
     return out
 
 

@@ -30,6 +30,7 @@ class LinkState:
 class ShaperState:
     root_tbf: tuple[int, int, int] | None  # (rate_bps, burst_bytes, latency_us); None: no tbf
     ingress: bool
+    ingress_to: str | None = None  # the ifb that the ingress filter redirects to (upload shaping)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ class LinuxState:
     def to_dict(self) -> dict[str, Any]:
         return {"links": {n: [s.kind, s.up, s.master, list(s.vxlan) if s.vxlan else None]
                           for n, s in sorted(self.links.items())},
-                "shapers": {n: [list(s.root_tbf) if s.root_tbf else None, s.ingress]
+                "shapers": {n: [list(s.root_tbf) if s.root_tbf else None, s.ingress, s.ingress_to]
                             for n, s in sorted(self.shapers.items())}}
 
 
@@ -72,16 +73,41 @@ def parse_shapers(tc_json: str) -> dict[str, ShaperState]:
     return {dev: ShaperState(root_tbf=roots.get(dev), ingress=dev in ingress) for dev in set(roots) | ingress}
 
 
+def parse_redirect(filter_json: str) -> str | None:
+    """The device an ingress filter's mirred action redirects to (None: no such filter)."""
+    for item in json.loads(filter_json or "[]"):
+        for action in item.get("options", {}).get("actions", []):
+            if action.get("kind") == "mirred" and action.get("to_dev"):
+                return str(action["to_dev"])
+    return None
+
+
 def capture(netns: str) -> LinuxState:
     links = shell.ip(netns, ["-j", "-d", "link", "show"]).stdout
     qdiscs = shell.tc(netns, ["-j", "qdisc", "show"]).stdout
-    return LinuxState(links=parse_links(links), shapers=parse_shapers(qdiscs))
+    shapers = parse_shapers(qdiscs)
+    for dev, shaper in list(shapers.items()):
+        if shaper.ingress:  # one more call only for ports that shape their upload
+            redirect = parse_redirect(shell.tc(netns, ["-j", "filter", "show", "dev", dev, "ingress"]).stdout)
+            shapers[dev] = ShaperState(shaper.root_tbf, True, redirect)
+    return LinuxState(links=parse_links(links), shapers=shapers)
+
+
+def same_tbf(have: tuple[int, int, int] | None, want: tuple[int, int, int] | None) -> bool:
+    """Rate exact; burst and latency within 2 % (the kernel keeps them in timer ticks and prints
+    them back rounded: 50 ms at 20 Mbit/s reads 49999 µs)."""
+    if have is None or want is None:
+        return have is want
+    return have[0] == want[0] and abs(have[1] - want[1]) <= want[1] * 0.02 and abs(have[2] - want[2]) <= want[2] * 0.02
 
 
 def _tbf_argv(dev: str, tbf: tuple[int, int, int]) -> list[str]:
     rate_bps, burst, latency_us = tbf
+    whole_ms = round(latency_us / 1000)
+    # the kernel prints 50 ms back as 49999 µs: write the whole ms it was, or the value drifts down
+    latency = f"{whole_ms}ms" if abs(latency_us - whole_ms * 1000) <= 5 else f"{latency_us}us"
     return ["tc", "qdisc", "replace", "dev", dev, "root", "tbf", "rate", f"{rate_bps}bit", "burst", str(burst),
-            "latency", f"{latency_us}us"]
+            "latency", latency]
 
 
 def restore_commands(before: LinuxState, now: LinuxState) -> list[list[str]]:
@@ -102,15 +128,26 @@ def restore_commands(before: LinuxState, now: LinuxState) -> list[list[str]]:
     for name in sorted(before.links):
         old_shaper = before.shapers.get(name, ShaperState(None, False))
         cur_shaper = now.shapers.get(name, ShaperState(None, False))
-        if old_shaper.root_tbf and old_shaper.root_tbf != cur_shaper.root_tbf:
+        if old_shaper.root_tbf and not same_tbf(cur_shaper.root_tbf, old_shaper.root_tbf):
             cmds.append(_tbf_argv(name, old_shaper.root_tbf))
         elif not old_shaper.root_tbf and cur_shaper.root_tbf and name in now.links:
             cmds.append(["tc", "qdisc", "del", "dev", name, "root"])
         if cur_shaper.ingress and not old_shaper.ingress and name in now.links:
             cmds.append(["tc", "qdisc", "del", "dev", name, "ingress"])
+        elif old_shaper.ingress and (not cur_shaper.ingress or cur_shaper.ingress_to != old_shaper.ingress_to):
+            cmds.append(["tc", "qdisc", "replace", "dev", name, "handle", "ffff:", "ingress"])
+            if old_shaper.ingress_to:
+                cmds.append(ingress_redirect_argv(name, old_shaper.ingress_to))
     for name in sorted(set(now.links) - set(before.links)):
         cmds.append(["ip", "link", "del", "dev", name])
     return cmds
+
+
+def ingress_redirect_argv(dev: str, ifb: str) -> list[str]:
+    """The renderer's upload shaping hook: everything arriving on `dev` goes through `ifb`."""
+    return ["tc", "filter", "replace", "dev", dev, "parent", "ffff:", "protocol", "all", "prio", "1",
+            "handle", "800::800", "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect",
+            "dev", ifb]
 
 
 def _recreate(old: LinkState) -> list[str]:

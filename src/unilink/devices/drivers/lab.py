@@ -362,19 +362,11 @@ def _already_true(argv: list[str], state: LinuxState) -> bool:
         return link is not None and link.master == argv[6]
     if argv[:3] == ["tc", "qdisc", "replace"] and argv[5:7] == ["root", "tbf"]:
         shaper = state.shapers.get(argv[4])
-        return shaper is not None and _same_tbf(shaper.root_tbf, _tbf_of(argv))
+        return shaper is not None and _tbf_of(argv) is not None and linux_state.same_tbf(shaper.root_tbf, _tbf_of(argv))
     if argv[:3] == ["tc", "qdisc", "replace"] and argv[-1] == "ingress":
         shaper = state.shapers.get(argv[4])
         return shaper is not None and shaper.ingress
     return False
-
-
-def _same_tbf(have: tuple[int, int, int] | None, want: tuple[int, int, int] | None) -> bool:
-    """Rate and latency exact; the burst within 2 % (the kernel keeps it in timer ticks and
-    prints it back rounded)."""
-    if have is None or want is None:
-        return False
-    return have[0] == want[0] and have[2] == want[2] and abs(have[1] - want[1]) <= want[1] * 0.02
 
 
 def _tbf_of(argv: list[str]) -> tuple[int, int, int] | None:
