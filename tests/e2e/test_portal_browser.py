@@ -72,6 +72,12 @@ def test_tenant_admin_changes_a_rate_sees_the_plan_applies_it_and_finds_it_in_th
     page.get_by_role("link", name="Sites", exact=True).click()
     expect(_site_row(page, "london-hub").locator(".rate-down")).to_have_text("400 Mbit/s")
     expect(_site_row(page, "london-hub")).to_contain_text("VPN corp 200 Mbit/s")
+    page.get_by_role("link", name="Services", exact=True).click()
+    expect(page.locator("#services")).to_contain_text("paris-hq-internet")
+    _shot(page, portal, "services")
+    page.get_by_role("link", name="Orders", exact=True).click()
+    expect(page.get_by_role("heading", name="Orders of acme-logistics")).to_be_visible()
+    _shot(page, portal, "orders")
 
 
 def test_a_refused_change_names_the_field_and_what_is_accepted_and_changes_nothing(page: Any, portal: Portal) -> None:
@@ -143,6 +149,7 @@ def test_a_bad_token_is_refused_on_the_sign_in_page(page: Any, portal: Portal) -
     page.get_by_label("API token").fill("ul_0000000000_not-a-real-secret")
     page.locator("form", has=page.get_by_label("API token")).get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("unknown, revoked or expired")
+    _shot(page, portal, "sign-in-refused")
     assert "unilink_session" not in {c["name"] for c in page.context.cookies()}
 
 
