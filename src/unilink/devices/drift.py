@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from unilink.devices.diff import DeviceChange, unified_diff
-from unilink.devices.drivers.base import DeviceDriver
+from unilink.devices.drivers.base import DeviceDriver, verify_config
 from unilink.devices.drivers.netconf import interfaces_as_text
 from unilink.devices.journal import StoreJournal, last_committed
 from unilink.devices.render import RenderedConfig
@@ -47,7 +47,7 @@ def detect(store: Store, drivers: Mapping[str, DeviceDriver], routers: Iterable[
         driver = drivers[router]
         try:
             running = driver.running_config()
-            if driver.verify(expected[router]):
+            if verify_config(driver, expected[router]):
                 continue
         except Exception as exc:  # an unreachable router is reported, not fatal to the others
             drifts.append(Drift(router=router, expected=expected[router], running="", diff="", added=0, removed=0,

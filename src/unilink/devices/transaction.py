@@ -23,7 +23,7 @@ from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 
 from unilink.devices.diff import DeviceChange
-from unilink.devices.drivers.base import DeviceDriver, DeviceError, DeviceTimeout
+from unilink.devices.drivers.base import DeviceDriver, DeviceError, DeviceTimeout, verify_config
 from unilink.devices.intent import DeviceIntent
 from unilink.devices.journal import Journal, JournalEntry, StoreJournal
 from unilink.devices.render import VENDORS, RenderedConfig, render
@@ -152,7 +152,7 @@ class DeviceTransaction:
 
     def _verify_one(self, after: Mapping[str, RenderedConfig]) -> Callable[[str], object]:
         def verify(router: str) -> None:
-            if not self.drivers[router].verify(after[router]):
+            if not verify_config(self.drivers[router], after[router]):
                 raise DeviceError(router, "running config differs from the committed one after commit")
         return verify
 
@@ -204,13 +204,13 @@ def _restore(driver: DeviceDriver, before: RenderedConfig) -> None:
     # have nothing to roll back.
     with contextlib.suppress(Exception):
         driver.rollback()
-    if not driver.verify(before):
+    if not verify_config(driver, before):
         driver.prepare(before)
         driver.commit()
         confirm = getattr(driver, "confirm", None)
         if confirm is not None:
             confirm()
-        if not driver.verify(before):
+        if not verify_config(driver, before):
             raise DeviceError(driver.router, "still differs from its previous config after restore")
 
 
@@ -249,7 +249,7 @@ def recover_entry(entry: JournalEntry, journal: Journal, drivers: Mapping[str, D
 
 def _safe_verify(driver: DeviceDriver, expected: RenderedConfig) -> bool:
     try:
-        return driver.verify(expected)
+        return verify_config(driver, expected)
     except Exception:  # noqa: BLE001 - an unreachable router is not known to run the new config
         return False
 

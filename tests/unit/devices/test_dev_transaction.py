@@ -160,3 +160,29 @@ def test_recover_undoes_a_transaction_that_was_rolling_back_even_if_routers_run_
     (outcome,) = recover(journal, drivers)
     assert outcome.decision == "undone"
     assert all(d.running_config() == OLD for d in drivers.values())
+
+
+def test_a_driver_without_verify_is_verified_by_its_running_text() -> None:
+    class Minimal:
+        """Only the four required operations."""
+
+        def __init__(self, router: str) -> None:
+            self.router, self.running, self.candidate, self.previous = router, _config(OLD), None, None
+
+        def prepare(self, config: RenderedConfig) -> None:
+            self.candidate = config
+
+        def commit(self) -> None:
+            self.previous, self.running = self.running, self.candidate
+
+        def rollback(self) -> None:
+            if self.previous is not None:
+                self.running, self.previous = self.previous, None
+
+        def running_config(self) -> str:
+            return self.running.full_text()
+
+    drivers = {"m": Minimal("m")}
+    assert isinstance(drivers["m"], DeviceDriver)
+    result = DeviceTransaction(drivers, [diff_configs("m", "junos", _config(OLD), _config(NEW))], MemoryJournal()).run()
+    assert result.ok and drivers["m"].running_config() == NEW

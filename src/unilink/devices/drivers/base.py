@@ -8,11 +8,13 @@ A driver holds at most one pending change at a time:
                       the candidate; after commit: restore the previous config). Idempotent.
     running_config()  the running configuration as text (comparable with `RenderedConfig.full_text()`
                       for the sim and lab drivers; the datastore's XML for netconf)
-    verify(expected)  does the running config carry `expected`?
 
-Optional: `confirm()` — for drivers with a confirmed commit (NETCONF), called once every router of
-the transaction is committed and verified; until then the device reverts on its own if the
-orchestrator dies. `DeviceTransaction` calls it when present.
+Optional:
+    verify(expected)  does the running config carry `expected`? Without it, `verify_config()` below
+                      compares `running_config()` with `expected.full_text()`.
+    confirm()         for drivers with a confirmed commit (NETCONF): called once every router of the
+                      transaction is committed and verified; until then the device reverts on its own
+                      if the orchestrator dies. `DeviceTransaction` calls it when present.
 
 Why a Protocol: drivers are adapters written by different people (sim, netconf here; lab by the lab
 engineer) and plug in without inheriting from anything (the nornir style).
@@ -52,12 +54,23 @@ class DeviceDriver(Protocol):
 
     def running_config(self) -> str: ...
 
+
+@runtime_checkable
+class VerifyingDriver(DeviceDriver, Protocol):
     def verify(self, expected: RenderedConfig) -> bool: ...
 
 
 @runtime_checkable
 class ConfirmingDriver(DeviceDriver, Protocol):
     def confirm(self) -> None: ...
+
+
+def verify_config(driver: DeviceDriver, expected: RenderedConfig) -> bool:
+    """The driver's own `verify` when it has one, else: is the running text the expected text?"""
+    own = getattr(driver, "verify", None)
+    if own is not None:
+        return bool(own(expected))
+    return driver.running_config() == expected.full_text()
 
 
 class MultiRouterDriver(Protocol):
