@@ -15,8 +15,10 @@ API summary (what the engine, the lab and the API use):
   quoting (`quote(vendor, text)`).
 - `diff.diff_configs(router, vendor, before, after) -> DeviceChange(router, vendor, before, after,
   diff, added, removed)`; `diff.diff_all(before_by_router, after_by_router, vendors)`.
-- `drivers.base.DeviceDriver` (Protocol: prepare(config), commit(), rollback(), running_config(),
-  verify(expected)); `drivers.sim.SimDriver`; `drivers.netconf.NetconfDriver`;
+- `drivers.base.DeviceDriver` (Protocol: prepare(config), commit(), rollback(), running_config();
+  optional verify(expected) and confirm()); `drivers.base.BoundDriver` / `bind_all` adapt a driver
+  that takes the router as an argument; `drivers.sim.SimDriver` (latency, fail_on, hang_on,
+  state_dir); `drivers.netconf.NetconfDriver` (ncclient, candidate, confirmed commit);
   `drivers.lab` (LAB engineer).
 - `transaction.DeviceTransaction(drivers, changes, journal).run() -> TransactionResult`:
   journal first, prepare all in parallel (timeout) → commit all → verify; any failure rolls back
