@@ -48,7 +48,8 @@ class Problem(BaseModel):
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": title, "content": {PROBLEM_JSON: {}}}
+    status: {"model": Problem, "description": title,
+             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     for status, title in (
         (400, "Bad request"), (401, "Not authenticated"), (403, "Forbidden"), (404, "Not found"),
         (409, "Conflict"), (422, "Invalid input"), (429, "Too many requests"),

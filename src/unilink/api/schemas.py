@@ -19,7 +19,7 @@ MAX_BPS = 10**15  # 1 Pbit/s: far above any port; larger numbers are typos or at
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # false is not 0, "5" is not 5
 
 
 class Health(BaseModel):

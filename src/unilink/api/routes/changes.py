@@ -68,6 +68,7 @@ class PlanOut(BaseModel):
     orders: list[dict[str, Any]]
     new_orders: list[dict[str, Any]]
     bookings: list[dict[str, Any]]
+    release: list[Any] = Field(default_factory=list, description="reservations the change gives back")
     devices: dict[str, Any] = Field(description="Per router: lines added/removed, and the diff with ?devices=full")
     feasible: bool = Field(True, description="An infeasible plan is not made: the answer is 422 naming the "
                                              "bottleneck")
@@ -137,7 +138,7 @@ def _plan_out(content: dict[str, Any], devices: str) -> dict[str, Any]:
             "empty": content["empty"], "summary": content.get("summary", []), "changes": content["changes"],
             "price": content["price"], "orders": content.get("orders", []),
             "new_orders": content.get("new_orders", []), "bookings": content.get("bookings", []),
-            "devices": routers, "feasible": True}
+            "release": content.get("release", []), "devices": routers, "feasible": True}
 
 
 def _visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
