@@ -27,7 +27,13 @@ def _running_texts(state_dir: Path) -> dict[str, str]:
             if (state_dir / f"{r}.json").exists()}
 
 
-def _run_and_kill(tmp_path: Path, hang_router: str, hang_on: str, until_state: str) -> tuple[Store, Path]:
+def _new_count(state_dir: Path) -> int:
+    return sum("shaping-rate 10000000\n" in t for t in _running_texts(state_dir).values())
+
+
+def _run_and_kill(tmp_path: Path, hang_router: str, hang_on: str, until_state: str,
+                  until_new: int) -> tuple[Store, Path]:
+    """Run the child until the journal shows `until_state` and `until_new` routers run the new config."""
     db_url = f"sqlite:///{tmp_path / 'unilink.db'}"
     state_dir = tmp_path / "devices"
     state_dir.mkdir()
@@ -39,13 +45,12 @@ def _run_and_kill(tmp_path: Path, hang_router: str, hang_on: str, until_state: s
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             entry = journal.get("tx-killed")
-            if entry is not None and entry.state == until_state:
-                time.sleep(0.3)  # let the other routers' operations of this phase finish
+            if entry is not None and entry.state == until_state and _new_count(state_dir) == until_new:
                 break
             assert child.poll() is None, "the child ended on its own"
             time.sleep(0.05)
         else:
-            pytest.fail(f"the transaction never reached {until_state}")
+            pytest.fail(f"the transaction never reached {until_state} with {until_new} routers on the new config")
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
@@ -54,7 +59,7 @@ def _run_and_kill(tmp_path: Path, hang_router: str, hang_on: str, until_state: s
 
 
 def test_killed_during_commit_is_undone_on_every_router(tmp_path: Path) -> None:
-    store, state_dir = _run_and_kill(tmp_path, "r3", "commit", until_state="committing")
+    store, state_dir = _run_and_kill(tmp_path, "r3", "commit", until_state="committing", until_new=4)
     before = _running_texts(state_dir)
     assert sum("10000000\n" in t and "100000000" not in t for t in before.values()) == 4, \
         "the kill left four routers on the new config and r3 on the old one (half-applied)"
@@ -74,7 +79,7 @@ def test_killed_during_commit_is_undone_on_every_router(tmp_path: Path) -> None:
 
 
 def test_killed_after_the_last_commit_is_finished(tmp_path: Path) -> None:
-    store, state_dir = _run_and_kill(tmp_path, "r1", "verify", until_state="committed")
+    store, state_dir = _run_and_kill(tmp_path, "r1", "verify", until_state="committed", until_new=5)
     assert all("shaping-rate 10000000\n" in t for t in _running_texts(state_dir).values())
 
     drivers = {r: SimDriver(r, state_dir=state_dir) for r in ROUTERS}
