@@ -229,3 +229,16 @@ def test_a_capacity_shortage_names_the_bottleneck_link_and_what_is_free(world) -
     assert table is not None, "the refusal does not show the bottleneck"
     assert "Thoiry" in table[0] and "Villiers-le-Mahieu" in table[0] and "Mbit/s" in table[0]
     assert client.get("/portal/history").text.count("data-plan=") == applied_before  # nothing applied
+
+
+def test_a_bug_behind_a_page_shows_a_plain_page_never_a_trace(world, monkeypatch: pytest.MonkeyPatch) -> None:
+    client, _, tokens = world
+    _signed_in(client, tokens, "acme-admin")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals /etc/passwd")
+
+    monkeypatch.setattr("unilink.api.routes.changes.list_orders", broken)
+    answer = client.get("/portal/orders")
+    assert answer.status_code == 500 and "Something went wrong" in answer.text
+    assert "secret internals" not in answer.text and "Traceback" not in answer.text

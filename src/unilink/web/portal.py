@@ -10,6 +10,7 @@ server-sent-events stream.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -44,6 +45,7 @@ from unilink.web.session import (
     set_session,
 )
 
+log = logging.getLogger("unilink.web")
 WEB_DIR = Path(__file__).resolve().parent
 PREFIX = "/portal"
 MAX_FORM_BYTES = 64_000
@@ -87,6 +89,10 @@ class PortalRoute(APIRoute):
                 titles = {403: "Not allowed", 404: "Not found", 429: "Too many requests"}
                 return _error_page(request, exc.status_code, titles.get(exc.status_code, "Refused"),
                                    {"message": str(exc.detail)})
+            except Exception:  # a bug: the trace goes to the server log, the person gets a plain page
+                log.exception("unexpected error on %s %s", request.method, request.url.path)
+                return _error_page(request, 500, "Something went wrong",
+                                   {"message": "The server could not show this page; the problem has been logged."})
 
         return guarded
 
@@ -224,9 +230,7 @@ def _current_document(store: Store, tenant: str) -> dict[str, Any]:
     latest = engine_core.latest_intent(store, tenant)
     if latest is not None:
         return latest
-    deployed = change_routes._deployed_document(store, tenant)
-    deployed.pop("_physical", None)
-    return deployed
+    return engine_core.status(store, tenant)["deployed"] or {"sites": [], "services": []}
 
 
 @router.get("/sites/{site}/change")

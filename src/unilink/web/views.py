@@ -134,14 +134,14 @@ def service_rows(services: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for svc in services:
         if svc["kind"] == "ipvpn":
-            where = ", ".join(f"{m['site']} ({mbps(m['rate'])})" for m in svc["members"])
+            where = [f"{m['site']} ({mbps(m['rate'])})" for m in svc["members"]]
             rate = "per member"
             detail = svc.get("topology", "any-to-any")
         elif svc["kind"] == "eline":
-            where, rate = f"{svc['a']} ↔ {svc['b']}", mbps(svc["rate"])
+            where, rate = [f"{svc['a']} ↔ {svc['b']}"], mbps(svc["rate"])
             detail = "protected" if svc.get("protected") else "unprotected"
         else:
-            where, rate, detail = svc["site"], mbps(svc["rate"]), ""
+            where, rate, detail = [svc["site"]], mbps(svc["rate"]), ""
         rows.append({"tenant": svc["tenant"], "name": svc["name"], "kind": svc["kind"], "sites": where,
                      "rate": rate, "detail": detail})
     return rows
