@@ -1,11 +1,14 @@
 """Benchmark: from `apply` to the last lab router committed, for a rate change and a VPN
 membership change, on real FRR routers in namespaces (4 PoPs of the sample network).
 
-Path measured: render (frr) → DeviceTransaction (journal, parallel prepare → commit) through
+Path measured (device layer): render (frr) → DeviceTransaction (journal, parallel prepare → commit) through
 `LabDriver`; `apply_to_last_commit_ms` excludes the verify phase that follows, `total_ms`
 includes it. Competitor, same run, same changes: FRR's stock `frr-reload.py --reload` of each
 touched router's full config plus every Linux command run one `ip`/`tc` exec at a time — what
 pushing a whole config to an FRR box usually looks like. The last line is one JSON object.
+
+Then the engine's own path on the same lab (`engine_*`): plan, and `engine.apply` (database,
+ledger, render, the same transaction into the lab, verify) for a rate change and a VPN leave.
 
 Skips (a JSON with "skipped") when not root or FRR/iproute2 are missing.
 """
@@ -128,9 +131,81 @@ def main() -> dict[str, object]:
             figures["stock_frr_reload_rate_change_ms"] / figures["rate_change_apply_to_last_commit_ms"], 1)  # type: ignore[operator]
         figures["vpn_join_speedup_vs_stock"] = round(
             figures["stock_frr_reload_vpn_join_ms"] / figures["vpn_join_apply_to_last_commit_ms"], 1)  # type: ignore[operator]
+        figures.update(engine_figures(lab))
     finally:
         lab.down(prefix=PREFIX)
     return figures
+
+
+ENGINE_SITES = {  # the demo enterprise's sites on the 4-PoP lab, with their accesses from tenants.yaml
+    "paris-hq": ("Paris", "paris-pe1", "fibre", "on-net", "10G", "2G", "2G"),
+    "frankfurt-dc": ("Frankfurt", "frankfurt-pe1", "fibre", "on-net", "10G", "5G", "5G"),
+    "lyon-warehouse": ("Lyon", "lyon-pe1", "ftth", "Orange Wholesale France", "1G", "500M", "200M"),
+}
+
+
+def engine_figures(lab: object) -> dict[str, object]:
+    """The same kinds of change through the engine: `engine.apply` of a plan (database, ledger,
+    render, DeviceTransaction into the lab, verify), with the lab's routers registered as FRR."""
+    import shutil
+
+    import unilink.engine.core as core
+    from unilink.devices.drivers.base import BoundDriver
+    from unilink.devices.drivers.lab import LabDriver
+    from unilink.engine import apply, plan
+    from unilink.engine.devices import sim_driver
+    from unilink.store.db import Store
+    from unilink.store.seed import seed_inventory, seed_tenants
+
+    db_dir = Path(tempfile.mkdtemp(prefix="ul-labbench-db-"))
+    store = Store.open(f"sqlite:///{db_dir / 'unilink.db'}")
+    factory = core.driver_factory
+    try:
+        seed_inventory(store, False)
+        seed_tenants(store, False)
+        lab.register(store)  # type: ignore[attr-defined]
+        driver = LabDriver(lab)  # type: ignore[arg-type]
+        core.driver_factory = lambda router, running: (BoundDriver(driver, router.name) if router.driver == "lab"
+                                                       else sim_driver(router, running))
+
+        def document(lyon_rate: str, members: tuple[str, ...]) -> dict[str, object]:
+            rates = {"paris-hq": "100M", "frankfurt-dc": "100M", "lyon-warehouse": lyon_rate}
+            return {"tenant": "acme-logistics",
+                    "sites": [{"name": n, "pop": p, "router": r, "access": {"technology": t, "provider": pr,
+                                                                             "port": po, "down": d, "up": u}}
+                              for n, (p, r, t, pr, po, d, u) in ENGINE_SITES.items()],
+                    "services": [{"kind": "ipvpn", "name": "corp", "topology": "any-to-any",
+                                  "members": [{"site": s, "rate": rates[s]} for s in members]}]}
+
+        def timed(doc: dict[str, object]) -> tuple[float, float]:
+            t0 = time.perf_counter()
+            p = plan(store, "acme-logistics", doc, accesses_installed=True)
+            t1 = time.perf_counter()
+            apply(store, p.id, "bench", "bench")
+            return (t1 - t0) * 1000, (time.perf_counter() - t1) * 1000
+
+        everyone = ("paris-hq", "frankfurt-dc", "lyon-warehouse")
+        timed(document("100M", everyone))  # first push: every router gets the engine's config
+        rate_plan, rate_apply, vpn_plan, vpn_apply = [], [], [], []
+        for _ in range(REPEAT):
+            p_ms, a_ms = timed(document("10M", everyone))
+            rate_plan.append(p_ms)
+            rate_apply.append(a_ms)
+            timed(document("100M", everyone))
+            p_ms, a_ms = timed(document("100M", ("paris-hq", "lyon-warehouse")))
+            vpn_plan.append(p_ms)
+            vpn_apply.append(a_ms)
+            timed(document("100M", everyone))
+        return {"engine_rate_change_plan_ms": round(statistics.median(rate_plan), 1),
+                "engine_rate_change_apply_ms": round(statistics.median(rate_apply), 1),
+                "engine_vpn_leave_plan_ms": round(statistics.median(vpn_plan), 1),
+                "engine_vpn_leave_apply_ms": round(statistics.median(vpn_apply), 1)}
+    finally:
+        core.driver_factory = factory
+        if lab.registered():  # type: ignore[attr-defined]
+            lab.unregister(store)  # type: ignore[attr-defined]
+        store.close()
+        shutil.rmtree(db_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
