@@ -150,8 +150,7 @@ def engine_figures(lab: object) -> dict[str, object]:
     import shutil
 
     import unilink.engine.core as core
-    from unilink.devices.drivers.base import BoundDriver
-    from unilink.devices.drivers.lab import LabDriver
+    from unilink.devices.drivers.lab import lab_driver_factory
     from unilink.engine import apply, plan
     from unilink.engine.devices import sim_driver
     from unilink.store.db import Store
@@ -164,9 +163,7 @@ def engine_figures(lab: object) -> dict[str, object]:
         seed_inventory(store, False)
         seed_tenants(store, False)
         lab.register(store)  # type: ignore[attr-defined]
-        driver = LabDriver(lab)  # type: ignore[arg-type]
-        core.driver_factory = lambda router, running: (BoundDriver(driver, router.name) if router.driver == "lab"
-                                                       else sim_driver(router, running))
+        core.driver_factory = lab_driver_factory(lab, fallback=sim_driver)  # type: ignore[arg-type]
 
         def document(lyon_rate: str, members: tuple[str, ...]) -> dict[str, object]:
             rates = {"paris-hq": "100M", "frankfurt-dc": "100M", "lyon-warehouse": lyon_rate}

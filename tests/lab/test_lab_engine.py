@@ -58,14 +58,11 @@ class EngineLab:
     def apply(self, document: dict[str, Any], *, fail_on: tuple[str, ...] = ()) -> tuple[Any, float]:
         """plan + apply; returns the ApplyResult and the seconds the apply took."""
         import unilink.engine.core as core
-        from unilink.devices.drivers.base import BoundDriver
-        from unilink.devices.drivers.lab import LabDriver
+        from unilink.devices.drivers.lab import lab_driver_factory
         from unilink.engine import apply, plan
         from unilink.engine.devices import sim_driver
 
-        driver = LabDriver(self.lab, fail_commit_on=set(fail_on))
-        core.driver_factory = lambda router, running: (BoundDriver(driver, router.name) if router.driver == "lab"
-                                                       else sim_driver(router, running))
+        core.driver_factory = lab_driver_factory(self.lab, fallback=sim_driver, fail_commit_on=fail_on)
         p = plan(self.store, TENANT, document, accesses_installed=True)
         started = time.perf_counter()
         result = apply(self.store, p.id, "lab-test", "lab scenario")

@@ -27,12 +27,12 @@ import contextlib
 import json
 import re
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from unilink.devices.drivers.base import DeviceDriver, DeviceError, bind_all
+from unilink.devices.drivers.base import BoundDriver, DeviceDriver, DeviceError, bind_all
 from unilink.errors import ValidationError
 from unilink.lab import linux_state, shell
 from unilink.lab.builder import Lab
@@ -258,6 +258,18 @@ def lab_drivers(routers: Iterable[str], lab: Lab | Path | str | None = None) -> 
     driver = LabDriver(lab)
     known = [r for r in routers if _in_lab(driver.topology, r)]
     return bind_all(driver, known)
+
+
+def lab_driver_factory(lab: Lab | Path | str | None = None, *, fallback: Callable[[Any, Any], DeviceDriver],
+                       fail_commit_on: Iterable[str] = ()) -> Callable[[Any, Any], DeviceDriver]:
+    """A driver factory for the engine (`unilink.engine.core.driver_factory(router, running)`):
+    routers whose inventory `driver` is "lab" go to one `LabDriver` on `lab`, others to `fallback`."""
+    driver = LabDriver(lab, fail_commit_on=fail_commit_on)
+
+    def factory(router: Any, running: Any) -> DeviceDriver:
+        return BoundDriver(driver, router.name) if router.driver == "lab" else fallback(router, running)
+
+    return factory
 
 
 def _in_lab(topology: LabTopology, router: str) -> bool:
