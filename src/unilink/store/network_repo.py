@@ -7,6 +7,8 @@ the topology version when something did. The caller owns the transaction: all or
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -112,6 +114,53 @@ def merged(current: Network, incoming: Network) -> Network:
 
 # -- saving -------------------------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """The names a save would delete, per kind (what a removal guard checks)."""
+
+    pops: frozenset[str]
+    routers: frozenset[str]
+    links: frozenset[str]
+    interconnects: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.pops or self.routers or self.links or self.interconnects)
+
+
+RemovalGuard = Callable[[Session, Removal], list[str]]
+
+# Domains that refer to inventory elements BY NAME (no foreign key can protect those rows) add one
+# line here: "module:function", where the function is `(session, removal) -> list[str]` and returns
+# a description of each use that the removal would break ("site acme/paris-hq on router par-pe1").
+# A non-empty answer refuses the save with ConflictError (exit 4), and nothing is changed.
+REMOVAL_GUARDS: list[str] = [
+    # e.g. "unilink.<domain>.<module>:<function>",
+]
+
+
+def check_removal(session: Session, removal: Removal) -> None:
+    if not removal:
+        return
+    uses = [use for target in REMOVAL_GUARDS for use in _resolve_guard(target)(session, removal)]
+    if uses:
+        shown = "; ".join(uses[:5]) + (f"; and {len(uses) - 5} more" if len(uses) > 5 else "")
+        raise ConflictError(f"the network cannot be saved: it removes elements still in use: {shown}",
+                            accepted="keep the elements in use (or move what uses them first), or use --merge")
+
+
+def _resolve_guard(target: str) -> RemovalGuard:
+    module_name, _, function_name = target.partition(":")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def _removal(session: Session, network: Network) -> Removal:
+    def gone(model: type, keep: list[Any]) -> frozenset[str]:
+        return frozenset(set(session.scalars(select(model.name))) - {item.name for item in keep})  # type: ignore[attr-defined]
+
+    return Removal(pops=gone(PopRow, network.pops), routers=gone(RouterRow, network.routers),
+                   links=gone(LinkRow, network.links), interconnects=gone(InterconnectRow, network.interconnects))
+
+
 def lock_topology(session: Session) -> TopologyRow:
     """Take the network's write lock for this transaction (PostgreSQL row lock; SQLite holds the
     database lock already in a write session). Lock before reading what you will write from."""
@@ -122,6 +171,7 @@ def sync(session: Session, network: Network) -> NetworkChange:
     """Make the inventory tables equal to `network` (already validated). Raises ConflictError when an
     element to delete is still used by another domain (a site on a router, a reservation on a link)."""
     topology = lock_topology(session)
+    check_removal(session, _removal(session, network))
     change = NetworkChange()
     try:
         pop_ids = _sync_pops(session, network.pops, change)

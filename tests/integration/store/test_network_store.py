@@ -237,3 +237,33 @@ def test_concurrent_merges_lose_nothing(any_store: Store) -> None:
     names = {p.name for p in any_store.load_network().pops}
     assert {f"Extra{i}" for i in range(6)} <= names
     assert any_store.topology_version() == 1 + 6
+
+
+GUARD_CALLS: list[network_repo.Removal] = []
+
+
+def _router_guard(session: object, removal: network_repo.Removal) -> list[str]:
+    """A stand-in for a domain that refers to routers by name (e.g. sites attached to a PE)."""
+    GUARD_CALLS.append(removal)
+    return [f"site demo/hq on router {name}" for name in sorted(removal.routers & {"fra-pe1"})]
+
+
+def test_a_removal_guard_refuses_to_delete_what_is_used_by_name(any_store: Store,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    any_store.replace_network(small_network())
+    monkeypatch.setattr(network_repo, "REMOVAL_GUARDS", [f"{__name__}:_router_guard"])
+    GUARD_CALLS.clear()
+    any_store.replace_network(small_network())  # removes nothing: the guard is not even asked
+    assert GUARD_CALLS == []
+    without_frankfurt = small_network()
+    without_frankfurt.links = [lk for lk in without_frankfurt.links if "Frankfurt" not in (lk.a, lk.b)]
+    without_frankfurt.routers = [r for r in without_frankfurt.routers if r.pop != "Frankfurt"]
+    without_frankfurt.pops = [p for p in without_frankfurt.pops if p.name != "Frankfurt"]
+    with pytest.raises(ConflictError, match="site demo/hq on router fra-pe1"):
+        any_store.replace_network(without_frankfurt)
+    assert GUARD_CALLS[-1].pops == {"Frankfurt"} and GUARD_CALLS[-1].links == {"Paris-Frankfurt", "London-Frankfurt"}
+    assert any_store.load_network() == small_network() and any_store.topology_version() == 1
+    without_london_link = small_network()
+    without_london_link.links = without_london_link.links[:2]
+    any_store.replace_network(without_london_link)  # the guard allows what nobody uses
+    assert any_store.topology_version() == 2
