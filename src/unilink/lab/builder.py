@@ -231,6 +231,7 @@ class Lab:
         for ns in namespaces:
             if ns in present:
                 shell.run(["ip", "netns", "del", ns], check=False)
+        left_daemons = sorted(f"{ns}/{d}" for ns in namespaces for d in self.frr(ns).pids())
         for sub in ("frr", "hosts"):
             shutil.rmtree(self.directory / sub, ignore_errors=True)
         for name in (STATE_FILE,):
@@ -238,8 +239,9 @@ class Lab:
         if self.directory.exists() and not any(self.directory.iterdir()):
             self.directory.rmdir()
         left_ns = sorted(set(namespaces) & set(shell.netns_list()))
-        if left_ns:
-            raise LabError(f"namespaces still present after down: {', '.join(left_ns)}")
+        if left_ns or left_daemons:
+            raise LabError(f"still present after down: namespaces {', '.join(left_ns) or '-'}; "
+                           f"FRR daemons {', '.join(left_daemons) or '-'}")
         return {"removed_namespaces": sorted(set(namespaces) & present), "killed_processes": killed,
                 "directory": str(self.directory)}
 

@@ -53,16 +53,24 @@ def _try_ip(args: list[str]) -> tuple[bool, str]:
     return proc.returncode == 0, (proc.stderr or proc.stdout).strip()
 
 
+def _probe_link(kind_args: list[str]) -> tuple[bool, str]:
+    """Try to create a link in a throw-away namespace (never in the host's own), then remove both."""
+    ns = f"ulprobe-{os.getpid()}"
+    ok, output = _try_ip(["netns", "add", ns])
+    if not ok:
+        return False, f"cannot create a network namespace: {output}"
+    try:
+        return _try_ip(["-n", ns, "link", "add", "probe0", *kind_args])
+    finally:
+        _try_ip(["netns", "del", ns])
+
+
 def missing_vrf_device() -> str | None:
-    """None when `ip link add ... type vrf` works (probe device removed at once), else why not."""
+    """None when `ip link add ... type vrf` works, else why not."""
     if os.geteuid() != 0:
         return "probing the VRF device needs root"
-    name = f"ulvrf{os.getpid() % 100000}"
-    ok, output = _try_ip(["link", "add", name, "type", "vrf", "table", "99"])
-    if ok:
-        _try_ip(["link", "del", name])
-        return None
-    return f"no Linux VRF device in this kernel (CONFIG_NET_VRF): {output}"
+    ok, output = _probe_link(["type", "vrf", "table", "99"])
+    return None if ok else f"no Linux VRF device in this kernel (CONFIG_NET_VRF): {output}"
 
 
 def missing_mpls_forwarding() -> str | None:
@@ -80,12 +88,8 @@ def missing_for_l3vpn() -> str | None:
 def missing_vxlan() -> str | None:
     if os.geteuid() != 0:
         return "probing VXLAN needs root"
-    name = f"ulvx{os.getpid() % 100000}"
-    ok, output = _try_ip(["link", "add", name, "type", "vxlan", "id", "42", "dstport", "4789", "local", "127.0.0.1"])
-    if ok:
-        _try_ip(["link", "del", name])
-        return None
-    return f"no VXLAN device in this kernel: {output}"
+    ok, output = _probe_link(["type", "vxlan", "id", "42", "dstport", "4789", "local", "127.0.0.1"])
+    return None if ok else f"no VXLAN device in this kernel: {output}"
 
 
 @dataclass(frozen=True, slots=True)
