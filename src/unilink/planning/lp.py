@@ -104,37 +104,126 @@ def prune_stubs(n: int, arc_src: np.ndarray, arc_dst: np.ndarray, capacity: np.n
                   demand_bps=demand[np.ix_(kept_nodes, kept_nodes)], forced_arc_bps=forced)
 
 
+def two_way_nodes(arc_src: np.ndarray, arc_dst: np.ndarray, demand: np.ndarray) -> dict[int, tuple[int, int]]:
+    """Sources with exactly two outgoing arcs to two different neighbours, no two of them adjacent.
+
+    → {v: (arc to u, arc to w)}. Their commodities are folded into their neighbours' (see `_solve`);
+    keeping them non-adjacent guarantees the neighbours keep commodities of their own.
+    """
+    n = demand.shape[0]
+    out_arcs: list[list[int]] = [[] for _ in range(n)]
+    for arc in np.argsort(arc_src, kind="stable").tolist():
+        out_arcs[int(arc_src[arc])].append(arc)
+    chosen: dict[int, tuple[int, int]] = {}
+    sends = demand.sum(axis=1) > 0
+    for v in range(n):
+        arcs = out_arcs[v]
+        if len(arcs) != 2 or not sends[v] or arc_dst[arcs[0]] == arc_dst[arcs[1]]:
+            continue
+        neighbours = {int(arc_dst[a]) for a in arcs}
+        if neighbours & chosen.keys():
+            continue
+        chosen[v] = (arcs[0], arcs[1])
+    return chosen
+
+
 def _solve(arc_src: np.ndarray, arc_dst: np.ndarray, arc_capacity: np.ndarray, demand: np.ndarray,
            background: np.ndarray) -> tuple[float, np.ndarray]:
-    """The LP itself, on plain arrays: (minimum MLU, load per arc in bit/s)."""
+    """The LP itself, on plain arrays: (minimum MLU, load per arc in bit/s).
+
+    A source v with two neighbours u and w has no commodity of its own: what it sends to t leaves
+    either by v→u (y[v,t] ∈ [0, D[v,t]], then carried by u's commodity as if u sent it) or by v→w
+    (D[v,t] − y[v,t], carried by w's commodity). Exact — a flow from v is a flow from u or w once it
+    crossed its first link — and it trades n conservation rows for n bounded columns: the LP has
+    fewer rows, which is what the simplex pays for.
+    """
     n, arc_count = demand.shape[0], arc_src.size
-    sources = np.flatnonzero(demand.sum(axis=1) > 0)
     scale = float(arc_capacity.max())
     capacity = arc_capacity / scale
-    supply = -demand[sources] / scale                     # [s, v]
-    supply[np.arange(sources.size), sources] = demand[sources].sum(axis=1) / scale
+    demand = demand / scale
+    folded = two_way_nodes(arc_src, arc_dst, demand)
+    needs_commodity = demand.sum(axis=1) > 0
+    for v, (to_u, to_w) in folded.items():
+        needs_commodity[v] = False
+        needs_commodity[arc_dst[to_u]] = needs_commodity[arc_dst[to_w]] = True
+    sources = np.flatnonzero(needs_commodity)
+    position = np.full(n, -1)
+    position[sources] = np.arange(sources.size)
+    commodities = sources.size
 
+    supply = -demand[sources].copy()                      # [commodity, node]
+    supply[np.arange(commodities), sources] = demand[sources].sum(axis=1)
     # Node-arc incidence: +1 at the tail, −1 at the head.
     incidence = sp.csr_matrix(
         (np.concatenate((np.ones(arc_count), -np.ones(arc_count))),
          (np.concatenate((arc_src, arc_dst)), np.tile(np.arange(arc_count), 2))),
         shape=(n, arc_count))
-    commodities = sources.size
-    conservation = sp.kron(sp.identity(commodities, format="csr"), incidence, format="csr")
-    a_eq = sp.hstack([conservation, sp.csr_matrix((commodities * n, 1))], format="csr")
-    b_eq = supply.ravel()
-
-    capacity_rows = sp.hstack([sp.kron(np.ones((1, commodities)), sp.identity(arc_count), format="csr"),
-                               sp.csr_matrix(-capacity.reshape(-1, 1))], format="csr")
     b_ub = -background / scale  # Σ_s x[s,a] + background[a] ≤ capacity[a]·U
 
-    cost = np.zeros(commodities * arc_count + 1)
+    # The y columns of the folded sources, and the constants their w-side shares move to the right.
+    rows_eq: list[np.ndarray] = []
+    rows_ub: list[np.ndarray] = []
+    cols_eq: list[np.ndarray] = []
+    cols_ub: list[np.ndarray] = []
+    vals_eq: list[np.ndarray] = []
+    vals_ub: list[np.ndarray] = []
+    y_upper: list[np.ndarray] = []
+    y_owner: list[tuple[int, int, int, np.ndarray]] = []  # (to_u, to_w, first column, D[v, targets])
+    column = 0
+    for v, (to_u, to_w) in folded.items():
+        u, w = int(arc_dst[to_u]), int(arc_dst[to_w])
+        targets = np.flatnonzero(demand[v] > 0)
+        sent = demand[v, targets]
+        cu, cw = position[u], position[w]
+        ys = column + np.arange(targets.size)
+        # Commodity u sends y more from u to t; commodity w sends y less from w to t.
+        rows_eq += [cu * n + u + 0 * targets, cu * n + targets, cw * n + w + 0 * targets, cw * n + targets]
+        vals_eq += [-np.ones(targets.size), np.ones(targets.size), np.ones(targets.size), -np.ones(targets.size)]
+        cols_eq += [ys, ys, ys, ys]
+        supply[cw, w] += sent.sum()
+        supply[cw, targets] -= sent
+        # Arc v→u carries Σ y; arc v→w carries Σ (D − y).
+        rows_ub += [np.full(targets.size, to_u), np.full(targets.size, to_w)]
+        vals_ub += [np.ones(targets.size), -np.ones(targets.size)]
+        cols_ub += [ys, ys]
+        b_ub[to_w] -= sent.sum()
+        y_upper.append(sent)
+        y_owner.append((to_u, to_w, column, sent))
+        column += targets.size
+    y_count = column
+
+    x_count = commodities * arc_count
+    y_eq = _sparse(rows_eq, cols_eq, vals_eq, (commodities * n, y_count))  # t = u or w: entries cancel
+    y_ub = _sparse(rows_ub, cols_ub, vals_ub, (arc_count, y_count))
+    a_eq = sp.hstack([sp.kron(sp.identity(commodities, format="csr"), incidence, format="csr"), y_eq,
+                      sp.csr_matrix((commodities * n, 1))], format="csr")
+    a_ub = sp.hstack([sp.kron(np.ones((1, commodities)), sp.identity(arc_count), format="csr"), y_ub,
+                      sp.csr_matrix(-capacity.reshape(-1, 1))], format="csr")
+    upper = np.concatenate((np.full(x_count, np.inf), *y_upper, [np.inf]))
+    bounds = np.column_stack((np.zeros(upper.size), upper))
+    cost = np.zeros(upper.size)
     cost[-1] = 1.0
-    result = linprog(cost, A_ub=capacity_rows, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+    result = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=supply.ravel(), bounds=bounds, method="highs")
     if result.status != 0:  # pragma: no cover - connectivity is checked first; this is a solver failure
         raise InfeasibleError(f"the LP solver stopped: {result.message}", details={"solver_status": result.status})
-    flows = result.x[:-1].reshape(commodities, arc_count)
-    return float(result.x[-1]), flows.sum(axis=0) * scale + background
+    load = result.x[:x_count].reshape(commodities, arc_count).sum(axis=0)
+    y = result.x[x_count:x_count + y_count]
+    for to_u, to_w, first, sent in y_owner:
+        share = y[first:first + sent.size]
+        load[to_u] += share.sum()
+        load[to_w] += (sent - share).sum()
+    return float(result.x[-1]), load * scale + background
+
+
+def _sparse(rows: list[np.ndarray], cols: list[np.ndarray], values: list[np.ndarray],
+            shape: tuple[int, int]) -> sp.csr_matrix:
+    """A CSR matrix from pieces of COO triplets; duplicates add up and exact zeros are dropped."""
+    if not rows:
+        return sp.csr_matrix(shape)
+    matrix = sp.csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=shape)
+    matrix.sum_duplicates()
+    matrix.eliminate_zeros()
+    return matrix
 
 
 def _refuse_unroutable(problem: CapacityProblem) -> None:

@@ -13,7 +13,7 @@ from scipy.optimize import linprog
 from unilink.errors import InfeasibleError
 from unilink.inventory.model import Demand
 from unilink.planning.loads import ecmp_loads
-from unilink.planning.lp import optimal_loads, prune_stubs
+from unilink.planning.lp import optimal_loads, prune_stubs, two_way_nodes
 from unilink.planning.problem import build_problem
 
 
@@ -202,3 +202,21 @@ def test_stubs_are_pruned_with_their_forced_loads():
     # Then A sends 200 to B over A-B (100) and A-C-B (100): 100 % on each; the stub links are at 50 %.
     assert loads.max_utilization == pytest.approx(1.0, abs=1e-7)
     assert loads.arc_load_bps[0] == pytest.approx(50)
+
+
+def test_two_way_sources_are_folded_and_the_optimum_is_unchanged():
+    # A ring of six with one chord: most PoPs have exactly two neighbours, and every PoP sends.
+    names = [f"P{i}" for i in range(6)]
+    links = [(i, (i + 1) % 6, 1, 100 + 20 * i) for i in range(6)] + [(0, 3, 1, 150)]
+    rng = np.random.default_rng(3)
+    demand = rng.integers(1, 30, (6, 6)).astype(float)
+    np.fill_diagonal(demand, 0)
+    _, problem = as_problem(6, links, demand)
+    folded = two_way_nodes(problem.arc_src, problem.arc_dst, problem.demand_bps)
+    assert len(folded) >= 2
+    heads = {int(problem.arc_dst[a]) for arcs in folded.values() for a in arcs}
+    assert not heads & folded.keys()  # no folded PoP relies on another folded one
+    loads = optimal_loads(problem)
+    assert loads.max_utilization == pytest.approx(path_lp_mlu(names, links, demand), rel=1e-7)
+    net_out = np.bincount(problem.arc_src, loads.arc_load_bps, 6) - np.bincount(problem.arc_dst, loads.arc_load_bps, 6)
+    assert net_out == pytest.approx(demand.sum(axis=1) - demand.sum(axis=0), abs=1e-6)
