@@ -46,6 +46,13 @@ class JournalEntry:
     steps: tuple[JournalStep, ...]
     created_at: datetime
 
+    def to_dict(self) -> dict[str, object]:
+        """For API and CLI views: states and errors, not the configs themselves."""
+        return {"id": self.id, "state": self.state, "actor": self.actor, "reason": self.reason,
+                "plan_id": self.plan_id, "error": self.error, "created_at": self.created_at.isoformat(),
+                "steps": [{"router": s.router, "vendor": s.vendor, "state": s.state, "error": s.error}
+                          for s in self.steps]}
+
 
 class Journal(Protocol):
     def begin(self, tx_id: str, changes: Sequence[DeviceChange], *, actor: str, reason: str,

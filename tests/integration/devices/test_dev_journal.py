@@ -75,3 +75,6 @@ def test_recent_lists_transactions_newest_first_and_by_plan(store: Store) -> Non
     recent = journal.recent(10)
     assert [e.plan_id for e in recent] == ["p-2", "p-2", "p-1"]
     assert len(journal.recent(10, plan_id="p-2")) == 2 and len(journal.recent(1)) == 1
+    view = recent[0].to_dict()
+    assert view["state"] == "done" and view["steps"] == [{"router": "pe1", "vendor": "frr", "state": "done",
+                                                          "error": None}]
