@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -120,13 +120,37 @@ class _Deployed:
     intent_version: int | None
     intent: Intent | None
     physical: dict[str, dict[str, Any]]
+    desired: dict[str, Any] | None  # the document of `intent_version` (what the tenant asked for last)
 
 
-def _deployed(session: Session, tenant_id: int) -> _Deployed:
-    row = session.get(DeploymentRow, tenant_id)
+def _deployed(session: Session, tenant_id: int, runtime: rt.Runtime | None = None) -> _Deployed:
+    """The tenant's deployed state; from the runtime's cache when its revision is current."""
+    revision = session.scalars(select(DeploymentRow.revision).where(DeploymentRow.tenant_id == tenant_id)).first()
+    cached = runtime.deployed.get(tenant_id) if runtime is not None else None
+    if cached is not None and cached.revision == (revision or 0):
+        return cached  # type: ignore[no-any-return]
+    row = session.get(DeploymentRow, tenant_id) if revision is not None else None
     if row is None:
-        return _Deployed(0, None, None, {})
-    return _Deployed(row.revision, row.intent_version, Intent.model_validate(row.document), dict(row.physical))
+        state = _Deployed(0, None, None, {}, None)
+    else:
+        desired = session.scalars(select(IntentVersionRow.document).where(
+            IntentVersionRow.tenant_id == tenant_id, IntentVersionRow.version == row.intent_version)).first()
+        state = _Deployed(row.revision, row.intent_version, Intent.model_validate(row.document), dict(row.physical),
+                          dict(desired) if desired is not None else None)
+    if runtime is not None:
+        runtime.deployed[tenant_id] = state
+    return state
+
+
+# Recently made plans, so that apply need not decode them again (the table stays the reference).
+_RECENT_PLANS: dict[str, dict[str, Any]] = {}
+_RECENT_PLANS_MAX = 256
+
+
+def _remember(content: dict[str, Any]) -> None:
+    if len(_RECENT_PLANS) >= _RECENT_PLANS_MAX:
+        _RECENT_PLANS.pop(next(iter(_RECENT_PLANS)))
+    _RECENT_PLANS[content["id"]] = content
 
 
 def fingerprint(tenant_id: int, revision: int, topology_version: int) -> str:
@@ -161,6 +185,7 @@ def plan(store: Any, tenant: str, desired: Intent | dict[str, Any] | str, *, now
     with store.session() as session:
         session.add(PlanRow(id=plan_id, tenant_id=tenant_row.id, fingerprint=content["fingerprint"],
                             content=content, status="ready", created_at=now, expires_at=now + PLAN_LIFETIME))
+    _remember(content)
     return Plan(plan_id, tenant, content["fingerprint"], content)
 
 
@@ -168,7 +193,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
              accesses_installed: bool = False) -> dict[str, Any]:
     tenant = tenant_row.name
     check_intent(desired, runtime.network)
-    deployed = _deployed(session, tenant_row.id)
+    deployed = _deployed(session, tenant_row.id, runtime)
     open_orders = {row.site: row for row in session.scalars(
         select(ServiceOrderRow).where(ServiceOrderRow.tenant_id == tenant_row.id,
                                       ServiceOrderRow.state.notin_(("completed", "failed", "cancelled"))))}
@@ -178,8 +203,8 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
     changes = diff_intents(deployed.intent, effective)
     bookings, releases = _admit(runtime, tenant_row.id, deployed.intent, effective, changes, now)
     router_of_site = runtime.router_of_site(effective)
-    new_allocs, released_allocs = allocate(runtime.pools, tenant, wanted_owners(tenant, effective, router_of_site))
     alloc = runtime.tenant_alloc(tenant)
+    new_allocs, released_allocs = allocate(runtime.pools, alloc, wanted_owners(tenant, effective, router_of_site))
     for a in released_allocs:
         alloc.pop((a.pool, a.scope, a.owner), None)
     alloc.update({(a.pool, a.scope, a.owner): a.value for a in new_allocs})
@@ -202,6 +227,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
         "base": {"revision": deployed.revision, "intent_version": deployed.intent_version,
                  "topology_version": runtime.topology_version},
         "desired": desired.to_document(), "effective": effective.to_document(), "physical": physical,
+        "new_intent_version": desired.to_document() != deployed.desired,
         "changes": changes.to_dict(), "summary": _summary(changes),
         "orders": [w.to_dict() for w in works],
         "new_orders": [w.to_dict() for w in new_orders],
@@ -372,12 +398,27 @@ def _lock(session: Session) -> int:
     return int(session.scalars(select(EngineStateRow.ledger_seq).where(EngineStateRow.id == 1)).one())
 
 
-def load_plan(session: Session, plan_id: str) -> PlanRow:
-    row = session.get(PlanRow, plan_id)
-    if row is None:
+@dataclass(frozen=True, slots=True)
+class _PlanHead:
+    id: str
+    tenant_id: int
+    fingerprint: str
+    status: str
+    expires_at: datetime
+
+
+def load_plan(session: Session, plan_id: str) -> tuple[_PlanHead, dict[str, Any]]:
+    """The plan's columns, and its content (from memory when this process made it)."""
+    found = session.execute(select(PlanRow.id, PlanRow.tenant_id, PlanRow.fingerprint, PlanRow.status,
+                                   PlanRow.expires_at).where(PlanRow.id == plan_id)).first()
+    if found is None:
         raise NotFoundError("no such plan", field="plan_id", value=plan_id,
                             accepted="the id printed by `unilink plan`")
-    return row
+    head = _PlanHead(found.id, found.tenant_id, found.fingerprint, found.status, aware(found.expires_at))  # type: ignore[arg-type]
+    content = _RECENT_PLANS.get(plan_id)
+    if content is None:
+        content = session.scalars(select(PlanRow.content).where(PlanRow.id == plan_id)).one()
+    return head, content
 
 
 def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *, now: datetime | None = None,
@@ -394,10 +435,10 @@ def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *,
     try:
         with rt.LOCK, store.session(write=True) as session:
             seq = _lock(session)
-            row = load_plan(session, plan_id)
-            _check_fresh(session, row, now)
-            runtime = rt.runtime_for(store, session)  # sees seq - 1 is ours to advance; reload if others moved
-            result = _apply_locked(session, runtime, row, actor, reason, now, action)
+            row, content = load_plan(session, plan_id)
+            _check_fresh(session, row, content, now)
+            runtime = rt.runtime_for(store, session, locked=True)  # reloaded if another process applied
+            result = _apply_locked(session, runtime, row, content, actor, reason, now, action)
             runtime.ledger_seq = seq
     except (ConflictError, InfeasibleError) as exc:
         _mark(store, plan_id, "superseded" if isinstance(exc, ConflictError) else "failed")
@@ -409,17 +450,17 @@ def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *,
     return result
 
 
-def _check_fresh(session: Session, row: PlanRow, now: datetime) -> None:
+def _check_fresh(session: Session, row: _PlanHead, content: dict[str, Any], now: datetime) -> None:
     if row.status != "ready":
         raise ConflictError(f"plan {row.id} is {row.status}: make a new plan", field="plan_id", value=row.id)
-    if aware(row.expires_at) < now:  # type: ignore[operator]
-        raise ConflictError(f"plan {row.id} expired at {aware(row.expires_at).isoformat()}: make a new plan",
+    if row.expires_at < now:
+        raise ConflictError(f"plan {row.id} expired at {row.expires_at.isoformat()}: make a new plan",
                             field="plan_id", value=row.id)
-    deployed = session.get(DeploymentRow, row.tenant_id)
-    revision = deployed.revision if deployed else 0
+    revision = session.scalars(select(DeploymentRow.revision).where(DeploymentRow.tenant_id == row.tenant_id)
+                               ).first() or 0
     topology, _ = rt.state_versions(session)
     if fingerprint(row.tenant_id, revision, topology) != row.fingerprint:
-        base = row.content["base"]
+        base = content["base"]
         what = (f"the tenant's services changed (revision {base['revision']} → {revision})"
                 if base["revision"] != revision else
                 f"the backbone changed (topology version {base['topology_version']} → {topology})")
@@ -432,9 +473,8 @@ def _mark(store: Any, plan_id: str, status: str) -> None:
         session.execute(update(PlanRow).where(PlanRow.id == plan_id, PlanRow.status == "ready").values(status=status))
 
 
-def _apply_locked(session: Session, runtime: rt.Runtime, row: PlanRow, actor: str, reason: str, now: datetime,
-                  action: str) -> ApplyResult:
-    content = row.content
+def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content: dict[str, Any], actor: str,
+                  reason: str, now: datetime, action: str) -> ApplyResult:
     tenant_id, tenant = row.tenant_id, content["tenant"]
     ledger, graph = runtime.ledger, runtime.graph
     with ledger.atomic():
@@ -472,23 +512,31 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: PlanRow, actor: st
             raise ConflictError(f"plan {row.id} is stale: a resource it allocates was taken; make a new plan",
                                 field="plan_id", value=row.id) from exc
         # 3. devices (the engine's device model; the device layer's transaction plugs in here)
-        routers = _apply_devices(session, runtime, content, now, actor=actor, reason=reason)
+        effective = Intent.model_validate(content["effective"])
+        routers = _apply_devices(session, runtime, content, effective, now, actor=actor, reason=reason)
         # 4. state, intent version, orders, history
-        deployed = session.get(DeploymentRow, tenant_id)
         intent_version = _record_intent(session, tenant_id, content, actor, reason, now, action)
-        revision = (deployed.revision if deployed else 0) + 1
-        if deployed is None:
+        revision = content["base"]["revision"] + 1  # the fingerprint proved the base is current
+        if revision == 1:
             session.add(DeploymentRow(tenant_id=tenant_id, revision=revision, intent_version=intent_version,
                                       document=content["effective"], physical=content["physical"], updated_at=now))
         else:
-            deployed.revision, deployed.intent_version = revision, intent_version
-            deployed.document, deployed.physical, deployed.updated_at = content["effective"], content["physical"], now
+            session.execute(update(DeploymentRow).where(DeploymentRow.tenant_id == tenant_id).values(
+                revision=revision, intent_version=intent_version, document=content["effective"],
+                physical=content["physical"], updated_at=now))
         orders = _create_orders(session, tenant_id, row.id, content["new_orders"], now)
         session.add(ChangeHistoryRow(tenant_id=tenant_id, at=now, actor=actor, reason=reason, action=action,
                                      plan_id=row.id, intent_version=intent_version,
                                      summary={"changes": content["summary"], "orders": orders,
                                               "price": {k: v for k, v in content["price"].items() if k != "lines"}}))
-        row.status, row.applied_at = "applied", now
+        session.execute(update(PlanRow).where(PlanRow.id == row.id).values(status="applied", applied_at=now))
+        try:
+            session.flush()
+        except IntegrityError as exc:  # an intent version written meanwhile (UNIQUE tenant, version)
+            raise ConflictError(f"plan {row.id} is stale: the tenant's intent changed; make a new plan",
+                                field="plan_id", value=row.id) from exc
+    runtime.deployed[tenant_id] = _Deployed(revision, intent_version, effective, dict(content["physical"]),
+                                            content["desired"])
     # the in-memory index follows the table (only after everything above succeeded)
     keys = runtime.keys.setdefault(tenant_id, {})
     released = set(content["release"])
@@ -510,17 +558,17 @@ def _apply_allocations(session: Session, runtime: rt.Runtime, tenant_id: int, al
     for pool, scope, owner, value in allocations["new"]:
         session.add(PoolAllocationRow(tenant_id=tenant_id, pool=pool, scope=scope, owner=owner, value=value))
     for pool, scope, owner, _ in allocations["release"]:
-        runtime.pools.get((pool, scope), {}).pop(owner, None)
+        runtime.allocated(pool, scope, owner, None)
     for pool, scope, owner, value in allocations["new"]:
-        runtime.pools.setdefault((pool, scope), {})[owner] = value
+        runtime.allocated(pool, scope, owner, value)
 
 
 # Builds the driver of each router a change touches; tests and the lab swap it (sim by default).
 driver_factory: DriverFactory = sim_driver
 
 
-def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any], now: datetime, *, actor: str,
-                   reason: str) -> list[str]:
+def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any], effective: Intent, now: datetime,
+                   *, actor: str, reason: str) -> list[str]:
     """Push the plan's configs in one device transaction (all routers or none), then record them."""
     model = runtime.devices
     assert model is not None
@@ -540,7 +588,6 @@ def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any
             existing.config, existing.revision, existing.updated_at = change["config"], existing.revision + 1, now
         model.configs[router] = change["config"]
         changed.append(router)
-    effective = Intent.model_validate(content["effective"])
     alloc = runtime.tenant_alloc(content["tenant"])
     model.set_tenant(content["tenant"], tenant_devices(content["tenant"], effective, rates_at(effective, now), alloc,
                                                        runtime.router_of_site(effective)))
@@ -549,11 +596,11 @@ def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any
 
 def _record_intent(session: Session, tenant_id: int, content: dict[str, Any], actor: str, reason: str, now: datetime,
                    action: str) -> int | None:
-    latest = session.scalars(select(IntentVersionRow).where(IntentVersionRow.tenant_id == tenant_id)
-                             .order_by(IntentVersionRow.version.desc()).limit(1)).one_or_none()
-    if latest is not None and latest.document == content["desired"]:
-        return latest.version
-    version = (latest.version if latest else 0) + 1
+    base_version = content["base"]["intent_version"]
+    if not content["new_intent_version"]:
+        return base_version  # type: ignore[no-any-return]
+    version = (session.scalars(select(func.max(IntentVersionRow.version))
+                               .where(IntentVersionRow.tenant_id == tenant_id)).one() or 0) + 1
     session.add(IntentVersionRow(tenant_id=tenant_id, version=version, document=content["desired"], actor=actor,
                                  reason=reason or action, created_at=now))
     return version

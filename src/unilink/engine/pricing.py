@@ -80,4 +80,6 @@ def price_summary(before: Quote, after: Quote, one_off_cents: int, temporaries: 
             "monthly_after_cents": after.monthly_cents,
             "monthly_delta_cents": after.monthly_cents - before.monthly_cents,
             "one_off_cents": one_off_cents, "temporary": temporaries,
-            "temporary_cents": sum(t["cents"] for t in temporaries), "lines": after.to_dict()["lines"]}
+            "temporary_cents": sum(t["cents"] for t in temporaries),
+            # only the lines that differ: a plan shows what the change costs, not the whole bill
+            "lines": [ln for ln in after.to_dict()["lines"] if ln not in before.to_dict()["lines"]]}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from unilink.errors import InfeasibleError
 from unilink.services.intent import ELineService, Intent, InternetService, IpVpnService, site_usages
@@ -103,16 +104,14 @@ def wanted_owners(tenant: str, intent: Intent, router_of_site: Mapping[str, str]
     return wanted
 
 
-def allocate(pools: Mapping[tuple[str, str], Mapping[str, int]], tenant: str, wanted: set[tuple[str, str, str]]
-             ) -> tuple[list[Allocation], list[Allocation]]:
-    """(new allocations, allocations to release) for `tenant` to hold exactly `wanted`.
+def allocate(pools: Mapping[tuple[str, str], Mapping[str, int]], mine: Mapping[tuple[str, str, str], int],
+             wanted: set[tuple[str, str, str]]) -> tuple[list[Allocation], list[Allocation]]:
+    """(new allocations, allocations to release) for a tenant holding `mine` to hold exactly `wanted`.
 
-    `pools` maps (pool, scope) → {owner: value} for every tenant (what is in use now).
+    `pools` maps (pool, scope) → {owner: value} for every tenant (the values in use now).
     """
-    prefix = f"{tenant}/"
-    release = sorted(Allocation(pool, scope, owner, value)
-                     for (pool, scope), owners in pools.items() for owner, value in owners.items()
-                     if owner.startswith(prefix) and (pool, scope, owner) not in wanted)
+    release = sorted(Allocation(pool, scope, owner, value) for (pool, scope, owner), value in mine.items()
+                     if (pool, scope, owner) not in wanted)
     new: list[Allocation] = []
     taken_now: dict[tuple[str, str], set[int]] = {}
     cursor: dict[tuple[str, str], int] = {}
@@ -121,8 +120,7 @@ def allocate(pools: Mapping[tuple[str, str], Mapping[str, int]], tenant: str, wa
         if owner in owners:
             continue
         low, high = POOL_RANGES[pool]
-        in_use = owners.values() if isinstance(owners, dict) else ()
-        taken = taken_now.setdefault((pool, scope), set(in_use))
+        taken = taken_now.setdefault((pool, scope), set(owners.values()))
         value = cursor.get((pool, scope), low)
         while value in taken:
             value += 1
@@ -135,6 +133,7 @@ def allocate(pools: Mapping[tuple[str, str], Mapping[str, int]], tenant: str, wa
     return new, release
 
 
+@lru_cache(maxsize=65536)
 def p2p_subnets(index: int) -> tuple[str, str]:
     """The PE–CE /31 and /127 of p2p pool entry `index` (IPv6 wherever IPv4 is)."""
     v4 = ipaddress.IPv4Network((int(P2P_V4.network_address) + 2 * index, 31))

@@ -47,20 +47,26 @@ class Runtime:
     edge_router: dict[str, str]  # PoP → its first edge router (by name)
     keys: dict[int, dict[str, list[int]]] = field(default_factory=dict)  # tenant id → key → reservation ids
     pools: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (pool, scope) → owner → value
+    tenant_pools: dict[str, dict[tuple[str, str, str], int]] = field(default_factory=dict)  # the same, by tenant
     devices: DeviceModel | None = None
     overbooked: list[int] = field(default_factory=list)  # reservations that no longer fit (topology shrank)
+    deployed: dict[int, Any] = field(default_factory=dict)  # tenant id → engine.core._Deployed, by revision
 
     def router_of_site(self, intent: Intent) -> dict[str, str]:
         return {s.name: s.router or self.edge_router[s.pop] for s in intent.sites}
 
-    def alloc_map(self) -> dict[tuple[str, str, str], int]:
-        return {(pool, scope, owner): value for (pool, scope), owners in self.pools.items()
-                for owner, value in owners.items()}
-
     def tenant_alloc(self, tenant: str) -> dict[tuple[str, str, str], int]:
-        prefix = f"{tenant}/"
-        return {(pool, scope, owner): value for (pool, scope), owners in self.pools.items()
-                for owner, value in owners.items() if owner.startswith(prefix)}
+        return dict(self.tenant_pools.get(tenant, {}))
+
+    def allocated(self, pool: str, scope: str, owner: str, value: int | None) -> None:
+        """Record an allocation (value) or its release (None) in both indexes."""
+        tenant = owner.split("/", 1)[0]
+        if value is None:
+            self.pools.get((pool, scope), {}).pop(owner, None)
+            self.tenant_pools.get(tenant, {}).pop((pool, scope, owner), None)
+        else:
+            self.pools.setdefault((pool, scope), {})[owner] = value
+            self.tenant_pools.setdefault(tenant, {})[(pool, scope, owner)] = value
 
 
 _RUNTIMES: weakref.WeakKeyDictionary[Any, Runtime] = weakref.WeakKeyDictionary()
@@ -73,12 +79,17 @@ def state_versions(session: Session) -> tuple[int, int]:
     return int(topology), int(seq)
 
 
-def runtime_for(store: Any, session: Session) -> Runtime:
-    """The up-to-date runtime of `store` (loaded in `session`'s transaction when stale)."""
+def runtime_for(store: Any, session: Session, *, locked: bool = False) -> Runtime:
+    """The up-to-date runtime of `store` (loaded in `session`'s transaction when stale).
+
+    `locked`: the caller has taken the engine lock, which already advanced the sequence by one.
+    """
     topology, seq = state_versions(session)
+    if locked:
+        seq -= 1
     runtime = _RUNTIMES.get(store)
     if runtime is None or runtime.topology_version != topology or runtime.ledger_seq != seq:
-        runtime = load_runtime(session, topology, seq)
+        runtime = load_runtime(session, topology, seq)  # reads every row as of this transaction
         _RUNTIMES[store] = runtime
     return runtime
 
@@ -100,7 +111,7 @@ def load_runtime(session: Session, topology: int, seq: int) -> Runtime:
     _load_reservations(session, runtime)
     for row in session.execute(select(PoolAllocationRow.pool, PoolAllocationRow.scope, PoolAllocationRow.owner,
                                       PoolAllocationRow.value)):
-        runtime.pools.setdefault((row.pool, row.scope), {})[row.owner] = int(row.value)
+        runtime.allocated(row.pool, row.scope, row.owner, int(row.value))
     runtime.devices = _load_devices(session, runtime)
     return runtime
 
@@ -128,14 +139,13 @@ def _load_devices(session: Session, runtime: Runtime) -> DeviceModel:
     model = DeviceModel({r.name: r for r in runtime.network.routers})
     rows = session.execute(select(Tenant.name, DeploymentRow.document, DeploymentRow.updated_at)
                            .join(DeploymentRow, DeploymentRow.tenant_id == Tenant.id))
-    alloc = runtime.alloc_map()
     for name, document, updated_at in rows:
         intent = Intent.model_validate(document)
         if not intent.sites:
             continue
         when = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=UTC)
         try:
-            model.set_tenant(name, tenant_devices(name, intent, rates_at(intent, when), alloc,
+            model.set_tenant(name, tenant_devices(name, intent, rates_at(intent, when), runtime.tenant_alloc(name),
                                                   runtime.router_of_site(intent)))
         except KeyError:  # a site's PoP lost its edge router: the inventory check reports it
             continue

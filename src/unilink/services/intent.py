@@ -319,6 +319,7 @@ def _check_sites(intent: Intent, network: Network) -> dict[str, tuple[int, SiteS
                               accepted="each site name once per tenant")
     pops = {p.name for p in network.pops}
     routers = {r.name: r for r in network.routers}
+    pops_with_edge = {r.pop for r in network.routers if r.role is RouterRole.EDGE}
     for i, site in enumerate(intent.sites):
         if site.pop not in pops:
             raise ValidationError("unknown PoP", field=f"sites[{i}].pop", value=site.pop,
@@ -330,7 +331,7 @@ def _check_sites(intent: Intent, network: Network) -> dict[str, tuple[int, SiteS
                                             if r.pop == site.pop and r.role is RouterRole.EDGE)) or "none"
                 raise ValidationError(f"not an edge router of PoP {site.pop}", field=f"sites[{i}].router",
                                       value=site.router, accepted=accepted)
-        elif edge_router_for(network, site.pop) is None:
+        elif site.pop not in pops_with_edge:
             raise ValidationError("this PoP has no edge router to attach a site to", field=f"sites[{i}].pop",
                                   value=site.pop, accepted="a PoP with an edge (PE) router")
         a = site.access
