@@ -8,13 +8,14 @@ It takes what `render("frr", intent)` produces — `text` (the service part of f
   composes the full FRR config (lab underlay + service part), checks it with `vtysh -C` (dry run),
   refuses any command that is not `ip`/`tc`, and captures the previous state: the last applied
   FRR config and the Linux state (links, bridge membership, shapers);
-- commit: applies FRR (`vtysh -f` when the change only adds lines, frr-reload when it removes
-  some; nothing when unchanged), then the Linux commands in `ip -batch`/`tc -batch` runs (a rate
-  change is a live `tc qdisc replace`), then removes what the new state no longer mentions
-  (bridges and VXLANs of VPNs left, ports' memberships);
+- commit: applies the FRR difference in one vtysh run (`no` forms of vanished lines, then the
+  changed stanzas; nothing when unchanged), then the Linux commands that would change something
+  in `ip -batch`/`tc -batch` runs (a rate change is one live `tc qdisc replace`), then removes
+  what the new state no longer mentions (bridges and VXLANs of VPNs left, ports' memberships);
 - rollback: puts back the previous FRR config and Linux state, whether the commit finished,
   failed half-way, or never ran;
-- running_config: FRR's running config plus a summary of the Linux state.
+- verify: every FRR line is running, every Linux command would be a no-op, nothing stale is left;
+- running_config: FRR's running config plus a summary of the Linux state (JSON).
 
 Fault injection for tests (`fail_commit_on`): the named routers fail half-way through their
 commit, after FRR and half of the Linux commands were really applied — the hardest case for a
@@ -60,9 +61,7 @@ class _Change:
     previous_frr_text: str        # what was applied before (rollback target)
     commands: list[list[str]]     # translated ip/tc argv, in order
     before: LinuxState            # Linux state at prepare time (rollback target)
-    frr_touched: bool = False
-    linux_touched: bool = False
-    committed: bool = False
+    frr_touched: bool = False     # the commit reached FRR: the rollback must put the old config back
 
 
 class LabDriver:
@@ -128,13 +127,11 @@ class LabDriver:
         fail = change.router.netns in self.fail_commit_on or change.router.inventory_name in self.fail_commit_on
         if fail:
             commands = commands[: len(commands) // 2]
-        change.linux_touched = bool(commands)
         _run_batched(change.router.netns, commands, existing=set(change.before.links))
         if fail:
             raise LabError(f"{change.router.inventory_name}: injected fault after {len(commands)} of "
                            f"{len(change.commands)} Linux commands (fault injection)")
         self.record_applied(change.router, change.frr_text)
-        change.committed = True
 
     def _rollback(self, router: str) -> None:
         change = self._changes.get(self.topology.router(router).netns)
@@ -152,6 +149,14 @@ class LabDriver:
         """Does the router run `expected`? Every FRR line of it is in the running config, every
         Linux command of it would change nothing, and nothing it does not mention is left over
         (no stale VPN bridge, no port off its day-0 state)."""
+        with _device_errors(router):
+            return self._verify(router, expected)
+
+    def running_config(self, router: str) -> str:
+        with _device_errors(router):
+            return self._running_config(router)
+
+    def _verify(self, router: str, expected: RenderedLike | str) -> bool:
         lab_router = self.topology.router(router)
         text, commands = _split(expected)
         state = linux_state.capture(lab_router.netns)
@@ -167,7 +172,7 @@ class LabDriver:
         checkable = [a for a in translated if a[:2] != ["tc", "filter"]]
         return all(_already_true(a, state) for a in checkable) and not self._cleanup(lab_router, translated, state)
 
-    def running_config(self, router: str) -> str:
+    def _running_config(self, router: str) -> str:
         lab_router = self.topology.router(router)
         frr_text = self._frr(lab_router).running_config()
         body = frr_text[frr_text.find("frr version"):] if "frr version" in frr_text else frr_text
@@ -253,8 +258,8 @@ class LabDriver:
 
 
 def lab_drivers(routers: Iterable[str], lab: Lab | Path | str | None = None) -> dict[str, DeviceDriver]:
-    """One `DeviceDriver` per router of a running lab (for `DeviceTransaction` and `recover`):
-    the routers whose inventory `driver` is "lab" and that the lab built."""
+    """One `DeviceDriver` per router of `routers` that the running lab built (for
+    `DeviceTransaction` and `recover`); names the lab does not know are left out."""
     driver = LabDriver(lab)
     known = [r for r in routers if _in_lab(driver.topology, r)]
     return bind_all(driver, known)
