@@ -333,6 +333,10 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
         router = router_by_name[att.router]
         pe4, ce4 = _pe_ce(att.ipv4, version=4, field=f"{where}.ipv4")
         pe6, ce6 = _pe_ce(att.ipv6, version=6, field=f"{where}.ipv6")
+        if not (att.internet or att.vpns or att.eline):
+            # A port with no service yet (e.g. being built): shaped and described, but no address
+            # in the global table, which would amount to Internet access the site did not buy.
+            pe4 = ce4 = pe6 = ce6 = None
         description = f"{att.tenant} {att.site}"  # both checked: the quoting filters accept up to 200
         vrf_name = vpn_name = vni = None
         if att.vpns:
@@ -358,7 +362,7 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
             ipv4=pe4, ipv6=pe6, ce_ipv4=ce4, ce_ipv6=ce6,
             shape_down_bps=att.rate_down_bps, shape_up_bps=att.rate_up_bps,
             vrf=vrf_name, vpn=vpn_name, vni=vni, eline=att.eline, internet=att.internet))
-        for prefix in att.routed_prefixes:
+        for prefix in att.routed_prefixes if (ce4 or ce6) else ():
             net = ipaddress.ip_network(prefix)
             hop = ce4 if net.version == 4 else ce6
             if hop is None:

@@ -88,3 +88,12 @@ def test_duplicate_port_and_vlan_refused() -> None:
     with pytest.raises(ValidationError, match="already used") as err:
         build_device_intents(scenarios.ROUTERS, atts, vpns, elines)
     assert err.value.field == "attachments[4].vlan"
+
+
+def test_a_port_without_service_gets_no_address_and_no_routes() -> None:
+    atts, vpns, elines = scenarios.base()
+    atts[2] = replace(atts[2], internet=False, routed_prefixes=("198.51.100.0/24",))  # Amsterdam: nothing bought
+    (iface,) = build_device_intents(scenarios.ROUTERS, atts, vpns, elines)["ams-pe1"].interfaces
+    assert iface.ipv4 is None and iface.ipv6 is None and iface.vrf is None
+    assert build_device_intents(scenarios.ROUTERS, atts, vpns, elines)["ams-pe1"].static_routes == ()
+    assert iface.shape_down_bps == 100_000_000, "still shaped: the access circuit exists"
