@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from unilink.errors import InfeasibleError, ValidationError
-from unilink.network.graph import CompiledGraph, walk_predecessors
+from unilink.errors import InfeasibleError, NotFoundError, ValidationError
+from unilink.network.graph import CachedPath, CompiledGraph, walk_predecessors
 from unilink.network.ledger import (
     ALWAYS,
     NEVER,
@@ -44,6 +44,7 @@ from unilink.network.ledger import (
     to_seconds,
 )
 
+_INTEGER = (int, np.integer)
 EARLIEST_FIT_CANDIDATES = 2000  # breakpoints tried when looking for the earliest start that fits
 LATENCY_SLACK_MS = 1e-9  # float sums of ms: a path equal to the limit must not fail on rounding
 
@@ -92,14 +93,18 @@ class Constraints:
         return self.max_latency_ms is None or latency_ms <= self.max_latency_ms + LATENCY_SLACK_MS
 
 
+NO_LIMITS = Constraints(allowed=None, max_latency_ms=None, max_hops=None)
+
+
 def make_path(graph: CompiledGraph, arcs: Iterable[int]) -> Path:
     arcs = tuple(int(a) for a in arcs)
     if not arcs:
         raise ValidationError("a path needs at least one link", field="path", value="")
-    nodes = [graph.nodes[int(graph.arc_src[arcs[0]])]] + [graph.nodes[int(graph.arc_dst[a])] for a in arcs]
-    return Path(nodes=tuple(nodes), links=tuple(graph.links[int(graph.arc_link[a])].name for a in arcs), arcs=arcs,
-                latency_ms=float(sum(graph.arc_latency_ms[a] for a in arcs)),
-                igp_metric=int(sum(graph.arc_igp[a] for a in arcs)))
+    names, dst = graph.nodes, graph.arc_dst_list
+    nodes = (names[graph.arc_src_list[arcs[0]]], *(names[dst[a]] for a in arcs))
+    latency, igp = graph.arc_latency_list, graph.arc_igp_list
+    return Path(nodes=nodes, links=tuple(graph.arc_link_name[a] for a in arcs), arcs=arcs,
+                latency_ms=float(sum(latency[a] for a in arcs)), igp_metric=sum(igp[a] for a in arcs))
 
 
 def resolve_exclusions(graph: CompiledGraph, nodes: Iterable[str | int] = (), links: Iterable[str | int] = (),
@@ -140,38 +145,67 @@ def find_path(graph: CompiledGraph, ledger: CapacityLedger | None, src: str | in
     With `explain=False` an infeasible request raises at once, without bottleneck or earliest fit;
     with `look_ahead=False` it names the bottleneck but does not search for the earliest fit.
     """
-    s_id = graph.node_id(src, field="src") if isinstance(src, str) else int(src)
-    t_id = graph.node_id(dst, field="dst") if isinstance(dst, str) else int(dst)
+    # Validation in the order of the parameters; the common case (names, ints, floats, no constraints)
+    # takes the cheap branch of each check, since this runs for every admission.
+    s_id = _node(graph, src, "src")
+    t_id = _node(graph, dst, "dst")
     if s_id == t_id:
         raise ValidationError("source and destination are the same PoP", field="dst", value=graph.nodes[t_id],
                               accepted="a PoP other than the source")
-    graph.weights(metric)  # validates the metric name
-    if isinstance(bps, bool) or not isinstance(bps, int | np.integer) or bps <= 0:
-        raise ValidationError("bandwidth must be a positive integer of bit/s", field="bandwidth", value=bps)
+    if metric != "latency" and metric != "igp":
+        graph.weights(metric)  # raises naming the accepted metrics
+    bps = bps if type(bps) is int and bps > 0 else _whole_bps(bps, "bandwidth", positive=True)
     if reverse_bps is None:
-        reverse_bps = int(bps)
-    if isinstance(reverse_bps, bool) or not isinstance(reverse_bps, int | np.integer) or reverse_bps < 0:
-        raise ValidationError("reverse bandwidth must be a non-negative integer of bit/s", field="reverse_bandwidth",
-                              value=reverse_bps)
-    asked = Asked(int(bps), int(reverse_bps))
+        reverse_bps = bps
+    elif type(reverse_bps) is not int or reverse_bps < 0:
+        reverse_bps = _whole_bps(reverse_bps, "reverse_bandwidth", positive=False)
+    asked = Asked(bps, reverse_bps)
     if max_hops is not None and max_hops < 1:
         raise ValidationError("max hops must be at least 1", field="max_hops", value=max_hops)
     if max_latency_ms is not None and not max_latency_ms >= 0:
         raise ValidationError("max latency must be >= 0 ms", field="max_latency", value=max_latency_ms)
-    window = (to_seconds(start, default=ALWAYS, field="start"), to_seconds(end, default=NEVER, field="end"))
+    window = (ALWAYS if start is None else start if type(start) is float else
+              to_seconds(start, default=ALWAYS, field="start"),
+              NEVER if end is None else end if type(end) is float else to_seconds(end, default=NEVER, field="end"))
     if not window[0] < window[1]:
         raise ValidationError("the window is empty: start must be before end", field="end", value=end)
-    mask = resolve_exclusions(graph, exclude_nodes, exclude_links, exclude_srlgs)
+    mask = resolve_exclusions(graph, exclude_nodes, exclude_links, exclude_srlgs) if (
+        exclude_nodes or exclude_links or exclude_srlgs) else None
     if allowed is not None:
         mask = allowed if mask is None else mask & allowed
-    limits = Constraints(allowed=mask, max_latency_ms=max_latency_ms, max_hops=max_hops)
+    if mask is None and max_latency_ms is None and max_hops is None:
+        limits = NO_LIMITS
+    else:
+        limits = Constraints(allowed=mask, max_latency_ms=max_latency_ms, max_hops=max_hops)
     # An excluded endpoint simply has no usable arc left: the search reports it as unreachable.
     found = _search(graph, ledger, s_id, t_id, asked, window, metric, limits)
+    if isinstance(found, CachedPath):  # the unconstrained path itself: its Path is built once and kept
+        if found.result is None:
+            found.result = make_path(graph, found.arcs)
+        return found.result  # type: ignore[return-value]
     if found is not None:
         return make_path(graph, found)
     if not explain:
         raise InfeasibleError("no path fits", details={"bottleneck": [], "earliest_fit": None})
     raise _explain(graph, ledger, s_id, t_id, asked, window, metric, limits, look_ahead)
+
+
+def _node(graph: CompiledGraph, name: str | int, field: str) -> int:
+    node = graph.node_index.get(name) if type(name) is str else None
+    if node is not None:
+        return node
+    if isinstance(name, str):
+        return graph.node_id(name, field=field)  # raises NotFoundError naming the field
+    if isinstance(name, _INTEGER) and not isinstance(name, bool) and 0 <= name < graph.node_count:
+        return int(name)
+    raise NotFoundError(f"unknown node {name!r}", field=field, value=name, accepted="the name of a PoP of the backbone")
+
+
+def _whole_bps(value: object, field: str, *, positive: bool) -> int:
+    if isinstance(value, bool) or not isinstance(value, _INTEGER) or value < (1 if positive else 0):
+        what = "a positive" if positive else "a non-negative"
+        raise ValidationError(f"bandwidth must be {what} integer of bit/s", field=field, value=value)
+    return int(value)
 
 
 def route_of(graph: CompiledGraph, path: Path, bps: int, reverse_bps: int | None = None, *, metric: str = "latency",
@@ -201,19 +235,28 @@ class Asked:
 
 
 def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int, asked: Asked,
-            window: tuple[float, float], metric: str, limits: Constraints) -> np.ndarray | None:
-    """Arcs of the best feasible path, or None."""
+            window: tuple[float, float], metric: str, limits: Constraints) -> np.ndarray | CachedPath | None:
+    """Arcs of the best feasible path (the cached unconstrained path itself when it fits), or None."""
     cached = graph.shortest_path(s, t, metric)
     if cached is None:
         return None  # not even the bare topology joins them
-    if limits.admits(cached.arcs, _latency(graph, cached.arcs, metric, cached.cost)):
+    if limits is NO_LIMITS or limits.admits(cached.arcs, _latency(graph, cached.arcs, metric, cached.cost)):
         if ledger is None:
             capacity = graph.arc_capacity_bps
             if (capacity[cached.arcs] >= max(asked.bps, asked.reverse_bps)).all():
-                return cached.arcs
-        elif ledger.fits(cached.arcs, asked.bps, *window) and (
-                asked.reverse_bps == 0 or ledger.fits(cached.arcs ^ 1, asked.reverse_bps, *window)):
-            return cached.arcs
+                return cached
+        else:
+            memo = cached.memo  # min of the ledger's free-capacity lower bound along the path, per direction
+            if memo is None or memo[0] != ledger.token or memo[1] != ledger.version:
+                bound = ledger.free_bound_bps
+                memo = (ledger.token, ledger.version, int(bound[cached.arcs].min()),
+                        int(bound[cached.reverse_arcs].min()))
+                cached.memo = memo
+            if asked.bps <= memo[2] and asked.reverse_bps <= memo[3]:
+                return cached  # the common case: room whatever the window
+            if ledger.fits(cached.arcs, asked.bps, *window) and (
+                    asked.reverse_bps == 0 or ledger.fits(cached.reverse_arcs, asked.reverse_bps, *window)):
+                return cached
     usable = has_room(graph, ledger, asked, window)
     if limits.allowed is not None:
         usable &= limits.allowed
@@ -251,12 +294,16 @@ def constrained_search(graph: CompiledGraph, usable: np.ndarray, s: int, t: int,
     if limits.max_hops is not None:
         arcs = _hop_bounded(graph, usable, weights, s, t, limits.max_hops)
     else:
-        reduced = graph.reduce_arcs(usable, metric)
-        dist, pred = dijkstra(reduced.matrix, directed=True, indices=s, return_predecessors=True)
-        if not np.isfinite(dist[t]):
-            return None
-        nodes = walk_predecessors(pred, s, t)
-        arcs = np.array([reduced.arc_between(u, v) for u, v in zip(nodes, nodes[1:], strict=False)], dtype=np.intp)
+        tree = graph.filtered_tree(usable, metric, s)
+        arcs = tree.paths.get(t)  # type: ignore[assignment]
+        if arcs is None:
+            if not np.isfinite(tree.dist[t]):
+                return None
+            nodes = walk_predecessors(tree.pred, s, t)
+            arcs = np.array([graph.usable_arc(u, v, usable, metric) for u, v in zip(nodes, nodes[1:], strict=False)],
+                            dtype=np.intp)
+            arcs.flags.writeable = False  # shared by every request that sees the same usable arcs
+            tree.paths[t] = arcs
     if arcs is None:
         return None
     limit = limits.max_latency_ms

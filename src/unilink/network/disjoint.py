@@ -25,8 +25,8 @@ from scipy.sparse.csgraph import bellman_ford
 
 from unilink.errors import InfeasibleError
 from unilink.network.cspf import (
+    NO_LIMITS,
     Asked,
-    Constraints,
     Path,
     constrained_search,
     find_path,
@@ -39,7 +39,6 @@ from unilink.network.graph import CompiledGraph, walk_predecessors
 from unilink.network.ledger import ALWAYS, NEVER, CapacityLedger, Instant, to_seconds
 
 SRLG_PRIMARIES = 16
-NO_LIMITS = Constraints(allowed=None, max_latency_ms=None, max_hops=None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ unconstrained shortest-path trees (one per source and metric).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +28,10 @@ from unilink.inventory.model import Link, Network
 
 METRICS = ("latency", "igp")
 METRICS_ACCEPTED = "latency or igp"
+# Cache bounds: the trees cache holds at most ~TREE_CACHE_CELLS distances (2 arrays of n per tree), so a
+# 10,000-node graph keeps the 200 most recent sources and a 150-node one every source; paths are small.
+TREE_CACHE_CELLS = 2_000_000
+PATH_CACHE_ENTRIES = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +50,25 @@ class ReducedGraph:
         return int(self.entry_arc[start + pos])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CachedPath:
     """An unconstrained least-cost path, cached on the compiled graph."""
 
     nodes: tuple[int, ...]
     arcs: np.ndarray  # intp [hops]
     cost: float
+    result: object = None  # the caller's ready-made answer for this path (cspf keeps its `Path` here)
+    reverse_arcs: np.ndarray | None = None  # the same links the other way
+    memo: tuple[int, int, int, int] | None = None  # (ledger token, ledger version, min bound fwd, min bound back)
+
+
+@dataclass(slots=True)
+class FilteredTree:
+    """A shortest-path tree over a subset of arcs, with the paths already walked out of it (by target)."""
+
+    dist: np.ndarray
+    pred: np.ndarray
+    paths: dict[int, object] = field(default_factory=dict)  # target → the caller's path object
 
 
 @dataclass(eq=False)
@@ -73,8 +90,22 @@ class CompiledGraph:
     srlg_links: dict[str, tuple[int, ...]]
     out_arcs: tuple[tuple[int, ...], ...]  # per node, its outgoing arcs in arc order
     full: dict[str, ReducedGraph] = field(default_factory=dict)
-    _trees: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    _paths: dict[tuple[str, int, int], CachedPath | None] = field(default_factory=dict)
+    # Pair structure: arcs grouped by (u, v), one CSR entry per group, in CSR (row-major) order.
+    _pair_order: np.ndarray = field(default=None, repr=False)  # arcs sorted by (u*n+v, arc id)
+    _pair_starts: np.ndarray = field(default=None, repr=False)  # start of each group in _pair_order
+    _pair_entry: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
+    _group_arcs: list[tuple[int, ...]] = field(default_factory=list, repr=False)
+    _sorted_weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _scratch: dict[str, csr_matrix] = field(default_factory=dict, repr=False)
+    # Plain Python copies of the per-arc arrays: indexing a list is ~10× faster than a numpy scalar.
+    arc_src_list: list[int] = field(default_factory=list, repr=False)
+    arc_dst_list: list[int] = field(default_factory=list, repr=False)
+    arc_link_name: list[str] = field(default_factory=list, repr=False)
+    arc_latency_list: list[float] = field(default_factory=list, repr=False)
+    arc_igp_list: list[int] = field(default_factory=list, repr=False)
+    _trees: OrderedDict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=OrderedDict)
+    _filtered_trees: OrderedDict[tuple[str, int, bytes], FilteredTree] = field(default_factory=OrderedDict)
+    _paths: OrderedDict[tuple[str, int, int], CachedPath | None] = field(default_factory=OrderedDict)
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -116,7 +147,29 @@ class CompiledGraph:
         everything = np.ones(arc_count, dtype=bool)
         for metric in METRICS:
             graph.full[metric] = graph.reduce_arcs(everything, metric)
+        graph._build_pairs()
         return graph
+
+    def _build_pairs(self) -> None:
+        n = self.node_count
+        keys = self.arc_src.astype(np.int64) * n + self.arc_dst
+        order = np.lexsort((np.arange(self.arc_count), keys))
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(order) else order
+        self._pair_order, self._pair_starts = order, starts
+        bounds = [*starts.tolist(), len(order)]
+        ids = order.tolist()
+        self._group_arcs = [tuple(ids[bounds[e]:bounds[e + 1]]) for e in range(len(starts))]
+        pair_keys = sorted_keys[starts]
+        self._pair_entry = {(int(k) // n, int(k) % n): e for e, k in enumerate(pair_keys.tolist())}
+        for metric in METRICS:
+            self._sorted_weights[metric] = self.weights(metric)[order].astype(np.float64)
+            self._scratch[metric] = self.full[metric].matrix.copy()  # same structure: one entry per pair
+        self.arc_src_list = self.arc_src.tolist()
+        self.arc_dst_list = self.arc_dst.tolist()
+        self.arc_link_name = [self.links[i].name for i in self.arc_link.tolist()]
+        self.arc_latency_list = self.arc_latency_ms.tolist()
+        self.arc_igp_list = [int(x) for x in self.arc_igp.tolist()]
 
     # -- sizes and names ----------------------------------------------------------------------------
     @property
@@ -175,6 +228,42 @@ class CompiledGraph:
         matrix = csr_matrix((w[kept].astype(np.float64), self.arc_dst[kept].astype(np.int32), indptr), shape=(n, n))
         return ReducedGraph(matrix=matrix, entry_arc=kept.astype(np.int64))
 
+    def filtered_matrix(self, usable: np.ndarray, metric: str) -> csr_matrix:
+        """The CSR of `metric` keeping only usable arcs (unusable pairs weigh +inf, which csgraph ignores).
+
+        Returns a scratch matrix owned by the graph and overwritten by the next call: use it at once.
+        """
+        weights = np.where(usable[self._pair_order], self._sorted_weights[metric], np.inf)
+        matrix = self._scratch[metric]
+        if len(weights):
+            matrix.data[:] = np.minimum.reduceat(weights, self._pair_starts)
+        return matrix
+
+    def filtered_tree(self, usable: np.ndarray, metric: str, source: int) -> FilteredTree:
+        """(distances, predecessors) from `source` over the usable arcs only; cached by the mask itself.
+
+        Keyed by the bit mask rather than a ledger version, so it can never be stale: requests that see
+        the same usable arcs (same window and similar rates, or one failure scenario) share one Dijkstra.
+        """
+        key = (metric, source, np.packbits(usable).tobytes())
+        tree = self._filtered_trees.get(key)
+        if tree is not None:
+            self._filtered_trees.move_to_end(key)
+            return tree
+        dist, pred = dijkstra(self.filtered_matrix(usable, metric), directed=True, indices=source,
+                              return_predecessors=True)
+        tree = FilteredTree(dist=dist, pred=pred)
+        self._filtered_trees[key] = tree
+        if len(self._filtered_trees) > max(16, TREE_CACHE_CELLS // max(1, self.node_count)):
+            self._filtered_trees.popitem(last=False)
+        return tree
+
+    def usable_arc(self, u: int, v: int, usable: np.ndarray, metric: str) -> int:
+        """The cheapest usable arc u → v (ties: lowest id); the filtered matrix had it as the (u, v) entry."""
+        weights = self.arc_latency_list if metric == "latency" else self.arc_igp_list
+        group = self._group_arcs[self._pair_entry[(u, v)]]
+        return min((a for a in group if usable[a]), key=lambda a: (weights[a], a))
+
     # -- unconstrained shortest paths (cached) ------------------------------------------------------
     def shortest_tree(self, source: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
         """(distances, predecessors) of the unconstrained shortest-path tree from `source`."""
@@ -184,14 +273,13 @@ class CompiledGraph:
             dist, pred = dijkstra(self.full[metric].matrix, directed=True, indices=source, return_predecessors=True)
             tree = (dist, pred)
             self._trees[key] = tree
+            if len(self._trees) > max(16, TREE_CACHE_CELLS // max(1, self.node_count)):
+                self._trees.popitem(last=False)  # least recently computed
         return tree
 
     def all_shortest_trees(self, metric: str) -> tuple[np.ndarray, np.ndarray]:
         """Distances and predecessors from every node (one csgraph call), filling the per-source cache."""
-        dist, pred = dijkstra(self.full[metric].matrix, directed=True, return_predecessors=True)
-        for source in range(self.node_count):
-            self._trees.setdefault((metric, source), (dist[source], pred[source]))
-        return dist, pred
+        return dijkstra(self.full[metric].matrix, directed=True, return_predecessors=True)
 
     def shortest_path(self, source: int, target: int, metric: str) -> CachedPath | None:
         """The unconstrained least-cost path, or None when `target` is unreachable."""
@@ -204,11 +292,14 @@ class CompiledGraph:
         path = None
         if np.isfinite(dist[target]):
             nodes = walk_predecessors(pred, source, target)
-            reduced = self.full[metric]
-            arcs = np.array([reduced.arc_between(u, v) for u, v in zip(nodes, nodes[1:], strict=False)],
+            entry_arc = self.full[metric].entry_arc
+            pair_entry = self._pair_entry
+            arcs = np.array([entry_arc[pair_entry[(u, v)]] for u, v in zip(nodes, nodes[1:], strict=False)],
                             dtype=np.intp)
-            path = CachedPath(nodes=tuple(nodes), arcs=arcs, cost=float(dist[target]))
+            path = CachedPath(nodes=tuple(nodes), arcs=arcs, cost=float(dist[target]), reverse_arcs=arcs ^ 1)
         self._paths[key] = path
+        if len(self._paths) > PATH_CACHE_ENTRIES:
+            self._paths.popitem(last=False)
         return path
 
 
@@ -223,7 +314,8 @@ def _group_by(owner: np.ndarray, count: int) -> tuple[tuple[int, ...], ...]:
 def walk_predecessors(pred: np.ndarray, source: int, target: int) -> list[int]:
     """Node ids from `source` to `target` along a csgraph predecessor array."""
     nodes = [target]
+    back = pred.tolist() if len(pred) < 4096 else pred  # a list walks faster than numpy scalars
     while nodes[-1] != source:
-        nodes.append(int(pred[nodes[-1]]))
+        nodes.append(int(back[nodes[-1]]))
     nodes.reverse()
     return nodes

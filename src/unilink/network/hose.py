@@ -140,7 +140,7 @@ def _validate_sites(graph: CompiledGraph, sites: Mapping[str, int] | Iterable[tu
     result = []
     for pop, bps in pairs:
         node = graph.node_id(pop, field="sites.pop") if isinstance(pop, str) else int(pop)
-        if isinstance(bps, bool) or not isinstance(bps, int | np.integer) or bps <= 0:
+        if isinstance(bps, bool) or not isinstance(bps, (int, np.integer)) or bps <= 0:
             raise ValidationError("a site's rate must be a positive integer of bit/s", field=f"sites[{pop}].bps",
                                   value=bps)
         result.append((node, int(bps)))

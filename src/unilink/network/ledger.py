@@ -5,8 +5,8 @@ Guarantees (see docs/admission.md):
   unexpired holds) whose [start, end) window covers that instant is at most the arc's capacity. Every
   change that would break this raises `InfeasibleError` naming the link, the free and the asked bit/s,
   and changes nothing.
-- **Exact.** Bandwidth is Python ``int`` bit/s in every calendar; the only numpy array (the per-arc
-  upper bound of the load used by the fast path) is int64, exact up to 9.2 Ebit/s per arc.
+- **Exact.** Bandwidth is integer bit/s throughout: the calendars and the fast-path bound are int64
+  arrays (exact up to 9.2 Ebit/s per arc, far beyond any link), never floats.
 - **Reversible.** Reserve-then-release restores the calendars exactly; `atomic()` undoes every change
   made inside it when an exception leaves the block.
 
@@ -21,6 +21,7 @@ the caller says what "now" is.
 
 from __future__ import annotations
 
+import itertools
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
@@ -34,6 +35,7 @@ import numpy as np
 from unilink.errors import InfeasibleError, NotFoundError, ValidationError
 from unilink.network.graph import CompiledGraph
 
+_LEDGER_TOKENS = itertools.count(1)
 NEVER = math.inf
 ALWAYS = -math.inf
 Instant = float | int | datetime | None
@@ -108,13 +110,18 @@ def id_order(rid: ReservationId) -> tuple[int, int | str]:
 
 
 class _ArcCalendar:
-    """One arc's load as a step function: load `loads[k]` on [times[k], times[k+1])."""
+    """One arc's load as a step function: load `loads[k]` on [times[k], times[k+1]).
 
-    __slots__ = ("times", "loads")
+    `times` is a Python list (for bisect); `loads` an int64 array, so that booking an open-ended
+    reservation over thousands of future breakpoints is one vectorised add, not a Python loop.
+    """
+
+    __slots__ = ("times", "loads", "_suffix_max")
 
     def __init__(self) -> None:
         self.times: list[float] = [ALWAYS]
-        self.loads: list[int] = [0]
+        self.loads: np.ndarray = np.zeros(1, dtype=np.int64)
+        self._suffix_max: np.ndarray | None = None  # max of loads[k:], rebuilt lazily after a change
 
     def _split(self, t: float) -> int:
         times = self.times
@@ -122,31 +129,46 @@ class _ArcCalendar:
         if times[i] == t:
             return i
         times.insert(i + 1, t)
-        self.loads.insert(i + 1, self.loads[i])
+        loads = self.loads
+        self.loads = np.concatenate((loads[:i + 1], loads[i:]))  # segment i is cut in two equal halves
         return i + 1
 
-    def add(self, start: float, end: float, bps: int) -> None:
+    def add(self, start: float, end: float, bps: int) -> int:
+        """Add `bps` over [start, end); return the highest load inside that window afterwards."""
+        self._suffix_max = None
         first = self._split(start)
         stop = self._split(end) if end != NEVER else len(self.times)
-        loads = self.loads
-        for k in range(first, stop):
-            loads[k] += bps
+        window = self.loads[first:stop]
+        window += bps
+        highest = int(window.max())
         if bps < 0:  # drop breakpoints that no longer change the load (keeps calendars short)
             self._merge(stop)
             self._merge(first)
+        return highest
 
     def _merge(self, k: int) -> None:
         if 0 < k < len(self.times) and self.loads[k] == self.loads[k - 1]:
             del self.times[k]
-            del self.loads[k]
+            self.loads = np.concatenate((self.loads[:k], self.loads[k + 1:]))
 
     def max_over(self, start: float, end: float) -> int:
         first = bisect_right(self.times, start) - 1
-        stop = bisect_left(self.times, end) if end != NEVER else len(self.times)
-        return max(self.loads[first:max(stop, first + 1)])
+        if end == NEVER:  # open-ended windows, the most common request: O(1) after the first
+            if self._suffix_max is None:
+                self._suffix_max = np.maximum.accumulate(self.loads[::-1])[::-1]
+            return int(self._suffix_max[first])
+        stop = bisect_left(self.times, end)
+        return int(self.loads[first:max(stop, first + 1)].max())
 
     def peak(self) -> int:
-        return max(self.loads)
+        return int(self.loads.max())
+
+    def clone(self) -> _ArcCalendar:
+        twin = _ArcCalendar()
+        twin.times = self.times[:]
+        twin.loads = self.loads.copy()  # mutated in place by add(); the suffix array never is
+        twin._suffix_max = self._suffix_max
+        return twin
 
     def breakpoints(self) -> list[float]:
         return self.times[1:]
@@ -168,6 +190,8 @@ class CapacityLedger:
         self._undo: list[list[tuple[str, Reservation]]] = []
         self._next_id = 1
         self.version = 0  # bumps on every change
+        self.token = next(_LEDGER_TOKENS)  # tells this ledger's memos from another's
+        self._free_memo: dict[tuple[float, float], tuple[int, int, np.ndarray]] = {}
 
     # -- reading ------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -205,10 +229,21 @@ class CapacityLedger:
         return self.capacity_bps[arc] - self._calendars[arc].max_over(start, end)
 
     def free_all(self, start: float, end: float, asked_bps: int) -> np.ndarray:
-        """Free bit/s per arc over [start, end), computed exactly wherever the fast bound is below `asked_bps`."""
+        """Free bit/s per arc over [start, end), exact wherever the fast bound is below `asked_bps` (read-only).
+
+        Memoised per window until the next change: many requests share a window ("from now on").
+        """
+        key = (start, end)
+        hit = self._free_memo.get(key)
+        if hit is not None and hit[0] == self.version and hit[1] >= asked_bps:
+            return hit[2]
         free = self.free_bound_bps.copy()
-        for arc in np.flatnonzero(free < asked_bps):
-            free[arc] = self._free(int(arc), start, end)
+        for arc in np.flatnonzero(free < asked_bps).tolist():
+            free[arc] = self._free(arc, start, end)
+        free.flags.writeable = False
+        if len(self._free_memo) >= 64:
+            self._free_memo.clear()
+        self._free_memo[key] = (self.version, asked_bps, free)
         return free
 
     def fits(self, arcs: Iterable[int] | np.ndarray, asked_bps: int, start: float, end: float) -> bool:
@@ -261,6 +296,42 @@ class CapacityLedger:
         self._apply(reservation, -1)
         self._log("restore", reservation)
         return reservation
+
+    def release_many(self, rids: Iterable[ReservationId]) -> list[Reservation]:
+        """Release several reservations at once: one calendar update per (arc, window), not per reservation."""
+        released = [self.get(rid) for rid in dict.fromkeys(rids)]
+        combined: dict[tuple[int, float, float], int] = {}
+        for reservation in released:
+            for arc, bps in reservation.arc_bps:
+                key = (arc, reservation.start, reservation.end)
+                combined[key] = combined.get(key, 0) + bps
+                self._by_arc[arc].discard(reservation.id)
+            del self._reservations[reservation.id]
+            self._log("restore", reservation)
+        for (arc, start, end), bps in combined.items():
+            self._calendars[arc].add(start, end, -bps)
+        for arc in {arc for arc, _, _ in combined}:
+            self._peak[arc] = self._calendars[arc].peak()
+            self.free_bound_bps[arc] = self.capacity_bps[arc] - int(self._peak[arc])
+        self.version += 1
+        return released
+
+    def copy(self) -> CapacityLedger:
+        """An independent ledger with the same reservations (for what-if runs that must not touch this one)."""
+        twin = CapacityLedger.__new__(CapacityLedger)
+        twin.graph = self.graph
+        twin.capacity_bps = self.capacity_bps  # never mutated
+        twin._calendars = [calendar.clone() for calendar in self._calendars]
+        twin._peak = self._peak.copy()
+        twin.free_bound_bps = self.free_bound_bps.copy()
+        twin._reservations = dict(self._reservations)
+        twin._by_arc = [set(ids) for ids in self._by_arc]
+        twin._undo = []
+        twin._next_id = self._next_id
+        twin.version = self.version
+        twin.token = next(_LEDGER_TOKENS)
+        twin._free_memo = {}
+        return twin
 
     def modify(self, rid: ReservationId, *, arc_bps: Mapping[int, int] | Iterable[tuple[int, int]] | None = None,
                start: Instant = None, end: Instant = None, keep_window: bool = True,
@@ -324,7 +395,7 @@ class CapacityLedger:
             if not 0 <= arc < self.graph.arc_count:
                 raise ValidationError("unknown arc", field="arc", value=arc,
                                       accepted=f"0..{self.graph.arc_count - 1}")
-            if isinstance(bps, bool) or not isinstance(bps, int | np.integer) or bps < 0:
+            if isinstance(bps, bool) or not isinstance(bps, (int, np.integer)) or bps < 0:
                 raise ValidationError("bit/s must be a non-negative integer", field="bps", value=bps)
             total[arc] = total.get(arc, 0) + int(bps)
         return tuple(sorted((arc, bps) for arc, bps in total.items() if bps > 0))
@@ -350,9 +421,8 @@ class CapacityLedger:
     def _apply(self, reservation: Reservation, sign: int) -> None:
         for arc, bps in reservation.arc_bps:
             calendar = self._calendars[arc]
-            calendar.add(reservation.start, reservation.end, sign * bps)
-            peak = calendar.peak() if sign < 0 else max(int(self._peak[arc]), calendar.max_over(
-                reservation.start, reservation.end))
+            highest = calendar.add(reservation.start, reservation.end, sign * bps)
+            peak = calendar.peak() if sign < 0 else max(int(self._peak[arc]), highest)
             self._peak[arc] = peak
             self.free_bound_bps[arc] = self.capacity_bps[arc] - peak
             if sign > 0:

@@ -12,9 +12,8 @@ capacity it finds left by those before it — the order a real restoration would
   A service that ends or branches at a failed PoP cannot be restored that way, and says so.
 Those that cannot be restored are reported with the reason and the bottleneck.
 
-Pure: the caller's ledger is left exactly as it was (the trial runs under an undo log) unless
-`apply=True`, in which case the re-routed reservations replace the old ones and the unrestorable
-ones are released.
+Pure: the caller's ledger is left exactly as it was (the trial runs on a copy) unless `apply=True`,
+in which case the re-routed reservations replace the old ones and the unrestorable ones are released.
 """
 
 from __future__ import annotations
@@ -93,10 +92,10 @@ def fail(graph: CompiledGraph, ledger: CapacityLedger, *, links: Iterable[str | 
     units = _restoration_units(affected)
     restored: list[Restored] = []
     unrestorable: list[Unrestorable] = []
-    session = ledger.atomic() if apply else ledger.trial()
-    with session:
-        for reservation in affected:
-            ledger.release(reservation.id)
+    if not apply:
+        ledger = ledger.copy()  # cheaper than undoing thousands of changes, and the caller's is untouched
+    with ledger.atomic():
+        ledger.release_many(r.id for r in affected)
         for unit in units:
             first = unit[0]
             try:
