@@ -139,3 +139,30 @@ def test_the_shipped_scenario_fits_the_sample_network():
     subscribers = subscribers_per_pop(scenario, network).sum()
     expected = subscribers * scenario.busy_hour_per_subscriber_bps * 1.15  # + 15 % upstream
     assert matrix.sum() == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_file_scenario_reads_its_demands_with_the_inventory_importer(tmp_path):
+    (tmp_path / "busy-hour.txt").write_text(
+        "?SNDlib native format; type: network; version: 1.0\n"
+        "NODES (\n  A ( 2.0 40.0 )\n  B ( 3.0 40.5 )\n)\n"
+        "LINKS (\n  L1 ( A B ) 100.0 0.0 0.0 0.0 ( )\n)\n"
+        "DEMANDS (\n  D1 ( A B ) 1 12.5 UNLIMITED\n  D2 ( B A ) 1 2.0 UNLIMITED\n)\n", encoding="utf-8")
+    scenario_file = tmp_path / "measured.yaml"
+    scenario_file.write_text("name: measured\ntraffic: {model: file, file: busy-hour.txt, format: sndlib}\n",
+                             encoding="utf-8")
+    scenario = load_scenario(scenario_file)
+    assert scenario.demands_file == tmp_path / "busy-hour.txt"  # relative to the scenario file
+    matrix = scenario_matrix(scenario, make_network([("A", "B")]))
+    assert matrix.tolist() == [[0, 12_500_000], [2_000_000, 0]]  # SNDlib values are Mbit/s
+
+
+def test_a_file_scenario_naming_unknown_pops_is_refused(tmp_path):
+    (tmp_path / "d.txt").write_text(
+        "?SNDlib native format; type: network; version: 1.0\n"
+        "NODES (\n  A ( 2.0 40.0 )\n  Z ( 3.0 40.5 )\n)\n"
+        "LINKS (\n  L1 ( A Z ) 100.0 0.0 0.0 0.0 ( )\n)\n"
+        "DEMANDS (\n  D1 ( A Z ) 1 1.0 UNLIMITED\n)\n", encoding="utf-8")
+    scenario = parse_scenario({"name": "x", "traffic": {"model": "file", "file": "d.txt"}}, base_dir=tmp_path)
+    with pytest.raises(ValidationError) as info:
+        scenario_matrix(scenario, make_network([("A", "B")]))
+    assert info.value.value == "Z"
