@@ -12,6 +12,8 @@ Called by `unilink scheduler run-once` and by the background loop of `unilink se
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +30,7 @@ from unilink.store.tables.services import DeploymentRow
 from unilink.store.tables.tenancy import Tenant
 
 ACTOR = "scheduler"
+log = logging.getLogger(__name__)
 ROLL_AFTER = SCHEDULE_HORIZON - timedelta(days=1)  # re-book recurring windows a day before the horizon
 
 
@@ -87,3 +90,17 @@ def run_due(store: Any, now: datetime | None = None) -> list[Fired]:
         except UnilinkError as exc:
             fired.append(Fired(tenant, None, reason, str(exc)))
     return fired
+
+
+def run_forever(store: Any, stop: threading.Event, interval_s: float = 30.0) -> None:
+    """The background loop for `unilink serve`: `run_due` every `interval_s` until `stop` is set.
+
+    Start it in a daemon thread; a failure of one round is logged and the loop goes on.
+    """
+    while not stop.is_set():
+        try:
+            for fired in run_due(store):
+                log.info("scheduler: %s: %s → %s", fired.tenant, fired.reason, fired.plan_id or fired.error)
+        except Exception:  # the loop must outlive a bad round (a database restart, say)
+            log.exception("scheduler round failed")
+        stop.wait(interval_s)

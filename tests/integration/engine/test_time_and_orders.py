@@ -115,3 +115,26 @@ def test_change_cycle_on_both_databases(any_estore: Store) -> None:
     with pytest.raises(ConflictError):
         apply(any_estore, second.id, "bob", "", now=NOW)
     assert {bps for _, _, bps in booked(any_estore, "svc:lyon-internet")["svc:lyon-internet"]} == {50 * M}
+
+
+def test_background_loop_fires_and_stops(onboarded: Store) -> None:
+    import threading
+    import time
+
+    from unilink.engine.core import history
+    from unilink.engine.scheduler import run_forever
+
+    doc = acme()  # a boost applied at NOW (in the past) that ended three hours later: due by the wall clock
+    doc["boosts"] = [{"service": "lyon-internet", "rate": "600M", "until": (NOW + timedelta(hours=3)).isoformat()}]
+    go(onboarded, "acme", doc, NOW)
+    stop = threading.Event()
+    loop = threading.Thread(target=run_forever, args=(onboarded, stop, 0.05), daemon=True)
+    loop.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and history(onboarded, "acme")[0]["action"] != "scheduler":
+        time.sleep(0.05)
+    stop.set()
+    loop.join(timeout=10)
+    assert not loop.is_alive()
+    assert history(onboarded, "acme")[0]["actor"] == "scheduler"
+    assert (latest_intent(onboarded, "acme") or {}).get("boosts") == []
