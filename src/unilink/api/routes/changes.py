@@ -7,9 +7,11 @@ or order of another tenant answers 404. State changes are published as events.
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -102,18 +104,48 @@ def _actor(principal: Principal) -> str:
     return principal.subject
 
 
+class DeployedCache:
+    """Each tenant's deployed document, parsed once per deployment revision.
+
+    A read costs one small query (the tenant's revision); the document (a JSON column, possibly large)
+    is loaded and parsed only when the revision moved. Every apply bumps the revision, so a read never
+    sees an older state than the database holds.
+    """
+
+    def __init__(self) -> None:
+        self._by_tenant: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}  # (database, tenant) →
+        self._lock = threading.Lock()
+
+    def document(self, store: Store, tenant: str) -> dict[str, Any]:
+        with store.engine.connect() as conn:
+            found = conn.execute(select(Tenant.id, DeploymentRow.revision)
+                                 .outerjoin(DeploymentRow, DeploymentRow.tenant_id == Tenant.id)
+                                 .where(Tenant.name == tenant)).first()
+            if found is None:
+                raise NotFoundError("no such tenant", field="tenant", value=tenant,
+                                    accepted="the name of an existing tenant")
+            tenant_id, revision = found[0], found[1] if found[1] is not None else -1
+            key = (store.url, tenant)
+            cached = self._by_tenant.get(key)
+            if cached is not None and cached[0] == revision:
+                return cached[1]
+            row = conn.execute(select(DeploymentRow.document, DeploymentRow.physical)
+                               .where(DeploymentRow.tenant_id == tenant_id)).first()
+        document = dict(row[0] or {}) if row else {}
+        document["_physical"] = (row[1] if row else None) or {}
+        with self._lock:
+            if len(self._by_tenant) > 10_000:
+                self._by_tenant.clear()
+            self._by_tenant[key] = (revision, document)
+        return document
+
+
+_deployed = DeployedCache()
+
+
 def _deployed_document(store: Store, tenant: str) -> dict[str, Any]:
     """The effective intent in place for `tenant` (empty when nothing was ever applied)."""
-    with store.session() as session:
-        found = session.execute(select(Tenant.id, DeploymentRow.document, DeploymentRow.physical)
-                                .outerjoin(DeploymentRow, DeploymentRow.tenant_id == Tenant.id)
-                                .where(Tenant.name == tenant)).first()
-    if found is None:
-        raise NotFoundError("no such tenant", field="tenant", value=tenant, accepted="the name of an existing tenant")
-    _, document, physical = found
-    document = dict(document or {})
-    document["_physical"] = physical or {}
-    return document
+    return _deployed.document(store, tenant)
 
 
 def _tenants_in_scope(store: Store, principal: Principal, tenant: str | None) -> list[str]:
@@ -165,20 +197,13 @@ def _make_plan(store: Store, principal: Principal, tenant: str, document: dict[s
     if installed and principal.role is not Role.OPERATOR_ADMIN:
         raise ValidationError("only operator-admin may take accesses as installed", field="installed", value=True,
                               accepted="false")
-    try:
-        made = engine.plan(store, tenant, document, actor=_actor(principal), accesses_installed=installed)
-    except InfeasibleError as exc:
-        publish(store, "change.planned", tenant=tenant, data={"feasible": False, "reason": exc.message})
-        raise
-    publish(store, "change.planned", tenant=tenant, data={"plan_id": made.id, "empty": made.is_empty,
-                                                           "summary": made.content.get("summary", [])})
-    return made
+    # A plan changes nothing, so it publishes no event (events are state changes); apply does.
+    return engine.plan(store, tenant, document, actor=_actor(principal), accesses_installed=installed)
 
 
 # -- sites, services, schedules: what is deployed ----------------------------------------------------
 
-@router.get("/sites", tags=["services"], summary="Sites in service, with their accesses")
-def list_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> list[dict[str, Any]]:
+def _sites(store: Store, principal: Principal, tenant: str | None) -> list[dict[str, Any]]:
     sites = []
     for name in _tenants_in_scope(store, principal, tenant):
         document = _deployed_document(store, name)
@@ -187,25 +212,37 @@ def list_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = N
     return sites
 
 
+@router.get("/sites", tags=["services"], summary="Sites in service, with their accesses",
+            response_model=list[dict[str, Any]])
+def list_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> JSONResponse:
+    # Plain JSON from the store: serialised directly, without FastAPI's generic encoder (the hot read path).
+    return JSONResponse(_sites(store, principal, tenant))
+
+
 @router.get("/sites/{site}", tags=["services"], summary="One site")
 def get_site(site: Annotated[str, Path(max_length=64)], principal: PrincipalDep, store: StoreDep,
              tenant: TenantQuery = None) -> dict[str, Any]:
-    for item in list_sites(principal, store, tenant):
+    for item in _sites(store, principal, tenant):
         if item["name"] == site:
             return item
     raise NotFoundError("no such site", field="site", value=site, accepted="the name of one of your sites")
 
 
-@router.get("/services", tags=["services"], summary="Services in place (internet, ipvpn, eline)")
-def list_services(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> list[dict[str, Any]]:
+def _services(store: Store, principal: Principal, tenant: str | None) -> list[dict[str, Any]]:
     return [{"tenant": name, **svc} for name in _tenants_in_scope(store, principal, tenant)
             for svc in _deployed_document(store, name).get("services", [])]
+
+
+@router.get("/services", tags=["services"], summary="Services in place (internet, ipvpn, eline)",
+            response_model=list[dict[str, Any]])
+def list_services(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> JSONResponse:
+    return JSONResponse(_services(store, principal, tenant))
 
 
 @router.get("/services/{service}", tags=["services"], summary="One service")
 def get_service(service: Annotated[str, Path(max_length=64)], principal: PrincipalDep, store: StoreDep,
                 tenant: TenantQuery = None) -> dict[str, Any]:
-    for item in list_services(principal, store, tenant):
+    for item in _services(store, principal, tenant):
         if item["name"] == service:
             return item
     raise NotFoundError("no such service", field="service", value=service,
@@ -364,5 +401,4 @@ def revert(body: RevertRequest, request: Request, principal: WriterDep, store: S
     name = acting_tenant(principal, tenant)
     mark_tenant(request, name)
     made = engine_core.revert(store, name, body.version, actor=_actor(principal))
-    publish(store, "change.planned", tenant=name, data={"plan_id": made.id, "revert_to": body.version})
     return _plan_out(made.content, "summary")
