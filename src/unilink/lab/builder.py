@@ -40,8 +40,8 @@ CONVERGE_TIMEOUT_S = 60.0
 PARALLEL = 8  # namespaces set up at once (subprocess-bound; 2 cores here)
 
 
-def _parallel(func: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+def _parallel(func: Callable[[Any], Any], items: Iterable[Any], workers: int = PARALLEL) -> list[Any]:
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         return list(pool.map(func, items))
 
 
@@ -223,8 +223,8 @@ class Lab:
             namespaces = [ns for ns in shell.netns_list() if ns.startswith(prefix)]
         present = set(shell.netns_list())
         killed = 0
-        for ns in namespaces:
-            self.frr(ns).stop()
+        # all at once: a stop mostly waits (bgpd says goodbye to its peers), SIGKILL after 2 s
+        _parallel(lambda ns: self.frr(ns).stop(timeout_s=2.0), namespaces, workers=len(namespaces))
         for ns in namespaces:
             if ns in present:
                 killed += _kill_netns_processes(ns)
