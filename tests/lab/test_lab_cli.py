@@ -91,3 +91,25 @@ def test_l3vpn_data_plane_where_the_kernel_has_vrf_and_mpls() -> None:
         assert "vrf-blue" in shell.ip(ns, ["-br", "link", "show", "type", "vrf"]).stdout
     finally:
         shell.run(["ip", "netns", "del", ns], check=False)
+
+
+@pytest.mark.slow
+@pytest.mark.lab
+def test_a_failed_up_removes_what_it_had_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FRR refuses the day-0 config of the routers half-way through `up`: everything made so far
+    (namespaces, veths, daemons, files) is removed and the error names the command."""
+    reason = lab_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    import unilink.lab.builder as builder
+    from unilink.inventory.sample import load_demo_tenants, load_sample_network
+    from unilink.lab.shell import LabError
+
+    monkeypatch.setattr(builder, "frr_day0_config", lambda topo, router: "router ospf\n this is not frr\n")
+    directory = Path(tempfile.mkdtemp(prefix="ul-labfail-", dir="/tmp"))
+    directory.chmod(0o755)
+    with pytest.raises(LabError, match="vtysh"):
+        builder.Lab.at(directory).up(load_sample_network(), load_demo_tenants(), 2, prefix=PREFIX)
+    assert our_namespaces() == []
+    assert not directory.exists()
+    assert shell.run(["pgrep", "-f", str(directory)], check=False).stdout == ""
