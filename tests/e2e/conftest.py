@@ -107,7 +107,13 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     opened = context.new_page()
     opened.set_default_timeout(15_000)
+    problems: list[str] = []
+    # A resource the content security policy blocks, or a script error, shows up here: fail on it.
+    opened.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    opened.on("pageerror", lambda error: problems.append(str(error)))
     try:
         yield opened
     finally:
         context.close()
+    unexpected = [p for p in problems if "status of 4" not in p]  # refusals (401/403/422) are the tests' own
+    assert not unexpected, f"browser console errors: {unexpected}"

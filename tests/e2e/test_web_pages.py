@@ -59,6 +59,23 @@ def test_pages_need_a_session_and_come_back_where_you_were_after_sign_in(world) 
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
 
 
+def test_the_sign_in_page_prints_only_its_own_notices(world) -> None:
+    client, _, _ = world
+    assert "Please sign in." in client.get("/portal/sign-in", params={"why": "required"}).text
+    forged = client.get("/portal/sign-in", params={"why": "Call +1 555 to unlock"}).text
+    assert "555" not in forged
+
+
+def test_pages_carry_a_strict_content_security_policy_and_are_not_cached(world) -> None:
+    client, _, tokens = world
+    _signed_in(client, tokens, "acme-admin")
+    for page in ("/portal/sites", "/portal/sign-in", "/portal/sites/nope/change"):
+        headers = client.get(page).headers
+        policy = headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert headers["cache-control"] == "no-store" and headers["x-content-type-options"] == "nosniff"
+
+
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/api/v1/sites", "/portal\\..\\x"])
 def test_sign_in_never_redirects_off_the_portal(world, target: str) -> None:
     client, _, tokens = world

@@ -10,6 +10,7 @@ server-sent-events stream.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,7 @@ from unilink.errors import InfeasibleError, UnilinkError, ValidationError
 from unilink.store.db import Store
 from unilink.web import forms, views
 from unilink.web.session import (
+    SIGN_IN_NOTICES,
     SignInRequired,
     clear_session,
     portal_principal,
@@ -50,6 +52,15 @@ WEB_DIR = Path(__file__).resolve().parent
 PREFIX = "/portal"
 MAX_FORM_BYTES = 64_000
 PLAN_ID_RE = re.compile(r"^p-[0-9]{14}-[0-9a-f]{8}$")
+# Pages load only what this server sends (no inline script or style anywhere), are never framed,
+# and tenant data is never kept in a shared cache.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
 
 templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
 templates.env.filters.update(views.FILTERS)
@@ -71,36 +82,50 @@ class PortalRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SignInRequired as exc:
-                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                return RedirectResponse(f"{PREFIX}/sign-in?{urlencode({'next': target, 'why': exc.reason})}",
-                                        status_code=303)
-            except UnilinkError as exc:
-                title = {404: "Not found", 409: "Conflict"}.get(status_for(exc), "Refused")
-                return _error_page(request, status_for(exc), title, views.error_dict(exc))
-            except RequestValidationError as exc:
-                first = exc.errors()[0] if exc.errors() else {}
-                field = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
-                return _error_page(request, 422, "Refused", {"message": first.get("msg", "invalid input"),
-                                                             "field": field, "value": first.get("input")})
-            except HTTPException as exc:
-                titles = {403: "Not allowed", 404: "Not found", 429: "Too many requests"}
-                return _error_page(request, exc.status_code, titles.get(exc.status_code, "Refused"),
-                                   {"message": str(exc.detail)})
-            except Exception:  # a bug: the trace goes to the server log, the person gets a plain page
-                log.exception("unexpected error on %s %s", request.method, request.url.path)
-                return _error_page(request, 500, "Something went wrong",
-                                   {"message": "The server could not show this page; the problem has been logged."})
+            response = await self._answer(handler, request)
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+            return response
 
         return guarded
+
+    @staticmethod
+    async def _answer(handler: Callable[[Request], Awaitable[Response]], request: Request) -> Response:
+        try:
+            return await handler(request)
+        except SignInRequired as exc:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"{PREFIX}/sign-in?{urlencode({'next': target, 'why': exc.reason})}",
+                                    status_code=303)
+        except UnilinkError as exc:
+            title = {404: "Not found", 409: "Conflict"}.get(status_for(exc), "Refused")
+            return _error_page(request, status_for(exc), title, views.error_dict(exc))
+        except RequestValidationError as exc:
+            first = exc.errors()[0] if exc.errors() else {}
+            field = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
+            return _error_page(request, 422, "Refused", {"message": first.get("msg", "invalid input"),
+                                                         "field": field, "value": first.get("input")})
+        except HTTPException as exc:
+            titles = {403: "Not allowed", 404: "Not found", 429: "Too many requests"}
+            return _error_page(request, exc.status_code, titles.get(exc.status_code, "Refused"),
+                               {"message": str(exc.detail)})
+        except Exception:  # a bug: the trace goes to the server log, the person gets a plain page
+            log.exception("unexpected error on %s %s", request.method, request.url.path)
+            return _error_page(request, 500, "Something went wrong",
+                               {"message": "The server could not show this page; the problem has been logged."})
 
 
 router = APIRouter(prefix=PREFIX, route_class=PortalRoute, include_in_schema=False)
 root_router = APIRouter(include_in_schema=False)
 
 PrincipalDep = Annotated[Principal, Depends(portal_principal)]
+
+
+def _data(answer: Any) -> Any:
+    """What an API route function answered, as plain data (some answer a ready JSONResponse for speed)."""
+    if isinstance(answer, Response):
+        return json.loads(bytes(answer.body))
+    return answer
 
 
 def _store(request: Request) -> Store:
@@ -154,8 +179,9 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/sign-in")
 def sign_in_page(request: Request, next: Annotated[str | None, Query(max_length=500)] = None,
-                 why: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
-    return _page(request, "sign_in.html", {"next": _safe_next(next), "notice": why, "error": None})
+                 why: str | None = None) -> HTMLResponse:
+    return _page(request, "sign_in.html", {"next": _safe_next(next), "notice": SIGN_IN_NOTICES.get(why or ""),
+                                           "error": None})
 
 
 @router.post("/sign-in")
@@ -192,7 +218,7 @@ async def sign_in(request: Request) -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     await _form(request)
-    response = RedirectResponse(f"{PREFIX}/sign-in?{urlencode({'why': 'you are signed out'})}", status_code=303)
+    response = RedirectResponse(f"{PREFIX}/sign-in?{urlencode({'why': 'signed-out'})}", status_code=303)
     clear_session(response)
     return response
 
@@ -203,8 +229,8 @@ async def sign_out(request: Request) -> Response:
 def sites_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None,
                applied: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
     store = _store(request)
-    sites = change_routes.list_sites(principal, store, tenant)
-    services = change_routes.list_services(principal, store, tenant)
+    sites = _data(change_routes.list_sites(principal, store, tenant))
+    services = _data(change_routes.list_services(principal, store, tenant))
     pops = store.load_network().pop_index()
     rows = views.site_rows(sites, services, pops)
     return _page(request, "sites.html", {**_base(principal, tenant, "sites"), "rows": rows,
@@ -213,7 +239,7 @@ def sites_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = 
 
 @router.get("/services")
 def services_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
-    services = change_routes.list_services(principal, _store(request), tenant)
+    services = _data(change_routes.list_services(principal, _store(request), tenant))
     return _page(request, "services.html", {**_base(principal, tenant, "services"),
                                             "services": views.service_rows(services),
                                             "scope": visible_tenant(principal, tenant)})
@@ -268,7 +294,7 @@ async def submit_change(site: Annotated[str, views.SitePath], request: Request, 
         return _page(request, "change.html", {
             **_base(principal, tenant, "sites"), "form": forms.form_from_fields(base_form, fields), "acting": name,
             "error": error, "error_field": error_field}, status_code=422)
-    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{made['id']}", principal, tenant), status_code=303)
+    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{_data(made)['id']}", principal, tenant), status_code=303)
 
 
 def _plan_id(plan_id: str) -> str:
@@ -279,7 +305,7 @@ def _plan_id(plan_id: str) -> str:
 
 @router.get("/plans/{plan_id}")
 def plan_page(plan_id: str, request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
-    shown = change_routes.get_plan(_plan_id(plan_id), principal, _store(request), devices="full")
+    shown = _data(change_routes.get_plan(_plan_id(plan_id), principal, _store(request), devices="full"))
     return _page(request, "plan.html", {**_base(principal, tenant, "sites"), "plan": views.plan_view(shown)})
 
 
@@ -290,14 +316,14 @@ async def apply_plan(plan_id: str, request: Request, principal: PrincipalDep, te
     body = change_routes.ApplyRequest(reason=fields.get("reason", "")[:500])
     result = await run_in_threadpool(change_routes.apply_plan, _plan_id(plan_id), request, principal,
                                      _store(request), body)
-    return RedirectResponse(_with_tenant(f"{PREFIX}/history?applied={result['plan_id']}", principal, tenant),
+    return RedirectResponse(_with_tenant(f"{PREFIX}/history?applied={_data(result)['plan_id']}", principal, tenant),
                             status_code=303)
 
 
 @router.get("/history")
 def history_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None,
                  applied: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
-    entries = change_routes.history(principal, _store(request), tenant, limit=100)
+    entries = _data(change_routes.history(principal, _store(request), tenant, limit=100))
     return _page(request, "history.html", {**_base(principal, tenant, "history"),
                                            "entries": views.history_rows(entries), "applied": applied,
                                            "scope": visible_tenant(principal, tenant)})
@@ -314,7 +340,7 @@ async def revert(request: Request, principal: PrincipalDep, tenant: TenantQuery 
                               accepted="a version number shown in the history")
     body = change_routes.RevertRequest(version=int(version))
     made = await run_in_threadpool(change_routes.revert, body, request, principal, _store(request), tenant)
-    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{made['id']}", principal, tenant), status_code=303)
+    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{_data(made)['id']}", principal, tenant), status_code=303)
 
 
 @router.post("/orders/{order_id}/cancel")
@@ -328,7 +354,7 @@ async def cancel_order(order_id: Annotated[str, views.OrderPath], request: Reque
 
 @router.get("/orders")
 def orders_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
-    orders = change_routes.list_orders(principal, _store(request), tenant, open_only=False)
+    orders = _data(change_routes.list_orders(principal, _store(request), tenant, open_only=False))
     return _page(request, "orders.html", {**_base(principal, tenant, "orders"), "orders": orders,
                                           "open_states": views.OPEN_ORDER_STATES,
                                           "scope": visible_tenant(principal, tenant)})
@@ -368,8 +394,8 @@ def tenants_page(request: Request, principal: PrincipalDep) -> HTMLResponse:
     require_operator(principal)
     store = _store(request)
     tenants = account_routes.list_tenants(principal, store)
-    sites = change_routes.list_sites(principal, store, None)
-    services = change_routes.list_services(principal, store, None)
+    sites = _data(change_routes.list_sites(principal, store, None))
+    services = _data(change_routes.list_services(principal, store, None))
     return _page(request, "tenants.html", {**_base(principal, None, "tenants"),
                                            "tenants": views.tenant_rows(tenants, sites, services)})
 

@@ -21,12 +21,21 @@ from unilink.api.security import Principal
 COOKIE_NAME = "unilink_session"
 
 
+# Why the sign-in page is shown, by code: the page prints only these texts, never one from the URL
+# (a link could otherwise put any message on our sign-in page).
+SIGN_IN_NOTICES = {
+    "required": "Please sign in.",
+    "ended": "Your session has ended (the token is unknown, revoked or expired): sign in again.",
+    "signed-out": "You are signed out.",
+}
+
+
 class SignInRequired(Exception):
     """No valid session: the portal answers with a redirect to the sign-in page."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        super().__init__(SIGN_IN_NOTICES[reason])
+        self.reason = reason  # a key of SIGN_IN_NOTICES
 
 
 def principal_for(request: Request, token: str) -> Principal | None:
@@ -39,10 +48,10 @@ def portal_principal(request: Request) -> Principal:
     """The signed-in caller (a FastAPI dependency for every portal page but sign-in)."""
     token = request.cookies.get(COOKIE_NAME, "").strip()
     if not token:
-        raise SignInRequired("please sign in")
+        raise SignInRequired("required")
     principal = principal_for(request, token)
     if principal is None:
-        raise SignInRequired("your session has ended (the token is unknown, revoked or expired): sign in again")
+        raise SignInRequired("ended")
     limiter = request.app.state.authenticator.limiter
     if limiter is not None:
         wait_s = limiter.acquire(principal.subject)
