@@ -4,8 +4,9 @@
 arc, a window — computed with the NETWORK engineer's path machinery against the live ledger:
 - internet: the site's PoP ↔ the nearest Internet gateway PoP (a transit or peering interconnect),
   down towards the site, up back; a site at a gateway PoP uses no backbone;
-- ipvpn: a hose-model tree joining the members' PoPs (each arc carries the smaller of what the
-  two sides can send, so a VPN never books more than its members can use);
+- ipvpn: the NETWORK engineer's capacity-aware hose tree joining the members' PoPs (each arc
+  carries the smaller of what its two sides can send); `hose_arcs` is the asymmetric form on the
+  shortest-path tree, kept for analysis and tests;
 - eline: a constrained shortest path between the two ends (a disjoint pair when protected);
 - boosts and schedules: the extra bit/s over the base rate along the same route, in their window.
 
@@ -24,6 +25,7 @@ from unilink.errors import InfeasibleError
 from unilink.inventory.model import InterconnectKind, Network
 from unilink.network.cspf import find_path
 from unilink.network.graph import CompiledGraph
+from unilink.network.hose import hose_tree
 from unilink.network.ledger import CapacityLedger
 from unilink.services.intent import Boost, ELineService, Intent, InternetService, IpVpnService, Schedule, site_usages
 
@@ -124,18 +126,22 @@ def hose_arcs(graph: CompiledGraph, pops: Mapping[str, tuple[int, int]]) -> dict
     return {arc: bps for arc, bps in booked.items() if bps > 0}
 
 
-def _check_fits(ledger: CapacityLedger, arc_bps: Mapping[int, int], start: datetime, end: datetime | None,
-                what: str) -> None:
-    short = []
-    for arc, bps in sorted(arc_bps.items()):
-        free = ledger.free_bps(arc, start, end)
-        if free < bps:
-            short.append(ledger.bottleneck_entry(arc, free, bps))
-    if short:
-        first = short[0]
-        raise InfeasibleError(f"{what}: not enough capacity on link {first['link']} ({first['a']}→{first['b']}): "
-                              f"{first['free_bps']} bit/s free, {first['asked_bps']} asked",
-                              details={"service": what, "bottleneck": short})
+def vpn_arcs(graph: CompiledGraph, ledger: CapacityLedger, pops: Mapping[str, tuple[int, int]], start: datetime,
+             end: datetime | None, name: str) -> dict[int, int]:
+    """Arc → bit/s of a VPN: the NETWORK engineer's capacity-aware symmetric hose tree.
+
+    The hose there is symmetric, so each PoP counts with the larger of its down and up rates: for an
+    asymmetric access that books a little more than `hose_arcs` would, never less (never oversell).
+    """
+    if len(pops) < 2:
+        return {}
+    try:
+        tree = hose_tree(graph, ledger, {pop: max(down, up) for pop, (down, up) in sorted(pops.items())},
+                         start=start, end=end, metric=METRIC)
+    except InfeasibleError as exc:
+        raise InfeasibleError(f"ipvpn {name}: {exc.message}", details={"service": f"ipvpn {name}", **exc.details}
+                              ) from None
+    return {int(arc): int(bps) for arc, bps in tree.arc_bps.items() if bps > 0}
 
 
 def service_arcs(graph: CompiledGraph, ledger: CapacityLedger, network_gateways: list[str], intent: Intent,
@@ -156,9 +162,7 @@ def service_arcs(graph: CompiledGraph, ledger: CapacityLedger, network_gateways:
             d, u = rates[(svc.name, m.site)]
             old = pops.get(site_pop[m.site], (0, 0))
             pops[site_pop[m.site]] = (old[0] + d, old[1] + u)
-        arcs = hose_arcs(graph, pops)
-        _check_fits(ledger, arcs, start, end, f"ipvpn {svc.name}")
-        return arcs
+        return vpn_arcs(graph, ledger, pops, start, end, svc.name)
     assert isinstance(svc, ELineService)
     a, b = site_pop[svc.a], site_pop[svc.b]
     if a == b:
