@@ -31,7 +31,9 @@ from unilink.api.schemas import Strict
 from unilink.api.security import Principal, Role
 from unilink.engine import core as engine_core
 from unilink.engine import orders as engine_orders
+from unilink.engine import runtime as rt
 from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
+from unilink.events.alarms import crossings, utilisation
 from unilink.events.publish import publish
 from unilink.store.db import Store
 from unilink.store.tables.services import DeploymentRow, PlanRow, ReservationRow, ServiceOrderRow
@@ -336,6 +338,8 @@ def apply_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: S
     row = _visible_plan(store, principal, plan_id)
     tenant = row.content["tenant"]
     mark_tenant(request, tenant)
+    links = {arc[0] for booking in row.content.get("bookings", []) for arc in booking.get("arcs", [])}
+    before = _link_utilisation(store, links)
     try:
         result = engine.apply(store, plan_id, _actor(principal), (body.reason if body else ""))
     except (ConflictError, InfeasibleError) as exc:
@@ -344,7 +348,18 @@ def apply_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: S
     publish(store, "change.applied", tenant=tenant, data=result.to_dict())
     for order in result.orders:
         publish(store, "order.stateChanged", tenant=tenant, data={"order": order, "state": "acknowledged"})
+    for alarm in crossings(before, _link_utilisation(store, links)):
+        # Backbone load is the operator's business: the alarm is operator-wide, it names no tenant.
+        publish(store, "capacity.alarm", tenant=None, data={**alarm, "plan_id": plan_id})
     return result.to_dict()
+
+
+def _link_utilisation(store: Store, links: set[str]) -> dict[tuple[str, str], float]:
+    if not links:
+        return {}
+    with rt.LOCK, store.session() as session:
+        runtime = rt.runtime_for(store, session)
+        return utilisation(runtime.graph, runtime.ledger, links, rt.now_utc())
 
 
 # -- orders ------------------------------------------------------------------------------------------
