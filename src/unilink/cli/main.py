@@ -26,7 +26,7 @@ app.add_typer(capacity_cmd.app, name="capacity")
 from unilink.cli import path_cmd  # noqa: E402, I001
 app.command("path")(path_cmd.path)
 app.add_typer(path_cmd.whatif_app, name="whatif")
-from unilink.api import token_cmd  # noqa: E402
+from unilink.api import token_cmd  # noqa: E402, I001
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(token_cmd.user_app, name="user")
 
