@@ -16,8 +16,10 @@ Solved with HiGHS through `scipy.optimize.linprog(method="highs")`; the sparse m
 with Kronecker products, never element by element. Bandwidths are scaled to the largest capacity
 so that the coefficients are of order 1 (numerically kinder to the solver).
 
-PoPs whose links all lead to one neighbour (stubs) are taken out first, repeatedly: their loads
-are forced (`prune_stubs`), which shrinks the LP without changing its optimum.
+Exact reductions before the solver, each checked by the tests against an independent formulation:
+the network splits into biconnected blocks solved one by one (`biconnected_blocks`); PoPs whose
+links all lead to one neighbour (stubs) are taken out, their loads being forced (`prune_stubs`);
+sources with exactly two neighbours are folded into their neighbours' commodities (`_solve`).
 
 Only the MLU is unique: the loads of links below the maximum are one optimal solution among many.
 """
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
 
 from unilink.errors import InfeasibleError
 from unilink.planning.loads import LinkLoads, distances_to
@@ -37,25 +40,121 @@ from unilink.planning.problem import CapacityProblem
 
 def optimal_loads(problem: CapacityProblem) -> LinkLoads:
     """Route `problem`'s traffic to minimise the maximum utilisation; raise when some pair has no path."""
-    arc_count = problem.arc_count
-    background = np.zeros(arc_count) if problem.background_arc_bps is None else problem.background_arc_bps
+    background = np.zeros(problem.arc_count) if problem.background_arc_bps is None else problem.background_arc_bps
     capacity = problem.arc_capacity_bps
     if problem.demand_bps.any():
         _refuse_unroutable(problem)
-    pruned = prune_stubs(problem.node_count, problem.arc_src, problem.arc_dst, capacity, problem.demand_bps)
+    arc_load = background.astype(float).copy()
+    mlu = 0.0
+    link_a, link_b = problem.arc_src[0::2], problem.arc_dst[0::2]
+    for block in biconnected_blocks(problem.node_count, link_a, link_b):
+        nodes, demand = block_demand(problem.node_count, link_a, link_b, block, problem.demand_bps)
+        local = np.full(problem.node_count, -1)
+        local[nodes] = np.arange(nodes.size)
+        arcs = np.sort(np.concatenate((2 * block, 2 * block + 1)))
+        block_mlu, block_load = _solve_block(local[problem.arc_src[arcs]], local[problem.arc_dst[arcs]],
+                                             capacity[arcs], demand, background[arcs])
+        arc_load[arcs] = block_load
+        mlu = max(mlu, block_mlu)
+    return LinkLoads(routing="optimal", arc_load_bps=arc_load, arc_capacity_bps=capacity, solver_mlu=mlu)
+
+
+def biconnected_blocks(n: int, link_a: np.ndarray, link_b: np.ndarray) -> list[np.ndarray]:
+    """The links of each biconnected block (Hopcroft–Tarjan, iterative; parallel links share a block).
+
+    Blocks meet only at cut vertices, so any path between two blocks crosses the same cut vertices
+    whatever the routing: the min-MLU problem splits into one independent LP per block.
+    """
+    adjacency: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for link, (a, b) in enumerate(zip(link_a.tolist(), link_b.tolist(), strict=True)):
+        adjacency[a].append((b, link))
+        adjacency[b].append((a, link))
+    discovered = [-1] * n
+    low = [0] * n
+    clock = 0
+    blocks: list[np.ndarray] = []
+    link_stack: list[int] = []
+    for root in range(n):
+        if discovered[root] != -1 or not adjacency[root]:
+            continue
+        discovered[root] = low[root] = clock
+        clock += 1
+        stack = [(root, -1, iter(adjacency[root]))]
+        while stack:
+            v, parent_link, neighbours = stack[-1]
+            descended = False
+            for w, link in neighbours:
+                if link == parent_link:
+                    continue
+                if discovered[w] == -1:
+                    link_stack.append(link)
+                    discovered[w] = low[w] = clock
+                    clock += 1
+                    stack.append((w, link, iter(adjacency[w])))
+                    descended = True
+                    break
+                if discovered[w] < discovered[v]:  # a back link to an ancestor (or a parallel link)
+                    link_stack.append(link)
+                    low[v] = min(low[v], discovered[w])
+            if descended:
+                continue
+            stack.pop()
+            if stack:
+                u = stack[-1][0]
+                low[u] = min(low[u], low[v])
+                if low[v] >= discovered[u]:  # u separates v's subtree: its links form a block
+                    block = []
+                    while True:
+                        link = link_stack.pop()
+                        block.append(link)
+                        if link == parent_link:
+                            break
+                    blocks.append(np.array(sorted(block), dtype=np.int64))
+    return blocks
+
+
+def block_demand(n: int, link_a: np.ndarray, link_b: np.ndarray, block: np.ndarray,
+                 demand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The block's nodes and the traffic that crosses the block between them.
+
+    Without the block's own links the graph falls apart into one piece per block node; a PoP s
+    reaches the block through the node of its piece, rep(s). Traffic s→t crosses the block from
+    rep(s) to rep(t) when they differ, and not at all when they are the same.
+    """
+    nodes = np.unique(np.concatenate((link_a[block], link_b[block])))
+    others = np.ones(link_a.size, dtype=bool)
+    others[block] = False
+    graph = sp.csr_matrix((np.ones(int(others.sum())), (link_a[others], link_b[others])), shape=(n, n))
+    _, piece = connected_components(graph, directed=False)
+    representative = np.full(piece.max() + 1, -1)
+    representative[piece[nodes]] = np.arange(nodes.size)
+    rep = representative[piece]                       # block-local index of each PoP's entry node
+    reached = rep >= 0                                # PoPs in other connected parts never cross this block
+    entry = sp.csr_matrix((np.ones(int(reached.sum())), (np.flatnonzero(reached), rep[reached])),
+                          shape=(n, nodes.size))
+    crossing = np.asarray((entry.T @ sp.csr_matrix(demand) @ entry).todense())
+    np.fill_diagonal(crossing, 0.0)
+    return nodes, crossing
+
+
+def _solve_block(arc_src: np.ndarray, arc_dst: np.ndarray, capacity: np.ndarray, demand: np.ndarray,
+                 background: np.ndarray) -> tuple[float, np.ndarray]:
+    """Min-MLU of one block (local node and arc numbering): stubs pruned, then the LP."""
+    arc_count = arc_src.size
+    pruned = prune_stubs(demand.shape[0], arc_src, arc_dst, capacity, demand)
     arc_load = pruned.forced_arc_bps + background
     kept = pruned.kept_arcs
     mlu = float(((arc_load / capacity)[~np.isin(np.arange(arc_count), kept)]).max(initial=0.0))
     if pruned.demand_bps.any():
-        renumber = np.full(problem.node_count, -1)
+        renumber = np.full(demand.shape[0], -1)
         renumber[pruned.kept_nodes] = np.arange(pruned.kept_nodes.size)
-        lp_mlu, lp_load = _solve(renumber[problem.arc_src[kept]], renumber[problem.arc_dst[kept]], capacity[kept],
+        lp_mlu, lp_load = _solve(renumber[arc_src[kept]], renumber[arc_dst[kept]], capacity[kept],
                                  pruned.demand_bps, background[kept])
         arc_load[kept] = lp_load
         mlu = max(mlu, lp_mlu)
     else:
         mlu = max(mlu, float((background[kept] / capacity[kept]).max(initial=0.0)))
-    return LinkLoads(routing="optimal", arc_load_bps=arc_load, arc_capacity_bps=capacity, solver_mlu=mlu)
+    return mlu, arc_load
 
 
 @dataclass(frozen=True, slots=True)

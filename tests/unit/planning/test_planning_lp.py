@@ -13,7 +13,7 @@ from scipy.optimize import linprog
 from unilink.errors import InfeasibleError
 from unilink.inventory.model import Demand
 from unilink.planning.loads import ecmp_loads
-from unilink.planning.lp import optimal_loads, prune_stubs, two_way_nodes
+from unilink.planning.lp import biconnected_blocks, optimal_loads, prune_stubs, two_way_nodes
 from unilink.planning.problem import build_problem
 
 
@@ -220,3 +220,24 @@ def test_two_way_sources_are_folded_and_the_optimum_is_unchanged():
     assert loads.max_utilization == pytest.approx(path_lp_mlu(names, links, demand), rel=1e-7)
     net_out = np.bincount(problem.arc_src, loads.arc_load_bps, 6) - np.bincount(problem.arc_dst, loads.arc_load_bps, 6)
     assert net_out == pytest.approx(demand.sum(axis=1) - demand.sum(axis=0), abs=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(2, 9).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda e: e[0] != e[1]),
+                         min_size=1, max_size=14))))
+def test_biconnected_blocks_match_networkx(instance):
+    n, edges = instance
+    a = np.array([e[0] for e in edges])
+    b = np.array([e[1] for e in edges])
+    mine = sorted(tuple(block.tolist()) for block in biconnected_blocks(n, a, b))
+    graph = nx.MultiGraph()
+    for k, (u, v) in enumerate(edges):
+        graph.add_edge(u, v, key=k)
+    # networkx works on simple graphs: parallel links belong to the block of their node pair.
+    simple = nx.Graph(graph)
+    expected = []
+    for component in nx.biconnected_component_edges(simple):
+        pairs = {frozenset(e) for e in component}
+        expected.append(tuple(sorted(k for k, (u, v) in enumerate(edges) if frozenset((u, v)) in pairs)))
+    assert mine == sorted(expected)
