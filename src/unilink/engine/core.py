@@ -147,10 +147,16 @@ _RECENT_PLANS: dict[str, dict[str, Any]] = {}
 _RECENT_PLANS_MAX = 256
 
 
-def _remember(content: dict[str, Any]) -> None:
+_RECENT_OBJECTS: dict[str, tuple[Intent, TenantDevices]] = {}  # the same plans' effective intent and device inputs
+
+
+def _remember(content: dict[str, Any], effective: Intent, devices: TenantDevices) -> None:
     if len(_RECENT_PLANS) >= _RECENT_PLANS_MAX:
-        _RECENT_PLANS.pop(next(iter(_RECENT_PLANS)))
+        oldest = next(iter(_RECENT_PLANS))
+        _RECENT_PLANS.pop(oldest)
+        _RECENT_OBJECTS.pop(oldest, None)
     _RECENT_PLANS[content["id"]] = content
+    _RECENT_OBJECTS[content["id"]] = (effective, devices)
 
 
 def fingerprint(tenant_id: int, revision: int, topology_version: int) -> str:
@@ -178,19 +184,19 @@ def plan(store: Any, tenant: str, desired: Intent | dict[str, Any] | str, *, now
             raise ValidationError("the document is for another tenant", field="tenant", value=intent.tenant,
                                   accepted=tenant)
         runtime = rt.runtime_for(store, session)
-        content = _compute(session, runtime, tenant_row, intent, now, accesses_installed)
+        content, effective, devices = _compute(session, runtime, tenant_row, intent, now, accesses_installed)
     plan_id = f"p-{now.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
     content["id"] = plan_id
     content["actor"] = actor
     with store.session() as session:
         session.add(PlanRow(id=plan_id, tenant_id=tenant_row.id, fingerprint=content["fingerprint"],
                             content=content, status="ready", created_at=now, expires_at=now + PLAN_LIFETIME))
-    _remember(content)
+    _remember(content, effective, devices)
     return Plan(plan_id, tenant, content["fingerprint"], content)
 
 
 def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired: Intent, now: datetime,
-             accesses_installed: bool = False) -> dict[str, Any]:
+             accesses_installed: bool = False) -> tuple[dict[str, Any], Intent, TenantDevices]:
     tenant = tenant_row.name
     check_intent(desired, runtime.network)
     deployed = _deployed(session, tenant_row.id, runtime)
@@ -221,7 +227,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
     # Temporaries are re-booked on every plan (their windows move with time): that alone is no change.
     empty = (changes.is_empty and not new_orders and not any(b.key.startswith("svc:") for b in bookings)
              and not any(d["diff"] for d in device_changes.values()))
-    return {
+    content = {
         "tenant": tenant, "created_at": now.isoformat(), "empty": empty,
         "fingerprint": fingerprint(tenant_row.id, deployed.revision, runtime.topology_version),
         "base": {"revision": deployed.revision, "intent_version": deployed.intent_version,
@@ -237,6 +243,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
                         "release": [[a.pool, a.scope, a.owner, a.value] for a in released_allocs]},
         "devices": device_changes, "price": price,
     }
+    return content, effective, devices
 
 
 def _install_cents(work: FieldWork) -> int:
@@ -512,8 +519,8 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
             raise ConflictError(f"plan {row.id} is stale: a resource it allocates was taken; make a new plan",
                                 field="plan_id", value=row.id) from exc
         # 3. devices (the engine's device model; the device layer's transaction plugs in here)
-        effective = Intent.model_validate(content["effective"])
-        routers = _apply_devices(session, runtime, content, effective, now, actor=actor, reason=reason)
+        effective, devices = _RECENT_OBJECTS.get(row.id) or _rebuild(runtime, content, now)
+        routers = _apply_devices(session, runtime, content, devices, now, actor=actor, reason=reason)
         # 4. state, intent version, orders, history
         intent_version = _record_intent(session, tenant_id, content, actor, reason, now, action)
         revision = content["base"]["revision"] + 1  # the fingerprint proved the base is current
@@ -567,8 +574,20 @@ def _apply_allocations(session: Session, runtime: rt.Runtime, tenant_id: int, al
 driver_factory: DriverFactory = sim_driver
 
 
-def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any], effective: Intent, now: datetime,
-                   *, actor: str, reason: str) -> list[str]:
+def _rebuild(runtime: rt.Runtime, content: dict[str, Any], now: datetime) -> tuple[Intent, TenantDevices]:
+    """A plan made by another process: its effective intent and device inputs, from its content."""
+    effective = Intent.model_validate(content["effective"])
+    alloc = runtime.tenant_alloc(content["tenant"])
+    for pool, scope, owner, _ in content["allocations"]["release"]:
+        alloc.pop((pool, scope, owner), None)
+    alloc.update({(pool, scope, owner): value for pool, scope, owner, value in content["allocations"]["new"]})
+    created = datetime.fromisoformat(content["created_at"])
+    return effective, tenant_devices(content["tenant"], effective, rates_at(effective, created), alloc,
+                                     runtime.router_of_site(effective))
+
+
+def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any], devices: TenantDevices,
+                   now: datetime, *, actor: str, reason: str) -> list[str]:
     """Push the plan's configs in one device transaction (all routers or none), then record them."""
     model = runtime.devices
     assert model is not None
@@ -588,9 +607,7 @@ def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any
             existing.config, existing.revision, existing.updated_at = change["config"], existing.revision + 1, now
         model.configs[router] = change["config"]
         changed.append(router)
-    alloc = runtime.tenant_alloc(content["tenant"])
-    model.set_tenant(content["tenant"], tenant_devices(content["tenant"], effective, rates_at(effective, now), alloc,
-                                                       runtime.router_of_site(effective)))
+    model.set_tenant(content["tenant"], devices)
     return changed
 
 

@@ -180,3 +180,18 @@ def test_router_refusal_rolls_everything_back(onboarded: Store, monkeypatch: pyt
     monkeypatch.undo()
     apply(onboarded, p.id, "alice", "retry", now=NOW)  # the plan is still good once the router behaves
     assert status(onboarded, "acme")["revision"] == 2
+
+
+def test_plan_made_by_another_process_applies_the_same(onboarded: Store) -> None:
+    from unilink.engine import core
+    from unilink.engine import runtime as rt
+
+    doc = acme()
+    doc["services"][2]["members"].append({"site": "London-shop", "rate": "100M"})
+    p = plan(onboarded, "acme", doc, now=NOW)
+    core._RECENT_PLANS.clear()  # as if another process made it: apply reads the plan from the table
+    core._RECENT_OBJECTS.clear()
+    rt.forget(onboarded)
+    apply(onboarded, p.id, "alice", "", now=NOW)
+    assert config(onboarded, "london-pe1") == p.content["devices"]["london-pe1"]["config"]
+    assert plan(onboarded, "acme", doc, now=NOW).is_empty
