@@ -181,3 +181,19 @@ def test_the_history_page_refreshes_itself_when_a_change_is_applied_elsewhere(pa
 
 def _bearer(portal: Portal, who: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {portal.tokens[who]}"}
+
+
+def test_a_temporary_boost_is_chosen_with_the_browser_s_date_picker_and_planned(page: Any, portal: Portal) -> None:
+    sign_in(page, portal, "acme-admin")
+    _site_row(page, "amsterdam-hub").get_by_role("link", name=re.compile("Change")).click()
+    page.get_by_label("Boost service").select_option("corp")
+    page.get_by_label("Boost rate").fill("800")
+    page.get_by_label("Boost until (UTC)").fill("2099-01-01T06:00")
+    _shot(page, portal, "change-boost")
+    page.get_by_role("button", name="Show the plan").click()
+    expect(page).to_have_url(re.compile(r"/portal/plans/p-"))
+    changes = page.locator("#plan-changes")
+    expect(changes).to_contain_text("boost")
+    expect(changes).to_contain_text("800 Mbit/s")
+    expect(changes).to_contain_text("2099-01-01T06:00:00Z")
+    _shot(page, portal, "plan-boost")

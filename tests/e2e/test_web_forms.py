@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -142,3 +143,45 @@ def test_the_internet_service_of_the_site_maps_to_the_internet_rate() -> None:
     assert forms.field_label("internet_mbps") == "Internet rate"
     assert forms.field_label("vpn_corp_mbps") == "Rate in VPN corp"
     assert forms.field_label(None) is None
+
+
+NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
+
+
+def test_a_boost_is_added_for_a_service_at_the_site_until_a_utc_time() -> None:
+    desired = forms.apply_site_change(DOCUMENT, "lyon", _fields(boost_service="corp", boost_mbps="150",
+                                                               boost_until="2026-11-27T06:30"), now=NOW)
+    assert desired["boosts"] == [{"service": "corp", "site": "lyon", "rate": 15 * 10**7,
+                                  "until": "2026-11-27T06:30:00Z"}]
+    parse_intent(desired)
+    form = forms.site_form(desired, "lyon")
+    assert form.boosts == (forms.BoostLine(0, "corp", "150", "2026-11-27T06:30:00Z"),)
+    assert form.boostable == ("corp",)
+    assert forms.site_form(desired, "paris").boosts == ()  # another site's boost is not on paris's form
+
+
+def test_a_boost_is_ended_by_its_checkbox() -> None:
+    doc = copy.deepcopy(DOCUMENT)
+    doc["boosts"] = [{"service": "corp", "site": "lyon", "rate": 15 * 10**7, "until": "2026-11-27T06:30:00Z"},
+                     {"service": "corp", "site": "nice", "rate": 9 * 10**7, "until": "2026-11-27T06:30:00Z"}]
+    desired = forms.apply_site_change(doc, "lyon", _fields(drop_boost_0="on"), now=NOW)
+    assert desired["boosts"] == [doc["boosts"][1]]
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"boost_service": "backup", "boost_mbps": "20", "boost_until": "2026-11-27T06:30"}, "boost_service"),
+    ({"boost_service": "paris-internet", "boost_mbps": "20", "boost_until": "2026-11-27T06:30"}, "boost_service"),
+    ({"boost_service": "corp", "boost_mbps": "", "boost_until": "2026-11-27T06:30"}, "boost_mbps"),
+    ({"boost_service": "corp", "boost_mbps": "150", "boost_until": "tomorrow"}, "boost_until"),
+    ({"boost_service": "corp", "boost_mbps": "150", "boost_until": "2026-11-26T17:59"}, "boost_until"),
+])
+def test_a_bad_boost_names_its_field(fields: dict[str, str], field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        forms.apply_site_change(DOCUMENT, "lyon", _fields(**fields), now=NOW)
+    assert caught.value.field == field and caught.value.accepted
+
+
+def test_a_zoned_until_is_converted_to_utc() -> None:
+    assert forms.parse_until("2026-11-27T08:00+02:00", NOW) == datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+    assert forms.form_field_for(DOCUMENT, "lyon", "boosts[0].rate") == "boost_mbps"
+    assert forms.form_field_for(DOCUMENT, "lyon", "boosts[1].until") == "boost_until"

@@ -259,3 +259,28 @@ def test_a_bug_behind_a_page_shows_a_plain_page_never_a_trace(world, monkeypatch
     answer = client.get("/portal/orders")
     assert answer.status_code == 500 and "Something went wrong" in answer.text
     assert "secret internals" not in answer.text and "Traceback" not in answer.text
+
+
+def test_a_boost_is_planned_applied_shown_and_ended_from_the_change_form(world) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    client, _, tokens = world
+    _signed_in(client, tokens, "acme-admin")
+    until = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    base = {"down_mbps": "500", "up_mbps": "500", "vpn_corp": "on", "vpn_corp_mbps": "250"}
+    planned = client.post("/portal/sites/london-hub/change", data={
+        **base, "boost_service": "corp", "boost_mbps": "450", "boost_until": until})
+    assert planned.status_code == 303, planned.text
+    plan = client.get(planned.headers["location"]).text
+    assert "boost" in plan and "450 Mbit/s" in plan and "Temporary changes" in plan
+    plan_id = PLAN_URL.match(planned.headers["location"])[1]
+    assert client.post(f"/portal/plans/{plan_id}/apply", data={"reason": "quarter-end"}).status_code == 303
+    form = client.get("/portal/sites/london-hub/change").text
+    assert "End the boost of corp to 450 Mbit/s" in form
+    index = re.search(r'name="drop_boost_(\d+)"', form)[1]
+    ended = client.post("/portal/sites/london-hub/change", data={**base, f"drop_boost_{index}": "on"})
+    assert ended.status_code == 303
+    assert "delete" in client.get(ended.headers["location"]).text
+    too_much = client.post("/portal/sites/london-hub/change", data={
+        **base, "boost_service": "corp", "boost_mbps": "5000", "boost_until": until})
+    assert too_much.status_code == 422 and 'id="boost_mbps"' in too_much.text and "Boost rate" in too_much.text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -31,6 +32,16 @@ class VpnChoice:
 
 
 @dataclass(frozen=True, slots=True)
+class BoostLine:
+    """A boost in force on this site: a temporary rate that returns to the base rate by itself."""
+
+    index: int  # position in the document's `boosts` (the field `drop_boost_<index>` removes it)
+    service: str
+    rate_mbps: str
+    until: str  # ISO 8601, UTC
+
+
+@dataclass(frozen=True, slots=True)
 class SiteForm:
     """What the change form shows for one site (strings: exactly what goes into the inputs)."""
 
@@ -41,6 +52,11 @@ class SiteForm:
     internet: bool
     internet_mbps: str
     vpns: tuple[VpnChoice, ...] = field(default_factory=tuple)
+    boosts: tuple[BoostLine, ...] = field(default_factory=tuple)
+    boostable: tuple[str, ...] = field(default_factory=tuple)  # the services at this site a boost may raise
+    boost_service: str = ""
+    boost_mbps: str = ""
+    boost_until: str = ""
 
 
 def mbps_text(bps: int) -> str:
@@ -85,9 +101,23 @@ def site_form(document: dict[str, Any], site: str) -> SiteForm:
         member = next((m for m in svc.get("members", []) if m.get("site") == site), None)
         vpns.append(VpnChoice(svc["name"], member is not None, mbps_text(member["rate"]) if member else "",
                               len(svc.get("members", []))))
+    boosts = tuple(BoostLine(i, b["service"], mbps_text(b["rate"]), str(b["until"]))
+                   for i, b in enumerate(document.get("boosts", [])) if b.get("site") in (site, None)
+                   and b["service"] in _services_at(document, site))
     return SiteForm(site=site, down_mbps=mbps_text(access["down"]), up_mbps=mbps_text(access["up"]),
                     port_mbps=mbps_text(access["port"]), internet=internet is not None,
-                    internet_mbps=mbps_text(internet["rate"]) if internet else "", vpns=tuple(vpns))
+                    internet_mbps=mbps_text(internet["rate"]) if internet else "", vpns=tuple(vpns),
+                    boosts=boosts, boostable=tuple(_services_at(document, site)))
+
+
+def _services_at(document: dict[str, Any], site: str) -> list[str]:
+    """Names of the Internet and IP-VPN services that run at `site` (what a boost can raise there)."""
+    def sites_of(svc: dict[str, Any]) -> list[str]:
+        if svc.get("kind") == "internet":
+            return [svc.get("site", "")]
+        return [m.get("site", "") for m in svc.get("members", [])] if svc.get("kind") == "ipvpn" else []
+
+    return [svc["name"] for svc in document.get("services", []) if site in sites_of(svc)]
 
 
 def form_from_fields(base: SiteForm, fields: dict[str, str]) -> SiteForm:
@@ -96,7 +126,9 @@ def form_from_fields(base: SiteForm, fields: dict[str, str]) -> SiteForm:
                            v.members) for v in base.vpns)
     return SiteForm(site=base.site, down_mbps=fields.get("down_mbps", ""), up_mbps=fields.get("up_mbps", ""),
                     port_mbps=base.port_mbps, internet=fields.get("internet") == "on",
-                    internet_mbps=fields.get("internet_mbps", ""), vpns=vpns)
+                    internet_mbps=fields.get("internet_mbps", ""), vpns=vpns, boosts=base.boosts,
+                    boostable=base.boostable, boost_service=fields.get("boost_service", ""),
+                    boost_mbps=fields.get("boost_mbps", ""), boost_until=fields.get("boost_until", ""))
 
 
 def _unique_name(wanted: str, taken: set[str]) -> str:
@@ -106,13 +138,16 @@ def _unique_name(wanted: str, taken: set[str]) -> str:
     return name
 
 
-def apply_site_change(document: dict[str, Any], site: str, fields: dict[str, str]) -> dict[str, Any]:
+def apply_site_change(document: dict[str, Any], site: str, fields: dict[str, str],
+                      now: datetime | None = None) -> dict[str, Any]:
     """The next desired document: `document` with `site`'s rates and memberships as submitted.
 
     Fields: down_mbps, up_mbps (the access's committed rates), internet ("on" or absent) and
     internet_mbps, and per IP-VPN `vpn_<name>` ("on" or absent) and `vpn_<name>_mbps`. Rates of
-    services that stay are replaced; an added service gets the rate given. Whether the result fits
-    (ceilings, VPN sizes, capacity) is the engine's call, not the form's.
+    services that stay are replaced; an added service gets the rate given. Boosts: `drop_boost_<i>`
+    ("on") removes boost i; `boost_service` (a service at this site), `boost_mbps` and `boost_until`
+    (ISO date and time, UTC, after `now`) add one. Whether the result fits (ceilings, VPN sizes,
+    capacity) is the engine's call, not the form's.
     """
     desired = copy.deepcopy(document)
     desired.pop("_physical", None)
@@ -125,7 +160,40 @@ def apply_site_change(document: dict[str, Any], site: str, fields: dict[str, str
     for svc in services:
         if svc.get("kind") == "ipvpn":
             _change_membership(svc, site, fields)
+    boosts = [b for i, b in enumerate(desired.get("boosts", [])) if fields.get(f"drop_boost_{i}") != "on"]
+    if fields.get("boost_service"):
+        boosts.append(_new_boost(desired, site, fields, now or datetime.now(UTC)))
+    if boosts or "boosts" in desired:
+        desired["boosts"] = boosts
     return desired
+
+
+def _new_boost(desired: dict[str, Any], site: str, fields: dict[str, str], now: datetime) -> dict[str, Any]:
+    service = fields["boost_service"]
+    choices = _services_at(desired, site)
+    if service not in choices:
+        raise ValidationError("not a service at this site", field="boost_service", value=service,
+                              accepted=", ".join(choices) or "none: give the site Internet or a VPN first")
+    rate = parse_mbps(fields.get("boost_mbps"), field="boost_mbps")
+    return {"service": service, "site": site, "rate": rate,
+            "until": parse_until(fields.get("boost_until"), now).isoformat().replace("+00:00", "Z")}
+
+
+UNTIL_ACCEPTED = "a date and time in UTC after now, e.g. 2026-11-27T18:00"
+
+
+def parse_until(value: str | None, now: datetime) -> datetime:
+    """The end of a boost, from a datetime-local input (read as UTC) or ISO 8601 with a zone."""
+    text = (value or "").strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError("is not a date and time", field="boost_until", value=value,
+                              accepted=UNTIL_ACCEPTED) from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment <= now:
+        raise ValidationError("is not in the future", field="boost_until", value=value, accepted=UNTIL_ACCEPTED)
+    return moment
 
 
 def _change_internet(services: list[dict[str, Any]], site: str, fields: dict[str, str]) -> None:
@@ -161,7 +229,8 @@ def _change_membership(vpn: dict[str, Any], site: str, fields: dict[str, str]) -
 
 def field_label(form_field: str | None) -> str | None:
     """The label a person sees next to a form field (to say which input an error is about)."""
-    labels = {"down_mbps": "Rate down", "up_mbps": "Rate up", "internet_mbps": "Internet rate"}
+    labels = {"down_mbps": "Rate down", "up_mbps": "Rate up", "internet_mbps": "Internet rate",
+              "boost_service": "Boost service", "boost_mbps": "Boost rate", "boost_until": "Boost until (UTC)"}
     if form_field is None:
         return None
     if form_field in labels:
@@ -179,8 +248,11 @@ def form_field_for(document: dict[str, Any], site: str, path: str | None) -> str
     """
     if not path:
         return None
-    if path in {"down_mbps", "up_mbps", "internet_mbps"} or (path.startswith("vpn_") and path.endswith("_mbps")):
+    if path in {"down_mbps", "up_mbps", "internet_mbps", "boost_service", "boost_mbps", "boost_until"} or (
+            path.startswith("vpn_") and path.endswith("_mbps")):
         return path
+    if path.startswith("boosts["):
+        return "boost_until" if path.endswith(".until") else "boost_mbps"
     sites = document.get("sites", [])
     for i, item in enumerate(sites):
         if item.get("name") == site and path.startswith(f"sites[{i}].access."):
