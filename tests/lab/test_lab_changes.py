@@ -179,6 +179,12 @@ def test_prepare_refuses_unknown_ports_and_foreign_programs_and_changes_nothing(
     foreign = RenderedConfig("frr", "", shell=(("sh", "-c", "reboot"),))
     with pytest.raises(ValidationError, match="only ip and tc"):
         driver[router].prepare(foreign)
+    site = next(s for s in changes.topology.sites if s.router == changes.topology.routers[0].netns)
+    text = "".join(f"interface cust9.{v}\n description acme {site.name}\nexit\n" for v in (1, 2))
+    joins = tuple(("ip", "link", "set", "dev", f"cust9.{v}", "master", f"br{v}") for v in (1, 2))
+    two_vpns = RenderedConfig("frr", text, shell=joins)
+    with pytest.raises(ValidationError, match="one VPN port"):
+        driver[router].prepare(two_vpns)
     bad_frr = RenderedConfig("frr", "router bgp 65000\n neighbour 10.0.0.1 remote-as 1\nexit\n")
     with pytest.raises(Exception, match="FRR rejects"):
         driver[router].prepare(bad_frr)

@@ -232,7 +232,14 @@ class LabDriver:
                                       accepted="a lab port (" + ", ".join(
                                           p for s in sites for p in (s.pe_inet_ifname, s.pe_vpn_ifname))
                                       + ") or an interface described '<tenant> <site>' for a lab site here")
-            mapping[port] = site.pe_vpn_ifname if port in bridged else site.pe_inet_ifname
+            lab_port = site.pe_vpn_ifname if port in bridged else site.pe_inet_ifname
+            taken_by = next((p for p, q in mapping.items() if q == lab_port), None)
+            if taken_by is not None:  # one veth per role and site: no sub-interfaces on this kernel
+                raise ValidationError(f"lab site {site.name} has one {'VPN' if port in bridged else 'routed'} "
+                                      f"port ({lab_port}), already used by {taken_by}",
+                                      field=f"{router.inventory_name}.interfaces", value=port,
+                                      accepted="at most one VPN and one Internet attachment per site in the lab")
+            mapping[port] = lab_port
         return mapping
 
     def _cleanup(self, router: LabRouter, commands: list[list[str]], before: LinuxState) -> list[list[str]]:
