@@ -51,6 +51,19 @@ def arc_row(problem: CapacityProblem, loads: LinkLoads, arc: int) -> dict[str, A
             "utilization": round(load / capacity, 6), "length_km": link.length_km}
 
 
+def link_loads(problem: CapacityProblem, loads: LinkLoads) -> list[dict[str, Any]]:
+    """Every link with the load and utilisation of both directions (a→b and b→a), in link order."""
+    util = loads.arc_utilization
+    rows = []
+    for i, link in enumerate(problem.links):
+        rows.append({"link": link.name, "a": link.a, "b": link.b, "capacity_bps": link.capacity_bps,
+                     "load_ab_bps": round(float(loads.arc_load_bps[2 * i])),
+                     "load_ba_bps": round(float(loads.arc_load_bps[2 * i + 1])),
+                     "utilization_ab": round(float(util[2 * i]), 6),
+                     "utilization_ba": round(float(util[2 * i + 1]), 6)})
+    return rows
+
+
 def bottlenecks(problem: CapacityProblem, loads: LinkLoads, top: int = 10) -> list[dict[str, Any]]:
     """The `top` busiest arcs, by utilisation (ties: arc order, for determinism)."""
     util = loads.arc_utilization
@@ -161,6 +174,7 @@ def analyse(problem: CapacityProblem, *, routing: str = "ecmp", growth_per_year:
         "total_demand_bps": round(problem.total_demand_bps),
         "unrouted_bps": round(loads.unrouted_bps),
         "links_over_target": int((loads.link_utilization > target_utilization).sum()),
+        "link_loads": link_loads(problem, loads),
     }
     if routing != "ecmp" and (failures or upgrades):
         ecmp = ecmp_loads(problem)  # failures and upgrades reason about the IGP's own routing

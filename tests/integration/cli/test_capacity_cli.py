@@ -63,6 +63,13 @@ def test_mlu_optimal_from_repetita_files(diamond):
     assert report["max_utilization"] == pytest.approx(0.5, abs=1e-6)
     assert report["total_demand_bps"] == 150_000_000
     assert report["bottlenecks"][0]["utilization"] == pytest.approx(0.5, abs=1e-6)
+    # Every link, both directions: A→D traffic leaves A over A-B and A-C, and nothing flows back.
+    by_link = {row["link"]: row for row in report["link_loads"]}
+    assert len(by_link) == 4
+    leaving_a = sum(row["load_ab_bps"] if row["a"] == "A" else row["load_ba_bps"]
+                    for row in by_link.values() if "A" in (row["a"], row["b"]))
+    assert leaving_a == pytest.approx(150_000_000, abs=2)
+    assert max(max(r["utilization_ab"], r["utilization_ba"]) for r in by_link.values()) == pytest.approx(0.5, abs=1e-6)
 
 
 def test_mlu_ecmp_follows_the_igp(diamond):
