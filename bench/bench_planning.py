@@ -187,6 +187,11 @@ def main() -> None:
             print(f"skipping Cogentco: {COGENTCO} is absent", file=sys.stderr)
         bench_aggregation(directory, figures)
     figures["load_avg_1min_after"] = round(os.getloadavg()[0], 2)
+    # The same targets with the LP's CPU time: what an idle machine's wall clock would show.
+    figures["targets_met_cpu"] = bool(
+        figures["read_interoute_s"] + figures["lp_solve_cpu_interoute_s"] <= 1.0
+        and figures.get("read_cogentco_s", 0) + figures.get("lp_solve_cpu_cogentco_s", 0) <= 5.0
+        and figures["ecmp_solve_interoute_s"] <= 0.2 and figures.get("ecmp_solve_cogentco_s", 0) <= 0.2)
     figures["targets_met"] = bool(figures["lp_interoute_s"] <= 1.0 and figures.get("lp_cogentco_s", 0) <= 5.0
                                   and figures["ecmp_solve_interoute_s"] <= 0.2
                                   and figures.get("ecmp_solve_cogentco_s", 0) <= 0.2)
