@@ -12,8 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect
 from portal_helpers import Portal, rows_text, sign_in
+
+expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed").expect
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
