@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -493,21 +493,21 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
             ledger.release(rid)
         if content["release"]:
             session.execute(delete(ReservationRow).where(ReservationRow.id.in_(content["release"])))
-        new_rows: list[tuple[str, ReservationRow]] = []
+        rows: list[dict[str, Any]] = []
         for booking in content["bookings"]:
             start = datetime.fromisoformat(booking["start"])
             end = datetime.fromisoformat(booking["end"]) if booking["end"] else None
             for link, direction, bps in booking["arcs"]:
-                res = ReservationRow(tenant_id=tenant_id, service=booking["key"], link=link, direction=direction,
-                                     bps=bps, start_at=start, end_at=end, hold_expires_at=None, priority=0)
-                session.add(res)
-                new_rows.append((booking["key"], res))
-        session.flush()
-        for key, res in new_rows:
-            arc = 2 * graph.link_id(res.link) + (0 if res.direction == "ab" else 1)
+                rows.append({"tenant_id": tenant_id, "service": booking["key"], "link": link, "direction": direction,
+                             "bps": bps, "start_at": start, "end_at": end, "hold_expires_at": None, "priority": 0})
+        ids = list(session.scalars(insert(ReservationRow).returning(ReservationRow.id, sort_by_parameter_order=True),
+                                   rows)) if rows else []
+        new_rows = [(r["service"], rid) for r, rid in zip(rows, ids, strict=True)]
+        for r, rid in zip(rows, ids, strict=True):
+            arc = 2 * graph.link_id(r["link"]) + (0 if r["direction"] == "ab" else 1)
             try:
-                ledger.reserve({arc: res.bps}, service_id=f"{tenant_id}/{key}", start=res.start_at, end=res.end_at,
-                               reservation_id=res.id)
+                ledger.reserve({arc: r["bps"]}, service_id=f"{tenant_id}/{r['service']}", start=r["start_at"],
+                               end=r["end_at"], reservation_id=rid)
             except InfeasibleError as exc:
                 raise InfeasibleError(f"plan {row.id} no longer fits: {exc.message}; make a new plan",
                                       details=exc.details) from None
@@ -551,8 +551,8 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
         keys[key] = [rid for rid in keys[key] if rid not in released]
         if not keys[key]:
             del keys[key]
-    for key, res in new_rows:
-        keys.setdefault(key, []).append(res.id)
+    for key, rid in new_rows:
+        keys.setdefault(key, []).append(rid)
     return ApplyResult(row.id, tenant, revision, intent_version, tuple(routers), tuple(orders),
                        sum(len(v) for v in keys.values()))
 
@@ -596,17 +596,18 @@ def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any
     if pushes:
         commit_configs(model.routers, pushes, driver_factory=driver_factory, actor=actor, reason=reason,
                        plan_id=content["id"])
-    changed = []
-    for router, change in content["devices"].items():
-        if not change["diff"]:
-            continue
-        existing = session.get(DeviceConfigRow, router)
-        if existing is None:
-            session.add(DeviceConfigRow(router=router, config=change["config"], revision=1, updated_at=now))
-        else:
-            existing.config, existing.revision, existing.updated_at = change["config"], existing.revision + 1, now
-        model.configs[router] = change["config"]
-        changed.append(router)
+    changed = sorted(router for router, change in content["devices"].items() if change["diff"])
+    if changed:
+        # `revision` is the engine sequence number of the apply that wrote the config (monotonic)
+        existing = set(session.scalars(select(DeviceConfigRow.router).where(DeviceConfigRow.router.in_(changed))))
+        values = [{"router": r, "config": content["devices"][r]["config"], "revision": runtime.ledger_seq + 1,
+                   "updated_at": now} for r in changed]
+        if existing:
+            session.execute(update(DeviceConfigRow), [v for v in values if v["router"] in existing])
+        if len(existing) < len(values):
+            session.execute(insert(DeviceConfigRow), [v for v in values if v["router"] not in existing])
+        for r in changed:
+            model.configs[r] = content["devices"][r]["config"]
     model.set_tenant(content["tenant"], devices)
     return changed
 
