@@ -26,7 +26,7 @@ Only the MLU is unique: the loads of links below the maximum are one optimal sol
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -258,47 +258,17 @@ def _solve(arc_src: np.ndarray, arc_dst: np.ndarray, arc_capacity: np.ndarray, d
          (np.concatenate((arc_src, arc_dst)), np.tile(np.arange(arc_count), 2))),
         shape=(n, arc_count))
     b_ub = -background / scale  # Σ_s x[s,a] + background[a] ≤ capacity[a]·U
-
-    # The y columns of the folded sources, and the constants their w-side shares move to the right.
-    rows_eq: list[np.ndarray] = []
-    rows_ub: list[np.ndarray] = []
-    cols_eq: list[np.ndarray] = []
-    cols_ub: list[np.ndarray] = []
-    vals_eq: list[np.ndarray] = []
-    vals_ub: list[np.ndarray] = []
-    y_upper: list[np.ndarray] = []
-    y_owner: list[tuple[int, int, int, np.ndarray]] = []  # (to_u, to_w, first column, D[v, targets])
-    column = 0
-    for v, (to_u, to_w) in folded.items():
-        u, w = int(arc_dst[to_u]), int(arc_dst[to_w])
-        targets = np.flatnonzero(demand[v] > 0)
-        sent = demand[v, targets]
-        cu, cw = position[u], position[w]
-        ys = column + np.arange(targets.size)
-        # Commodity u sends y more from u to t; commodity w sends y less from w to t.
-        rows_eq += [cu * n + u + 0 * targets, cu * n + targets, cw * n + w + 0 * targets, cw * n + targets]
-        vals_eq += [-np.ones(targets.size), np.ones(targets.size), np.ones(targets.size), -np.ones(targets.size)]
-        cols_eq += [ys, ys, ys, ys]
-        supply[cw, w] += sent.sum()
-        supply[cw, targets] -= sent
-        # Arc v→u carries Σ y; arc v→w carries Σ (D − y).
-        rows_ub += [np.full(targets.size, to_u), np.full(targets.size, to_w)]
-        vals_ub += [np.ones(targets.size), -np.ones(targets.size)]
-        cols_ub += [ys, ys]
-        b_ub[to_w] -= sent.sum()
-        y_upper.append(sent)
-        y_owner.append((to_u, to_w, column, sent))
-        column += targets.size
-    y_count = column
+    folding = _folded_columns(folded, arc_dst, demand, position, supply, b_ub)
+    y_count = folding.upper.size
 
     x_count = commodities * arc_count
-    y_eq = _sparse(rows_eq, cols_eq, vals_eq, (commodities * n, y_count))  # t = u or w: entries cancel
-    y_ub = _sparse(rows_ub, cols_ub, vals_ub, (arc_count, y_count))
+    y_eq = _sparse(folding.rows_eq, folding.cols_eq, folding.vals_eq, (commodities * n, y_count))
+    y_ub = _sparse(folding.rows_ub, folding.cols_ub, folding.vals_ub, (arc_count, y_count))
     a_eq = sp.hstack([sp.kron(sp.identity(commodities, format="csr"), incidence, format="csr"), y_eq,
                       sp.csr_matrix((commodities * n, 1))], format="csr")
     a_ub = sp.hstack([sp.kron(np.ones((1, commodities)), sp.identity(arc_count), format="csr"), y_ub,
                       sp.csr_matrix(-capacity.reshape(-1, 1))], format="csr")
-    upper = np.concatenate((np.full(x_count, np.inf), *y_upper, [np.inf]))
+    upper = np.concatenate((np.full(x_count, np.inf), folding.upper, [np.inf]))
     bounds = np.column_stack((np.zeros(upper.size), upper))
     cost = np.zeros(upper.size)
     cost[-1] = 1.0
@@ -307,11 +277,62 @@ def _solve(arc_src: np.ndarray, arc_dst: np.ndarray, arc_capacity: np.ndarray, d
         raise InfeasibleError(f"the LP solver stopped: {result.message}", details={"solver_status": result.status})
     load = result.x[:x_count].reshape(commodities, arc_count).sum(axis=0)
     y = result.x[x_count:x_count + y_count]
-    for to_u, to_w, first, sent in y_owner:
+    for to_u, to_w, first, sent in folding.owners:
         share = y[first:first + sent.size]
         load[to_u] += share.sum()
         load[to_w] += (sent - share).sum()
     return float(result.x[-1]), load * scale + background
+
+
+@dataclass(slots=True)
+class _Folding:
+    """The y columns of the folded sources: COO pieces of their rows, their bounds, whom they belong to."""
+
+    rows_eq: list[np.ndarray] = field(default_factory=list)
+    cols_eq: list[np.ndarray] = field(default_factory=list)
+    vals_eq: list[np.ndarray] = field(default_factory=list)
+    rows_ub: list[np.ndarray] = field(default_factory=list)
+    cols_ub: list[np.ndarray] = field(default_factory=list)
+    vals_ub: list[np.ndarray] = field(default_factory=list)
+    owners: list[tuple[int, int, int, np.ndarray]] = field(default_factory=list)  # (to_u, to_w, first y, D[v, t])
+    upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def _folded_columns(folded: dict[int, tuple[int, int]], arc_dst: np.ndarray, demand: np.ndarray,
+                    position: np.ndarray, supply: np.ndarray, b_ub: np.ndarray) -> _Folding:
+    """Columns y[v,t] of every folded source v; moves the constants of its w-side share into
+    `supply` (commodity w sends D[v,t] from w to t) and `b_ub` (arc v→w carries Σ D[v,t]), in place.
+
+    The y entries: commodity u sends y more from u to t (−1 at u, +1 at t), commodity w y less
+    (+1 at w, −1 at t); arc v→u carries +y and arc v→w −y. When t is u or w the two entries of a
+    commodity cancel: that traffic is delivered as it crosses its first link.
+    """
+    n = demand.shape[0]
+    folding = _Folding()
+    uppers = []
+    column = 0
+    for v, (to_u, to_w) in folded.items():
+        u, w = int(arc_dst[to_u]), int(arc_dst[to_w])
+        targets = np.flatnonzero(demand[v] > 0)
+        sent = demand[v, targets]
+        cu, cw = position[u], position[w]
+        ys = column + np.arange(targets.size)
+        ones = np.ones(targets.size)
+        folding.rows_eq += [cu * n + np.full(targets.size, u), cu * n + targets,
+                            cw * n + np.full(targets.size, w), cw * n + targets]
+        folding.vals_eq += [-ones, ones, ones, -ones]
+        folding.cols_eq += [ys, ys, ys, ys]
+        supply[cw, w] += sent.sum()
+        supply[cw, targets] -= sent
+        folding.rows_ub += [np.full(targets.size, to_u), np.full(targets.size, to_w)]
+        folding.vals_ub += [ones, -ones]
+        folding.cols_ub += [ys, ys]
+        b_ub[to_w] -= sent.sum()
+        uppers.append(sent)
+        folding.owners.append((to_u, to_w, column, sent))
+        column += targets.size
+    folding.upper = np.concatenate(uppers) if uppers else np.zeros(0)
+    return folding
 
 
 def _sparse(rows: list[np.ndarray], cols: list[np.ndarray], values: list[np.ndarray],
