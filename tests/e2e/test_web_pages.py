@@ -223,6 +223,8 @@ def test_an_open_order_can_be_cancelled_from_the_orders_page(world) -> None:
     orders = client.get("/portal/orders").text
     order_id = re.search(r'<th scope="row">(o-[^<]+)</th>', orders)[1]
     assert "port-change" in orders and "acknowledged" in orders and "Cancel" in orders
+    row = re.search(r'<tr data-site="london-hub">.*?</tr>', client.get("/portal/sites").text, re.S)[0]
+    assert "order: port-change (acknowledged, due " in row
     cancelled = client.post(f"/portal/orders/{order_id}/cancel")
     assert cancelled.status_code == 303 and cancelled.headers["location"] == "/portal/orders"
     after = client.get("/portal/orders").text

@@ -231,8 +231,9 @@ def sites_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = 
     store = _store(request)
     sites = _data(change_routes.list_sites(principal, store, tenant))
     services = _data(change_routes.list_services(principal, store, tenant))
+    orders = _data(change_routes.list_orders(principal, store, tenant, open_only=True))
     pops = store.load_network().pop_index()
-    rows = views.site_rows(sites, services, pops)
+    rows = views.site_rows(sites, services, pops, orders)
     return _page(request, "sites.html", {**_base(principal, tenant, "sites"), "rows": rows,
                                          "scope": visible_tenant(principal, tenant), "applied": applied})
 

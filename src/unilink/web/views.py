@@ -111,9 +111,13 @@ def _service_sites(service: dict[str, Any]) -> list[str]:
     return [service["a"], service["b"]]
 
 
-def site_rows(sites: list[dict[str, Any]], services: list[dict[str, Any]], pops: dict[str, Pop]
-              ) -> list[dict[str, Any]]:
-    """One row per site: where it is, its access and the services running on it."""
+def site_rows(sites: list[dict[str, Any]], services: list[dict[str, Any]], pops: dict[str, Pop],
+              open_orders: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """One row per site: where it is, its access, the services running on it and its open orders."""
+    waiting: dict[tuple[str, str], list[str]] = {}
+    for order in open_orders or []:
+        waiting.setdefault((order["tenant"], order["site"]), []).append(
+            f"{order['kind']} ({order['state']}, due {when(order['due_at'])[:10]})")
     on_site: dict[tuple[str, str], list[str]] = {}
     for svc in services:
         for site in _service_sites(svc):
@@ -126,7 +130,8 @@ def site_rows(sites: list[dict[str, Any]], services: list[dict[str, Any]], pops:
                      "city": f"{pop.city}, {pop.country}" if pop and pop.country else (pop.city if pop else "—"),
                      "technology": access["technology"], "provider": access.get("provider", "on-net"),
                      "down": mbps(access["down"]), "up": mbps(access["up"]), "port": mbps(access["port"]),
-                     "services": on_site.get((site["tenant"], site["name"]), [])})
+                     "services": on_site.get((site["tenant"], site["name"]), []),
+                     "orders": waiting.get((site["tenant"], site["name"]), [])})
     return rows
 
 
