@@ -76,10 +76,12 @@ def temporary_cents(intent: Intent, pops: Mapping[str, Pop], now: datetime,
 
 def price_summary(before: Quote, after: Quote, one_off_cents: int, temporaries: list[dict[str, Any]]
                   ) -> dict[str, Any]:
+    unchanged = set(before.lines)
     return {"currency": after.currency, "monthly_before_cents": before.monthly_cents,
             "monthly_after_cents": after.monthly_cents,
             "monthly_delta_cents": after.monthly_cents - before.monthly_cents,
             "one_off_cents": one_off_cents, "temporary": temporaries,
             "temporary_cents": sum(t["cents"] for t in temporaries),
             # only the lines that differ: a plan shows what the change costs, not the whole bill
-            "lines": [ln for ln in after.to_dict()["lines"] if ln not in before.to_dict()["lines"]]}
+            "lines": [{"item": ln.item, "monthly_cents": ln.monthly_cents, "one_off_cents": ln.one_off_cents}
+                      for ln in after.lines if ln not in unchanged]}
