@@ -86,8 +86,10 @@ def test_sign_in_never_redirects_off_the_portal(world, target: str) -> None:
 def test_a_tenant_sees_only_its_own_sites_and_another_tenant_answers_not_found(world) -> None:
     client, _, tokens = world
     _signed_in(client, tokens, "nordlink-admin")
-    sites = _site_names(client.get("/portal/sites").text)
+    page = client.get("/portal/sites").text
+    sites = _site_names(page)
     assert sites and all(name.endswith("-handoff") for name in sites)
+    assert "NordLink Networks AB (wholesale) · operator" in page
     other = client.get("/portal/sites", params={"tenant": "acme-logistics"})
     assert other.status_code == 404 and "paris-hq" not in other.text
     change = client.get("/portal/sites/paris-hq/change")  # acme's site, by name

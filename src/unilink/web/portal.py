@@ -234,8 +234,10 @@ def sites_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = 
     orders = _data(change_routes.list_orders(principal, store, tenant, open_only=True))
     pops = store.load_network().pop_index()
     rows = views.site_rows(sites, services, pops, orders)
-    return _page(request, "sites.html", {**_base(principal, tenant, "sites"), "rows": rows,
-                                         "scope": visible_tenant(principal, tenant), "applied": applied})
+    scope = visible_tenant(principal, tenant)
+    about = account_routes.get_tenant(scope, principal, store) if scope else None
+    return _page(request, "sites.html", {**_base(principal, tenant, "sites"), "rows": rows, "scope": scope,
+                                         "about": about, "applied": applied})
 
 
 @router.get("/services")
