@@ -1,0 +1,72 @@
+"""Two writers (two Store objects on one database, as two processes would be) never oversell."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from engine_helpers import booked, go
+from engine_world import NOW, acme, prepare
+
+from unilink.engine import apply, plan
+from unilink.errors import InfeasibleError
+from unilink.store.db import Store
+
+M = 10**6
+
+
+def lyon_milan(name: str, rate: str) -> dict:
+    access = {"technology": "fibre", "port": "1G", "down": "1G", "up": "1G"}
+    return {"sites": [{"name": f"{name}-Lyon", "pop": "Lyon", "access": access},
+                      {"name": f"{name}-Milan", "pop": "Milan", "access": access}],
+            "services": [{"kind": "eline", "name": f"{name}-line", "a": f"{name}-Lyon", "b": f"{name}-Milan",
+                          "rate": rate, "protected": True}]}
+
+
+@pytest.fixture
+def two_processes(tmp_path: Path) -> tuple[Store, Store]:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = prepare(Store.open(url))
+    go(first, "acme", acme(), NOW, accesses_installed=True)
+    return first, Store.open(url)
+
+
+def test_the_second_of_two_plans_for_the_same_capacity_is_refused(two_processes: tuple[Store, Store]) -> None:
+    one, two = two_processes
+    # Each E-Line alone fits its backup through Lyon–Milan (1G, the VPN uses a little); both do not.
+    p1 = plan(one, "acme", {**acme(), "sites": acme()["sites"] + lyon_milan("a", "600M")["sites"],
+                            "services": acme()["services"] + lyon_milan("a", "600M")["services"]},
+              now=NOW, accesses_installed=True)
+    p2 = plan(two, "globex", lyon_milan("g", "600M"), now=NOW, accesses_installed=True)
+    apply(one, p1.id, "alice", "", now=NOW)
+    with pytest.raises(InfeasibleError) as err:
+        apply(two, p2.id, "bob", "", now=NOW)
+    assert "no longer fits" in str(err.value)
+    assert "g-line" not in str(booked(two))
+    assert sum(bps for link, d, bps in sum(booked(two).values(), []) if link == "Lyon-Milan" and d == "ab") <= 10**9
+
+
+def test_concurrent_applies_are_serialised(two_processes: tuple[Store, Store]) -> None:
+    one, two = two_processes
+    p1 = plan(one, "globex", lyon_milan("g", "100M"), now=NOW, accesses_installed=True)
+    doc = acme()
+    doc["services"][1]["rate"] = "300M"
+    p2 = plan(two, "acme", doc, now=NOW)
+    errors: list[BaseException] = []
+
+    def run(store: Store, plan_id: str) -> None:
+        try:
+            apply(store, plan_id, "t", "", now=NOW)
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(one, p1.id)), threading.Thread(target=run, args=(two, p2.id))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    # Each process's runtime saw the other's apply (ledger sequence): a new plan on either is coherent.
+    assert plan(one, "acme", doc, now=NOW).is_empty and plan(two, "globex", lyon_milan("g", "100M"), now=NOW).is_empty
+    assert {bps for _, _, bps in booked(one, "svc:lyon-internet")["svc:lyon-internet"]} == {300 * M}
