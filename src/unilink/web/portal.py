@@ -26,7 +26,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from unilink.api.deps import TenantQuery, get_store, require_operator, require_writer, visible_tenant
+from unilink.api.deps import (
+    TenantQuery,
+    acting_tenant,
+    get_store,
+    require_operator,
+    require_writer,
+    visible_tenant,
+)
 from unilink.api.problems import status_for
 from unilink.api.routes import accounts as account_routes
 from unilink.api.routes import changes as change_routes
@@ -248,12 +255,6 @@ def services_page(request: Request, principal: PrincipalDep, tenant: TenantQuery
                                             "scope": visible_tenant(principal, tenant)})
 
 
-def _acting(principal: Principal, tenant: str | None) -> str:
-    from unilink.api.deps import acting_tenant
-
-    return acting_tenant(principal, tenant)
-
-
 def _current_document(store: Store, tenant: str) -> dict[str, Any]:
     """What the tenant asked for last (its latest intent), else what is deployed."""
     latest = engine_core.latest_intent(store, tenant)
@@ -266,7 +267,7 @@ def _current_document(store: Store, tenant: str) -> dict[str, Any]:
 def change_form(site: Annotated[str, views.SitePath], request: Request, principal: PrincipalDep,
                 tenant: TenantQuery = None) -> HTMLResponse:
     require_writer(principal)
-    name = _acting(principal, tenant)
+    name = acting_tenant(principal, tenant)
     document = _current_document(_store(request), name)
     form = forms.site_form(document, site)
     return _page(request, "change.html", {**_base(principal, tenant, "sites"), "form": form, "acting": name,
@@ -278,7 +279,7 @@ async def submit_change(site: Annotated[str, views.SitePath], request: Request, 
                         tenant: TenantQuery = None) -> Response:
     require_writer(principal)
     fields = await _form(request)
-    name = _acting(principal, tenant)
+    name = acting_tenant(principal, tenant)
     store = _store(request)
     document = await run_in_threadpool(_current_document, store, name)
     base_form = forms.site_form(document, site)
