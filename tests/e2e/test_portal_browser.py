@@ -198,3 +198,25 @@ def test_a_temporary_boost_is_chosen_with_the_browser_s_date_picker_and_planned(
     expect(changes).to_contain_text("800 Mbit/s")
     expect(changes).to_contain_text("2099-01-01T06:00:00Z")
     _shot(page, portal, "plan-boost")
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+    .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).map(e => e.name || e.id)"""
+NO_ALT = "() => [...document.querySelectorAll('img')].filter(i => !i.alt).map(i => i.src)"
+
+
+def test_every_input_has_a_label_every_picture_a_text_and_every_page_one_h1(page: Any, portal: Portal) -> None:
+    page.goto(f"{portal.url}/portal/sign-in")
+    pages = ["/portal/sign-in"]
+    assert page.evaluate(UNLABELLED) == []
+    sign_in(page, portal, "op-admin")
+    for path in ("/portal/network", "/portal/tenants", "/portal/sites?tenant=acme-logistics",
+                 "/portal/sites/paris-hq/change?tenant=acme-logistics", "/portal/history?tenant=acme-logistics",
+                 "/portal/orders?tenant=acme-logistics", "/portal/services?tenant=acme-logistics"):
+        page.goto(f"{portal.url}{path}")
+        pages.append(path)
+        assert page.evaluate(UNLABELLED) == [], path
+        assert page.evaluate(NO_ALT) == [], path
+        assert page.locator("h1").count() == 1, path
+        assert page.locator("html").get_attribute("lang") == "en"
+    assert len(pages) == 8
