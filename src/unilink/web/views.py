@@ -170,6 +170,11 @@ def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 def history_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Changes, newest first; `restorable` marks versions other than the tenant's current one."""
+    current: dict[str, int] = {}
+    for entry in entries:
+        if entry["intent_version"] is not None:
+            current[entry["tenant"]] = max(current.get(entry["tenant"], 0), entry["intent_version"])
     rows = []
     for entry in entries:
         summary = entry.get("summary") or {}
@@ -177,6 +182,7 @@ def history_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows.append({"id": entry["id"], "tenant": entry["tenant"], "at": when(entry["at"]), "actor": entry["actor"],
                      "action": entry["action"], "reason": entry["reason"], "plan_id": entry["plan_id"],
                      "version": entry["intent_version"], "changes": summary.get("changes", []),
+                     "restorable": entry["intent_version"] not in (None, current.get(entry["tenant"])),
                      "orders": summary.get("orders", []), "delta": signed_cents(price.get("monthly_delta_cents"))})
     return rows
 
