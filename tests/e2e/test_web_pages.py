@@ -153,6 +153,7 @@ def test_operator_pages_are_for_operators_and_show_the_backbone(world) -> None:
     _signed_in(client, tokens, "op-admin")
     network = client.get("/portal/network").text
     assert "110 PoPs" in network and 'id="utilisation-map"' in network
+    assert 'id="interconnects"' in network and "Connectis 78" in network
     assert network.count("<tr><th scope=\"row\">") > 149  # every link and every PoP listed
     histogram = client.get("/portal/network/histogram.svg")
     assert histogram.headers["content-type"].startswith("image/svg+xml") and "<svg" in histogram.text

@@ -196,7 +196,9 @@ def network_view(now: Any) -> dict[str, Any]:
     pops = [{"name": p.name, "city": p.city, "country": p.country, "routers": routers_at.get(p.name, 0)}
             for p in sorted(now.network.pops, key=lambda p: p.name)]
     utilisations = [lk.utilisation for lk in now.links]
-    return {"pops": pops, "links": links, "busiest": now.busiest(10),
+    interconnects = [{"name": i.name, "kind": i.kind.value, "pop": i.pop, "partner": i.partner,
+                      "capacity_bps": i.capacity_bps} for i in sorted(now.network.interconnects, key=lambda i: i.name)]
+    return {"pops": pops, "links": links, "busiest": now.busiest(10), "interconnects": interconnects,
             "max_utilisation": max(utilisations, default=0.0),
             "total_capacity": sum(lk.capacity_bps for lk in now.links)}
 
