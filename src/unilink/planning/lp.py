@@ -19,14 +19,14 @@ so that the coefficients are of order 1 (numerically kinder to the solver).
 Exact reductions before the solver, each checked by the tests against an independent formulation:
 the network splits into biconnected blocks solved one by one (`biconnected_blocks`); PoPs whose
 links all lead to one neighbour (stubs) are taken out, their loads being forced (`prune_stubs`);
-sources with exactly two neighbours are folded into their neighbours' commodities (`_solve`).
+PoPs in chains (exactly two neighbours each) lose their commodities to the chain's ends (`_solve`).
 
 Only the MLU is unique: the loads of links below the maximum are one optimal solution among many.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -203,48 +203,80 @@ def prune_stubs(n: int, arc_src: np.ndarray, arc_dst: np.ndarray, capacity: np.n
                   demand_bps=demand[np.ix_(kept_nodes, kept_nodes)], forced_arc_bps=forced)
 
 
-def two_way_nodes(arc_src: np.ndarray, arc_dst: np.ndarray, demand: np.ndarray) -> dict[int, tuple[int, int]]:
-    """Sources with exactly two outgoing arcs to two different neighbours, no two of them adjacent.
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """PoPs c1..ck in a row, each with exactly two neighbours, between two other PoPs x and y.
 
-    → {v: (arc to u, arc to w)}. Their commodities are folded into their neighbours' (see `_solve`);
-    keeping them non-adjacent guarantees the neighbours keep commodities of their own.
+    `toward_x[i]` is the arc from c(i+1) to its neighbour on the x side, `toward_y[i]` to the one on
+    the y side. x == y for a ring hanging off one PoP (or a ring alone, anchored at one of its PoPs).
     """
-    n = demand.shape[0]
-    out_arcs: list[list[int]] = [[] for _ in range(n)]
-    for arc in np.argsort(arc_src, kind="stable").tolist():
-        out_arcs[int(arc_src[arc])].append(arc)
-    chosen: dict[int, tuple[int, int]] = {}
-    sends = demand.sum(axis=1) > 0
+
+    nodes: tuple[int, ...]
+    x: int
+    y: int
+    toward_x: tuple[int, ...]
+    toward_y: tuple[int, ...]
+
+
+def degree_two_chains(n: int, arc_src: np.ndarray, arc_dst: np.ndarray) -> list[Chain]:
+    """Every maximal chain of PoPs that have exactly two outgoing arcs, to two different neighbours."""
+    out_arc: list[dict[int, int]] = [{} for _ in range(n)]  # node → {neighbour: arc}
+    out_count = np.bincount(arc_src, minlength=n)
+    for arc in range(arc_src.size):
+        out_arc[int(arc_src[arc])][int(arc_dst[arc])] = arc
+    two_way = [out_count[v] == 2 and len(out_arc[v]) == 2 for v in range(n)]
+    seen: set[int] = set()
+    chains: list[Chain] = []
     for v in range(n):
-        arcs = out_arcs[v]
-        if len(arcs) != 2 or not sends[v] or arc_dst[arcs[0]] == arc_dst[arcs[1]]:
+        if not two_way[v] or v in seen:
             continue
-        neighbours = {int(arc_dst[a]) for a in arcs}
-        if neighbours & chosen.keys():
-            continue
-        chosen[v] = (arcs[0], arcs[1])
-    return chosen
+        first, second = sorted(out_arc[v])
+        left, x = _walk(v, first, out_arc, two_way)
+        if x == v:  # a ring of two-way PoPs alone: anchor it at v
+            nodes = left[::-1]
+            x = y = v
+        else:
+            right, y = _walk(v, second, out_arc, two_way)
+            nodes = left[::-1] + [v] + right
+        seen.update(nodes)
+        sides = [x, *nodes, y]
+        chains.append(Chain(nodes=tuple(nodes), x=x, y=y,
+                            toward_x=tuple(out_arc[c][sides[i]] for i, c in enumerate(nodes)),
+                            toward_y=tuple(out_arc[c][sides[i + 2]] for i, c in enumerate(nodes))))
+    return chains
+
+
+def _walk(start: int, towards: int, out_arc: list[dict[int, int]], two_way: list[bool]) -> tuple[list[int], int]:
+    """Two-way PoPs met going from `start` through `towards`, and the first other PoP (or `start` again)."""
+    passed: list[int] = []
+    previous, current = start, towards
+    while two_way[current] and current != start:
+        passed.append(current)
+        previous, current = current, next(w for w in out_arc[current] if w != previous)
+    return passed, current
 
 
 def _solve(arc_src: np.ndarray, arc_dst: np.ndarray, arc_capacity: np.ndarray, demand: np.ndarray,
            background: np.ndarray) -> tuple[float, np.ndarray]:
     """The LP itself, on plain arrays: (minimum MLU, load per arc in bit/s).
 
-    A source v with two neighbours u and w has no commodity of its own: what it sends to t leaves
-    either by v→u (y[v,t] ∈ [0, D[v,t]], then carried by u's commodity as if u sent it) or by v→w
-    (D[v,t] − y[v,t], carried by w's commodity). Exact — a flow from v is a flow from u or w once it
-    crossed its first link — and it trades n conservation rows for n bounded columns: the LP has
+    PoPs in a chain (each with two neighbours, between x and y) have no commodity of their own:
+    what c sends to t goes along the chain towards x (y[c,t] ∈ [0, D[c,t]]) and on from x in x's
+    commodity as if x sent it — or stops on the way when t is in the chain — and the rest,
+    D[c,t] − y[c,t], towards y likewise. Exact: a flow out of a chain is a flow from x or y once it
+    left the chain. It trades n conservation rows per chain PoP for n bounded columns: the LP has
     fewer rows, which is what the simplex pays for.
     """
     n, arc_count = demand.shape[0], arc_src.size
     scale = float(arc_capacity.max())
     capacity = arc_capacity / scale
     demand = demand / scale
-    folded = two_way_nodes(arc_src, arc_dst, demand)
+    chains = degree_two_chains(n, arc_src, arc_dst)
     needs_commodity = demand.sum(axis=1) > 0
-    for v, (to_u, to_w) in folded.items():
-        needs_commodity[v] = False
-        needs_commodity[arc_dst[to_u]] = needs_commodity[arc_dst[to_w]] = True
+    for chain in chains:
+        needs_commodity[list(chain.nodes)] = False
+    for chain in chains:
+        needs_commodity[chain.x] = needs_commodity[chain.y] = True
     sources = np.flatnonzero(needs_commodity)
     position = np.full(n, -1)
     position[sources] = np.arange(sources.size)
@@ -258,12 +290,13 @@ def _solve(arc_src: np.ndarray, arc_dst: np.ndarray, arc_capacity: np.ndarray, d
          (np.concatenate((arc_src, arc_dst)), np.tile(np.arange(arc_count), 2))),
         shape=(n, arc_count))
     b_ub = -background / scale  # Σ_s x[s,a] + background[a] ≤ capacity[a]·U
-    folding = _folded_columns(folded, arc_dst, demand, position, supply, b_ub)
+    folding = _chain_columns(chains, demand, position, supply, arc_count)
+    b_ub -= folding.toward_y @ folding.upper  # the y-side shares, D − y, as constants
     y_count = folding.upper.size
 
     x_count = commodities * arc_count
     y_eq = _sparse(folding.rows_eq, folding.cols_eq, folding.vals_eq, (commodities * n, y_count))
-    y_ub = _sparse(folding.rows_ub, folding.cols_ub, folding.vals_ub, (arc_count, y_count))
+    y_ub = (folding.toward_x - folding.toward_y).tocsr()
     a_eq = sp.hstack([sp.kron(sp.identity(commodities, format="csr"), incidence, format="csr"), y_eq,
                       sp.csr_matrix((commodities * n, 1))], format="csr")
     a_ub = sp.hstack([sp.kron(np.ones((1, commodities)), sp.identity(arc_count), format="csr"), y_ub,
@@ -277,62 +310,74 @@ def _solve(arc_src: np.ndarray, arc_dst: np.ndarray, arc_capacity: np.ndarray, d
         raise InfeasibleError(f"the LP solver stopped: {result.message}", details={"solver_status": result.status})
     load = result.x[:x_count].reshape(commodities, arc_count).sum(axis=0)
     y = result.x[x_count:x_count + y_count]
-    for to_u, to_w, first, sent in folding.owners:
-        share = y[first:first + sent.size]
-        load[to_u] += share.sum()
-        load[to_w] += (sent - share).sum()
+    load += folding.toward_x @ y + folding.toward_y @ (folding.upper - y)
     return float(result.x[-1]), load * scale + background
 
 
 @dataclass(slots=True)
-class _Folding:
-    """The y columns of the folded sources: COO pieces of their rows, their bounds, whom they belong to."""
+class _ChainColumns:
+    """The y columns of the chain PoPs: their commodity entries (COO pieces), their bounds (D), and
+    the arcs each share crosses: `toward_x` (arcs × columns) for y, `toward_y` for D − y."""
 
-    rows_eq: list[np.ndarray] = field(default_factory=list)
-    cols_eq: list[np.ndarray] = field(default_factory=list)
-    vals_eq: list[np.ndarray] = field(default_factory=list)
-    rows_ub: list[np.ndarray] = field(default_factory=list)
-    cols_ub: list[np.ndarray] = field(default_factory=list)
-    vals_ub: list[np.ndarray] = field(default_factory=list)
-    owners: list[tuple[int, int, int, np.ndarray]] = field(default_factory=list)  # (to_u, to_w, first y, D[v, t])
-    upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    rows_eq: list[np.ndarray]
+    cols_eq: list[np.ndarray]
+    vals_eq: list[np.ndarray]
+    upper: np.ndarray
+    toward_x: sp.csr_matrix
+    toward_y: sp.csr_matrix
 
 
-def _folded_columns(folded: dict[int, tuple[int, int]], arc_dst: np.ndarray, demand: np.ndarray,
-                    position: np.ndarray, supply: np.ndarray, b_ub: np.ndarray) -> _Folding:
-    """Columns y[v,t] of every folded source v; moves the constants of its w-side share into
-    `supply` (commodity w sends D[v,t] from w to t) and `b_ub` (arc v→w carries Σ D[v,t]), in place.
+def _chain_columns(chains: list[Chain], demand: np.ndarray, position: np.ndarray, supply: np.ndarray,
+                   arc_count: int) -> _ChainColumns:
+    """Columns y[c,t] of every chain PoP c; moves the constants of the y-side shares into `supply`
+    (commodity y sends D[c,t] more from y to t), in place.
 
-    The y entries: commodity u sends y more from u to t (−1 at u, +1 at t), commodity w y less
-    (+1 at w, −1 at t); arc v→u carries +y and arc v→w −y. When t is u or w the two entries of a
-    commodity cancel: that traffic is delivered as it crosses its first link.
+    Commodity x sends y more from x to t (−1 at x, +1 at t) and commodity y sends y less (+1 at y,
+    −1 at t) — unless t lies on the chain on that side, where the share is delivered before leaving
+    the chain. When t is x (or y) the two entries cancel: delivered as it leaves the chain.
     """
     n = demand.shape[0]
-    folding = _Folding()
-    uppers = []
+    rows_eq: list[np.ndarray] = []
+    cols_eq: list[np.ndarray] = []
+    vals_eq: list[np.ndarray] = []
+    uppers: list[np.ndarray] = []
+    x_arcs: list[int] = []
+    x_cols: list[int] = []
+    y_arcs: list[int] = []
+    y_cols: list[int] = []
     column = 0
-    for v, (to_u, to_w) in folded.items():
-        u, w = int(arc_dst[to_u]), int(arc_dst[to_w])
-        targets = np.flatnonzero(demand[v] > 0)
-        sent = demand[v, targets]
-        cu, cw = position[u], position[w]
-        ys = column + np.arange(targets.size)
-        ones = np.ones(targets.size)
-        folding.rows_eq += [cu * n + np.full(targets.size, u), cu * n + targets,
-                            cw * n + np.full(targets.size, w), cw * n + targets]
-        folding.vals_eq += [-ones, ones, ones, -ones]
-        folding.cols_eq += [ys, ys, ys, ys]
-        supply[cw, w] += sent.sum()
-        supply[cw, targets] -= sent
-        folding.rows_ub += [np.full(targets.size, to_u), np.full(targets.size, to_w)]
-        folding.vals_ub += [ones, -ones]
-        folding.cols_ub += [ys, ys]
-        b_ub[to_w] -= sent.sum()
-        uppers.append(sent)
-        folding.owners.append((to_u, to_w, column, sent))
-        column += targets.size
-    folding.upper = np.concatenate(uppers) if uppers else np.zeros(0)
-    return folding
+    for chain in chains:
+        where = {c: i for i, c in enumerate(chain.nodes)}
+        cx, cy = position[chain.x], position[chain.y]
+        for i, c in enumerate(chain.nodes):
+            targets = np.flatnonzero(demand[c] > 0)
+            sent = demand[c, targets]
+            for offset, t in enumerate(targets.tolist()):
+                col = column + offset
+                j = where.get(t)
+                stop_x = j + 1 if j is not None and j < i else 0       # arcs toward x: indices i down to stop_x
+                stop_y = j - 1 if j is not None and j > i else len(chain.nodes) - 1  # toward y: i up to stop_y
+                x_arcs += [chain.toward_x[k] for k in range(stop_x, i + 1)]
+                x_cols += [col] * (i + 1 - stop_x)
+                y_arcs += [chain.toward_y[k] for k in range(i, stop_y + 1)]
+                y_cols += [col] * (stop_y + 1 - i)
+                if j is None or j > i:  # leaves the chain at x: x's commodity carries it on
+                    rows_eq.append(np.array([cx * n + chain.x, cx * n + t]))
+                    vals_eq.append(np.array([-1.0, 1.0]))
+                    cols_eq.append(np.array([col, col]))
+                if j is None or j < i:  # leaves the chain at y
+                    rows_eq.append(np.array([cy * n + chain.y, cy * n + t]))
+                    vals_eq.append(np.array([1.0, -1.0]))
+                    cols_eq.append(np.array([col, col]))
+                    supply[cy, chain.y] += sent[offset]
+                    supply[cy, t] -= sent[offset]
+            uppers.append(sent)
+            column += targets.size
+    shape = (arc_count, column)
+    toward_x = sp.csr_matrix((np.ones(len(x_arcs)), (x_arcs, x_cols)), shape=shape)
+    toward_y = sp.csr_matrix((np.ones(len(y_arcs)), (y_arcs, y_cols)), shape=shape)
+    return _ChainColumns(rows_eq, cols_eq, vals_eq, np.concatenate(uppers) if uppers else np.zeros(0),
+                         toward_x, toward_y)
 
 
 def _sparse(rows: list[np.ndarray], cols: list[np.ndarray], values: list[np.ndarray],

@@ -13,7 +13,7 @@ from scipy.optimize import linprog
 from unilink.errors import InfeasibleError
 from unilink.inventory.model import Demand
 from unilink.planning.loads import ecmp_loads
-from unilink.planning.lp import biconnected_blocks, optimal_loads, prune_stubs, two_way_nodes
+from unilink.planning.lp import biconnected_blocks, degree_two_chains, optimal_loads, prune_stubs
 from unilink.planning.problem import build_problem
 
 
@@ -204,22 +204,32 @@ def test_stubs_are_pruned_with_their_forced_loads():
     assert loads.arc_load_bps[0] == pytest.approx(50)
 
 
-def test_two_way_sources_are_folded_and_the_optimum_is_unchanged():
-    # A ring of six with one chord: most PoPs have exactly two neighbours, and every PoP sends.
+def test_chains_lose_their_commodities_and_the_optimum_is_unchanged():
+    # A ring of six with one chord 0-3: two chains of two-neighbour PoPs, 1-2 and 4-5, between 0 and 3.
     names = [f"P{i}" for i in range(6)]
     links = [(i, (i + 1) % 6, 1, 100 + 20 * i) for i in range(6)] + [(0, 3, 1, 150)]
     rng = np.random.default_rng(3)
     demand = rng.integers(1, 30, (6, 6)).astype(float)
     np.fill_diagonal(demand, 0)
     _, problem = as_problem(6, links, demand)
-    folded = two_way_nodes(problem.arc_src, problem.arc_dst, problem.demand_bps)
-    assert len(folded) >= 2
-    heads = {int(problem.arc_dst[a]) for arcs in folded.values() for a in arcs}
-    assert not heads & folded.keys()  # no folded PoP relies on another folded one
+    chains = degree_two_chains(6, problem.arc_src, problem.arc_dst)
+    assert sorted((sorted(c.nodes), {c.x, c.y}) for c in chains) == [([1, 2], {0, 3}), ([4, 5], {0, 3})]
     loads = optimal_loads(problem)
     assert loads.max_utilization == pytest.approx(path_lp_mlu(names, links, demand), rel=1e-7)
     net_out = np.bincount(problem.arc_src, loads.arc_load_bps, 6) - np.bincount(problem.arc_dst, loads.arc_load_bps, 6)
     assert net_out == pytest.approx(demand.sum(axis=1) - demand.sum(axis=0), abs=1e-6)
+
+
+@pytest.mark.parametrize("size", [3, 4, 7])
+def test_a_lone_ring_is_one_chain_anchored_at_a_pop(size):
+    names = [f"P{i}" for i in range(size)]
+    links = [(i, (i + 1) % size, 1, 50 + 10 * i) for i in range(size)]
+    demand = np.random.default_rng(size).integers(0, 20, (size, size)).astype(float)
+    np.fill_diagonal(demand, 0)
+    _, problem = as_problem(size, links, demand)
+    (chain,) = degree_two_chains(size, problem.arc_src, problem.arc_dst)
+    assert chain.x == chain.y and len(chain.nodes) == size - 1
+    assert optimal_loads(problem).max_utilization == pytest.approx(path_lp_mlu(names, links, demand), rel=1e-7)
 
 
 @settings(max_examples=100, deadline=None)
