@@ -257,10 +257,51 @@ def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int,
             if ledger.fits(cached.arcs, asked.bps, *window) and (
                     asked.reverse_bps == 0 or ledger.fits(cached.reverse_arcs, asked.reverse_bps, *window)):
                 return cached
+    if ledger is not None and not ledger.has_free_memo(window, max(asked.bps, asked.reverse_bps)):
+        found = _lazy_search(graph, ledger, s, t, asked, window, metric, limits)
+        if found is not _GIVE_UP:
+            return found  # type: ignore[return-value]
     usable = has_room(graph, ledger, asked, window)
     if limits.allowed is not None:
         usable &= limits.allowed
     return constrained_search(graph, usable, s, t, metric, limits)
+
+
+_GIVE_UP = object()
+LAZY_ROUNDS = 4
+
+
+def _lazy_search(graph: CompiledGraph, ledger: CapacityLedger, s: int, t: int, asked: Asked,
+                 window: tuple[float, float], metric: str, limits: Constraints) -> np.ndarray | None | object:
+    """Search optimistically, reading calendars only for the arcs of the candidate paths.
+
+    Arcs whose free-capacity bound already covers the request are certainly usable; the others are
+    assumed usable until a candidate path crosses one, which is then checked exactly and, if short,
+    removed. The optimistic graph contains every truly usable arc, so a candidate that passes the
+    check is optimal, and "no candidate" means infeasible. After `LAZY_ROUNDS` candidates the caller
+    falls back to checking every doubtful arc at once (returns `_GIVE_UP`).
+    """
+    capacity, bound, reverse = graph.arc_capacity_bps, ledger.free_bound_bps, graph.arc_reverse
+    optimistic = capacity >= asked.bps
+    doubtful = bound < asked.bps
+    if asked.reverse_bps:
+        optimistic &= (capacity >= asked.reverse_bps)[reverse]
+        doubtful |= (bound < asked.reverse_bps)[reverse]
+    if limits.allowed is not None:
+        optimistic &= limits.allowed
+    start, end = window
+    for _round in range(LAZY_ROUNDS):
+        arcs = constrained_search(graph, optimistic, s, t, metric, limits)
+        if arcs is None:
+            return None
+        short = [int(a) for a in arcs[doubtful[arcs]]
+                 if ledger.free_bps(int(a), start, end) < asked.bps
+                 or (asked.reverse_bps and ledger.free_bps(int(a) ^ 1, start, end) < asked.reverse_bps)]
+        if not short:
+            return arcs
+        optimistic = optimistic.copy()
+        optimistic[short] = False
+    return _GIVE_UP
 
 
 def has_room(graph: CompiledGraph, ledger: CapacityLedger | None, asked: Asked,

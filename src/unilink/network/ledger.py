@@ -133,18 +133,15 @@ class _ArcCalendar:
         self.loads = np.concatenate((loads[:i + 1], loads[i:]))  # segment i is cut in two equal halves
         return i + 1
 
-    def add(self, start: float, end: float, bps: int) -> int:
-        """Add `bps` over [start, end); return the highest load inside that window afterwards."""
+    def add(self, start: float, end: float, bps: int, *, merge: bool = True) -> None:
+        """Add `bps` (negative: remove) over [start, end)."""
         self._suffix_max = None
         first = self._split(start)
         stop = self._split(end) if end != NEVER else len(self.times)
-        window = self.loads[first:stop]
-        window += bps
-        highest = int(window.max())
-        if bps < 0:  # drop breakpoints that no longer change the load (keeps calendars short)
+        self.loads[first:stop] += bps
+        if bps < 0 and merge:  # drop breakpoints that no longer change the load (keeps calendars short)
             self._merge(stop)
             self._merge(first)
-        return highest
 
     def _merge(self, k: int) -> None:
         if 0 < k < len(self.times) and self.loads[k] == self.loads[k - 1]:
@@ -181,10 +178,13 @@ class CapacityLedger:
         self.graph = graph
         self.capacity_bps: list[int] = [int(c) for c in graph.arc_capacity_bps]
         self._calendars = [_ArcCalendar() for _ in range(graph.arc_count)]
-        self._peak = np.zeros(graph.arc_count, dtype=np.int64)
-        # capacity − the highest load ever booked: a lower bound of the free bit/s over ANY window,
+        # capacity − (an upper bound of) the highest load booked: a lower bound of the free bit/s over ANY window,
         # so "bound >= asked on every arc" admits without looking at the calendars (the fast path).
         self.free_bound_bps = graph.arc_capacity_bps.astype(np.int64).copy()
+        # Arcs whose bound may be below the truth: a booking lowers the bound by its bit/s (the peak grows
+        # by at most that) and a release leaves it as it is, so writes never scan a calendar; the bound is
+        # made exact again (`_refresh`) only when a check finds it short.
+        self._drifted: set[int] = set()
         self._reservations: dict[ReservationId, Reservation] = {}
         self._by_arc: list[set[ReservationId]] = [set() for _ in range(graph.arc_count)]
         self._undo: list[list[tuple[str, Reservation]]] = []
@@ -228,6 +228,11 @@ class CapacityLedger:
     def _free(self, arc: int, start: float, end: float) -> int:
         return self.capacity_bps[arc] - self._calendars[arc].max_over(start, end)
 
+    def has_free_memo(self, window: tuple[float, float], asked_bps: int) -> bool:
+        """Whether `free_all(*window, asked_bps)` would be answered from its memo (no calendar read)."""
+        hit = self._free_memo.get(window)
+        return hit is not None and hit[0] == self.version and hit[1] >= asked_bps
+
     def free_all(self, start: float, end: float, asked_bps: int) -> np.ndarray:
         """Free bit/s per arc over [start, end), exact wherever the fast bound is below `asked_bps` (read-only).
 
@@ -237,9 +242,15 @@ class CapacityLedger:
         hit = self._free_memo.get(key)
         if hit is not None and hit[0] == self.version and hit[1] >= asked_bps:
             return hit[2]
+        low = np.flatnonzero(self.free_bound_bps < asked_bps).tolist()
+        if self._drifted:
+            for arc in low:
+                if arc in self._drifted:
+                    self._refresh(arc)
         free = self.free_bound_bps.copy()
-        for arc in np.flatnonzero(free < asked_bps).tolist():
-            free[arc] = self._free(arc, start, end)
+        for arc in low:
+            if free[arc] < asked_bps:
+                free[arc] = self._free(arc, start, end)
         free.flags.writeable = False
         if len(self._free_memo) >= 64:
             self._free_memo.clear()
@@ -249,11 +260,27 @@ class CapacityLedger:
     def fits(self, arcs: Iterable[int] | np.ndarray, asked_bps: int, start: float, end: float) -> bool:
         """Whether every arc has `asked_bps` free over [start, end). One vectorised check, most of the time."""
         arcs = np.asarray(arcs, dtype=np.intp)
-        bound = self.free_bound_bps[arcs]
-        short = bound < asked_bps
+        short = self.free_bound_bps[arcs] < asked_bps
         if not short.any():
             return True
-        return all(self._free(int(arc), start, end) >= asked_bps for arc in arcs[short])
+        return all(self._room(int(arc), asked_bps, start, end) for arc in arcs[short])
+
+    def _room(self, arc: int, asked_bps: int, start: float, end: float) -> bool:
+        """Exact check of one arc whose bound was short (refreshing the bound first if it drifted)."""
+        if arc in self._drifted:
+            self._refresh(arc)
+            if self.free_bound_bps[arc] >= asked_bps:
+                return True
+        return self._free(arc, start, end) >= asked_bps
+
+    def _refresh(self, arc: int) -> None:
+        self.free_bound_bps[arc] = self.capacity_bps[arc] - self._calendars[arc].peak()
+        self._drifted.discard(arc)
+
+    def refresh_bounds(self) -> None:
+        """Make every fast-path bound exact again (they are only ever conservative)."""
+        for arc in list(self._drifted):
+            self._refresh(arc)
 
     def breakpoints_after(self, arcs: Iterable[int], after: float) -> list[float]:
         """Sorted distinct instants > `after` where the load of one of `arcs` changes."""
@@ -264,7 +291,8 @@ class CapacityLedger:
         return sorted(times)
 
     def peak_bps(self, arc: int) -> int:
-        return int(self._peak[arc])
+        """The highest load ever booked on `arc` (any time)."""
+        return self._calendars[arc].peak()
 
     # -- writing ------------------------------------------------------------------------------------
     def reserve(self, arc_bps: Mapping[int, int] | Iterable[tuple[int, int]], *, service_id: str,
@@ -309,10 +337,10 @@ class CapacityLedger:
             del self._reservations[reservation.id]
             self._log("restore", reservation)
         for (arc, start, end), bps in combined.items():
-            self._calendars[arc].add(start, end, -bps)
-        for arc in {arc for arc, _, _ in combined}:
-            self._peak[arc] = self._calendars[arc].peak()
-            self.free_bound_bps[arc] = self.capacity_bps[arc] - int(self._peak[arc])
+            # No merging of equal neighbours here: a bulk release (what-if) is followed by re-bookings that
+            # mostly reuse the same breakpoints; leftover equal segments are harmless to every query.
+            self._calendars[arc].add(start, end, -bps, merge=False)
+        self._drifted.update(arc for arc, _, _ in combined)
         self.version += 1
         return released
 
@@ -322,8 +350,8 @@ class CapacityLedger:
         twin.graph = self.graph
         twin.capacity_bps = self.capacity_bps  # never mutated
         twin._calendars = [calendar.clone() for calendar in self._calendars]
-        twin._peak = self._peak.copy()
         twin.free_bound_bps = self.free_bound_bps.copy()
+        twin._drifted = set(self._drifted)
         twin._reservations = dict(self._reservations)
         twin._by_arc = [set(ids) for ids in self._by_arc]
         twin._undo = []
@@ -403,11 +431,9 @@ class CapacityLedger:
     def _check(self, reservation: Reservation) -> None:
         short = []
         for arc, bps in reservation.arc_bps:
-            if self.free_bound_bps[arc] >= bps:
+            if self.free_bound_bps[arc] >= bps or self._room(arc, bps, reservation.start, reservation.end):
                 continue
-            free = self._free(arc, reservation.start, reservation.end)
-            if free < bps:
-                short.append(self.bottleneck_entry(arc, free, bps))
+            short.append(self.bottleneck_entry(arc, self._free(arc, reservation.start, reservation.end), bps))
         if short:
             names = ", ".join(f"{b['link']} ({b['a']}→{b['b']}: {b['free_bps']} free, {b['asked_bps']} asked)"
                               for b in short)
@@ -420,11 +446,10 @@ class CapacityLedger:
 
     def _apply(self, reservation: Reservation, sign: int) -> None:
         for arc, bps in reservation.arc_bps:
-            calendar = self._calendars[arc]
-            highest = calendar.add(reservation.start, reservation.end, sign * bps)
-            peak = calendar.peak() if sign < 0 else max(int(self._peak[arc]), highest)
-            self._peak[arc] = peak
-            self.free_bound_bps[arc] = self.capacity_bps[arc] - peak
+            self._calendars[arc].add(reservation.start, reservation.end, sign * bps)
+            if sign > 0:
+                self.free_bound_bps[arc] -= bps  # the peak grew by at most bps
+            self._drifted.add(arc)
             if sign > 0:
                 self._by_arc[arc].add(reservation.id)
             else:
