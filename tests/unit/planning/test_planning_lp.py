@@ -13,8 +13,9 @@ from scipy.optimize import linprog
 from unilink.errors import InfeasibleError
 from unilink.inventory.model import Demand
 from unilink.planning.loads import ecmp_loads
-from unilink.planning.lp import biconnected_blocks, degree_two_chains, optimal_loads, prune_stubs
+from unilink.planning.lp import optimal_loads
 from unilink.planning.problem import build_problem
+from unilink.planning.reductions import biconnected_blocks, degree_two_chains, prune_stubs
 
 
 def test_two_unequal_paths_share_in_proportion_to_capacity():
