@@ -75,6 +75,9 @@ def tenant_devices(tenant: str, intent: Intent, rates: Mapping[tuple[str, str], 
     return TenantDevices(tuple(atts), tuple(vpns), tuple(elines))
 
 
+_Index = tuple[dict[str, list[AccessAttachment]], dict[str, list[AccessAttachment]]]
+
+
 @dataclass(slots=True)
 class DeviceModel:
     """Every tenant's device inputs, and the last rendered config per router."""
@@ -83,6 +86,7 @@ class DeviceModel:
     tenants: dict[str, TenantDevices] = field(default_factory=dict)
     by_router: dict[str, set[str]] = field(default_factory=dict)  # router → tenants attached there
     configs: dict[str, str] = field(default_factory=dict)         # router → rendered config text
+    indexes: dict[str, _Index] = field(default_factory=dict)      # tenant → its attachments by router/segment
 
     def set_tenant(self, tenant: str, devices: TenantDevices) -> None:
         old = self.tenants.get(tenant)
@@ -91,10 +95,12 @@ class DeviceModel:
                 self.by_router.get(router, set()).discard(tenant)
         if devices.attachments or devices.vpns or devices.elines:
             self.tenants[tenant] = devices
+            self.indexes[tenant] = _index(devices)
             for router in devices.routers():
                 self.by_router.setdefault(router, set()).add(tenant)
         else:
             self.tenants.pop(tenant, None)
+            self.indexes.pop(tenant, None)
 
     def render_routers(self, touched: Iterable[str], overrides: Mapping[str, TenantDevices] | None = None
                        ) -> dict[str, RenderedConfig]:
@@ -120,18 +126,31 @@ class DeviceModel:
         elines: list[ElineInstance] = []
         for tenant in sorted(tenants):
             devices = inputs(tenant)
-            local = [a for a in devices.attachments if a.router in touched_set]
+            by_router, by_segment = _index(devices) if tenant in overrides else self.indexes[tenant]
+            local = [a for router in touched for a in by_router.get(router, ())]
             if not local:
                 continue
             vpn_names = {v for a in local for v in a.vpns}
             eline_names = {a.eline for a in local if a.eline}
-            atts.extend(a for a in devices.attachments
-                        if a.router in touched_set or set(a.vpns) & vpn_names or a.eline in eline_names)
+            atts.extend(local)
+            for key in sorted({f"vpn:{v}" for v in vpn_names} | {f"eline:{e}" for e in eline_names}):
+                atts.extend(a for a in by_segment.get(key, ()) if a.router not in touched_set)
             vpns.extend(v for v in devices.vpns if v.name in vpn_names)
             elines.extend(e for e in devices.elines if e.name in eline_names)
         routers = [self.routers[name] for name in sorted({a.router for a in atts} | touched_set)]
         intents = build_device_intents(routers, atts, vpns, elines)
         return {name: render(str(self.routers[name].vendor), intents[name]) for name in touched}
+
+
+def _index(devices: TenantDevices) -> _Index:
+    """A tenant's attachments by router and by segment ("vpn:<name>", "eline:<name>")."""
+    by_router: dict[str, list[AccessAttachment]] = {}
+    by_segment: dict[str, list[AccessAttachment]] = {}
+    for a in devices.attachments:
+        by_router.setdefault(a.router, []).append(a)
+        for key in [f"vpn:{v}" for v in a.vpns] + ([f"eline:{a.eline}"] if a.eline else []):
+            by_segment.setdefault(key, []).append(a)
+    return by_router, by_segment
 
 
 def touched_routers(old: TenantDevices, new: TenantDevices) -> set[str]:
