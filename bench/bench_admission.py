@@ -70,14 +70,20 @@ def fill(graph: CompiledGraph, ledger: CapacityLedger, count: int, rng: random.R
 
 
 def networkx_baseline(graph: CompiledGraph, ledger: CapacityLedger) -> nx.DiGraph:
-    """networkx graph: cheapest arc per PoP pair, with its free bit/s (now-and-forever bound) as an attribute."""
+    """networkx graph: cheapest arc per PoP pair, with the free bit/s from now on, this way and back.
+
+    The same question CSPF answers for an open-ended request (both directions of each link must have
+    room), minus the time windows, which networkx cannot express.
+    """
+    ledger.refresh_bounds()  # exact: capacity − the highest load, i.e. free from now on
     nxg = nx.DiGraph()
     nxg.add_nodes_from(graph.nodes)
     for arc in range(graph.arc_count):
         u, v = graph.nodes[graph.arc_src[arc]], graph.nodes[graph.arc_dst[arc]]
         lat = float(graph.arc_latency_ms[arc])
         if not nxg.has_edge(u, v) or nxg[u][v]["latency"] > lat:
-            nxg.add_edge(u, v, latency=lat, free=int(ledger.free_bound_bps[arc]))
+            free = min(int(ledger.free_bound_bps[arc]), int(ledger.free_bound_bps[arc ^ 1]))
+            nxg.add_edge(u, v, latency=lat, free=free)
     return nxg
 
 

@@ -281,7 +281,7 @@ def _lazy_search(graph: CompiledGraph, ledger: CapacityLedger, s: int, t: int, a
     check is optimal, and "no candidate" means infeasible. After `LAZY_ROUNDS` candidates the caller
     falls back to checking every doubtful arc at once (returns `_GIVE_UP`).
     """
-    capacity, bound, reverse = graph.arc_capacity_bps, ledger.free_bound_bps, graph.arc_reverse
+    capacity, bound, reverse = graph.arc_capacity_bps, ledger.window_bound(window[0]), graph.arc_reverse
     optimistic = capacity >= asked.bps
     doubtful = bound < asked.bps
     if asked.reverse_bps:
@@ -294,9 +294,9 @@ def _lazy_search(graph: CompiledGraph, ledger: CapacityLedger, s: int, t: int, a
         arcs = constrained_search(graph, optimistic, s, t, metric, limits)
         if arcs is None:
             return None
-        short = [int(a) for a in arcs[doubtful[arcs]]
-                 if ledger.free_bps(int(a), start, end) < asked.bps
-                 or (asked.reverse_bps and ledger.free_bps(int(a) ^ 1, start, end) < asked.reverse_bps)]
+        short = [a for a in arcs[doubtful[arcs]].tolist()
+                 if not ledger.has_room(a, asked.bps, start, end)
+                 or (asked.reverse_bps and not ledger.has_room(a ^ 1, asked.reverse_bps, start, end))]
         if not short:
             return arcs
         optimistic = optimistic.copy()

@@ -228,6 +228,17 @@ class CapacityLedger:
     def _free(self, arc: int, start: float, end: float) -> int:
         return self.capacity_bps[arc] - self._calendars[arc].max_over(start, end)
 
+    def window_bound(self, start: float) -> np.ndarray:
+        """A lower bound of the free bit/s per arc over any window that starts at or after `start` (read-only).
+
+        The fast-path bound, improved by a memoised open-ended window [t0, ∞) with t0 <= start, if one is
+        current: a later, shorter window can only see less load.
+        """
+        for (t0, end), (version, _asked, free) in self._free_memo.items():
+            if end == NEVER and t0 <= start and version == self.version:
+                return np.maximum(self.free_bound_bps, free)
+        return self.free_bound_bps
+
     def has_free_memo(self, window: tuple[float, float], asked_bps: int) -> bool:
         """Whether `free_all(*window, asked_bps)` would be answered from its memo (no calendar read)."""
         hit = self._free_memo.get(window)
@@ -242,12 +253,13 @@ class CapacityLedger:
         hit = self._free_memo.get(key)
         if hit is not None and hit[0] == self.version and hit[1] >= asked_bps:
             return hit[2]
-        low = np.flatnonzero(self.free_bound_bps < asked_bps).tolist()
+        base = self.window_bound(start) if end != NEVER else self.free_bound_bps
+        low = np.flatnonzero(base < asked_bps).tolist()
         if self._drifted:
             for arc in low:
                 if arc in self._drifted:
                     self._refresh(arc)
-        free = self.free_bound_bps.copy()
+        free = np.maximum(self.free_bound_bps, base)
         for arc in low:
             if free[arc] < asked_bps:
                 free[arc] = self._free(arc, start, end)
@@ -264,6 +276,10 @@ class CapacityLedger:
         if not short.any():
             return True
         return all(self._room(int(arc), asked_bps, start, end) for arc in arcs[short])
+
+    def has_room(self, arc: int, asked_bps: int, start: float, end: float) -> bool:
+        """Whether `arc` has `asked_bps` free over [start, end) (float seconds): the bound, else the calendar."""
+        return self.free_bound_bps[arc] >= asked_bps or self._room(arc, asked_bps, start, end)
 
     def _room(self, arc: int, asked_bps: int, start: float, end: float) -> bool:
         """Exact check of one arc whose bound was short (refreshing the bound first if it drifted)."""
