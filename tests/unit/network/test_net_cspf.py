@@ -188,3 +188,55 @@ def test_hop_and_latency_limits_match_brute_force(network, max_hops, asked, metr
     assert expected is not None and cost == pytest.approx(expected)
     assert path.hops <= max_hops
     assert max_latency is None or path.latency_ms <= max_latency + 1e-9
+
+
+windowed_loads = st.lists(st.tuples(st.integers(0, 39), st.integers(1, 10), st.integers(0, 50),
+                                    st.one_of(st.none(), st.integers(1, 40))), max_size=30)
+
+
+def brute_free(ledger, arc, start, end):
+    """Capacity − the largest load at any instant of [start, end), from the reservation list itself."""
+    live = [r for r in ledger.reservations() for a, _ in r.arc_bps if a == arc]
+    instants = {start} | {r.start for r in live if start < r.start < end}
+    load = max(sum(b for r in live for a, b in r.arc_bps if a == arc and r.start <= t < r.end) for t in instants)
+    return int(ledger.capacity_bps[arc]) - load
+
+
+@settings(max_examples=200, deadline=None)
+@given(random_networks(), windowed_loads, st.integers(1, 6), st.integers(0, 60), st.one_of(st.none(),
+       st.integers(1, 30)), st.data())
+def test_cspf_over_time_windows_equals_the_oracle(network, load, asked, start, length, data):
+    """Windows, holds and the caches: a second query after changes must still match a brute-force oracle."""
+    graph = CompiledGraph.compile(network)
+    ledger = CapacityLedger(graph)
+    for arc, bps, begin, span in load:
+        if arc < graph.arc_count:
+            with contextlib.suppress(InfeasibleError):
+                ledger.reserve({arc: bps}, service_id="load", start=begin, end=None if span is None else begin + span)
+    src = data.draw(st.sampled_from(graph.nodes))
+    dst = data.draw(st.sampled_from([n for n in graph.nodes if n != src]))
+    end = None if length is None else start + length
+    for round_ in range(2):
+        window_end = float("inf") if end is None else end
+        oracle = nx.DiGraph()
+        oracle.add_nodes_from(graph.nodes)
+        for arc in range(graph.arc_count):
+            if min(brute_free(ledger, arc, start, window_end), brute_free(ledger, arc ^ 1, start, window_end)) >= asked:
+                u, v = graph.nodes[graph.arc_src[arc]], graph.nodes[graph.arc_dst[arc]]
+                w = float(graph.arc_latency_ms[arc])
+                if not oracle.has_edge(u, v) or oracle[u][v]["w"] > w:
+                    oracle.add_edge(u, v, w=w)
+        try:
+            expected = nx.dijkstra_path_length(oracle, src, dst, weight="w")
+        except nx.NetworkXNoPath:
+            expected = None
+        try:
+            path = find_path(graph, ledger, src, dst, asked, start=start, end=end)
+            assert expected is not None and path.latency_ms == pytest.approx(expected)
+            booked = ledger.reserve(path.arc_bps(asked), service_id="q", start=start, end=end)  # it really fits
+            if round_ == 0:
+                ledger.release(booked.id)  # and the caches must notice the changes
+        except InfeasibleError:
+            assert expected is None
+        if ledger.reservations():
+            ledger.release(ledger.reservations()[0].id)
