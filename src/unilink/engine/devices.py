@@ -11,6 +11,7 @@ neighbours depend on those).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from unilink.errors import UnilinkError
 from unilink.inventory.model import Router
 from unilink.services.intent import Intent, IpVpnService
 
+_HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 Alloc = Mapping[tuple[str, str, str], int]  # (pool, scope, owner) → value
 
 
@@ -181,9 +183,36 @@ def touched_routers(old: TenantDevices, new: TenantDevices) -> set[str]:
     return touched
 
 
-def config_diff(router: str, before: str, after: str) -> str:
-    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                        fromfile=f"{router} (running)", tofile=f"{router} (planned)", n=1))
+def config_diff(router: str, before: str, after: str, context: int = 1) -> str:
+    """Unified diff of two configs. A change usually touches a few lines of a long config: the
+    common head and tail are skipped before difflib runs (it is quadratic), and the hunk line
+    numbers are shifted back to the whole file's."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    if old == new:
+        return ""
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    skip = max(0, head - context)
+    keep = max(0, tail - context)
+    lines = list(difflib.unified_diff(old[skip:len(old) - keep], new[skip:len(new) - keep],
+                                      fromfile=f"{router} (running)", tofile=f"{router} (planned)", n=context))
+    return "".join(_shift_hunk(line, skip) for line in lines)
+
+
+def _shift_hunk(line: str, offset: int) -> str:
+    if not offset or not line.startswith("@@ "):
+        return line
+    match = _HUNK_RE.match(line)
+    if match is None:  # pragma: no cover - difflib always writes this form
+        return line
+    a, a_len, b, b_len = match.groups()
+    a_start, b_start = int(a) + offset, int(b) + offset
+    return (f"@@ -{a_start}{',' + a_len if a_len is not None else ''} "
+            f"+{b_start}{',' + b_len if b_len is not None else ''} @@\n")
 
 
 # -- committing: through the device layer's transaction -------------------------------------------

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from unilink.engine.admission import hose_arcs, rates_at, temporary_windows
 from unilink.engine.fieldwork import effective_intent, field_work
@@ -128,3 +130,37 @@ def test_recurrences_accepted(every: str) -> None:
     base = doc()
     base["schedules"] = [{"name": "w", "service": "net-a", "rate": "200M", "every": every, "window": "01:00-05:00"}]
     assert temporary_windows(parse_intent(base).schedules[0], NOW)
+
+
+def _patch(old: list[str], diff: str) -> list[str]:
+    """Apply a unified diff, checking every context and removed line against `old` at its number."""
+    import re
+
+    out: list[str] = []
+    position = 0  # lines of `old` consumed
+    for line in diff.splitlines(keepends=True)[2:]:
+        hunk = re.match(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", line)
+        if hunk:
+            start = int(hunk[1]) - (0 if hunk[2] == "0" else 1)
+            out.extend(old[position:start])
+            position = start
+        elif line.startswith((" ", "-")):
+            assert old[position] == line[1:], "the diff's line numbers point at the wrong lines"
+            if line.startswith(" "):
+                out.append(line[1:])
+            position += 1
+        elif line.startswith("+"):
+            out.append(line[1:])
+    return out + old[position:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a\n", "b\n", "c\n", "d\n"]), max_size=30),
+       st.lists(st.sampled_from(["a\n", "b\n", "c\n", "e\n"]), max_size=30))
+def test_config_diff_turns_the_old_config_into_the_new(old: list[str], new: list[str]) -> None:
+    """Skipping the common head and tail must keep the diff exact, hunk line numbers included."""
+    from unilink.engine.devices import config_diff
+
+    diff = config_diff("r", "".join(old), "".join(new))
+    assert (diff == "") == (old == new)
+    assert _patch(old, diff) == new
