@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
-from network_testkit import build_network
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from network_testkit import build_network, random_networks
 
 from unilink.errors import InfeasibleError, ValidationError
 from unilink.network.cspf import book_path, find_path
@@ -119,3 +123,28 @@ def test_arc_only_reservations_bypass_a_failed_pop_they_cross_and_report_one_the
     assert "ends or branches at the failed PoP N1" in report.unrestorable[0].reason
     assert [r.service_id for r in report.restored] == ["t1/eline"]
     assert ledger.free_bps(4) == 8 * G and ledger.free_bps(7) == 8 * G  # N0 → N2 → N3 and back
+
+
+@settings(max_examples=100, deadline=None)
+@given(random_networks(min_nodes=3, max_nodes=8, max_edges=16, capacities=(5, 10, 20)),
+       st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7), st.integers(1, 6), st.integers(0, 3)), max_size=20),
+       st.data())
+def test_whatif_accounts_for_every_affected_reservation_and_changes_nothing(network, wanted, data):
+    graph = CompiledGraph.compile(network)
+    assume(graph.links)
+    ledger = CapacityLedger(graph)
+    for k, (a, b, bps, priority) in enumerate(wanted):
+        if a != b and a < graph.node_count and b < graph.node_count:
+            with contextlib.suppress(InfeasibleError):
+                path = find_path(graph, ledger, a, b, bps)
+                book_path(graph, ledger, path, bps, service_id=f"s{k}", priority=priority)
+    failed = data.draw(st.sampled_from([lk.name for lk in graph.links]))
+    before = ledger.reservations()
+    report = fail(graph, ledger, links=[failed])
+    assert ledger.reservations() == before  # a what-if changes nothing
+    users = {r.id for r in before if graph.link_index[failed] in {a // 2 for a in r.arcs}}
+    assert set(report.affected) == users
+    assert {r.reservation for r in report.restored} | {u.reservation for u in report.unrestorable} == users
+    assert all(failed not in r.new_links for r in report.restored)
+    applied = fail(graph, ledger.copy(), links=[failed], apply=True)
+    assert [r.reservation for r in applied.restored] == [r.reservation for r in report.restored]
