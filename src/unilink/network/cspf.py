@@ -440,7 +440,9 @@ def _explain(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int
     if bare is None:
         unconstrained = Constraints(allowed=limits.allowed, max_latency_ms=None, max_hops=None)
         if constrained_search(graph, topology, s, t, metric, unconstrained) is None:
-            reason, what = "unreachable", "no path joins them (with the exclusions)"
+            reason = "unreachable"
+            what = "no path joins them" + (" once the excluded elements are taken out" if limits.allowed is not None
+                                           else "")
         elif limits.max_hops is not None and constrained_search(
                 graph, topology, s, t, metric, Constraints(limits.allowed, None, limits.max_hops)) is None:
             reason, what = "hops", f"no path has at most {limits.max_hops} hops"

@@ -114,7 +114,8 @@ def hose_tree(graph: CompiledGraph, ledger: CapacityLedger | None,
         candidates.extend((float(trees.cost[k]), int(roots[k]), trees, k) for k in range(len(roots))
                           if np.isfinite(trees.cost[k]))
     if not candidates:
-        raise InfeasibleError("the sites are not all connected (with the exclusions)",
+        raise InfeasibleError("the sites are not all connected" + (" once the excluded elements are taken out"
+                                                                   if mask is not None else ""),
                               details={"reason": "unreachable", "bottleneck": [], "earliest_fit": None})
     candidates.sort(key=lambda c: (c[0], c[1]))
     for _, _, trees, row in candidates:
@@ -178,7 +179,8 @@ def _grow(pred: np.ndarray, roots: np.ndarray, rates: np.ndarray, reduced: Reduc
         arc = np.where(has_parent, found, -1)
     else:  # no arc at all: every root stands alone
         arc = np.full(pred.shape, -1, dtype=np.intp)
-    cost = np.where(reserved > 0, reserved * weights[np.where(arc >= 0, arc, 0)], 0.0).sum(axis=1)
+    padded = np.append(weights, 0.0)  # arc −1 (no edge) reads the trailing 0
+    cost = np.where(reserved > 0, reserved * padded[arc], 0.0).sum(axis=1)
     reached = has_parent | (np.arange(n)[None, :] == roots[:, None])
     cost = np.where((reached | (rates == 0)[None, :]).all(axis=1), cost, np.inf)
     return _Trees(roots=roots, reserved=reserved, arc=arc.astype(np.intp), cost=cost)
