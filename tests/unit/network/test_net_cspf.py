@@ -240,3 +240,15 @@ def test_cspf_over_time_windows_equals_the_oracle(network, load, asked, start, l
             assert expected is None
         if ledger.reservations():
             ledger.release(ledger.reservations()[0].id)
+
+
+def test_the_bottleneck_is_a_minimum_cut_not_just_the_first_wall():
+    # N0 reaches N1..N3 only over thin links (L0-L2); N1..N3 → N4 are fat; N4 → N5 (L6) is thin too.
+    edges = [(0, 1, 1, 1 * G), (0, 2, 1, 1 * G), (0, 3, 1, 1 * G),
+             (1, 4, 1, 10 * G), (2, 4, 1, 10 * G), (3, 4, 1, 10 * G), (4, 5, 1, 1 * G)]
+    graph = CompiledGraph.compile(build_network(6, edges))
+    with pytest.raises(InfeasibleError) as info:
+        find_path(graph, CapacityLedger(graph), "N0", "N5", 5 * G)
+    # Every path crosses one of the three thin links out of N0 and then L6: {L6} is the smallest set of
+    # short links that separates N0 from N5 (the minimum cut), where the first wall met has three.
+    assert {b["link"] for b in info.value.details["bottleneck"]} == {"L6"}
