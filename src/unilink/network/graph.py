@@ -31,7 +31,7 @@ METRICS_ACCEPTED = "latency or igp"
 # Cache bounds: the trees cache holds at most ~TREE_CACHE_CELLS distances (2 arrays of n per tree), so a
 # 10,000-node graph keeps the 200 most recent sources and a 150-node one every source; paths are small.
 TREE_CACHE_CELLS = 2_000_000
-PATH_CACHE_ENTRIES = 200_000
+PATH_CACHE_ENTRIES = 50_000
 
 
 @dataclass(frozen=True, slots=True)
