@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from unilink.api import accounts
 from unilink.api.ratelimit import TokenBucketLimiter
@@ -30,7 +31,9 @@ TENANT_SCOPE_KEY = "unilink.tenant"
 TOKEN_CACHE_TTL_S = 5.0  # a revoked token keeps working at most this long in *another* server process
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
+    # Dependencies are async so that FastAPI does not send each one to the thread pool: on the hot read
+    # path a thread hop costs more than the work.
     return request.app.state.store_holder.get()
 
 
@@ -50,6 +53,10 @@ class Authenticator:
         self.limiter = limiter
         self._cache: dict[str, _Cached] = {}
         self._lock = threading.Lock()
+
+    def cached(self, token: str) -> Principal | None:
+        cached = self._cache.get(hashlib.sha256(token.encode()).hexdigest())
+        return cached.principal if cached is not None and cached.until_s > time.monotonic() else None
 
     def principal(self, store: Store, token: str) -> Principal | None:
         key = hashlib.sha256(token.encode()).hexdigest()
@@ -81,15 +88,17 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="unilink"'})
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("send an API token: 'Authorization: Bearer ul_...' (create one with `unilink token "
                             "create`)")
-    store = get_store(request)
     auth: Authenticator = request.app.state.authenticator
-    principal = auth.principal(store, token.strip())
+    token = token.strip()
+    principal = auth.cached(token)
+    if principal is None:  # a database lookup: off the event loop
+        principal = await run_in_threadpool(auth.principal, request.app.state.store_holder.get(), token)
     if principal is None:
         raise _unauthorized("the token is unknown, revoked or expired")
     if auth.limiter is not None:
@@ -104,19 +113,19 @@ def current_principal(request: Request) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require_writer(principal: PrincipalDep) -> Principal:
+async def require_writer(principal: PrincipalDep) -> Principal:
     if not principal.can_write:
         raise HTTPException(403, f"role {principal.role.value} may read but not change anything")
     return principal
 
 
-def require_operator(principal: PrincipalDep) -> Principal:
+async def require_operator(principal: PrincipalDep) -> Principal:
     if not principal.is_operator:
         raise HTTPException(403, "operator roles only (operator-admin, operator-viewer)")
     return principal
 
 
-def require_operator_admin(principal: PrincipalDep) -> Principal:
+async def require_operator_admin(principal: PrincipalDep) -> Principal:
     if principal.role is not Role.OPERATOR_ADMIN:
         raise HTTPException(403, "operator-admin only")
     return principal

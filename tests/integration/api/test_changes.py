@@ -178,3 +178,31 @@ def test_path_query_and_whatif_are_for_operators(demo: DemoApi) -> None:
     assert demo.call("POST", "/api/v1/whatif", "acme-admin", json={"links": [first_link]}).status_code == 403
     # the what-if changed nothing: the same path is still found
     assert demo.call("POST", "/api/v1/paths", "op-viewer", json=query).json() == path.json()
+
+
+def test_sites_read_their_own_writes_and_see_other_processes_within_the_revalidation_window(demo: DemoApi) -> None:
+    import time
+
+    from unilink import engine
+    from unilink.api.routes.changes import REVALIDATE_S
+
+    desired = _intent(demo)
+    assert demo.call("GET", "/api/v1/sites", "acme-viewer").status_code == 200  # warms the cache
+    desired["sites"] = [s for s in desired["sites"] if s["name"] != "paris-hq"]
+    desired["services"] = [s for s in desired["services"] if s["kind"] != "internet"]
+    for svc in desired["services"]:
+        if svc["kind"] == "ipvpn":
+            svc["members"] = [m for m in svc["members"] if m["site"] != "paris-hq"]
+    # another process (here: the engine called directly, as the local CLI does) removes a site
+    made = engine.plan(demo.store, ACME, desired)
+    engine.apply(demo.store, made.id, "cli", "site closed")
+    time.sleep(REVALIDATE_S + 0.05)
+    assert "paris-hq" not in {s["name"] for s in demo.call("GET", "/api/v1/sites", "acme-viewer").json()}
+    # through the API: visible at once
+    desired["sites"] = [s for s in desired["sites"] if s["name"] != "london-hub"]
+    for svc in desired["services"]:
+        if svc["kind"] == "ipvpn":
+            svc["members"] = [m for m in svc["members"] if m["site"] != "london-hub"]
+    plan = demo.call("POST", "/api/v1/plans", "acme-admin", json=desired).json()
+    assert demo.call("POST", f"/api/v1/plans/{plan['id']}/apply", "acme-admin", json={}).status_code == 200
+    assert "london-hub" not in {s["name"] for s in demo.call("GET", "/api/v1/sites", "acme-viewer").json()}

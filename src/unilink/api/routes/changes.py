@@ -8,12 +8,14 @@ or order of another tenant answers 404. State changes are published as events.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from unilink import engine
 from unilink.api.deps import (
@@ -106,19 +108,36 @@ def _actor(principal: Principal) -> str:
     return principal.subject
 
 
+REVALIDATE_S = 0.25  # how stale a read may be after *another process* changed the tenant
+
+
 class DeployedCache:
     """Each tenant's deployed document, parsed once per deployment revision.
 
-    A read costs one small query (the tenant's revision); the document (a JSON column, possibly large)
-    is loaded and parsed only when the revision moved. Every apply bumps the revision, so a read never
-    sees an older state than the database holds.
+    The revision (bumped by every apply) is checked with one small query at most every REVALIDATE_S per
+    tenant; the document (a JSON column, possibly large) is reloaded only when it moved. Changes made
+    through this process drop the entry at once (`forget`), so its own clients read their writes; a
+    change made by another process (a second worker, a local CLI) shows within REVALIDATE_S.
     """
 
     def __init__(self) -> None:
-        self._by_tenant: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}  # (database, tenant) →
+        # (database engine, tenant) → (revision, document, monotonic time of the last revision check)
+        self._by_tenant: dict[tuple[Any, str], tuple[int, dict[str, Any], float]] = {}
         self._lock = threading.Lock()
 
+    def fresh(self, store: Store, tenant: str) -> dict[str, Any] | None:
+        """The cached document if it was checked less than REVALIDATE_S ago (no I/O), else None."""
+        cached = self._by_tenant.get((store.engine, tenant))
+        if cached is not None and time.monotonic() - cached[2] < REVALIDATE_S:
+            return cached[1]
+        return None
+
+    def forget(self, store: Store, tenant: str) -> None:
+        with self._lock:
+            self._by_tenant.pop((store.engine, tenant), None)
+
     def document(self, store: Store, tenant: str) -> dict[str, Any]:
+        checked = time.monotonic()
         with store.engine.connect() as conn:
             found = conn.execute(select(Tenant.id, DeploymentRow.revision)
                                  .outerjoin(DeploymentRow, DeploymentRow.tenant_id == Tenant.id)
@@ -127,9 +146,10 @@ class DeployedCache:
                 raise NotFoundError("no such tenant", field="tenant", value=tenant,
                                     accepted="the name of an existing tenant")
             tenant_id, revision = found[0], found[1] if found[1] is not None else -1
-            key = (store.url, tenant)
+            key = (store.engine, tenant)
             cached = self._by_tenant.get(key)
             if cached is not None and cached[0] == revision:
+                self._by_tenant[key] = (revision, cached[1], checked)
                 return cached[1]
             row = conn.execute(select(DeploymentRow.document, DeploymentRow.physical)
                                .where(DeploymentRow.tenant_id == tenant_id)).first()
@@ -138,7 +158,7 @@ class DeployedCache:
         with self._lock:
             if len(self._by_tenant) > 10_000:
                 self._by_tenant.clear()
-            self._by_tenant[key] = (revision, document)
+            self._by_tenant[key] = (revision, document, checked)
         return document
 
 
@@ -206,19 +226,25 @@ def _make_plan(store: Store, principal: Principal, tenant: str, document: dict[s
 # -- sites, services, schedules: what is deployed ----------------------------------------------------
 
 def _sites(store: Store, principal: Principal, tenant: str | None) -> list[dict[str, Any]]:
-    sites = []
-    for name in _tenants_in_scope(store, principal, tenant):
-        document = _deployed_document(store, name)
-        for site in document.get("sites", []):
-            sites.append({"tenant": name, **site, "installed": document["_physical"].get(site["name"])})
-    return sites
+    return [row for name in _tenants_in_scope(store, principal, tenant)
+            for row in _site_rows(name, _deployed_document(store, name))]
+
+
+def _site_rows(tenant: str, document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"tenant": tenant, **site, "installed": document["_physical"].get(site["name"])}
+            for site in document.get("sites", [])]
 
 
 @router.get("/sites", tags=["services"], summary="Sites in service, with their accesses",
             response_model=list[dict[str, Any]])
-def list_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> JSONResponse:
-    # Plain JSON from the store: serialised directly, without FastAPI's generic encoder (the hot read path).
-    return JSONResponse(_sites(store, principal, tenant))
+async def list_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> JSONResponse:
+    # The hot read path: a tenant's own sites from the cache without a thread hop or a query when fresh,
+    # serialised directly (plain JSON from the store needs no generic encoder).
+    scope = visible_tenant(principal, tenant)
+    document = _deployed.fresh(store, scope) if scope is not None else None
+    if document is not None:
+        return JSONResponse(_site_rows(scope, document))
+    return JSONResponse(await run_in_threadpool(_sites, store, principal, tenant))
 
 
 @router.get("/sites/{site}", tags=["services"], summary="One site")
@@ -345,6 +371,7 @@ def apply_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: S
     except (ConflictError, InfeasibleError) as exc:
         publish(store, "change.failed", tenant=tenant, data={"plan_id": plan_id, "reason": exc.message})
         raise
+    _deployed.forget(store, tenant)
     publish(store, "change.applied", tenant=tenant, data=result.to_dict())
     for order in result.orders:
         publish(store, "order.stateChanged", tenant=tenant, data={"order": order, "state": "acknowledged"})
@@ -392,6 +419,7 @@ def set_order_state(order_id: OrderId, body: OrderStateRequest, request: Request
     mark_tenant(request, order["tenant"])
     if body.state == "completed":
         result = engine_orders.complete_order(store, order_id, _actor(principal))
+        _deployed.forget(store, order["tenant"])
         updated = _visible_order(store, principal, order_id)
         if result is not None:
             publish(store, "change.applied", tenant=order["tenant"], data=result.to_dict())
