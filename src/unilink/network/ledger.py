@@ -251,8 +251,10 @@ class CapacityLedger:
         """
         key = (start, end)
         hit = self._free_memo.get(key)
-        if hit is not None and hit[0] == self.version and hit[1] >= asked_bps:
-            return hit[2]
+        if hit is not None and hit[0] == self.version:
+            if hit[1] >= asked_bps:
+                return hit[2]
+            asked_bps = max(asked_bps, 2 * hit[1])  # the memo only grows until the next change
         base = self.window_bound(start) if end != NEVER else self.free_bound_bps
         low = np.flatnonzero(base < asked_bps).tolist()
         if self._drifted:
@@ -264,9 +266,10 @@ class CapacityLedger:
             if free[arc] < asked_bps:
                 free[arc] = self._free(arc, start, end)
         free.flags.writeable = False
-        if len(self._free_memo) >= 64:
-            self._free_memo.clear()
-        self._free_memo[key] = (self.version, asked_bps, free)
+        if end == NEVER:  # timed windows rarely repeat: memoising them would only evict the open-ended ones
+            if len(self._free_memo) >= 64:
+                self._free_memo.clear()
+            self._free_memo[key] = (self.version, asked_bps, free)
         return free
 
     def fits(self, arcs: Iterable[int] | np.ndarray, asked_bps: int, start: float, end: float) -> bool:
