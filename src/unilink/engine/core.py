@@ -386,8 +386,13 @@ def _device_changes(runtime: rt.Runtime, tenant: str, devices: TenantDevices) ->
     for router in sorted(touched):
         before = model.configs.get(router, "")
         text = after[router].full_text()
-        out[router] = {"config": text, "rendered": after[router].to_dict(), "diff": config_diff(router, before, text)}
+        out[router] = {"config": text, "rendered": after[router].to_dict(), "diff": config_diff(router, before, text),
+                       "before_sha": _sha(before)}
     return out
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 # -- apply ------------------------------------------------------------------------------------------
@@ -591,8 +596,20 @@ def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any
     """Push the plan's configs in one device transaction (all routers or none), then record them."""
     model = runtime.devices
     assert model is not None
-    pushes = {router: (model.configs.get(router, ""), RenderedConfig.from_dict(change["rendered"]))
-              for router, change in content["devices"].items() if change["diff"]}
+    planned = content["devices"]
+    # Another tenant may have changed a shared router since the plan: render that router again
+    # (this tenant's lines are the planned ones; the others' are what the router runs now).
+    moved = sorted(r for r, change in planned.items() if _sha(model.configs.get(r, "")) != change.get("before_sha"))
+    if moved:
+        fresh = model.render_routers(moved, {content["tenant"]: devices})
+        planned = dict(planned)
+        for r in moved:
+            text = fresh[r].full_text()
+            planned[r] = {"config": text, "rendered": fresh[r].to_dict(),
+                          "diff": config_diff(r, model.configs.get(r, ""), text)}
+        content = {**content, "devices": planned}
+    pushes = {router: (model.configs.get(router, ""), RenderedConfig.from_dict(change["rendered"]), change["diff"])
+              for router, change in planned.items() if change["diff"]}
     if pushes:
         commit_configs(model.routers, pushes, driver_factory=driver_factory, actor=actor, reason=reason,
                        plan_id=content["id"])

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from unilink.devices.diff import diff_configs
+from unilink.devices.diff import DeviceChange
 from unilink.devices.drivers.base import DeviceDriver
 from unilink.devices.drivers.sim import SimDriver
 from unilink.devices.intent import AccessAttachment, ElineInstance, VpnInstance, build_device_intents
@@ -231,15 +231,20 @@ class DeviceCommitError(UnilinkError):
     exit_code = 1
 
 
-def commit_configs(routers: Mapping[str, Router], changes: Mapping[str, tuple[str, RenderedConfig]], *,
+def commit_configs(routers: Mapping[str, Router], changes: Mapping[str, tuple[str, RenderedConfig, str]], *,
                    driver_factory: DriverFactory, actor: str, reason: str, plan_id: str) -> TransactionResult:
-    """Push `changes` (router → (config before as text, config after)) as one all-or-nothing transaction."""
+    """Push `changes` (router → (config before as text, config after, the plan's diff)) as one
+    all-or-nothing device transaction."""
     device_changes = []
     drivers: dict[str, DeviceDriver] = {}
-    for name, (before_text, after) in sorted(changes.items()):
+    for name, (before_text, after, diff) in sorted(changes.items()):
         vendor = str(routers[name].vendor)
         before = RenderedConfig(vendor=vendor, text=before_text) if before_text else None
-        device_changes.append(diff_configs(name, vendor, before, after))
+        lines = diff.splitlines()
+        device_changes.append(DeviceChange(
+            router=name, vendor=vendor, before=before, after=after, diff=diff,
+            added=sum(1 for ln in lines if ln.startswith("+") and not ln.startswith("+++")),
+            removed=sum(1 for ln in lines if ln.startswith("-") and not ln.startswith("---"))))
         drivers[name] = driver_factory(routers[name], before or RenderedConfig(vendor=vendor, text=""))
     result = DeviceTransaction(drivers, device_changes, MemoryJournal(), actor=actor, reason=reason,
                                plan_id=plan_id).run()

@@ -70,3 +70,19 @@ def test_concurrent_applies_are_serialised(two_processes: tuple[Store, Store]) -
     # Each process's runtime saw the other's apply (ledger sequence): a new plan on either is coherent.
     assert plan(one, "acme", doc, now=NOW).is_empty and plan(two, "globex", lyon_milan("g", "100M"), now=NOW).is_empty
     assert {bps for _, _, bps in booked(one, "svc:lyon-internet")["svc:lyon-internet"]} == {300 * M}
+
+
+def test_a_shared_router_changed_meanwhile_keeps_both_changes(two_processes: tuple[Store, Store]) -> None:
+    from engine_helpers import config
+
+    one, two = two_processes
+    doc = acme()
+    doc["services"][1]["rate"] = "150M"  # acme's Lyon attachment: 150M Internet + 100M VPN
+    acme_plan = plan(one, "acme", doc, now=NOW)
+    globex = {"sites": [{"name": "G-Lyon", "pop": "Lyon", "access": {"technology": "ftth", "port": "1G",
+                                                                      "down": "300M", "up": "100M"}}],
+              "services": [{"kind": "internet", "name": "g-net", "site": "G-Lyon", "rate": "300M"}]}
+    go(two, "globex", globex, NOW, accesses_installed=True)  # lyon-pe1 changes under acme's plan
+    apply(one, acme_plan.id, "alice", "", now=NOW)
+    lyon = config(one, "lyon-pe1")
+    assert "G-Lyon" in lyon and "shaping-rate 250000000" in lyon and "shaping-rate 300000000" in lyon
