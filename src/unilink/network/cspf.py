@@ -13,10 +13,15 @@ How it stays fast (docs/admission.md has the details):
    per source and metric, per topology version). If it avoids the exclusions, satisfies the
    constraints and the ledger's per-arc lower bound of free capacity covers `bps` (one vectorised
    check), it *is* the constrained answer: filtering arcs out can only make paths longer.
-2. **Slow path.** Otherwise filter the arcs by exact free capacity over the window and search again:
+2. **Lazy search.** Otherwise search the *optimistic* graph (every arc big enough, calendars unread),
+   check only the candidate path's doubtful arcs against the calendars, drop the short ones and search
+   again; a candidate that passes is optimal. After a few rounds, or when the window's exact free
+   capacity is already memoised, the eager search below is used instead.
+3. **Eager search.** Filter every arc by exact free capacity over the window and search once:
    Dijkstra (scipy) without a hop limit; Bellman-Ford by layers with one (least cost within k hops);
    and, for the IGP metric under a latency limit (a resource-constrained shortest path), an exact
    label-setting search over (IGP, latency, hops) Pareto labels.
+Refusals name a minimum cut of short links (max-flow) and the earliest start that would fit.
 """
 
 from __future__ import annotations
