@@ -76,7 +76,16 @@ def test_field_work_example_raises_orders(db: str) -> None:
     code, out = cli(db, "apply", content["id"])
     assert code == 0, out
     code, out = cli(db, "orders", "--json")
-    assert {o["site"] for o in json.loads(out)} == {"brussels-office", "munich-office"}
+    orders = {o["site"]: o["id"] for o in json.loads(out)}
+    assert set(orders) == {"brussels-office", "munich-office"}
+    assert cli(db, "orders", "complete", orders["brussels-office"])[0] == 4  # not started: a conflict
+    assert cli(db, "orders", "start", orders["brussels-office"])[0] == 0
+    code, out = cli(db, "orders", "complete", orders["brussels-office"], "--json")
+    assert code == 0 and json.loads(out)["applied"]["tenant"] == "acme-logistics"
+    code, out = cli(db, "status", "--tenant", "acme-logistics", "--json")
+    assert "brussels-office" in {s["name"] for s in json.loads(out)["deployed"]["sites"]}
+    code, out = cli(db, "scheduler", "run-once", "--json")
+    assert code == 0 and json.loads(out) == []
 
 
 def test_refusals_exit_codes(db: str, tmp_path: Path) -> None:
