@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
+from dataclasses import replace
 
 import networkx as nx
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from network_testkit import build_network, random_networks
 
@@ -107,3 +109,38 @@ def test_disjoint_pairs_are_disjoint_and_as_cheap_as_min_cost_flow(network, load
     for path in (pair.primary, pair.secondary):
         assert path.nodes[0] == src and path.nodes[-1] == dst and len(set(path.nodes)) == len(path.nodes)
         assert all(ledger.free_bps(a) >= asked and ledger.free_bps(a ^ 1) >= asked for a in path.arcs)
+
+
+@settings(max_examples=120, deadline=None)
+@given(random_networks(max_nodes=6, max_edges=10), st.data())
+def test_srlg_disjoint_pairs_match_brute_force_on_small_graphs(network, data):
+    """With at most 16 simple paths the k-primaries search sees them all, so it must be exact."""
+    groups = data.draw(st.lists(st.sampled_from(["", "duct-1", "duct-2"]), min_size=len(network.links),
+                                max_size=len(network.links)))
+    network.links = [replace(link, srlgs=(g,) if g else ()) for link, g in zip(network.links, groups, strict=True)]
+    graph = CompiledGraph.compile(network)
+    src = data.draw(st.sampled_from(graph.nodes))
+    dst = data.draw(st.sampled_from([n for n in graph.nodes if n != src]))
+    multigraph = nx.MultiGraph()
+    multigraph.add_nodes_from(graph.nodes)
+    for link in network.links:
+        multigraph.add_edge(link.a, link.b, key=link.name, lat=link.latency_ms, srlgs=set(link.srlgs))
+    paths = list(nx.all_simple_edge_paths(multigraph, src, dst))
+    assume(len(paths) <= 16)
+    best = None
+    for p, q in itertools.combinations(paths, 2):
+        links_p, links_q = {e[2] for e in p}, {e[2] for e in q}
+        risk_p = set().union(*(multigraph.edges[e]["srlgs"] for e in p))
+        risk_q = set().union(*(multigraph.edges[e]["srlgs"] for e in q))
+        if not links_p & links_q and not risk_p & risk_q:
+            cost = sum(multigraph.edges[e]["lat"] for e in p) + sum(multigraph.edges[e]["lat"] for e in q)
+            best = cost if best is None else min(best, cost)
+    try:
+        pair = find_disjoint_pair(graph, None, src, dst, 1)
+    except InfeasibleError:
+        assert best is None
+        return
+    risks = [set().union(*(graph.link_srlgs[graph.link_index[lk]] for lk in p.links)) for p in (pair.primary,
+                                                                                                pair.secondary)]
+    assert not set(pair.primary.links) & set(pair.secondary.links) and not risks[0] & risks[1]
+    assert best is not None and pair.primary.latency_ms + pair.secondary.latency_ms == pytest.approx(best)
