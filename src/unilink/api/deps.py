@@ -31,13 +31,18 @@ TENANT_SCOPE_KEY = "unilink.tenant"
 TOKEN_CACHE_TTL_S = 5.0  # a revoked token keeps working at most this long in *another* server process
 
 
-async def get_store(request: Request) -> Store:
+def get_store(request: Request) -> Store:
+    """The app's store (a plain function: the portal calls it too)."""
+    return request.app.state.store_holder.get()
+
+
+async def store_dependency(request: Request) -> Store:
     # Dependencies are async so that FastAPI does not send each one to the thread pool: on the hot read
     # path a thread hop costs more than the work.
     return request.app.state.store_holder.get()
 
 
-StoreDep = Annotated[Store, Depends(get_store)]
+StoreDep = Annotated[Store, Depends(store_dependency)]
 
 
 @dataclass(slots=True)
@@ -113,27 +118,41 @@ async def current_principal(request: Request) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-async def require_writer(principal: PrincipalDep) -> Principal:
+def require_writer(principal: PrincipalDep) -> Principal:
     if not principal.can_write:
         raise HTTPException(403, f"role {principal.role.value} may read but not change anything")
     return principal
 
 
-async def require_operator(principal: PrincipalDep) -> Principal:
+def require_operator(principal: PrincipalDep) -> Principal:
     if not principal.is_operator:
         raise HTTPException(403, "operator roles only (operator-admin, operator-viewer)")
     return principal
 
 
-async def require_operator_admin(principal: PrincipalDep) -> Principal:
+def require_operator_admin(principal: PrincipalDep) -> Principal:
     if principal.role is not Role.OPERATOR_ADMIN:
         raise HTTPException(403, "operator-admin only")
     return principal
 
 
-WriterDep = Annotated[Principal, Depends(require_writer)]
-OperatorDep = Annotated[Principal, Depends(require_operator)]
-OperatorAdminDep = Annotated[Principal, Depends(require_operator_admin)]
+# The checks above are plain functions (the portal calls them); the dependencies wrap them in async
+# functions so that FastAPI runs them on the event loop, not in the thread pool.
+async def _writer(principal: PrincipalDep) -> Principal:
+    return require_writer(principal)
+
+
+async def _operator(principal: PrincipalDep) -> Principal:
+    return require_operator(principal)
+
+
+async def _operator_admin(principal: PrincipalDep) -> Principal:
+    return require_operator_admin(principal)
+
+
+WriterDep = Annotated[Principal, Depends(_writer)]
+OperatorDep = Annotated[Principal, Depends(_operator)]
+OperatorAdminDep = Annotated[Principal, Depends(_operator_admin)]
 
 TenantQuery = Annotated[str | None, Query(max_length=64, pattern=NAME_RE.pattern,
                                           description="Operator roles: the tenant to act on. Tenant roles: "

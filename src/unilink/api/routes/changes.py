@@ -235,9 +235,14 @@ def _site_rows(tenant: str, document: dict[str, Any]) -> list[dict[str, Any]]:
             for site in document.get("sites", [])]
 
 
+def list_sites(principal: Principal, store: Store, tenant: str | None = None) -> JSONResponse:
+    """The sites a caller may see, as a ready JSON answer (a plain function: the portal calls it)."""
+    return JSONResponse(_sites(store, principal, tenant))
+
+
 @router.get("/sites", tags=["services"], summary="Sites in service, with their accesses",
-            response_model=list[dict[str, Any]])
-async def list_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> JSONResponse:
+            response_model=list[dict[str, Any]], operation_id="list_sites")
+async def read_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> JSONResponse:
     # The hot read path: a tenant's own sites from the cache without a thread hop or a query when fresh,
     # serialised directly (plain JSON from the store needs no generic encoder).
     scope = visible_tenant(principal, tenant)
