@@ -12,7 +12,7 @@ import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -242,13 +242,16 @@ def list_sites(principal: Principal, store: Store, tenant: str | None = None) ->
 
 @router.get("/sites", tags=["services"], summary="Sites in service, with their accesses",
             response_model=list[dict[str, Any]], operation_id="list_sites")
-async def read_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> JSONResponse:
-    # The hot read path: a tenant's own sites from the cache without a thread hop or a query when fresh,
-    # serialised directly (plain JSON from the store needs no generic encoder).
+async def read_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> Response:
+    # The hot read path: a tenant's own sites from the cache without a thread hop, a query or even JSON
+    # encoding when fresh (the encoded answer is kept with the document it was made from).
     scope = visible_tenant(principal, tenant)
     document = _deployed.fresh(store, scope) if scope is not None else None
     if document is not None:
-        return JSONResponse(_site_rows(scope, document))
+        encoded = document.get("_sites_json")
+        if encoded is None:
+            encoded = document["_sites_json"] = JSONResponse(_site_rows(scope, document)).body
+        return Response(encoded, media_type="application/json")
     return JSONResponse(await run_in_threadpool(_sites, store, principal, tenant))
 
 
