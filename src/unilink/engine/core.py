@@ -233,7 +233,9 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
         "fingerprint": fingerprint(tenant_row.id, deployed.revision, runtime.topology_version),
         "base": {"revision": deployed.revision, "intent_version": deployed.intent_version,
                  "topology_version": runtime.topology_version},
-        "desired": desired.to_document(), "effective": effective.to_document(), "physical": physical,
+        "desired": desired.to_document(), "physical": physical,
+        # the effective intent differs from the desired one only while field work is pending
+        "effective": None if effective is desired else effective.to_document(),
         "new_intent_version": desired.to_document() != deployed.desired,
         "changes": changes.to_dict(), "summary": _summary(changes),
         "orders": [w.to_dict() for w in works],
@@ -387,7 +389,7 @@ def _device_changes(runtime: rt.Runtime, tenant: str, devices: TenantDevices) ->
     for router in sorted(touched):
         before = model.configs.get(router, "")
         text = after[router].full_text()
-        out[router] = {"config": text, "rendered": after[router].to_dict(), "diff": config_diff(router, before, text),
+        out[router] = {"rendered": after[router].to_dict(), "diff": config_diff(router, before, text),
                        "before_sha": _sha(before)}
     return out
 
@@ -532,10 +534,10 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
         revision = content["base"]["revision"] + 1  # the fingerprint proved the base is current
         if revision == 1:
             session.add(DeploymentRow(tenant_id=tenant_id, revision=revision, intent_version=intent_version,
-                                      document=content["effective"], physical=content["physical"], updated_at=now))
+                                      document=_effective_doc(content), physical=content["physical"], updated_at=now))
         else:
             session.execute(update(DeploymentRow).where(DeploymentRow.tenant_id == tenant_id).values(
-                revision=revision, intent_version=intent_version, document=content["effective"],
+                revision=revision, intent_version=intent_version, document=_effective_doc(content),
                 physical=content["physical"], updated_at=now))
         orders = _create_orders(session, tenant_id, row.id, content["new_orders"], now)
         session.add(ChangeHistoryRow(tenant_id=tenant_id, at=now, actor=actor, reason=reason, action=action,
@@ -580,9 +582,13 @@ def _apply_allocations(session: Session, runtime: rt.Runtime, tenant_id: int, al
 driver_factory: DriverFactory = sim_driver
 
 
+def _effective_doc(content: dict[str, Any]) -> dict[str, Any]:
+    return content["effective"] if content["effective"] is not None else content["desired"]
+
+
 def _rebuild(runtime: rt.Runtime, content: dict[str, Any], now: datetime) -> tuple[Intent, TenantDevices]:
     """A plan made by another process: its effective intent and device inputs, from its content."""
-    effective = Intent.model_validate(content["effective"])
+    effective = Intent.model_validate(_effective_doc(content))
     alloc = runtime.tenant_alloc(content["tenant"])
     for pool, scope, owner, _ in content["allocations"]["release"]:
         alloc.pop((pool, scope, owner), None)
@@ -606,7 +612,7 @@ def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any
         planned = dict(planned)
         for r in moved:
             text = fresh[r].full_text()
-            planned[r] = {"config": text, "rendered": fresh[r].to_dict(),
+            planned[r] = {"rendered": fresh[r].to_dict(),
                           "diff": config_diff(r, model.configs.get(r, ""), text)}
         content = {**content, "devices": planned}
     pushes = {router: (model.configs.get(router, ""), RenderedConfig.from_dict(change["rendered"]), change["diff"])
@@ -618,14 +624,15 @@ def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any
     if changed:
         # `revision` is the engine sequence number of the apply that wrote the config (monotonic)
         existing = set(session.scalars(select(DeviceConfigRow.router).where(DeviceConfigRow.router.in_(changed))))
-        values = [{"router": r, "config": content["devices"][r]["config"], "revision": runtime.ledger_seq + 1,
-                   "updated_at": now} for r in changed]
+        texts = {r: pushes[r][1].full_text() for r in changed}
+        values = [{"router": r, "config": texts[r], "revision": runtime.ledger_seq + 1, "updated_at": now}
+                  for r in changed]
         if existing:
             session.execute(update(DeviceConfigRow), [v for v in values if v["router"] in existing])
         if len(existing) < len(values):
             session.execute(insert(DeviceConfigRow), [v for v in values if v["router"] not in existing])
         for r in changed:
-            model.configs[r] = content["devices"][r]["config"]
+            model.configs[r] = texts[r]
     model.set_tenant(content["tenant"], devices)
     return changed
 

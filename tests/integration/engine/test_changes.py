@@ -193,5 +193,8 @@ def test_plan_made_by_another_process_applies_the_same(onboarded: Store) -> None
     core._RECENT_OBJECTS.clear()
     rt.forget(onboarded)
     apply(onboarded, p.id, "alice", "", now=NOW)
-    assert config(onboarded, "london-pe1") == p.content["devices"]["london-pe1"]["config"]
+    from unilink.devices.render import RenderedConfig
+
+    planned = RenderedConfig.from_dict(p.content["devices"]["london-pe1"]["rendered"]).full_text()
+    assert config(onboarded, "london-pe1") == planned
     assert plan(onboarded, "acme", doc, now=NOW).is_empty
