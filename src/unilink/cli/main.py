@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from unilink.api import token_cmd
+from unilink.cli import capacity_cmd, change_cmd, db_cmd, lab_cmd, network_cmd, path_cmd
+
 app = typer.Typer(
     name="unilink",
     help="unilink — unified connectivity on a pan-European backbone.",
@@ -12,25 +15,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Sub-command registration: one line per domain (keep sorted by domain).
-# -- registrations --
-from unilink.cli import db_cmd, network_cmd  # noqa: E402, I001
+# Sub-command registration: one block per domain.
 app.add_typer(db_cmd.db_app, name="db")
 app.command("seed")(db_cmd.seed)
 app.command("serve")(db_cmd.serve)
 app.add_typer(network_cmd.app, name="network")
-from unilink.cli import lab_cmd  # noqa: E402
 app.add_typer(lab_cmd.app, name="lab")
-from unilink.cli import capacity_cmd  # noqa: E402
 app.add_typer(capacity_cmd.app, name="capacity")
-from unilink.cli import path_cmd  # noqa: E402, I001
 app.command("path")(path_cmd.path)
 app.add_typer(path_cmd.whatif_app, name="whatif")
-from unilink.api import token_cmd  # noqa: E402, I001
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(token_cmd.user_app, name="user")
-
-from unilink.cli import change_cmd  # noqa: E402
 app.command("plan")(change_cmd.plan)
 app.command("apply")(change_cmd.apply)
 app.command("status")(change_cmd.status)

@@ -20,7 +20,7 @@ DEMAND_FORMATS = ("repetita", "sndlib")
 def load_topology_and_demands(topology: Path | str, demands: Path | str | None = None,
                               fmt: str | None = None) -> tuple[Network, tuple[Demand, ...]]:
     """Read a network and its demands. `fmt` (repetita | sndlib) is inferred from the extension when None."""
-    from unilink.inventory.importers import detect_format, import_file
+    from unilink.inventory.importers import detect_format, import_file, read_demands
 
     topology = Path(topology)
     demands_path = Path(demands) if demands is not None else None
@@ -36,7 +36,7 @@ def load_topology_and_demands(topology: Path | str, demands: Path | str | None =
         return result.network, tuple(result.demands)
     if fmt == "sndlib":  # SNDlib names nodes: a separate demands file stands on its own
         network = import_file(topology, fmt).network
-        return network, tuple(import_file(demands_path, fmt).demands)
+        return network, tuple(read_demands(demands_path, fmt))
     if demands_path.parent.resolve() == topology.parent.resolve() and demands_path.stem == topology.stem:
         result = import_file(topology, fmt)
         return result.network, tuple(result.demands)

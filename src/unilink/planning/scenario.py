@@ -363,11 +363,11 @@ def add_demands(matrix: np.ndarray, network: Network, demands: Iterable[Demand],
 
 def file_demands(scenario: Scenario) -> tuple[Demand, ...]:
     """The demands of a `model: file` scenario, read with the inventory importers (I/O at the edge)."""
-    from unilink.inventory.importers import import_file
+    from unilink.inventory.importers import read_demands
 
     if scenario.demands_file is None:
         return ()
-    return tuple(import_file(scenario.demands_file, scenario.demands_format).demands)
+    return tuple(read_demands(scenario.demands_file, scenario.demands_format))
 
 
 def scenario_matrix(scenario: Scenario, network: Network, *, extra_demands: Iterable[Demand] = ()) -> np.ndarray:

@@ -240,3 +240,17 @@ def test_mlu_from_one_sndlib_file(tmp_path):
     same = run("mlu", "--topology", str(network), "--demands", str(network), "--routing", "ecmp", "--json")
     assert same.exit_code == 0, same.output
     assert json.loads(same.output)["max_utilization"] == pytest.approx(1.5)  # the IGP takes the direct link
+
+
+def test_mlu_with_a_separate_sndlib_traffic_matrix(tmp_path):
+    """SNDlib traffic matrices are often a file of DEMANDS alone, beside the network file."""
+    network_text, demands_text = SNDLIB_TRIANGLE.split("DEMANDS (")
+    network = tmp_path / "triangle.txt"
+    network.write_text(network_text, encoding="utf-8")
+    matrix = tmp_path / "matrix.txt"
+    matrix.write_text("DEMANDS (" + demands_text.replace("150.0", "100.0"), encoding="utf-8")
+    result = run("mlu", "--topology", str(network), "--demands", str(matrix), "--format", "sndlib", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["total_demand_bps"] == 100_000_000
+    assert report["max_utilization"] == pytest.approx(0.5, abs=1e-6)
