@@ -25,6 +25,9 @@ from schemathesis.specs.openapi.checks import (
 from unilink.api.app import create_app
 from unilink.store.db import Store
 
+# Minutes, not seconds: CI runs it, `make test FAST=1` skips it.
+pytestmark = pytest.mark.slow
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
 TOKENS: dict[str, str] = {}
