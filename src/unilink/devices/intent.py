@@ -20,6 +20,7 @@ Modelling choices (see docs/devices.md):
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -243,6 +244,26 @@ def _check_attachment(i: int, att: AccessAttachment, routers: dict[str, Router])
                                   accepted="a network in CIDR notation, e.g. 192.0.2.0/24") from exc
 
 
+# Attachments already found valid (the checks but the router's existence depend on the attachment
+# alone): the engine builds intents from the same attachments again and again.
+_CHECKED_ATTACHMENTS: set[AccessAttachment] = set()
+_CHECKED_MAX = 200_000
+
+
+def _known_valid(att: AccessAttachment) -> bool:
+    try:
+        return att in _CHECKED_ATTACHMENTS
+    except TypeError:  # a field of the wrong (unhashable) type: the checks will say which
+        return False
+
+
+def _remember_checked(att: AccessAttachment) -> None:
+    if len(_CHECKED_ATTACHMENTS) >= _CHECKED_MAX:
+        _CHECKED_ATTACHMENTS.clear()
+    with contextlib.suppress(TypeError):  # e.g. prefixes given as a list: checked every time then
+        _CHECKED_ATTACHMENTS.add(att)
+
+
 def _check_vpn(i: int, vpn: VpnInstance) -> None:
     where = f"vpns[{i}]"
     check_description(vpn.name, field=f"{where}.name")
@@ -301,7 +322,9 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
     """
     router_by_name = {r.name: r for r in routers}
     for i, att in enumerate(attachments):
-        _check_attachment(i, att, router_by_name)
+        if not _known_valid(att) or att.router not in router_by_name:
+            _check_attachment(i, att, router_by_name)
+            _remember_checked(att)
     vpn_by_key: dict[tuple[str, str], VpnInstance] = {}
     for i, vpn in enumerate(vpns):
         _check_vpn(i, vpn)
