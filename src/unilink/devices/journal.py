@@ -4,6 +4,12 @@ The transaction writes its row and one step per router *before* the first push, 
 phase. Each phase is one database transaction (all its routers at once), so a 50-router change
 costs a handful of writes, not hundreds. What recovery needs survives a crash at any point:
 the state of the transaction, and per router the config before and after.
+
+A transaction *bound* to a database transaction of its caller (the engine's apply, see
+`BoundJournal`) starts in state `preparing`: its `done` is written in the caller's own database
+transaction, atomically with everything the caller records (reservations, intent version, configs).
+So an entry found still `preparing` after a crash is one whose caller never committed: the database
+kept the old state, and recovery undoes the routers whatever they run — never half-applied.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from unilink.store.db import Store
 from unilink.store.tables.journal import DeviceCommittedConfigRow, DeviceTransactionRow, DeviceTransactionStepRow
 
 FINAL_STATES = frozenset({"done", "rolled_back", "rollback_failed"})
+BOUND_STATE = "preparing"  # the first state of a transaction whose outcome is its caller's DB transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +86,10 @@ class StoreJournal:
         self.store = store
 
     def begin(self, tx_id: str, changes: Sequence[DeviceChange], *, actor: str, reason: str,
-              plan_id: str | None) -> None:
+              plan_id: str | None, state: str = "started") -> None:
         now = _now()
         with self.store.session(write=True) as session:
-            session.add(DeviceTransactionRow(id=tx_id, state="started", actor=actor[:100], reason=reason[:500],
+            session.add(DeviceTransactionRow(id=tx_id, state=state, actor=actor[:100], reason=reason[:500],
                                              plan_id=plan_id, created_at=now, updated_at=now))
             session.flush()  # the parent row first: PostgreSQL checks the steps' foreign key at once
             for change in changes:
@@ -99,21 +106,27 @@ class StoreJournal:
     def finish(self, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
                errors: Mapping[str, str] | None = None, error: str | None = None,
                committed: Mapping[str, RenderedConfig] | None = None) -> None:
-        now = _now()
         with self.store.session(write=True) as session:
-            self._update(session, tx_id, state, steps or {}, errors or {}, error)
-            if committed:
-                existing = {row.router: row for row in session.scalars(
-                    select(DeviceCommittedConfigRow).where(DeviceCommittedConfigRow.router.in_(sorted(committed))))}
-                for router, config in sorted(committed.items()):
-                    row = existing.get(router)
-                    if row is None:
-                        session.add(DeviceCommittedConfigRow(router=router, vendor=config.vendor,
-                                                             config=config.to_dict(), transaction_id=tx_id,
-                                                             committed_at=now))
-                    else:
-                        row.vendor, row.config = config.vendor, config.to_dict()
-                        row.transaction_id, row.committed_at = tx_id, now
+            self.finish_in(session, tx_id, state, steps=steps, errors=errors, error=error, committed=committed)
+
+    def finish_in(self, session: Session, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
+                  errors: Mapping[str, str] | None = None, error: str | None = None,
+                  committed: Mapping[str, RenderedConfig] | None = None) -> None:
+        """`finish`, written in the caller's session: it commits (or not) with the caller's own changes."""
+        now = _now()
+        self._update(session, tx_id, state, steps or {}, errors or {}, error)
+        if committed:
+            existing = {row.router: row for row in session.scalars(
+                select(DeviceCommittedConfigRow).where(DeviceCommittedConfigRow.router.in_(sorted(committed))))}
+            for router, config in sorted(committed.items()):
+                row = existing.get(router)
+                if row is None:
+                    session.add(DeviceCommittedConfigRow(router=router, vendor=config.vendor,
+                                                         config=config.to_dict(), transaction_id=tx_id,
+                                                         committed_at=now))
+                else:
+                    row.vendor, row.config = config.vendor, config.to_dict()
+                    row.transaction_id, row.committed_at = tx_id, now
 
     @staticmethod
     def _update(session: Session, tx_id: str, state: str, steps: Mapping[str, str], errors: Mapping[str, str],

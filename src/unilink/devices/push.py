@@ -3,6 +3,14 @@
     changes = plan_changes(store, vendors, after)           # per-device diffs for a plan (dry run)
     changes, result = push_configs(store, routers, after)   # one journalled transaction
     recover_at_start(store, routers)                        # finish or undo what a crash left
+    journal = BoundJournal.open(store, changes, ...)        # for a caller with its own DB transaction
+
+`BoundJournal` is how the engine journals a push while it holds its database write lock (SQLite
+allows one writer: a second connection writing the journal mid-apply would wait on the engine's
+own lock). Its entry is written and committed *before* the caller takes that lock, in state
+`preparing`; the transaction's `done` is written in the caller's session, so it commits together
+with the caller's state or not at all. A crash or any failure before that commit leaves the entry
+`preparing`, which `recover` always undoes: the routers and the database end up both old or both new.
 
 `after` maps router name → `RenderedConfig` (from `render.render_for_router`). The config "before"
 is what the store says the router runs: its last committed config (`journal.last_committed`).
@@ -16,12 +24,14 @@ only the caller has (pass `drivers=`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from unilink.devices.diff import DeviceChange, diff_all
 from unilink.devices.drivers.base import BoundDriver, DeviceDriver
 from unilink.devices.drivers.sim import SimDriver
-from unilink.devices.journal import StoreJournal, last_committed
+from unilink.devices.journal import BOUND_STATE, StoreJournal, last_committed
 from unilink.devices.render import RenderedConfig
 from unilink.devices.transaction import (
     DEFAULT_TIMEOUT_S,
@@ -29,6 +39,7 @@ from unilink.devices.transaction import (
     RecoveryOutcome,
     TransactionResult,
     recover,
+    recover_entry,
 )
 from unilink.errors import ValidationError
 from unilink.inventory.model import Router
@@ -103,3 +114,81 @@ def recover_at_start(store: Store, routers: Iterable[Router], *,
         wanted = {s.router for entry in pending for s in entry.steps}
         drivers = default_drivers(r for r in routers if r.name in wanted)
     return recover(journal, drivers)
+
+
+class BoundJournal:
+    """The journal of one device transaction whose outcome is its caller's database transaction.
+
+    `open` commits the entry (state `preparing`, with every router's config before and after) in a
+    transaction of its own; call it before taking the write lock. Then, inside the caller's
+    transaction: `bind(session)`, and run `DeviceTransaction(..., journal=this, tx_id=this.id)`.
+    If the caller's transaction does not commit, call `settle(...)` afterwards.
+    """
+
+    def __init__(self, store: Store, tx_id: str, changes: Sequence[DeviceChange]) -> None:
+        self.journal = StoreJournal(store)
+        self.id = tx_id
+        self.changes = tuple(changes)
+        self.session: Any = None
+        self.pushed = False           # the transaction started talking to routers
+        self.outcome: tuple[str, dict[str, Any]] | None = None
+
+    @classmethod
+    def open(cls, store: Store, changes: Sequence[DeviceChange], *, actor: str, reason: str,
+             plan_id: str | None) -> BoundJournal:
+        tx_id = str(uuid.uuid4())
+        StoreJournal(store).begin(tx_id, changes, actor=actor, reason=reason, plan_id=plan_id, state=BOUND_STATE)
+        return cls(store, tx_id, changes)
+
+    def expects(self, configs: Mapping[str, tuple[str, str]]) -> bool:
+        """Does the entry hold exactly these pushes (router → (text before, text after))?"""
+        journaled = {c.router: (c.before.full_text() if c.before is not None else "", c.after.full_text())
+                     for c in self.changes}
+        return journaled == dict(configs)
+
+    def bind(self, session: Any) -> None:
+        self.session = session
+
+    # -- the Journal protocol, as DeviceTransaction uses it -----------------------------------------
+
+    def begin(self, tx_id: str, changes: Sequence[DeviceChange], *, actor: str, reason: str,
+              plan_id: str | None) -> None:
+        if tx_id != self.id:
+            raise ValueError(f"journal entry {self.id} bound, transaction {tx_id} given")
+        self.pushed = True  # the entry itself was committed by `open`
+
+    def record(self, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
+               errors: Mapping[str, str] | None = None, error: str | None = None) -> None:
+        # Intermediate phases are not written: the caller holds the write lock, and recovery of a
+        # `preparing` entry does not depend on them (it always undoes).
+        return None
+
+    def finish(self, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
+               errors: Mapping[str, str] | None = None, error: str | None = None,
+               committed: Mapping[str, RenderedConfig] | None = None) -> None:
+        details: dict[str, Any] = {"steps": steps, "errors": errors, "error": error, "committed": committed}
+        self.outcome = (state, details)
+        if state == "done" and self.session is not None:
+            self.journal.finish_in(self.session, tx_id, state, **details)
+
+    def unfinished(self) -> list[Any]:
+        return []
+
+    # -- after the caller's transaction failed -------------------------------------------------------
+
+    def settle(self, drivers_for: Callable[[Sequence[str]], Mapping[str, DeviceDriver]], why: str) -> None:
+        """The caller's database transaction did not commit: make the journal and the routers agree with it."""
+        routers = [c.router for c in self.changes]
+        if not self.pushed:
+            self.journal.finish(self.id, "rolled_back", steps=dict.fromkeys(routers, "rolled_back"),
+                                error=f"not pushed: {why}")
+        elif self.outcome is not None and self.outcome[0] != "done":
+            # the transaction already rolled every router back (or reported which it could not)
+            state, details = self.outcome
+            self.journal.finish(self.id, state, steps=details["steps"], errors=details["errors"],
+                                error=details["error"])
+        else:
+            # the routers took the change but the database did not: undo them now, as recovery would
+            entry = self.journal.get(self.id)
+            if entry is not None:
+                recover_entry(entry, self.journal, drivers_for(routers))

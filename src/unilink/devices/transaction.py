@@ -10,6 +10,8 @@ committed, including one whose prepare hung), in parallel, and the journal says 
 finished when every router already runs its new config (the process died after the last commit),
 and otherwise undone: every router is put back to its `before` config (a no-op where it never
 changed). Both decisions are idempotent, so recovery itself may be interrupted and rerun.
+A transaction bound to its caller's database transaction (journal state `preparing`, see
+`devices.push.BoundJournal`) is always undone: its caller's database never took the change.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from unilink.devices.diff import DeviceChange
 from unilink.devices.drivers.base import DeviceDriver, DeviceError, DeviceTimeout, verify_config
 from unilink.devices.intent import DeviceIntent
-from unilink.devices.journal import Journal, JournalEntry, StoreJournal
+from unilink.devices.journal import BOUND_STATE, Journal, JournalEntry, StoreJournal
 from unilink.devices.render import VENDORS, RenderedConfig, render
 from unilink.errors import ValidationError
 
@@ -226,7 +228,11 @@ def recover_entry(entry: JournalEntry, journal: Journal, drivers: Mapping[str, D
     # reverted an unconfirmed commit on its own after the journal said "committed".
     # A transaction that had already decided to roll back is always undone, even if its routers
     # happen to run the new config: the caller was told (or would have been told) it failed.
-    all_new = entry.state != "rolling_back" and all(_safe_verify(drivers[s.router], s.after) for s in entry.steps)
+    # A transaction bound to its caller's database transaction (the engine's apply) and still in its
+    # first state is one whose caller never committed: the database kept the old state, so the
+    # routers go back to it even when they all run the new config (the process died after the push).
+    all_new = (entry.state not in ("rolling_back", BOUND_STATE)
+               and all(_safe_verify(drivers[s.router], s.after) for s in entry.steps))
     if all_new:
         for s in entry.steps:
             confirm = getattr(drivers[s.router], "confirm", None)

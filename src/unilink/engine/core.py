@@ -12,6 +12,7 @@ pricing/devices/fieldwork); this module is the orchestration and the only one he
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from unilink.devices.diff import DeviceChange
+from unilink.devices.push import BoundJournal
 from unilink.devices.render import RenderedConfig
 from unilink.engine import runtime as rt
 from unilink.engine.admission import (
@@ -43,7 +46,7 @@ from unilink.engine.devices import (
 from unilink.engine.fieldwork import FieldWork, effective_intent, field_work, physical_of
 from unilink.engine.pricing import price_summary, quote_intent, temporary_cents
 from unilink.engine.resources import allocate, wanted_owners
-from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
+from unilink.errors import ConflictError, InfeasibleError, NotFoundError, UnilinkError, ValidationError
 from unilink.network.ledger import CapacityLedger
 from unilink.services.diff import Action, ChangeSet, diff_intents
 from unilink.services.intent import Boost, Intent, Schedule, check_intent, load_intent_text, parse_intent
@@ -62,6 +65,7 @@ from unilink.store.tables.tenancy import Tenant
 from unilink.store.tenancy import get_tenant
 
 PLAN_LIFETIME = timedelta(minutes=30)
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +152,21 @@ _RECENT_PLANS_MAX = 256
 
 
 _RECENT_OBJECTS: dict[str, tuple[Intent, TenantDevices]] = {}  # the same plans' effective intent and device inputs
+# ... and their rendered configs: a plan's content keeps only each router's diff and the hashes of its
+# config before and after (a plan from another process is rendered again at apply, see _planned_configs).
+_RECENT_CONFIGS: dict[str, dict[str, RenderedConfig]] = {}
 
 
-def _remember(content: dict[str, Any], effective: Intent, devices: TenantDevices) -> None:
+def _remember(content: dict[str, Any], effective: Intent, devices: TenantDevices,
+              configs: dict[str, RenderedConfig]) -> None:
     if len(_RECENT_PLANS) >= _RECENT_PLANS_MAX:
         oldest = next(iter(_RECENT_PLANS))
         _RECENT_PLANS.pop(oldest)
         _RECENT_OBJECTS.pop(oldest, None)
+        _RECENT_CONFIGS.pop(oldest, None)
     _RECENT_PLANS[content["id"]] = content
     _RECENT_OBJECTS[content["id"]] = (effective, devices)
+    _RECENT_CONFIGS[content["id"]] = configs
 
 
 def fingerprint(tenant_id: int, revision: int, topology_version: int) -> str:
@@ -184,19 +194,21 @@ def plan(store: Any, tenant: str, desired: Intent | dict[str, Any] | str, *, now
             raise ValidationError("the document is for another tenant", field="tenant", value=intent.tenant,
                                   accepted=tenant)
         runtime = rt.runtime_for(store, session)
-        content, effective, devices = _compute(session, runtime, tenant_row, intent, now, accesses_installed)
+        content, effective, devices, configs = _compute(session, runtime, tenant_row, intent, now,
+                                                        accesses_installed)
     plan_id = f"p-{now.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
     content["id"] = plan_id
     content["actor"] = actor
     with store.session() as session:
         session.add(PlanRow(id=plan_id, tenant_id=tenant_row.id, fingerprint=content["fingerprint"],
                             content=content, status="ready", created_at=now, expires_at=now + PLAN_LIFETIME))
-    _remember(content, effective, devices)
+    _remember(content, effective, devices, configs)
     return Plan(plan_id, tenant, content["fingerprint"], content)
 
 
 def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired: Intent, now: datetime,
-             accesses_installed: bool = False) -> tuple[dict[str, Any], Intent, TenantDevices]:
+             accesses_installed: bool = False
+             ) -> tuple[dict[str, Any], Intent, TenantDevices, dict[str, RenderedConfig]]:
     tenant = tenant_row.name
     check_intent(desired, runtime.network)
     deployed = _deployed(session, tenant_row.id, runtime)
@@ -216,7 +228,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
         alloc.pop((a.pool, a.scope, a.owner), None)
     alloc.update({(a.pool, a.scope, a.owner): a.value for a in new_allocs})
     devices = tenant_devices(tenant, effective, rates_at(effective, now), alloc, router_of_site)
-    device_changes = _device_changes(runtime, tenant, devices)
+    device_changes, configs = _device_changes(runtime, tenant, devices)
     new_orders = [w for w in works if w.site not in open_orders]
     physical = {name: spec for name, spec in deployed.physical.items() if name in {s.name for s in desired.sites}}
     for site in effective.sites:
@@ -246,7 +258,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
                         "release": [[a.pool, a.scope, a.owner, a.value] for a in released_allocs]},
         "devices": device_changes, "price": price,
     }
-    return content, effective, devices
+    return content, effective, devices, configs
 
 
 def _install_cents(work: FieldWork) -> int:
@@ -377,21 +389,36 @@ def _current_arcs(runtime: rt.Runtime, tenant_id: int, service: str) -> dict[int
     return arcs
 
 
-def _device_changes(runtime: rt.Runtime, tenant: str, devices: TenantDevices) -> dict[str, dict[str, str]]:
+def _device_changes(runtime: rt.Runtime, tenant: str, devices: TenantDevices
+                    ) -> tuple[dict[str, dict[str, str]], dict[str, RenderedConfig]]:
+    """Per touched router: the diff and the hashes of the config before and after (for the plan's
+    content), and the rendered configs themselves (kept in memory only)."""
     model = runtime.devices
     assert model is not None
     old = model.tenants.get(tenant, TenantDevices())
     touched = touched_routers(old, devices)
     if not touched:
-        return {}
+        return {}, {}
     after = model.render_routers(touched, {tenant: devices})
     out = {}
     for router in sorted(touched):
         before = model.configs.get(router, "")
         text = after[router].full_text()
-        out[router] = {"rendered": after[router].to_dict(), "diff": config_diff(router, before, text),
-                       "before_sha": _sha(before)}
-    return out
+        out[router] = {"diff": config_diff(router, before, text), "before_sha": _sha(before), "after_sha": _sha(text)}
+    return out, after
+
+
+def _planned_configs(runtime: rt.Runtime, content: dict[str, Any], devices: TenantDevices) -> dict[str, RenderedConfig]:
+    """The configs a plan rendered: from memory when this process made it, else rendered again from
+    the plan's device inputs (deterministic: the same text, which `after_sha` lets the caller check)."""
+    configs = _RECENT_CONFIGS.get(content["id"])
+    if configs is not None:
+        return configs
+    planned = content["devices"]
+    if all("rendered" in change for change in planned.values()):  # a plan saved before the hashes
+        return {r: RenderedConfig.from_dict(change["rendered"]) for r, change in planned.items()}
+    assert runtime.devices is not None
+    return runtime.devices.render_routers(planned, {content["tenant"]: devices}) if planned else {}
 
 
 def _sha(text: str) -> str:
@@ -448,13 +475,26 @@ def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *,
     if len(reason) > 500:
         raise ValidationError("reason is too long", field="reason", value=len(reason), accepted="≤ 500 characters")
     try:
-        with rt.LOCK, store.session(write=True) as session:
-            seq = _lock(session)
-            row, content = load_plan(session, plan_id)
-            _check_fresh(session, row, content, now)
-            runtime = rt.runtime_for(store, session, locked=True)  # reloaded if another process applied
-            result = _apply_locked(session, runtime, row, content, actor, reason, now, action)
-            runtime.ledger_seq = seq
+        with rt.LOCK:
+            for _ in range(_JOURNAL_ATTEMPTS):
+                journal = _journal_pushes(store, plan_id, now, actor, reason)
+                try:
+                    with store.session(write=True) as session:
+                        seq = _lock(session)
+                        row, content = load_plan(session, plan_id)
+                        _check_fresh(session, row, content, now)
+                        runtime = rt.runtime_for(store, session, locked=True)  # reloaded if another process applied
+                        result = _apply_locked(session, runtime, row, content, actor, reason, now, action, journal)
+                        runtime.ledger_seq = seq
+                    return result
+                except BaseException as exc:
+                    if journal is not None:  # the database did not take the change: nor do the routers
+                        _settle(store, journal, exc)
+                    if not isinstance(exc, _PushesMoved):
+                        raise
+                    rt.forget(store)
+            raise ConflictError(f"plan {plan_id}: the routers' configs kept changing during the apply; apply again",
+                                field="plan_id", value=plan_id)
     except (ConflictError, InfeasibleError) as exc:
         _mark(store, plan_id, "superseded" if isinstance(exc, ConflictError) else "failed")
         rt.forget(store)
@@ -462,7 +502,62 @@ def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *,
     except BaseException:
         rt.forget(store)
         raise
-    return result
+
+
+# -- the device journal: written before the engine's write lock ------------------------------------
+#
+# SQLite has one writer: the journal entry cannot be committed by another connection while the apply
+# holds the write lock, and it must be durable before the first push. So the pushes are computed and
+# journalled first (state `preparing`, committed), then checked again under the lock; the entry's
+# `done` is written in the apply's own transaction (see devices.push.BoundJournal). A crash anywhere
+# leaves routers and database both old (recovery undoes a `preparing` entry) or both new.
+
+_JOURNAL_ATTEMPTS = 3
+
+
+class _PushesMoved(Exception):
+    """Another process changed the routers' configs between the journal entry and the lock: retry."""
+
+
+def _journal_pushes(store: Any, plan_id: str, now: datetime, actor: str, reason: str) -> BoundJournal | None:
+    """Journal the pushes the plan would make now (None when it pushes nothing)."""
+    with store.session() as session:
+        row, content = load_plan(session, plan_id)
+        _check_fresh(session, row, content, now)
+        runtime = rt.runtime_for(store, session)
+        try:
+            _, devices = _RECENT_OBJECTS.get(row.id) or _rebuild(runtime, content, now)
+            _, pushes = _pushes(runtime, content, devices)
+        except UnilinkError:
+            return None  # the apply under the lock reports it, after the checks that come first there
+    if not pushes:
+        return None
+    assert runtime.devices is not None
+    routers = runtime.devices.routers
+    changes = [DeviceChange(router=r, vendor=str(routers[r].vendor),
+                            before=RenderedConfig(vendor=str(routers[r].vendor), text=before), after=after,
+                            diff=diff, added=0, removed=0)
+               for r, (before, after, diff) in sorted(pushes.items())]
+    return BoundJournal.open(store, changes, actor=actor, reason=reason, plan_id=plan_id)
+
+
+def _settle(store: Any, journal: BoundJournal, exc: BaseException) -> None:
+    try:
+        journal.settle(_drivers_for(store, journal), why=str(exc) or type(exc).__name__)
+    except Exception:  # noqa: BLE001 - the original error matters more; the entry stays for recovery
+        _log.exception("device transaction %s: undo after a failed apply failed; recovery will retry it", journal.id)
+
+
+def _drivers_for(store: Any, journal: BoundJournal) -> Any:
+    """The drivers that undo `journal`'s routers after a failed apply (what recovery would use)."""
+    vendors = {c.router: c for c in journal.changes}
+
+    def build(routers: Any) -> dict[str, Any]:
+        network = store.load_network()
+        by_name = {r.name: r for r in network.routers}
+        return {r: driver_factory(by_name[r], vendors[r].before or RenderedConfig(vendor=vendors[r].vendor, text=""))
+                for r in routers if r in by_name}
+    return build
 
 
 def _check_fresh(session: Session, row: _PlanHead, content: dict[str, Any], now: datetime) -> None:
@@ -489,7 +584,7 @@ def _mark(store: Any, plan_id: str, status: str) -> None:
 
 
 def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content: dict[str, Any], actor: str,
-                  reason: str, now: datetime, action: str) -> ApplyResult:
+                  reason: str, now: datetime, action: str, journal: BoundJournal | None = None) -> ApplyResult:
     tenant_id, tenant = row.tenant_id, content["tenant"]
     ledger, graph = runtime.ledger, runtime.graph
     with ledger.atomic():
@@ -528,7 +623,8 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
                                 field="plan_id", value=row.id) from exc
         # 3. devices (the engine's device model; the device layer's transaction plugs in here)
         effective, devices = _RECENT_OBJECTS.get(row.id) or _rebuild(runtime, content, now)
-        routers = _apply_devices(session, runtime, content, devices, now, actor=actor, reason=reason)
+        routers = _apply_devices(session, runtime, content, devices, now, actor=actor, reason=reason,
+                                 journal=journal)
         # 4. state, intent version, orders, history
         intent_version = _record_intent(session, tenant_id, content, actor, reason, now, action)
         revision = content["base"]["revision"] + 1  # the fingerprint proved the base is current
@@ -598,28 +694,46 @@ def _rebuild(runtime: rt.Runtime, content: dict[str, Any], now: datetime) -> tup
                                      runtime.router_of_site(effective))
 
 
-def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any], devices: TenantDevices,
-                   now: datetime, *, actor: str, reason: str) -> list[str]:
-    """Push the plan's configs in one device transaction (all routers or none), then record them."""
+def _pushes(runtime: rt.Runtime, content: dict[str, Any], devices: TenantDevices
+            ) -> tuple[dict[str, Any], dict[str, tuple[str, RenderedConfig, str]]]:
+    """The plan's content with shared routers rendered again, and its pushes: router → (before, after, diff)."""
     model = runtime.devices
     assert model is not None
     planned = content["devices"]
     # Another tenant may have changed a shared router since the plan: render that router again
     # (this tenant's lines are the planned ones; the others' are what the router runs now).
     moved = sorted(r for r, change in planned.items() if _sha(model.configs.get(r, "")) != change.get("before_sha"))
+    configs = _planned_configs(runtime, content, devices)
+    if content["id"] not in _RECENT_CONFIGS:  # rendered again here: a different text (new software) is shown anew
+        moved = sorted(set(moved) | {r for r, change in planned.items() if "after_sha" in change
+                                     and _sha(configs[r].full_text()) != change["after_sha"]})
     if moved:
         fresh = model.render_routers(moved, {content["tenant"]: devices})
         planned = dict(planned)
+        configs = {**configs, **fresh}
         for r in moved:
             text = fresh[r].full_text()
-            planned[r] = {"rendered": fresh[r].to_dict(),
-                          "diff": config_diff(r, model.configs.get(r, ""), text)}
+            planned[r] = {"diff": config_diff(r, model.configs.get(r, ""), text)}
         content = {**content, "devices": planned}
-    pushes = {router: (model.configs.get(router, ""), RenderedConfig.from_dict(change["rendered"]), change["diff"])
+    pushes = {router: (model.configs.get(router, ""), configs[router], change["diff"])
               for router, change in planned.items() if change["diff"]}
+    return content, pushes
+
+
+def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any], devices: TenantDevices,
+                   now: datetime, *, actor: str, reason: str, journal: BoundJournal | None = None) -> list[str]:
+    """Push the plan's configs in one journalled device transaction (all routers or none), then record them."""
+    model = runtime.devices
+    assert model is not None
+    content, pushes = _pushes(runtime, content, devices)
+    journaled = {r: (before, after.full_text()) for r, (before, after, _) in pushes.items()}
+    if pushes and (journal is None or not journal.expects(journaled)):
+        raise _PushesMoved(sorted(pushes))
     if pushes:
+        assert journal is not None
+        journal.bind(session)  # its `done` commits with this apply, or not at all
         commit_configs(model.routers, pushes, driver_factory=driver_factory, actor=actor, reason=reason,
-                       plan_id=content["id"])
+                       plan_id=content["id"], journal=journal, tx_id=journal.id)
     changed = sorted(router for router, change in content["devices"].items() if change["diff"])
     if changed:
         # `revision` is the engine sequence number of the apply that wrote the config (monotonic)

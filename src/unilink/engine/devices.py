@@ -20,7 +20,7 @@ from unilink.devices.drivers.base import DeviceDriver
 from unilink.devices.drivers.sim import SimDriver
 from unilink.devices.intent import AccessAttachment, ElineInstance, VpnInstance, build_device_intents
 from unilink.devices.intent import VpnTopology as DeviceVpnTopology
-from unilink.devices.journal import MemoryJournal
+from unilink.devices.journal import Journal, MemoryJournal
 from unilink.devices.render import RenderedConfig, render
 from unilink.devices.transaction import DeviceTransaction, TransactionResult
 from unilink.engine.resources import ASN, attachments, p2p_subnets, rd_text
@@ -232,7 +232,8 @@ class DeviceCommitError(UnilinkError):
 
 
 def commit_configs(routers: Mapping[str, Router], changes: Mapping[str, tuple[str, RenderedConfig, str]], *,
-                   driver_factory: DriverFactory, actor: str, reason: str, plan_id: str) -> TransactionResult:
+                   driver_factory: DriverFactory, actor: str, reason: str, plan_id: str,
+                   journal: Journal | None = None, tx_id: str | None = None) -> TransactionResult:
     """Push `changes` (router → (config before as text, config after, the plan's diff)) as one
     all-or-nothing device transaction."""
     device_changes = []
@@ -246,8 +247,8 @@ def commit_configs(routers: Mapping[str, Router], changes: Mapping[str, tuple[st
             added=sum(1 for ln in lines if ln.startswith("+") and not ln.startswith("+++")),
             removed=sum(1 for ln in lines if ln.startswith("-") and not ln.startswith("---"))))
         drivers[name] = driver_factory(routers[name], before or RenderedConfig(vendor=vendor, text=""))
-    result = DeviceTransaction(drivers, device_changes, MemoryJournal(), actor=actor, reason=reason,
-                               plan_id=plan_id).run()
+    result = DeviceTransaction(drivers, device_changes, journal or MemoryJournal(), actor=actor, reason=reason,
+                               plan_id=plan_id, tx_id=tx_id).run()
     if not result.ok:
         failed = ", ".join(f"{router}: {error}" for router, error in sorted(result.failed.items()))
         raise DeviceCommitError(f"the routers refused the change in {result.phase} ({failed}); "

@@ -1,0 +1,52 @@
+"""Run by the crash tests in a process of their own: apply a plan, or recover, with file-backed sim routers.
+
+    python crash_child.py apply   DB_URL STATE_DIR PLAN_ID HANG_ROUTER HANG_ON
+    python crash_child.py recover DB_URL STATE_DIR
+
+The routers are `SimDriver`s keeping their running config in STATE_DIR, so they outlive this process.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from unilink.devices.drivers.sim import SimDriver
+from unilink.devices.push import recover_at_start
+from unilink.devices.render import RenderedConfig
+from unilink.engine import apply, core
+from unilink.inventory.model import Router
+from unilink.store.db import Store
+
+
+def file_backed(state_dir: str, hang_router: str | None = None, hang_on: str | None = None):  # type: ignore[no-untyped-def]
+    def factory(router: Router, running: RenderedConfig) -> SimDriver:
+        hang = hang_on if router.name == hang_router else None
+        return SimDriver(router.name, state_dir=state_dir, initial=running, hang_on=hang)
+    return factory
+
+
+def main(argv: list[str]) -> int:
+    command, url, state_dir = argv[0], argv[1], argv[2]
+    store = Store.open(url)
+    if command == "apply":
+        plan_id, hang_router, hang_on = argv[3], argv[4], argv[5]
+        core.driver_factory = file_backed(state_dir, hang_router, hang_on)
+        print("applying", flush=True)
+        apply(store, plan_id, "crash-test", "killed mid-push")
+        print("applied", flush=True)  # never reached: the test kills us while a router hangs
+        return 0
+    if command == "recover":
+        routers = store.load_network().routers
+        drivers = {r.name: SimDriver(r.name, state_dir=state_dir) for r in routers
+                   if (Path(state_dir) / f"{r.name}.json").exists()}
+        outcomes = recover_at_start(store, routers, drivers=drivers)
+        print(json.dumps([{"id": o.id, "decision": o.decision, "routers": list(o.routers), "errors": o.errors}
+                          for o in outcomes]), flush=True)
+        return 0
+    raise SystemExit(f"unknown command {command!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
