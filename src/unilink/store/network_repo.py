@@ -135,6 +135,7 @@ RemovalGuard = Callable[[Session, Removal], list[str]]
 # A non-empty answer refuses the save with ConflictError (exit 4), and nothing is changed.
 REMOVAL_GUARDS: list[str] = [
     # e.g. "unilink.<domain>.<module>:<function>",
+    "unilink.engine.guards:services_in_use",
 ]
 
 
