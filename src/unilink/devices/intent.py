@@ -264,6 +264,31 @@ def _remember_checked(att: AccessAttachment) -> None:
         _CHECKED_ATTACHMENTS.add(att)
 
 
+class _InterfaceCache:
+    """The interface of an attachment with no VPN, E-Line or routed prefix depends on the attachment
+    alone: built once per distinct attachment (they are frozen, equal by value)."""
+
+    MAX = 200_000
+
+    def __init__(self) -> None:
+        self.interfaces: dict[AccessAttachment, InterfaceIntent] = {}
+
+    def get(self, att: AccessAttachment) -> InterfaceIntent | None:
+        try:
+            return self.interfaces.get(att)
+        except TypeError:  # an unhashable field: built (and checked) the long way
+            return None
+
+    def put(self, att: AccessAttachment, iface: InterfaceIntent) -> None:
+        if len(self.interfaces) >= self.MAX:
+            self.interfaces.clear()
+        with contextlib.suppress(TypeError):
+            self.interfaces[att] = iface
+
+
+_PLAIN_INTERFACES = _InterfaceCache()
+
+
 def _check_vpn(i: int, vpn: VpnInstance) -> None:
     where = f"vpns[{i}]"
     check_description(vpn.name, field=f"{where}.name")
@@ -353,6 +378,11 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
             raise ValidationError("port and VLAN already used by another attachment", field=f"{where}.vlan",
                                   value=att.vlan, accepted=f"a VLAN not used on {att.router} {att.port}")
         seen_ports[key] = i
+        plain = not att.vpns and att.eline is None and not att.routed_prefixes
+        cached = _PLAIN_INTERFACES.get(att) if plain else None
+        if cached is not None:
+            interfaces[att.router].append(cached)
+            continue
         router = router_by_name[att.router]
         pe4, ce4 = _pe_ce(att.ipv4, version=4, field=f"{where}.ipv4")
         pe6, ce6 = _pe_ce(att.ipv6, version=6, field=f"{where}.ipv6")
@@ -380,11 +410,14 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
             vni = eline.vc_id
             segment_members.setdefault(vni, set()).add(att.router)
             families_of_vni[vni] = "evpn"
-        interfaces[att.router].append(InterfaceIntent(
+        iface = InterfaceIntent(
             port=att.port, vlan=att.vlan, tenant=att.tenant, site=att.site, description=description,
             ipv4=pe4, ipv6=pe6, ce_ipv4=ce4, ce_ipv6=ce6,
             shape_down_bps=att.rate_down_bps, shape_up_bps=att.rate_up_bps,
-            vrf=vrf_name, vpn=vpn_name, vni=vni, eline=att.eline, internet=att.internet))
+            vrf=vrf_name, vpn=vpn_name, vni=vni, eline=att.eline, internet=att.internet)
+        interfaces[att.router].append(iface)
+        if plain:
+            _PLAIN_INTERFACES.put(att, iface)
         for prefix in att.routed_prefixes if (ce4 or ce6) else ():
             net = ipaddress.ip_network(prefix)
             hop = ce4 if net.version == 4 else ce6

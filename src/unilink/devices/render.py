@@ -25,6 +25,7 @@ import hashlib
 import ipaddress
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -109,8 +110,30 @@ def _environment(vendor: str) -> jinja2.Environment:
     quoter = safe.QUOTERS[vendor]
     env.filters.update(q=quoter, ip_only=_ip_only, plen=_prefix_len, netmask=_netmask, ident=_ident,
                        kbps=lambda bps: max(1, bps // 1000), burst=_burst_bytes)
-    env.globals["block"] = _BlockCache(env).render
+    env.globals.update(blocks=_BlockCache(env).render_all, distinct=_distinct, global_interfaces=_global_interfaces,
+                       tagged_ports=_tagged_ports)
     return env
+
+
+def _distinct(items: Iterable[object], *attributes: str) -> list[int]:
+    """The distinct values (ints: rates) of `attributes` over `items`, ascending."""
+    return sorted({getattr(item, name) for item in items for name in attributes})
+
+
+def _tagged_ports(interfaces: Iterable[InterfaceIntent]) -> list[str]:
+    """Ports carrying a VLAN, once each, sorted: as Jinja's `unique` and `sort` do it (case-insensitive)."""
+    seen: set[str] = set()
+    ports = []
+    for i in interfaces:
+        if i.vlan and i.port.lower() not in seen:
+            seen.add(i.port.lower())
+            ports.append(i.port)
+    return sorted(ports, key=str.lower)
+
+
+def _global_interfaces(interfaces: Iterable[InterfaceIntent]) -> list[InterfaceIntent]:
+    """The interfaces in the global routing table: neither in a VRF nor an E-Line."""
+    return [i for i in interfaces if not i.vrf and not i.eline]
 
 
 # A PE carries ~90 attachments and a change alters one or two: the per-attachment blocks are rendered
@@ -121,22 +144,37 @@ BLOCK_CACHE_MAX = 50_000
 class _BlockCache:
     """Rendered fragments of one vendor, keyed by (template, item). Items are frozen dataclasses
     (hashable, equal by value), and a fragment is a pure function of its item: the cache cannot
-    serve stale text. Emptied when full (simple, and a miss only costs a render)."""
+    serve stale text. Emptied when full (simple, and a miss only costs a render).
 
-    __slots__ = ("env", "texts")
+    Hashing a 16-field dataclass costs more than the lookup, and the device layer hands the same
+    interface objects again and again: `by_id` answers for an object already seen. It holds the
+    object itself, so the object stays alive and its id cannot be reused by another one."""
+
+    __slots__ = ("env", "texts", "by_id")
 
     def __init__(self, env: jinja2.Environment) -> None:
         self.env = env
         self.texts: dict[tuple[str, object], str] = {}
+        self.by_id: dict[tuple[str, int], tuple[object, str]] = {}
 
     def render(self, name: str, item: object) -> str:
+        seen = self.by_id.get((name, id(item)))
+        if seen is not None and seen[0] is item:
+            return seen[1]
         key = (name, item)
         text = self.texts.get(key)
         if text is None:
             if len(self.texts) >= BLOCK_CACHE_MAX:
                 self.texts.clear()
+                self.by_id.clear()
             text = self.texts[key] = self.env.get_template(name).render(i=item)
+        if len(self.by_id) >= BLOCK_CACHE_MAX:
+            self.by_id.clear()
+        self.by_id[(name, id(item))] = (item, text)
         return text
+
+    def render_all(self, name: str, items: Iterable[object]) -> str:
+        return "".join([self.render(name, item) for item in items])
 
 
 def render(vendor: str, intent: DeviceIntent) -> RenderedConfig:
