@@ -3,12 +3,18 @@
 The store is opened lazily (on the first request that needs it) when none is given, so that building
 the app never touches a database. Configuration from the environment:
 - `UNILINK_RATE_LIMIT` = "<requests per second>/<burst>" per token (default "50/100"; "off" disables);
-- `UNILINK_WEBHOOKS` = "off" stops this process from delivering webhooks (another one does).
+- `UNILINK_WEBHOOKS` = "off" stops this process from delivering webhooks (another one does);
+- `UNILINK_RECOVER` = "on" finishes or undoes, at start-up, the device transactions a crashed
+  process left unfinished (`unilink serve` sets it; default off, so that tests and embedders decide);
+- `UNILINK_SCHEDULER_INTERVAL` = seconds between rounds of the engine's scheduler (boosts that end,
+  scheduled windows), run in a background thread; unset or "0" means no scheduler in this process.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -33,7 +39,10 @@ if TYPE_CHECKING:
 API_PREFIX = "/api/v1"
 RATE_LIMIT_ENV = "UNILINK_RATE_LIMIT"
 WEBHOOKS_ENV = "UNILINK_WEBHOOKS"
+RECOVER_ENV = "UNILINK_RECOVER"
+SCHEDULER_ENV = "UNILINK_SCHEDULER_INTERVAL"
 DEFAULT_RATE_LIMIT = "50/100"
+log = logging.getLogger(__name__)
 
 
 class StoreHolder:
@@ -67,15 +76,67 @@ def parse_rate_limit(value: str) -> TokenBucketLimiter | None:
                               accepted="'<requests/s>/<burst>', e.g. 50/100, or 'off'") from None
 
 
+def parse_scheduler_interval(value: str | None) -> float:
+    """Seconds between scheduler rounds; 0 means no scheduler."""
+    if value is None or not value.strip():
+        return 0.0
+    try:
+        interval_s = float(value)
+    except ValueError:
+        interval_s = -1.0
+    if not 0 <= interval_s <= 86_400:
+        raise ValidationError("bad scheduler interval", field=SCHEDULER_ENV, value=value,
+                              accepted="seconds between 0 (no scheduler) and 86400, e.g. 30")
+    return interval_s
+
+
+class SchedulerThread:
+    """The engine's scheduler loop (`engine.scheduler.run_forever`) in a daemon thread, with a stop event."""
+
+    def __init__(self, store: Store, interval_s: float) -> None:
+        from unilink.engine.scheduler import run_forever
+
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=run_forever, args=(store, self.stop_event, interval_s),
+                                       name="unilink-scheduler", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        self.stop_event.set()  # a round in progress finishes its apply first
+        self.thread.join(timeout_s)
+
+
+def recover_at_start(store: Store) -> None:
+    """Finish or undo what a crashed process left half-pushed, before serving anything."""
+    from unilink.engine.recovery import recover_applies
+
+    for outcome in recover_applies(store):
+        log.warning("recovery: device transaction %s %s on %s%s", outcome.id, outcome.decision,
+                    ", ".join(outcome.routers), f" ({outcome.errors})" if outcome.errors else "")
+
+
 def create_app(store: Store | None = None, *, rate_limit: str | None = None,
-               deliver_webhooks: bool | None = None) -> FastAPI:
+               deliver_webhooks: bool | None = None, recover: bool | None = None,
+               scheduler_interval_s: float | None = None) -> FastAPI:
     holder = StoreHolder(store)
     limiter = parse_rate_limit(rate_limit or os.environ.get(RATE_LIMIT_ENV, DEFAULT_RATE_LIMIT))
     if deliver_webhooks is None:
         deliver_webhooks = os.environ.get(WEBHOOKS_ENV, "on").lower() not in ("off", "0", "no")
+    if recover is None:
+        recover = os.environ.get(RECOVER_ENV, "off").lower() in ("on", "1", "yes")
+    if scheduler_interval_s is None:
+        scheduler_interval_s = parse_scheduler_interval(os.environ.get(SCHEDULER_ENV))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if recover:
+            await run_in_threadpool(recover_at_start, app.state.store_holder.get())
+        scheduler = None
+        if scheduler_interval_s:
+            scheduler = SchedulerThread(app.state.store_holder.get(), scheduler_interval_s)
+            scheduler.start()
         dispatcher = None
         if deliver_webhooks:
             from unilink.events.webhooks import WebhookDispatcher
@@ -85,6 +146,8 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
         try:
             yield
         finally:
+            if scheduler is not None:
+                await run_in_threadpool(scheduler.stop)
             if dispatcher is not None:
                 await run_in_threadpool(dispatcher.stop)
             app.state.store_holder.close()

@@ -77,12 +77,45 @@ def seed(database: str | None = DATABASE_OPTION,
 
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
           port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+          scheduler_interval: float = typer.Option(
+              30.0, "--scheduler-interval", min=0, max=86_400,
+              help="Seconds between scheduler rounds (boosts that end, scheduled windows); 0: no scheduler."),
+          recover: bool = typer.Option(True, "--recover/--no-recover",
+                                       help="At start, finish or undo device transactions a crash left unfinished."),
           database: str | None = DATABASE_OPTION) -> None:
-    """Run the API and portal (uvicorn) on HOST:PORT."""
+    """Run the API and portal (uvicorn) on HOST:PORT, with start-up recovery and the scheduler."""
     import uvicorn
+
+    from unilink.api.app import RECOVER_ENV, SCHEDULER_ENV
 
     if database:
         os.environ[DATABASE_URL_ENV] = database  # create_app() opens the store from the environment
+    os.environ[RECOVER_ENV] = "on" if recover else "off"
+    os.environ[SCHEDULER_ENV] = f"{scheduler_interval:g}"
     with cli_errors():
         open_store(database).close()  # migrate now, and fail here rather than on the first request
     uvicorn.run("unilink.api.app:create_app", factory=True, host=host, port=port)
+
+
+def recover(database: str | None = DATABASE_OPTION,
+            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Finish or undo the device transactions a crashed process left unfinished (as `serve` does at start)."""
+    from unilink.engine.recovery import recover_applies
+
+    with cli_errors(as_json):
+        store = open_store(database)
+        try:
+            outcomes = recover_applies(store)
+        finally:
+            store.close()
+    rows = [{"id": o.id, "decision": o.decision, "routers": list(o.routers), "errors": o.errors} for o in outcomes]
+    if as_json:
+        print_json({"recovered": rows})
+        return
+    if not rows:
+        console.print("nothing to recover: every device transaction is finished")
+    for row in rows:
+        console.print(f"[bold]{row['id']}[/]: {row['decision']} on {', '.join(row['routers'])}"
+                      + (f" ({row['errors']})" if row["errors"] else ""), highlight=False)
+    if any(o.decision == "failed" for o in outcomes):
+        raise typer.Exit(5)  # a router could not be put back: the operator must look (DeviceError's code)

@@ -19,6 +19,7 @@ app = typer.Typer(
 app.add_typer(db_cmd.db_app, name="db")
 app.command("seed")(db_cmd.seed)
 app.command("serve")(db_cmd.serve)
+app.command("recover")(db_cmd.recover)
 app.add_typer(network_cmd.app, name="network")
 app.add_typer(lab_cmd.app, name="lab")
 app.add_typer(capacity_cmd.app, name="capacity")

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from unilink.devices.drivers.sim import SimDriver
-from unilink.devices.push import recover_at_start
 from unilink.devices.render import RenderedConfig
 from unilink.engine import apply, core
+from unilink.engine.recovery import recover_applies
 from unilink.inventory.model import Router
 from unilink.store.db import Store
 
@@ -38,10 +37,8 @@ def main(argv: list[str]) -> int:
         print("applied", flush=True)  # never reached: the test kills us while a router hangs
         return 0
     if command == "recover":
-        routers = store.load_network().routers
-        drivers = {r.name: SimDriver(r.name, state_dir=state_dir) for r in routers
-                   if (Path(state_dir) / f"{r.name}.json").exists()}
-        outcomes = recover_at_start(store, routers, drivers=drivers)
+        core.driver_factory = file_backed(state_dir)  # the routers as the dead process left them
+        outcomes = recover_applies(store)
         print(json.dumps([{"id": o.id, "decision": o.decision, "routers": list(o.routers), "errors": o.errors}
                           for o in outcomes]), flush=True)
         return 0

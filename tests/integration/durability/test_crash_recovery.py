@@ -100,7 +100,8 @@ def test_apply_killed_mid_push_is_undone_by_recovery_in_a_new_process(
     store, url, state_dir = world
     before = snapshot(store)
     p = plan(store, "acme", acme("300M"))
-    new = {r: RenderedConfig.from_dict(p.content["devices"][r]["rendered"]).full_text() for r in ROUTERS}
+    new = {r: core._RECENT_CONFIGS[p.id][r].full_text() for r in ROUTERS}  # what this plan renders
+    assert all(core._sha(new[r]) == p.content["devices"][r]["after_sha"] for r in ROUTERS)
     assert all(new[r] != db_config(store, r) for r in ROUTERS)  # the change touches every router
     hung = "milan-pe1"
     # hang in commit: the two others committed, milan never does; hang in verify: all three committed
