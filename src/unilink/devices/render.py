@@ -59,7 +59,7 @@ class RenderedConfig:
     shell: tuple[tuple[str, ...], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        return {"vendor": self.vendor, "text": self.text, "shell": [list(cmd) for cmd in self.shell]}
+        return {"vendor": self.vendor, "text": self.text, "shell": list(map(list, self.shell))}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> RenderedConfig:
