@@ -603,8 +603,7 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
             for link, direction, bps in booking["arcs"]:
                 rows.append({"tenant_id": tenant_id, "service": booking["key"], "link": link, "direction": direction,
                              "bps": bps, "start_at": start, "end_at": end, "hold_expires_at": None, "priority": 0})
-        ids = list(session.scalars(insert(ReservationRow).returning(ReservationRow.id, sort_by_parameter_order=True),
-                                   rows)) if rows else []
+        ids = _insert_reservations(session, rows)
         new_rows = [(r["service"], rid) for r, rid in zip(rows, ids, strict=True)]
         for r, rid in zip(rows, ids, strict=True):
             arc = 2 * graph.link_id(r["link"]) + (0 if r["direction"] == "ab" else 1)
@@ -659,6 +658,23 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
         keys.setdefault(key, []).append(rid)
     return ApplyResult(row.id, tenant, revision, intent_version, tuple(routers), tuple(orders),
                        sum(len(v) for v in keys.values()))
+
+
+def _insert_reservations(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert `rows`; their ids, in the rows' order.
+
+    One batched INSERT … RETURNING: asking SQLAlchemy for the parameters' order costs one statement
+    per row on SQLite. The returned rows are matched back by (service, link, direction), unique
+    within a plan (identical rows, if any, are interchangeable).
+    """
+    if not rows:
+        return []
+    returned = session.execute(insert(ReservationRow).returning(
+        ReservationRow.id, ReservationRow.service, ReservationRow.link, ReservationRow.direction), rows).all()
+    by_key: dict[tuple[str, str, str], list[int]] = {}
+    for rid, service, link, direction in sorted(returned):
+        by_key.setdefault((service, link, direction), []).append(int(rid))
+    return [by_key[(r["service"], r["link"], r["direction"])].pop(0) for r in rows]
 
 
 def _apply_allocations(session: Session, runtime: rt.Runtime, tenant_id: int, allocations: dict[str, Any]) -> None:
