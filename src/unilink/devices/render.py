@@ -26,7 +26,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -57,6 +57,9 @@ class RenderedConfig:
     vendor: str
     text: str
     shell: tuple[tuple[str, ...], ...] = ()
+    # full_text(), once computed: plans, journals, pushes and diffs all ask for it (not compared,
+    # not copied by dataclasses.replace, which rebuilds it from the fields)
+    _full_text: str | None = field(default=None, init=False, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, object]:
         return {"vendor": self.vendor, "text": self.text, "shell": list(map(list, self.shell))}
@@ -71,9 +74,11 @@ class RenderedConfig:
         """Everything that is pushed, as text: what diffs, journals and drift compare."""
         if not self.shell:
             return self.text
-        lines = [self.text.rstrip("\n"), "! -- linux --"]
-        lines += [" ".join(cmd) for cmd in self.shell]
-        return "\n".join(lines) + "\n"
+        if self._full_text is None:
+            lines = [self.text.rstrip("\n"), "! -- linux --"]
+            lines += [" ".join(cmd) for cmd in self.shell]
+            object.__setattr__(self, "_full_text", "\n".join(lines) + "\n")  # frozen: a cache, not state
+        return self._full_text  # type: ignore[return-value]
 
 
 def _ip_only(prefixed: str) -> str:
