@@ -568,7 +568,7 @@ def _check_fresh(session: Session, row: _PlanHead, content: dict[str, Any], now:
                             field="plan_id", value=row.id)
     revision = session.scalars(select(DeploymentRow.revision).where(DeploymentRow.tenant_id == row.tenant_id)
                                ).first() or 0
-    topology, _ = rt.state_versions(session)
+    topology = rt.topology_version(session)
     if fingerprint(row.tenant_id, revision, topology) != row.fingerprint:
         base = content["base"]
         what = (f"the tenant's services changed (revision {base['revision']} → {revision})"

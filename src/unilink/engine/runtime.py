@@ -73,10 +73,13 @@ _RUNTIMES: weakref.WeakKeyDictionary[Any, Runtime] = weakref.WeakKeyDictionary()
 LOCK = threading.RLock()  # one engine operation at a time per process; the DB lock row covers processes
 
 
+def topology_version(session: Session) -> int:
+    return int(session.scalars(select(TopologyRow.version).where(TopologyRow.id == 1)).one_or_none() or 0)
+
+
 def state_versions(session: Session) -> tuple[int, int]:
-    topology = session.scalars(select(TopologyRow.version).where(TopologyRow.id == 1)).one_or_none() or 0
     seq = session.scalars(select(EngineStateRow.ledger_seq).where(EngineStateRow.id == 1)).one()
-    return int(topology), int(seq)
+    return topology_version(session), int(seq)
 
 
 def runtime_for(store: Any, session: Session, *, locked: bool = False) -> Runtime:
