@@ -5,6 +5,11 @@
     unilink revert 3 --tenant acme-logistics          # a plan back to intent version 3; then apply it
 
 Exit codes (unilink.errors): 0 ok, 2 bad input, 3 infeasible, 4 conflict (stale plan).
+
+Remote mode: with `--api URL` (or UNILINK_API, or `api = ...` in the config file; token from
+UNILINK_TOKEN or the config file, see `unilink.cli.remote`) plan, apply, status, orders, history and
+revert go to a unilink server instead of the local database, and print the same output with the same
+exit codes. A plan prints (with --json) the API's plan document in both modes: `plan_view`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from rich.table import Table
 from unilink.catalog.prices import format_cents
 from unilink.cli.common import cli_errors, console, print_json
 from unilink.cli.db_cmd import DATABASE_OPTION, open_store
+from unilink.cli.remote import API_OPTION, RemoteClient, remote_client
 from unilink.errors import ValidationError
 from unilink.units import format_bandwidth
 
@@ -46,25 +52,50 @@ def plan(file: Path = typer.Option(..., "--file", "-f", help="The desired-state 
          devices: bool = typer.Option(False, "--devices", help="Show each router's config diff."),
          installed: bool = typer.Option(False, "--installed",
                                         help="Operators: take every access as installed (no field-work orders)."),
-         database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
+         database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Show what it takes to bring a tenant to the document: diff, capacity, price, devices. Changes nothing."""
-    from unilink.engine import plan as make_plan
+    import yaml
+
     from unilink.services.intent import load_intent_text
 
     with cli_errors(as_json):
-        intent = load_intent_text(_read(file), source=str(file))
+        text = _read(file)
+        intent = load_intent_text(text, source=str(file))  # checked here in both modes: the same messages
         name = tenant or intent.tenant
-        if name is None:
-            raise ValidationError("which tenant?", field="tenant", accepted="--tenant NAME, or `tenant:` in the file")
-        store = open_store(database)
-        result = make_plan(store, name, intent, actor=_actor(), accesses_installed=installed)
+        client = remote_client(api)
+        if client is not None:
+            with client:  # the server knows a tenant token's tenant; operators name it
+                content = client.plan(name, yaml.safe_load(text), devices=True, installed=installed)
+        else:
+            from unilink.engine import plan as make_plan
+
+            if name is None:
+                raise ValidationError("which tenant?", field="tenant",
+                                      accepted="--tenant NAME, or `tenant:` in the file")
+            content = make_plan(open_store(database), name, intent, actor=_actor(),
+                                accesses_installed=installed).content
+        view = plan_view(content)
     if as_json:
-        content = dict(result.content)
-        if not devices:
-            content["devices"] = {r: {"diff": d["diff"]} for r, d in content["devices"].items()}
-        print_json(content)
+        print_json(view)
         return
-    show_plan(result.content, devices=devices)
+    show_plan(view, devices=devices)
+
+
+def plan_view(content: dict[str, Any]) -> dict[str, Any]:
+    """A plan as the CLI prints it in both modes: the API's plan document with every router's diff
+    (what `POST /api/v1/plans?devices=full` answers), built from the engine's content or the server's."""
+    routers = {}
+    for name, change in content["devices"].items():
+        diff = change.get("diff") or ""
+        lines = diff.splitlines()
+        routers[name] = {"added": sum(1 for x in lines if x.startswith("+") and not x.startswith("+++")),
+                         "removed": sum(1 for x in lines if x.startswith("-") and not x.startswith("---")),
+                         "diff": diff}
+    return {"id": content["id"], "tenant": content["tenant"], "fingerprint": content["fingerprint"],
+            "empty": content["empty"], "summary": content.get("summary", []), "changes": content["changes"],
+            "price": content["price"], "orders": content.get("orders", []),
+            "new_orders": content.get("new_orders", []), "bookings": content.get("bookings", []),
+            "release": content.get("release", []), "devices": routers, "feasible": True}
 
 
 def show_plan(content: dict[str, Any], *, devices: bool = False) -> None:
@@ -110,35 +141,44 @@ def _show(value: Any) -> str:
 
 def apply(plan_id: str = typer.Argument(..., help="The id printed by `unilink plan`."),
           reason: str = typer.Option("", "--reason", "-r", help="Why (kept in the history)."),
-          database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
+          database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Apply exactly that plan; refused (exit 4) when the state changed since it was made."""
-    from unilink.engine import apply as run_apply
-
     with cli_errors(as_json):
-        store = open_store(database)
-        result = run_apply(store, plan_id, _actor(), reason)
+        client = remote_client(api)
+        if client is not None:
+            with client:
+                result = client.apply(plan_id, reason)
+        else:
+            from unilink.engine import apply as run_apply
+
+            result = run_apply(open_store(database), plan_id, _actor(), reason).to_dict()
     if as_json:
-        print_json(result.to_dict())
+        print_json(result)
         return
-    console.print(f"applied {result.plan_id}: tenant {result.tenant} at revision {result.revision}"
-                  f" (intent version {result.intent_version}); routers: {', '.join(result.routers) or 'none'}"
-                  + (f"; orders: {', '.join(result.orders)}" if result.orders else ""), highlight=False)
+    console.print(f"applied {result['plan_id']}: tenant {result['tenant']} at revision {result['revision']}"
+                  f" (intent version {result['intent_version']}); routers: {', '.join(result['routers']) or 'none'}"
+                  + (f"; orders: {', '.join(result['orders'])}" if result["orders"] else ""), highlight=False)
 
 
 def status(tenant: str | None = typer.Option(None, "--tenant", "-t", help="One tenant (default: all)."),
-           database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
+           database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
     """What is deployed: per tenant, or one tenant's sites and services with their rates."""
-    from unilink.engine.core import status as get_status
-    from unilink.store.tenancy import list_tenants
-
     with cli_errors(as_json):
-        store = open_store(database)
-        if tenant is None:
-            with store.session() as session:
-                names = [t.name for t in list_tenants(session)]
+        client = remote_client(api)
+        if client is not None:
+            with client:
+                states = _remote_states(client, tenant)
         else:
-            names = [tenant]
-        states = [get_status(store, name) for name in names]
+            from unilink.engine.core import status as get_status
+            from unilink.store.tenancy import list_tenants
+
+            store = open_store(database)
+            if tenant is None:
+                with store.session() as session:
+                    names = [t.name for t in list_tenants(session)]
+            else:
+                names = [tenant]
+            states = [get_status(store, name) for name in names]
     if as_json:
         print_json(states if tenant is None else states[0])
         return
@@ -168,20 +208,34 @@ def status(tenant: str | None = typer.Option(None, "--tenant", "-t", help="One t
         console.print(services)
 
 
+def _remote_states(client: RemoteClient, tenant: str | None) -> list[dict[str, Any]]:
+    """Every tenant the token sees (all of them for operators), as the local command lists them."""
+    if tenant is not None:
+        return [client.status(tenant)]
+    # in the server's order, which is the local command's (store.tenancy.list_tenants); no helper in RemoteClient
+    names = [t["name"] for t in client._call("GET", "/api/v1/tenants")]
+    return [client.status(name) for name in names]
+
+
 orders_app = typer.Typer(help="Field-work orders (TMF641 states).", invoke_without_command=True)
 
 
 @orders_app.callback()
 def orders(ctx: typer.Context, tenant: str | None = typer.Option(None, "--tenant", "-t"),
            open_only: bool = typer.Option(False, "--open", help="Only orders not closed yet."),
-           database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
-    """List orders (sub-commands move them along: start, hold, cancel, fail, complete)."""
+           database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """List orders (sub-commands move them along, on the local database: start, hold, cancel, fail, complete)."""
     if ctx.invoked_subcommand is not None:
         return
-    from unilink.engine.orders import list_orders
-
     with cli_errors(as_json):
-        rows = list_orders(open_store(database), tenant, open_only=open_only)
+        client = remote_client(api)
+        if client is not None:
+            with client:
+                rows = client.orders(tenant, open_only=open_only)
+        else:
+            from unilink.engine.orders import list_orders
+
+            rows = list_orders(open_store(database), tenant, open_only=open_only)
     if as_json:
         print_json(rows)
         return
@@ -219,12 +273,17 @@ for _name, _state in (("start", "inProgress"), ("hold", "held"), ("pend", "pendi
 
 def history(tenant: str | None = typer.Option(None, "--tenant", "-t"),
             limit: int = typer.Option(50, "--limit", min=1, max=10_000),
-            database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
+            database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Who changed what, when, and why (newest first)."""
-    from unilink.engine.core import history as get_history
-
     with cli_errors(as_json):
-        rows = get_history(open_store(database), tenant, limit)
+        client = remote_client(api)
+        if client is not None:
+            with client:
+                rows = client.history(tenant, limit)
+        else:
+            from unilink.engine.core import history as get_history
+
+            rows = get_history(open_store(database), tenant, limit)
     if as_json:
         print_json(rows)
         return
@@ -238,16 +297,24 @@ def history(tenant: str | None = typer.Option(None, "--tenant", "-t"),
 
 def revert(version: int = typer.Argument(..., help="The intent version to go back to."),
            tenant: str = typer.Option(..., "--tenant", "-t"),
-           database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
+           database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Plan a return to an earlier intent version (then `unilink apply` it)."""
-    from unilink.engine.core import revert as make_revert
-
     with cli_errors(as_json):
-        result = make_revert(open_store(database), tenant, version, actor=_actor())
+        client = remote_client(api)
+        if client is not None:
+            with client:
+                made = client.revert(tenant, version)
+                # the revert answers the plan's summary; its device diffs come with the full plan document
+                content = client._call("GET", f"/api/v1/plans/{made['id']}", params={"devices": "full"})
+        else:
+            from unilink.engine.core import revert as make_revert
+
+            content = make_revert(open_store(database), tenant, version, actor=_actor()).content
+        view = plan_view(content)
     if as_json:
-        print_json(result.content)
+        print_json(view)
         return
-    show_plan(result.content)
+    show_plan(view)
 
 
 scheduler_app = typer.Typer(help="Time-driven changes: boosts ending, scheduled windows.", no_args_is_help=True)
