@@ -1,6 +1,6 @@
 """Run by the crash tests in a process of their own: apply a plan, or recover, with file-backed sim routers.
 
-    python crash_child.py apply   DB_URL STATE_DIR PLAN_ID HANG_ROUTER HANG_ON
+    python crash_child.py apply   DB_URL STATE_DIR PLAN_ID HANG_ROUTER HANG_ON   (HANG_ON: an operation, or "slow")
     python crash_child.py recover DB_URL STATE_DIR
 
 The routers are `SimDriver`s keeping their running config in STATE_DIR, so they outlive this process.
@@ -18,11 +18,16 @@ from unilink.engine.recovery import recover_applies
 from unilink.inventory.model import Router
 from unilink.store.db import Store
 
+SLOW_S = 2.0  # HANG_ON "slow": that router takes this long for prepare and for commit, then succeeds
+
 
 def file_backed(state_dir: str, hang_router: str | None = None, hang_on: str | None = None):  # type: ignore[no-untyped-def]
     def factory(router: Router, running: RenderedConfig) -> SimDriver:
-        hang = hang_on if router.name == hang_router else None
-        return SimDriver(router.name, state_dir=state_dir, initial=running, hang_on=hang)
+        if router.name != hang_router:
+            return SimDriver(router.name, state_dir=state_dir, initial=running)
+        if hang_on == "slow":
+            return SimDriver(router.name, state_dir=state_dir, initial=running, latency_s=SLOW_S)
+        return SimDriver(router.name, state_dir=state_dir, initial=running, hang_on=hang_on)
     return factory
 
 
@@ -34,7 +39,7 @@ def main(argv: list[str]) -> int:
         core.driver_factory = file_backed(state_dir, hang_router, hang_on)
         print("applying", flush=True)
         apply(store, plan_id, "crash-test", "killed mid-push")
-        print("applied", flush=True)  # never reached: the test kills us while a router hangs
+        print("applied", flush=True)  # unless the test killed us while a router hangs
         return 0
     if command == "recover":
         core.driver_factory = file_backed(state_dir)  # the routers as the dead process left them

@@ -197,3 +197,28 @@ def test_a_router_refusal_leaves_the_journal_rolled_back(world: tuple[Store, str
         assert running(state_dir, router) == db_config(store, router)
     [entry] = StoreJournal(store).recent(1, plan_id=p.id)
     assert entry.state == "rolled_back" and {s.router: s.state for s in entry.steps}["lyon-pe1"] == "rolled_back"
+
+
+def test_recovery_waits_for_an_apply_in_flight_instead_of_undoing_it(world: tuple[Store, str, Path]) -> None:
+    """Recovery started while another process is pushing (one slow router) must not undo that push."""
+    store, url, state_dir = world
+    p = plan(store, "acme", acme("300M"))
+    new = {r: core._RECENT_CONFIGS[p.id][r].full_text() for r in ROUTERS}
+    env = {**os.environ, "PYTHONPATH": str(CHILD.parent)}
+    applying = subprocess.Popen([sys.executable, str(CHILD), "apply", url, str(state_dir), p.id, "milan-pe1", "slow"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        _wait_until(lambda: all(running(state_dir, r) == new[r] for r in ("paris-pe1", "lyon-pe1")), applying)
+        assert StoreJournal(store).unfinished()  # the apply's entry, `preparing`, while milan is slow
+        recovering = subprocess.run([sys.executable, str(CHILD), "recover", url, str(state_dir)],
+                                    capture_output=True, text=True, timeout=120, env=env, check=False)
+        out, err = applying.communicate(timeout=60)
+    finally:
+        if applying.poll() is None:
+            applying.kill()
+    assert applying.returncode == 0 and "applied" in out, err
+    assert recovering.returncode == 0, recovering.stderr
+    assert json.loads(recovering.stdout.strip().splitlines()[-1]) == []  # nothing left once it had the lock
+    for router in ROUTERS:
+        assert running(state_dir, router) == db_config(store, router) == new[router]
+    assert StoreJournal(store).unfinished() == []
