@@ -340,8 +340,9 @@ def _interface_sort_key(i: InterfaceIntent) -> tuple[str, int]:
 
 def build_device_intents(routers: Iterable[Router], attachments: Sequence[AccessAttachment],
                          vpns: Sequence[VpnInstance] = (), elines: Sequence[ElineInstance] = (),
-                         *, asn: int = DEFAULT_ASN) -> dict[str, DeviceIntent]:
-    """One `DeviceIntent` per router given (routers without services get an empty intent).
+                         *, asn: int = DEFAULT_ASN, only: Iterable[str] | None = None) -> dict[str, DeviceIntent]:
+    """One `DeviceIntent` per router given (routers without services get an empty intent); with
+    `only`, for those routers alone (the others still count as segment ends: BGP neighbours).
 
     Raises `ValidationError` naming the offending input (e.g. `attachments[3].vlan`).
     """
@@ -431,7 +432,7 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
     _check_variant_rds(vrfs)
     elines_by_router = _eline_intents(elines, attachments, router_by_name)
     result: dict[str, DeviceIntent] = {}
-    for name in sorted(router_by_name):
+    for name in sorted(router_by_name if only is None else set(only) & router_by_name.keys()):
         router = router_by_name[name]
         local_vnis = sorted({i.vni for i in interfaces[name] if i.vni is not None})
         result[name] = DeviceIntent(
@@ -503,6 +504,11 @@ def _check_variant_rds(vrfs: dict[str, dict[str, VrfIntent]]) -> None:
             seen[rd] = name
 
 
+@lru_cache(maxsize=4096)
+def _loopback_key(loopback: str) -> ipaddress.IPv4Address:
+    return ipaddress.IPv4Address(loopback)
+
+
 def _neighbours(name: str, local_vnis: list[int], members: dict[int, set[str]], families: dict[int, str],
                 routers: dict[str, Router]) -> tuple[BgpNeighbourIntent, ...]:
     """iBGP peers: every other PE sharing a VPN or E-Line with this one (full mesh per segment)."""
@@ -511,6 +517,6 @@ def _neighbours(name: str, local_vnis: list[int], members: dict[int, set[str]], 
         for peer in members.get(vni, ()):
             if peer != name:
                 peer_families.setdefault(peer, set()).add(families[vni])
-    peers = sorted(peer_families, key=lambda p: (ipaddress.IPv4Address(routers[p].loopback), p))
+    peers = sorted(peer_families, key=lambda p: (_loopback_key(routers[p].loopback), p))
     return tuple(BgpNeighbourIntent(address=routers[p].loopback, router=p,
                                     families=tuple(sorted(peer_families[p]))) for p in peers)

@@ -140,7 +140,7 @@ class DeviceModel:
             vpns.extend(v for v in devices.vpns if v.name in vpn_names)
             elines.extend(e for e in devices.elines if e.name in eline_names)
         routers = [self.routers[name] for name in sorted({a.router for a in atts} | touched_set)]
-        intents = build_device_intents(routers, atts, vpns, elines)
+        intents = build_device_intents(routers, atts, vpns, elines, only=touched)
         return {name: render(str(self.routers[name].vendor), intents[name]) for name in touched}
 
 
