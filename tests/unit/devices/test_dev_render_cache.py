@@ -83,3 +83,13 @@ def test_a_new_object_at_a_reused_address_is_not_served_an_old_block() -> None:
         del iface
         gc.collect(0)
     assert len(seen_rates) == 200
+
+
+@pytest.mark.parametrize("state", ["base", *sorted(scenarios.CHANGES)])
+def test_intents_of_some_routers_equal_those_of_the_full_build(state: str) -> None:
+    """`only=` skips the other routers' intents, not their part in the segments (BGP neighbours)."""
+    atts, vpns, elines = (scenarios.base if state == "base" else scenarios.CHANGES[state])()
+    full = build_device_intents(scenarios.ROUTERS, atts, vpns, elines)
+    for router in full:
+        assert build_device_intents(scenarios.ROUTERS, atts, vpns, elines, only=[router]) == {router: full[router]}
+    assert any(i.bgp_neighbours for i in full.values()), "the scenario should have BGP neighbours to keep"
