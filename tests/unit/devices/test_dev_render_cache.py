@@ -92,4 +92,5 @@ def test_intents_of_some_routers_equal_those_of_the_full_build(state: str) -> No
     full = build_device_intents(scenarios.ROUTERS, atts, vpns, elines)
     for router in full:
         assert build_device_intents(scenarios.ROUTERS, atts, vpns, elines, only=[router]) == {router: full[router]}
-    assert any(i.bgp_neighbours for i in full.values()), "the scenario should have BGP neighbours to keep"
+    if state == "base":  # the base state's VPN spans routers: neighbours that `only` must keep
+        assert any(i.bgp_neighbours for i in full.values())
