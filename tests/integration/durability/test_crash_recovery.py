@@ -222,3 +222,27 @@ def test_recovery_waits_for_an_apply_in_flight_instead_of_undoing_it(world: tupl
     for router in ROUTERS:
         assert running(state_dir, router) == db_config(store, router) == new[router]
     assert StoreJournal(store).unfinished() == []
+
+
+def test_an_apply_refused_under_the_lock_before_any_push_closes_its_journal_entry(
+        world: tuple[Store, str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entry is written before the lock; a refusal found under the lock (here: the tenant's
+    capacity check) must close it as rolled back, with nothing pushed."""
+    from unilink.errors import InfeasibleError
+
+    store, _, state_dir = world
+    before = snapshot(store)
+    p = plan(store, "acme", acme("300M"))
+
+    def taken(*_args: Any, **_kwargs: Any) -> None:
+        raise InfeasibleError("Lyon-Milan is full")
+
+    monkeypatch.setattr(core, "_apply_allocations", taken)  # runs under the lock, before the devices
+    with pytest.raises(InfeasibleError):
+        apply(store, p.id, "tester", "refused under the lock")
+    assert snapshot(store) == before
+    for router in ROUTERS:
+        assert running(state_dir, router) == db_config(store, router)
+    [entry] = StoreJournal(store).recent(1, plan_id=p.id)
+    assert entry.state == "rolled_back" and (entry.error or "").startswith("not pushed: Lyon-Milan is full")
+    assert StoreJournal(store).unfinished() == []
