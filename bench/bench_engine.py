@@ -30,6 +30,11 @@ INSERT … RETURNING for the reservations, FRR full texts computed once. After: 
 device journal before the lock (durability: every touched router's config before and after, as JSON,
 committed on its own) — at 50 routers that journal and the device transaction are now the largest
 part of an apply; see `single_site_apply_cpu_p50_ms` against `single_site_plan_cpu_p50_ms`.
+The worst cases were CPython full collections: ~500,000 live objects, ~0.5 s per pass, landing on a
+random change; the engine now freezes its long-lived state out of them (runtime.keep_long_lived).
+Paired runs 19:26-19:29 UTC, load ≈ 1: the commit before this work (no journal) single p50 38 ms,
+p99 82 ms, 50-site p50 370 ms, max 1,029 ms; now (with the journal) single p50 46 ms, p99 95 ms,
+plan CPU 17 ms, apply CPU 27 ms; 50-site p50 400 ms, max 426 ms.
 """
 
 from __future__ import annotations
