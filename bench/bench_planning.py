@@ -191,10 +191,11 @@ def main() -> None:
     figures["targets_met_cpu"] = bool(
         figures["read_interoute_s"] + figures["lp_solve_cpu_interoute_s"] <= 1.0
         and figures.get("read_cogentco_s", 0) + figures.get("lp_solve_cpu_cogentco_s", 0) <= 5.0
-        and figures["ecmp_solve_interoute_s"] <= 0.2 and figures.get("ecmp_solve_cogentco_s", 0) <= 0.2)
+        and figures["ecmp_interoute_s"] <= 0.2 and figures.get("ecmp_cogentco_s", 0) <= 0.2)
+    # Issue 7's targets are end to end, from the files to the answer: ECMP counts the read too.
     figures["targets_met"] = bool(figures["lp_interoute_s"] <= 1.0 and figures.get("lp_cogentco_s", 0) <= 5.0
-                                  and figures["ecmp_solve_interoute_s"] <= 0.2
-                                  and figures.get("ecmp_solve_cogentco_s", 0) <= 0.2)
+                                  and figures["ecmp_interoute_s"] <= 0.2
+                                  and figures.get("ecmp_cogentco_s", 0) <= 0.2)
     print(json.dumps(figures))
 
 
