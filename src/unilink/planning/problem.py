@@ -72,19 +72,37 @@ class CapacityProblem:
 def demand_matrix(node_names: tuple[str, ...], demands: Iterable[Demand]) -> np.ndarray:
     """Sum demands into an n×n matrix; a demand naming an unknown PoP is refused (not dropped)."""
     index = {name: i for i, name in enumerate(node_names)}
+    demands = list(demands)
+    try:  # one pass without per-demand checks; the loop below finds and names any bad demand
+        src = np.fromiter((index[d.src] for d in demands), dtype=np.intp, count=len(demands))
+        dst = np.fromiter((index[d.dst] for d in demands), dtype=np.intp, count=len(demands))
+        bps = np.fromiter((d.bps for d in demands), dtype=float, count=len(demands))
+        well_formed = bool(np.isfinite(bps).all() and (bps >= 0).all()) and all(
+            isinstance(d.bps, int | float) and not isinstance(d.bps, bool) for d in demands)
+    except (KeyError, TypeError, ValueError):
+        well_formed = False
+    if not well_formed:
+        _check_demands(index, demands)  # raises naming the first bad demand
     matrix = np.zeros((len(node_names), len(node_names)))
+    inside = src == dst  # traffic that stays inside a PoP never touches the backbone
+    np.add.at(matrix, (src[~inside], dst[~inside]), bps[~inside])
+    return matrix
+
+
+def _check_demands(index: dict[str, int], demands: list[Demand]) -> None:
+    """Raise naming the first demand with an unknown PoP or a rate that is not bit/s ≥ 0."""
     for k, demand in enumerate(demands):
         for end in ("src", "dst"):
             name = getattr(demand, end)
             if name not in index:
                 raise ValidationError("unknown PoP", field=f"demands[{k}].{end}", value=name,
                                       accepted="the name of a PoP of the network")
-        if not (isinstance(demand.bps, int | float) and demand.bps >= 0 and np.isfinite(demand.bps)):
+        if not (isinstance(demand.bps, int | float) and not isinstance(demand.bps, bool) and demand.bps >= 0
+                and np.isfinite(demand.bps)):
             raise ValidationError("demand must be a non-negative number of bit/s", field=f"demands[{k}].bps",
                                   value=demand.bps, accepted="an integer bit/s ≥ 0")
-        if demand.src != demand.dst:  # traffic that stays inside a PoP never touches the backbone
-            matrix[index[demand.src], index[demand.dst]] += float(demand.bps)
-    return matrix
+    raise ValidationError("demands are not a list of Demand(src, dst, bps)", field="demands",
+                          accepted="Demand(src, dst, bps) values")
 
 
 def build_problem(network: Network, demands: Iterable[Demand] | np.ndarray) -> CapacityProblem:

@@ -129,3 +129,30 @@ def test_infinite_coordinate(tmp_path: Path) -> None:
     error = _error(write(tmp_path, text, None))
     assert "x (longitude) of node 0_Paris" in error.message and "finite" in error.message
     assert error.line == line_of(text, "0_Paris")
+
+
+@pytest.mark.parametrize(("bad", "words"), [("-5", "negative"), ("5Mbps", "is not a number"), ("inf", "not finite"),
+                                            ("x1", "dangling")])
+def test_a_bad_demand_row_among_good_ones_is_named(tmp_path: Path, bad: str, words: str) -> None:
+    """Well-formed matrices take a one-pass route; one bad row must still be named with its line."""
+    rows = [f"demand_{k} {k % 3} {(k + 1) % 3} 1000" for k in range(50)]
+    field = 1 if bad == "x1" else 3
+    fields = rows[37].split()
+    fields[field] = bad
+    rows[37] = " ".join(fields)
+    demands = f"DEMANDS {len(rows)}\nlabel src dest bw\n" + "\n".join(rows) + "\n"
+    error = _error(write(tmp_path, demands=demands))
+    assert words in error.message and error.line == 2 + 38
+
+
+def test_an_empty_demand_matrix_is_no_demands(tmp_path: Path) -> None:
+    result = import_file(write(tmp_path, demands="DEMANDS 0\nlabel src dest bw\n"))
+    assert result.demands == ()
+
+
+def test_many_demands_read_exactly(tmp_path: Path) -> None:
+    rows = [f"demand_{k} {k % 3} {(k + 2) % 3} {k}.5" for k in range(300)]
+    result = import_file(write(tmp_path, demands="DEMANDS 300\nlabel src dest bw\n" + "\n".join(rows) + "\n"))
+    names = ["Paris", "London", "New York"]
+    assert [(d.src, d.dst, d.bps) for d in result.demands] == [
+        (names[k % 3], names[(k + 2) % 3], round((k + 0.5) * 1000)) for k in range(300)]
