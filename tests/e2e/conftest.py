@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 from portal_helpers import Portal
 
-from unilink.api import accounts
+from seeded_template import make_seeded_template
 from unilink.store.db import Store
-from unilink.store.seed import seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -37,17 +36,7 @@ USERS = {
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     path = tmp_path_factory.mktemp("portal-template") / "unilink.db"
-    store = Store.open(f"sqlite:///{path}")
-    try:
-        seed(store)
-        with store.session(write=True) as session:
-            tokens = {who: accounts.create_token(session, role=role, tenant=tenant, name=who)[0].token
-                      for who, (role, tenant) in USERS.items()}
-        with store.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        store.close()
-    return path, tokens
+    return path, make_seeded_template(path, USERS)
 
 
 def _free_port() -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from conftest import DemoApi
+from demo_api import DemoApi
 
 ACME = "acme-logistics"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from demo_api import DemoApi
 
-from conftest import DemoApi
 from unilink.api.app import create_app
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "api.md"

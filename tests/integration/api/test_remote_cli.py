@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from demo_api import DemoApi
 
-from conftest import DemoApi
 from unilink.api.app import create_app
 from unilink.cli.remote import RemoteClient, remote_client
 from unilink.errors import ConflictError, InfeasibleError, NotFoundError, UnilinkError, ValidationError

@@ -23,11 +23,10 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
-from unilink.api import accounts
+from seeded_template import make_seeded_template
 from unilink.api.app import create_app
 from unilink.cli.main import app
 from unilink.store.db import Store
-from unilink.store.seed import seed
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 PLAN_ID = re.compile(r"p-\d{8,14}-[0-9a-f]+")
@@ -42,18 +41,8 @@ def normal(output: str) -> str:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     path = tmp_path_factory.mktemp("remote-cli") / "seeded.db"
-    store = Store.open(f"sqlite:///{path}")
-    try:
-        seed(store)
-        with store.session(write=True) as session:
-            tokens = {who: accounts.create_token(session, role=role, tenant=tenant, name=who)[0].token
-                      for who, role, tenant in (("op", "operator-admin", None),
-                                                ("acme", "tenant-admin", "acme-logistics"))}
-        with store.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        store.close()
-    return path, tokens
+    return path, make_seeded_template(path, {"op": ("operator-admin", None),
+                                             "acme": ("tenant-admin", "acme-logistics")})
 
 
 @dataclass
