@@ -150,11 +150,10 @@ def test_engine_vpn_membership_isolates(engine_lab: EngineLab) -> None:
 
 
 def test_engine_failure_on_one_router_rolls_back_everything(engine_lab: EngineLab) -> None:
-    from sqlalchemy import select
 
     from unilink.devices.drivers.lab import LabDriver
+    from unilink.devices.journal import committed_configs
     from unilink.engine.devices import DeviceCommitError
-    from unilink.store.tables.services import DeviceConfigRow
 
     members = {"paris-hq": "50M", "frankfurt-dc": "50M"}
     engine_lab.apply(intent(members, {"marseille-warehouse": "20M", "lyon-warehouse": "50M"}))
@@ -163,7 +162,7 @@ def test_engine_failure_on_one_router_rolls_back_everything(engine_lab: EngineLa
     routers = [r.inventory_name for r in engine_lab.lab.topology().routers]
     running_before = {r: reader.running_config(r) for r in routers}
     with engine_lab.store.session() as session:
-        stored_before = {row.router: row.config for row in session.scalars(select(DeviceConfigRow))}
+        stored_before = committed_configs(session)
 
     everyone = {"paris-hq": "30M", "frankfurt-dc": "30M", "lyon-warehouse": "30M", "marseille-warehouse": "30M"}
     with pytest.raises(DeviceCommitError, match="rolled back"):
@@ -175,6 +174,6 @@ def test_engine_failure_on_one_router_rolls_back_everything(engine_lab: EngineLa
         for line in difflib.unified_diff(running_before[r].splitlines(), running_after[r].splitlines(), r, r,
                                          lineterm=""))
     with engine_lab.store.session() as session:
-        assert {row.router: row.config for row in session.scalars(select(DeviceConfigRow))} == stored_before
+        assert committed_configs(session) == stored_before
     assert ping(engine_lab.host("paris-hq"), engine_lab.vpn_address("frankfurt-dc"), count=2)
     assert not ping(engine_lab.host("lyon-warehouse"), engine_lab.vpn_address("paris-hq"), count=2)

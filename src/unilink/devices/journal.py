@@ -14,13 +14,15 @@ kept the old state, and recovery undoes the routers whatever they run — never 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from unilink.devices.diff import DeviceChange
@@ -34,12 +36,22 @@ BOUND_STATE = "preparing"  # the first state of a transaction whose outcome is i
 
 @dataclass(frozen=True, slots=True)
 class JournalStep:
+    """One router of a transaction. A compact step (the engine's) keeps the hashes of its configs:
+    its `before` is then read back from the router's committed config, and `after` is None."""
+
     router: str
     vendor: str
     state: str
     before: RenderedConfig | None
-    after: RenderedConfig
+    after: RenderedConfig | None
     error: str | None = None
+    before_sha: str | None = None
+    after_sha: str | None = None
+
+
+def config_sha(config: RenderedConfig | None) -> str:
+    """The SHA-256 of everything pushed (`full_text`); of "" for no config."""
+    return hashlib.sha256((config.full_text() if config is not None else "").encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,17 +98,24 @@ class StoreJournal:
         self.store = store
 
     def begin(self, tx_id: str, changes: Sequence[DeviceChange], *, actor: str, reason: str,
-              plan_id: str | None, state: str = "started") -> None:
+              plan_id: str | None, state: str = "started", compact: bool = False) -> None:
+        """Write the transaction and its steps (one statement for all steps), committed at once.
+
+        `compact`: keep each step's config hashes, not the configs (see `JournalStep`).
+        """
         now = _now()
+        steps = [{"transaction_id": tx_id, "router": c.router, "vendor": c.vendor, "state": "pending",
+                  "before": None if compact or c.before is None else c.before.to_dict(),
+                  "after": None if compact else c.after.to_dict(),
+                  "before_sha": config_sha(c.before) if compact else None,
+                  "after_sha": config_sha(c.after) if compact else None, "error": None, "updated_at": now}
+                 for c in changes]
         with self.store.session(write=True) as session:
             session.add(DeviceTransactionRow(id=tx_id, state=state, actor=actor[:100], reason=reason[:500],
                                              plan_id=plan_id, created_at=now, updated_at=now))
             session.flush()  # the parent row first: PostgreSQL checks the steps' foreign key at once
-            for change in changes:
-                session.add(DeviceTransactionStepRow(
-                    transaction_id=tx_id, router=change.router, vendor=change.vendor, state="pending",
-                    before=change.before.to_dict() if change.before is not None else None,
-                    after=change.after.to_dict(), updated_at=now))
+            if steps:
+                session.execute(insert(DeviceTransactionStepRow), steps)
 
     def record(self, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
                errors: Mapping[str, str] | None = None, error: str | None = None) -> None:
@@ -116,17 +135,7 @@ class StoreJournal:
         now = _now()
         self._update(session, tx_id, state, steps or {}, errors or {}, error)
         if committed:
-            existing = {row.router: row for row in session.scalars(
-                select(DeviceCommittedConfigRow).where(DeviceCommittedConfigRow.router.in_(sorted(committed))))}
-            for router, config in sorted(committed.items()):
-                row = existing.get(router)
-                if row is None:
-                    session.add(DeviceCommittedConfigRow(router=router, vendor=config.vendor,
-                                                         config=config.to_dict(), transaction_id=tx_id,
-                                                         committed_at=now))
-                else:
-                    row.vendor, row.config = config.vendor, config.to_dict()
-                    row.transaction_id, row.committed_at = tx_id, now
+            store_committed(session, committed, tx_id=tx_id, at=now)
 
     @staticmethod
     def _update(session: Session, tx_id: str, state: str, steps: Mapping[str, str], errors: Mapping[str, str],
@@ -177,18 +186,56 @@ class StoreJournal:
         rows = session.scalars(select(DeviceTransactionStepRow)
                                .where(DeviceTransactionStepRow.transaction_id == tx.id)
                                .order_by(DeviceTransactionStepRow.router)).all()
+        compact = [r.router for r in rows if r.before is None and r.before_sha is not None]
+        committed = _committed_in(session, compact) if compact else {}
         steps = tuple(JournalStep(router=r.router, vendor=r.vendor, state=r.state,
-                                  before=RenderedConfig.from_dict(r.before) if r.before is not None else None,
-                                  after=RenderedConfig.from_dict(r.after), error=r.error) for r in rows)
+                                  before=(RenderedConfig.from_dict(r.before) if r.before is not None
+                                          else committed.get(r.router)),
+                                  after=RenderedConfig.from_dict(r.after) if r.after is not None else None,
+                                  error=r.error, before_sha=r.before_sha, after_sha=r.after_sha) for r in rows)
         return JournalEntry(id=tx.id, state=tx.state, actor=tx.actor, reason=tx.reason, plan_id=tx.plan_id,
                             error=tx.error, steps=steps, created_at=tx.created_at)
+
+
+def _committed_in(session: Session, routers: Sequence[str] | None = None) -> dict[str, RenderedConfig]:
+    query = select(DeviceCommittedConfigRow.router, DeviceCommittedConfigRow.config)
+    if routers is not None:
+        query = query.where(DeviceCommittedConfigRow.router.in_(sorted(routers)))
+    return {router: RenderedConfig.from_dict(config) for router, config in session.execute(query)}
+
+
+def committed_configs(session: Session) -> dict[str, RenderedConfig]:
+    """Every router's last committed config, read in `session` (the engine's device model)."""
+    return _committed_in(session)
+
+
+def store_committed(session: Session, configs: Mapping[str, RenderedConfig], *, tx_id: str | None,
+                    at: datetime) -> None:
+    """Record `configs` as what their routers run: one upsert for all of them (no read first)."""
+    values = [{"router": router, "vendor": config.vendor, "config": config.to_dict(), "transaction_id": tx_id,
+               "committed_at": at} for router, config in sorted(configs.items())]
+    dialect = session.get_bind().dialect.name
+    table = DeviceCommittedConfigRow.__table__
+    if dialect in ("sqlite", "postgresql"):
+        upsert = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
+        upsert = upsert.on_conflict_do_update(index_elements=["router"], set_={
+            column: upsert.excluded[column] for column in ("vendor", "config", "transaction_id", "committed_at")})
+        session.execute(upsert, values)
+        return
+    existing = set(session.scalars(select(DeviceCommittedConfigRow.router)
+                                   .where(DeviceCommittedConfigRow.router.in_(sorted(configs)))))
+    for value in values:  # another database: read, then update or insert
+        if value["router"] in existing:
+            session.execute(update(DeviceCommittedConfigRow)
+                            .where(DeviceCommittedConfigRow.router == value["router"]).values(**value))
+        else:
+            session.execute(insert(DeviceCommittedConfigRow).values(**value))
 
 
 def last_committed(store: Store) -> dict[str, RenderedConfig]:
     """What every router should be running, by the store: its last committed config."""
     with store.session() as session:
-        rows = session.scalars(select(DeviceCommittedConfigRow).order_by(DeviceCommittedConfigRow.router)).all()
-        return {row.router: RenderedConfig.from_dict(row.config) for row in rows}
+        return dict(sorted(_committed_in(session).items()))
 
 
 @dataclass

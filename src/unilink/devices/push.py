@@ -119,8 +119,8 @@ def recover_at_start(store: Store, routers: Iterable[Router], *,
 class BoundJournal:
     """The journal of one device transaction whose outcome is its caller's database transaction.
 
-    `open` commits the entry (state `preparing`, with every router's config before and after) in a
-    transaction of its own; call it before taking the write lock. Then, inside the caller's
+    `open` commits the entry (state `preparing`, with the hashes of every router's config before and
+    after) in a transaction of its own; call it before taking the write lock. Then, inside the caller's
     transaction: `bind(session)`, and run `DeviceTransaction(..., journal=this, tx_id=this.id)`.
     If the caller's transaction does not commit, call `settle(...)` afterwards.
     """
@@ -137,7 +137,10 @@ class BoundJournal:
     def open(cls, store: Store, changes: Sequence[DeviceChange], *, actor: str, reason: str,
              plan_id: str | None) -> BoundJournal:
         tx_id = str(uuid.uuid4())
-        StoreJournal(store).begin(tx_id, changes, actor=actor, reason=reason, plan_id=plan_id, state=BOUND_STATE)
+        # Compact: the undo target of a bound entry is the routers' committed config, which the caller's
+        # database transaction replaces only together with the entry's `done` (see JournalStep).
+        StoreJournal(store).begin(tx_id, changes, actor=actor, reason=reason, plan_id=plan_id, state=BOUND_STATE,
+                                  compact=True)
         return cls(store, tx_id, changes)
 
     def expects(self, configs: Mapping[str, tuple[str, str]]) -> bool:

@@ -231,15 +231,17 @@ def recover_entry(entry: JournalEntry, journal: Journal, drivers: Mapping[str, D
     # A transaction bound to its caller's database transaction (the engine's apply) and still in its
     # first state is one whose caller never committed: the database kept the old state, so the
     # routers go back to it even when they all run the new config (the process died after the push).
+    # A compact step (no config after, only its hash) is the engine's: always undone, as above.
     all_new = (entry.state not in ("rolling_back", BOUND_STATE)
-               and all(_safe_verify(drivers[s.router], s.after) for s in entry.steps))
+               and all(s.after is not None and _safe_verify(drivers[s.router], s.after) for s in entry.steps))
     if all_new:
         for s in entry.steps:
             confirm = getattr(drivers[s.router], "confirm", None)
             if confirm is not None:
                 confirm()
         journal.finish(entry.id, "done", steps=dict.fromkeys(routers, "done"),
-                       committed={s.router: s.after for s in entry.steps}, error="recovered: finished")
+                       committed={s.router: s.after for s in entry.steps if s.after is not None},
+                       error="recovered: finished")
         return RecoveryOutcome(id=entry.id, decision="finished", routers=routers)
     errors: dict[str, str] = {}
     for s in entry.steps:

@@ -53,7 +53,6 @@ from unilink.services.intent import Boost, Intent, Schedule, check_intent, load_
 from unilink.store.tables.services import (
     ChangeHistoryRow,
     DeploymentRow,
-    DeviceConfigRow,
     EngineStateRow,
     IntentVersionRow,
     PlanRow,
@@ -750,19 +749,10 @@ def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any
         journal.bind(session)  # its `done` commits with this apply, or not at all
         commit_configs(model.routers, pushes, driver_factory=driver_factory, actor=actor, reason=reason,
                        plan_id=content["id"], journal=journal, tx_id=journal.id)
-    changed = sorted(router for router, change in content["devices"].items() if change["diff"])
-    if changed:
-        # `revision` is the engine sequence number of the apply that wrote the config (monotonic)
-        existing = set(session.scalars(select(DeviceConfigRow.router).where(DeviceConfigRow.router.in_(changed))))
-        texts = {r: pushes[r][1].full_text() for r in changed}
-        values = [{"router": r, "config": texts[r], "revision": runtime.ledger_seq + 1, "updated_at": now}
-                  for r in changed]
-        if existing:
-            session.execute(update(DeviceConfigRow), [v for v in values if v["router"] in existing])
-        if len(existing) < len(values):
-            session.execute(insert(DeviceConfigRow), [v for v in values if v["router"] not in existing])
-        for r in changed:
-            model.configs[r] = texts[r]
+    # The journal's `done` (in this session) recorded the pushed configs as the routers' committed ones.
+    changed = sorted(pushes)
+    for r in changed:
+        model.configs[r] = pushes[r][1].full_text()
     model.set_tenant(content["tenant"], devices)
     return changed
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from unilink.devices.journal import committed_configs
 from unilink.engine.admission import internet_gateways, rates_at
 from unilink.engine.devices import DeviceModel, tenant_devices
 from unilink.errors import InfeasibleError
@@ -28,7 +29,6 @@ from unilink.store import network_repo
 from unilink.store.tables.inventory import TopologyRow
 from unilink.store.tables.services import (
     DeploymentRow,
-    DeviceConfigRow,
     EngineStateRow,
     PoolAllocationRow,
     ReservationRow,
@@ -175,8 +175,8 @@ def _load_devices(session: Session, runtime: Runtime) -> DeviceModel:
                                                   runtime.router_of_site(intent)))
         except KeyError:  # a site's PoP lost its edge router: the inventory check reports it
             continue
-    for router, config in session.execute(select(DeviceConfigRow.router, DeviceConfigRow.config)):
-        model.configs[router] = config
+    for router, config in committed_configs(session).items():
+        model.configs[router] = config.full_text()
     return model
 
 

@@ -1,10 +1,15 @@
-"""The device journal in a real database (SQLite and PostgreSQL): migration 0003_journal matches the
-tables, transactions leave their trace, recovery reads it back."""
+"""The device journal in a real database (SQLite and PostgreSQL): migrations 0003_journal and
+0005_one_config_per_router match the tables, transactions leave their trace, recovery reads it back."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
 
 from unilink.devices.diff import diff_configs
 from unilink.devices.drivers.sim import SimDriver
@@ -12,7 +17,7 @@ from unilink.devices.journal import StoreJournal, last_committed
 from unilink.devices.render import RenderedConfig
 from unilink.devices.transaction import DeviceTransaction, recover
 from unilink.store.base import Base
-from unilink.store.db import Store, migration_heads
+from unilink.store.db import Store, alembic_config, make_engine, migration_heads
 from unilink.store.tables import journal as journal_tables
 
 OLD = RenderedConfig(vendor="frr", text="interface a\n", shell=(("tc", "qdisc", "replace", "dev", "a"),))
@@ -20,8 +25,8 @@ NEW = RenderedConfig(vendor="frr", text="interface a\n description x\n", shell=(
 JOURNAL_TABLES = {"device_transactions", "device_transaction_steps", "device_committed_configs"}
 
 
-def test_migration_0003_is_a_head_and_matches_the_tables(any_store: Store) -> None:
-    assert "0003_journal" in migration_heads()
+def test_the_devices_migrations_end_in_a_head_and_match_the_tables(any_store: Store) -> None:
+    assert "0005_one_config_per_router" in migration_heads()
     with any_store.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     mine = [d for d in diffs if any(t in repr(d) for t in JOURNAL_TABLES)]
@@ -78,3 +83,28 @@ def test_recent_lists_transactions_newest_first_and_by_plan(store: Store) -> Non
     view = recent[0].to_dict()
     assert view["state"] == "done" and view["steps"] == [{"router": "pe1", "vendor": "frr", "state": "done",
                                                           "error": None}]
+
+
+def test_migration_0005_keeps_every_stored_config_and_goes_back(tmp_path: Path) -> None:
+    """device_configs is dropped: a router only it knew moves to device_committed_configs (FRR's
+    shell commands split back out of the full text); downgrading restores the table."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    with engine.begin() as conn:
+        config = alembic_config(conn)
+        command.upgrade(config, "0002_services")
+        command.upgrade(config, "0003_journal")
+        conn.execute(text("INSERT INTO device_configs (router, config, revision, updated_at) VALUES "
+                          "('pe1', :full, 3, '2026-11-26 10:00:00'), ('pe2', 'set system x\n', 4, "
+                          "'2026-11-26 10:00:00')"), {"full": OLD.full_text()})
+        conn.execute(text("INSERT INTO device_committed_configs (router, vendor, config, transaction_id, "
+                          "committed_at) VALUES ('pe2', 'junos', :cfg, NULL, '2026-11-26 10:00:00')"),
+                     {"cfg": json.dumps({"vendor": "junos", "text": "set system x\n", "shell": []})})
+        command.upgrade(config, "heads")
+        assert "device_configs" not in inspect(conn).get_table_names()
+        rows = dict(conn.execute(text("SELECT router, config FROM device_committed_configs")).all())
+        assert RenderedConfig.from_dict(json.loads(rows["pe1"])) == OLD
+        assert json.loads(rows["pe2"])["text"] == "set system x\n"
+        command.downgrade(config, "0003_journal")
+        back = dict(conn.execute(text("SELECT router, config FROM device_configs")).all())
+        assert back == {"pe1": OLD.full_text(), "pe2": "set system x\n"}
+    engine.dispose()

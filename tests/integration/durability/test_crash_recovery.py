@@ -21,14 +21,13 @@ from sqlalchemy import select
 from world import ROUTERS, acme, prepare
 
 from unilink.devices.drivers.sim import SimDriver
-from unilink.devices.journal import BOUND_STATE, StoreJournal
+from unilink.devices.journal import BOUND_STATE, StoreJournal, committed_configs
 from unilink.devices.render import RenderedConfig
 from unilink.engine import apply, core, plan
 from unilink.engine import runtime as rt
 from unilink.store.db import Store
 from unilink.store.tables.services import (
     DeploymentRow,
-    DeviceConfigRow,
     IntentVersionRow,
     PoolAllocationRow,
     ReservationRow,
@@ -45,8 +44,8 @@ def running(state_dir: Path, router: str) -> str:
 
 def db_config(store: Store, router: str) -> str:
     with store.session() as session:
-        row = session.get(DeviceConfigRow, router)
-        return row.config if row is not None else ""
+        stored = committed_configs(session).get(router)
+        return stored.full_text() if stored is not None else ""
 
 
 def snapshot(store: Store) -> dict[str, Any]:
@@ -59,7 +58,7 @@ def snapshot(store: Store) -> dict[str, Any]:
             "allocations": sorted((r.pool, r.scope, r.owner, r.value) for r in allocations),
             "revision": [r.revision for r in session.scalars(select(DeploymentRow))],
             "intent_versions": len(session.scalars(select(IntentVersionRow)).all()),
-            "configs": {r.router: r.config for r in session.scalars(select(DeviceConfigRow))},
+            "configs": {r: c.full_text() for r, c in committed_configs(session).items()},
         }
 
 

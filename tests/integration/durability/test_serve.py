@@ -19,13 +19,13 @@ from sqlalchemy import select
 from world import ROUTERS, acme, prepare
 
 from unilink.devices.diff import DeviceChange
-from unilink.devices.journal import BOUND_STATE, StoreJournal
+from unilink.devices.journal import BOUND_STATE, StoreJournal, committed_configs
 from unilink.devices.push import BoundJournal
 from unilink.devices.render import RenderedConfig
 from unilink.engine import apply, plan
 from unilink.engine.core import history
 from unilink.store.db import Store
-from unilink.store.tables.services import DeploymentRow, DeviceConfigRow
+from unilink.store.tables.services import DeploymentRow
 
 UNILINK = Path(sys.executable).with_name("unilink")
 
@@ -47,7 +47,7 @@ def wait_for(condition: Any, what: str, timeout_s: float = 30.0) -> None:
 def crashed_entry(store: Store) -> str:
     """A journal entry as an apply killed mid-push leaves it: `preparing`, routers half-way."""
     with store.session() as session:
-        configs = {r.router: r.config for r in session.scalars(select(DeviceConfigRow))}
+        configs = {r: c.full_text() for r, c in committed_configs(session).items()}
     changes = [DeviceChange(router=r, vendor="junos", before=RenderedConfig("junos", configs[r]),
                             after=RenderedConfig("junos", configs[r] + "# never committed\n"), diff="",
                             added=1, removed=0) for r in ROUTERS]
@@ -56,8 +56,8 @@ def crashed_entry(store: Store) -> str:
 
 def lyon_config(store: Store) -> str:
     with store.session() as session:
-        row = session.get(DeviceConfigRow, "lyon-pe1")
-        return row.config if row is not None else ""
+        stored = committed_configs(session).get("lyon-pe1")
+        return stored.full_text() if stored is not None else ""
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from unilink.devices.journal import committed_configs
 from unilink.engine import ApplyResult, apply, plan
 from unilink.store.db import Store
-from unilink.store.tables.services import DeviceConfigRow, PoolAllocationRow, ReservationRow
+from unilink.store.tables.services import PoolAllocationRow, ReservationRow
 
 
 def go(store: Store, tenant: str, doc: dict[str, Any], now: datetime, **kwargs: Any) -> ApplyResult:
@@ -31,5 +32,5 @@ def allocations(store: Store) -> list[tuple[str, str, str, int]]:
 
 def config(store: Store, router: str) -> str:
     with store.session() as session:
-        row = session.get(DeviceConfigRow, router)
-        return row.config if row else ""
+        stored = committed_configs(session).get(router)
+        return stored.full_text() if stored else ""

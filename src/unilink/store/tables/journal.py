@@ -3,7 +3,8 @@
 A transaction's row and its steps are written *before* the first push to any router, then updated
 at each phase, so that a process killed half-way leaves enough behind for `recover()` to finish it
 (every router committed) or undo it (every touched router restored to `before`).
-`device_committed_configs` is what the store says each router should run: drift compares against it.
+`device_committed_configs` is what the store says each router should run: drift compares against it,
+and the engine renders its changes against it (the only stored copy of a router's config).
 """
 
 from __future__ import annotations
@@ -49,8 +50,12 @@ class DeviceTransactionStepRow(Base):
     router: Mapped[str] = mapped_column(String(64))
     vendor: Mapped[str] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(20))
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # RenderedConfig as a dict
-    after: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # RenderedConfig as a dict; a step of the engine's bound transactions keeps only the hashes (its
+    # undo target is the router's committed config, which its database transaction never replaced)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    before_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    after_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unilink.store.base import Base
@@ -109,8 +109,8 @@ class ServiceOrderRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey(_TENANT_FK, ondelete="CASCADE"), index=True)
     state: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(32))  # new-access | technology-change | port-change | access-change
-    site: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))  # engine.fieldwork.ORDER_KINDS
+    site: Mapped[str] = mapped_column(String(80))  # the site, or "<site>:backup" for its backup line (0006)
     description: Mapped[str] = mapped_column(String(500))
     item: Mapped[dict[str, Any]] = mapped_column(JSON)  # the site as ordered (access spec)
     lead_time_days: Mapped[int] = mapped_column(Integer)
@@ -140,11 +140,3 @@ class EngineStateRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ledger_seq: Mapped[int] = mapped_column(BigInteger)
 
-
-class DeviceConfigRow(Base):
-    __tablename__ = "device_configs"
-
-    router: Mapped[str] = mapped_column(String(64), primary_key=True)
-    config: Mapped[str] = mapped_column(Text)
-    revision: Mapped[int] = mapped_column(Integer)
-    updated_at: Mapped[datetime] = mapped_column(_TZ)
