@@ -14,6 +14,10 @@ Modelling choices (see docs/devices.md):
 - VRF variants on a PE: `v<vni>` (VPN only), `v<vni>i` (VPN + Internet: default route leaked to
   the global table), `v<vni>s` / `v<vni>si` (hub-and-spoke spokes). Keeping Internet sites in
   their own VRF means a VPN-only site never inherits a default route it did not buy.
+- A site's backup line is a second attachment (`backup=True`: its own port/VLAN and /31) in the
+  same VRF or table as the primary; its static routes get `BACKUP_DISTANCE` (a floating static:
+  an administrative distance/preference above every default), so traffic takes it only when the
+  primary's routes are gone, i.e. when the primary is down.
 - Hub-and-spoke route targets are given from the hub's point of view: hubs import `import_rts` and
   export `export_rts`; spokes import `export_rts` (the hubs' routes) and export `import_rts`.
 """
@@ -32,6 +36,10 @@ from unilink.errors import ValidationError
 from unilink.inventory.model import Router
 
 DEFAULT_ASN = 65000
+# Administrative distance (Junos: preference) of the routes through a backup line: above every
+# vendor's default for static, connected, OSPF, IS-IS and iBGP routes (≤ 200 is iBGP on IOS-XR, 170
+# BGP on Junos), below 255 (unusable), so such a route wins only when no other remains.
+BACKUP_DISTANCE = 250
 MAX_VNI = 16_777_215  # 24-bit VXLAN network identifier
 
 
@@ -51,6 +59,7 @@ class AccessAttachment:
     `ipv4` is the PE–CE /31 network (the PE takes the first address, the CE the second); `ipv6` the
     /127. `rate_down_bps` is shaped on the PE's egress towards the site, `rate_up_bps` on ingress.
     `routed_prefixes` are the customer's LAN prefixes, routed to the CE by static routes.
+    `backup` marks the attachment of the site's backup line: used only while the primary is down.
     """
 
     site: str
@@ -66,6 +75,7 @@ class AccessAttachment:
     vpns: tuple[str, ...] = ()
     eline: str | None = None
     routed_prefixes: tuple[str, ...] = ()
+    backup: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +125,7 @@ class InterfaceIntent:
     vni: int | None = None      # VPN or E-Line segment id (FRR: EVPN L2VNI)
     eline: str | None = None
     internet: bool = False
+    backup: bool = False        # the site's backup line (its routes have BACKUP_DISTANCE)
 
     @property
     def key(self) -> str:
@@ -142,6 +153,7 @@ class StaticRouteIntent:
     next_hop: str
     vrf: str | None
     description: str
+    distance: int | None = None  # None: the vendor's default; BACKUP_DISTANCE through a backup line
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +248,9 @@ def _check_attachment(i: int, att: AccessAttachment, routers: dict[str, Router])
     if att.eline is not None and (att.vpns or att.internet):
         raise ValidationError("an E-Line attachment carries no IP service", field=f"{where}.eline", value=att.eline,
                               accepted="an E-Line alone, or internet and/or a VPN")
+    if att.eline is not None and att.backup:
+        raise ValidationError("a backup line carries IP services only", field=f"{where}.eline", value=att.eline,
+                              accepted="no E-Line on a backup attachment (internet and/or a VPN)")
     for j, prefix in enumerate(att.routed_prefixes):
         try:
             ipaddress.ip_network(prefix, strict=True)
@@ -391,7 +406,8 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
             # A port with no service yet (e.g. being built): shaped and described, but no address
             # in the global table, which would amount to Internet access the site did not buy.
             pe4 = ce4 = pe6 = ce6 = None
-        description = f"{att.tenant} {att.site}"  # both checked: the quoting filters accept up to 200
+        # both checked: the quoting filters accept up to 200
+        description = f"{att.tenant} {att.site}" + (" (backup)" if att.backup else "")
         vrf_name = vpn_name = vni = None
         if att.vpns:
             vpn = vpn_by_key.get((att.tenant, att.vpns[0]))
@@ -415,7 +431,7 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
             port=att.port, vlan=att.vlan, tenant=att.tenant, site=att.site, description=description,
             ipv4=pe4, ipv6=pe6, ce_ipv4=ce4, ce_ipv6=ce6,
             shape_down_bps=att.rate_down_bps, shape_up_bps=att.rate_up_bps,
-            vrf=vrf_name, vpn=vpn_name, vni=vni, eline=att.eline, internet=att.internet)
+            vrf=vrf_name, vpn=vpn_name, vni=vni, eline=att.eline, internet=att.internet, backup=att.backup)
         interfaces[att.router].append(iface)
         if plain:
             _PLAIN_INTERFACES.put(att, iface)
@@ -427,7 +443,8 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
                                       field=f"{where}.routed_prefixes", value=prefix,
                                       accepted=f"set {where}.ipv{net.version}")
             statics[att.router].append(StaticRouteIntent(prefix=str(net), next_hop=hop, vrf=vrf_name,
-                                                         description=description))
+                                                         description=description,
+                                                         distance=BACKUP_DISTANCE if att.backup else None))
 
     _check_variant_rds(vrfs)
     elines_by_router = _eline_intents(elines, attachments, router_by_name)
