@@ -1,6 +1,7 @@
 """The price book and quotes. Money is an int number of euro cents inside, like bit/s for bandwidth.
 
-Shape of the book: a monthly price per access technology (and port), per service (a base plus a
+Shape of the book: a monthly price per access technology (and port) — for a site's line and for
+its backup line alike — per service (a base plus a
 per-Mbit/s price that falls by tier), a distance class for E-Lines, a one-off charge per new line;
 short changes (boosts, scheduled windows) pay the monthly difference pro-rata by the hour, the way
 on-demand offers such as Colt On Demand bill.
@@ -72,6 +73,11 @@ class PriceBook:
         if tech is Technology.FIBRE:
             return self.fibre_port_monthly_cents.get(port_bps, self.access_monthly_cents[tech])
         return self.access_monthly_cents[tech]
+
+    def backup_monthly(self, tech: Technology, port_bps: int) -> int:
+        """A backup line costs what the line costs (the 4G/5G router and its data plan are in the
+        4g/5g access prices); its one-off is `install_cents` of its technology, like any line."""
+        return self.access_monthly(tech, port_bps)
 
     def service_monthly(self, kind: ServiceKind, rate_bps: int, *, distance_km: float = 0.0,
                         protected: bool = False) -> int:

@@ -11,9 +11,11 @@ neighbours depend on those).
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from unilink.devices.diff import DeviceChange
 from unilink.devices.drivers.base import DeviceDriver
@@ -23,7 +25,7 @@ from unilink.devices.intent import VpnTopology as DeviceVpnTopology
 from unilink.devices.journal import Journal, MemoryJournal
 from unilink.devices.render import RenderedConfig, render
 from unilink.devices.transaction import DeviceTransaction, TransactionResult
-from unilink.engine.resources import ASN, attachments, p2p_subnets, rd_text
+from unilink.engine.resources import ASN, attachments, backup_port_owner, p2p_subnets, rd_text
 from unilink.errors import UnilinkError
 from unilink.inventory.model import Router
 from unilink.services.intent import Intent, IpVpnService
@@ -48,18 +50,33 @@ def port_name(index: int) -> str:
     return f"cust{index}"
 
 
+@lru_cache(maxsize=65536)  # the engine rebuilds the same attachments again and again
+def ce_host_routes(p2p_index: int) -> tuple[str, str]:
+    """The CE's own address of PE–CE link `p2p_index` as host routes (/32 and /128): the CE takes
+    the second address of the /31 and of the /127."""
+    v4, v6 = (ipaddress.ip_network(n) for n in p2p_subnets(p2p_index))
+    return f"{v4.network_address + 1}/32", f"{v6.network_address + 1}/128"
+
+
 def tenant_devices(tenant: str, intent: Intent, rates: Mapping[tuple[str, str], tuple[int, int]],
                    alloc: Alloc, router_of_site: Mapping[str, str]) -> TenantDevices:
     atts = []
-    for att in attachments(intent, rates):
+    wanted = attachments(intent, rates)
+    backed_up = {a.primary_owner for a in wanted if a.backup}
+    for att in wanted:
         owner = f"{tenant}/{att.owner}"
         router = router_of_site[att.site]
         v4, v6 = p2p_subnets(alloc[("p2p", "", owner)])
-        port = port_name(alloc[("port", router, f"{tenant}/{att.site}")])
+        port_owner = backup_port_owner(tenant, att.site) if att.backup else f"{tenant}/{att.site}"
+        port = port_name(alloc[("port", router, port_owner)])
+        # A site with a backup is reached at its primary CE address through either line: a route
+        # through the primary, and a floating one (BACKUP_DISTANCE) through the backup's CE.
+        site_routes = (ce_host_routes(alloc[("p2p", "", f"{tenant}/{att.primary_owner}")])
+                       if att.primary_owner in backed_up else ())
         atts.append(AccessAttachment(
             site=att.site, tenant=tenant, router=router, port=port, vlan=alloc[("vlan", router, owner)],
             ipv4=v4, ipv6=v6, rate_down_bps=att.down_bps, rate_up_bps=att.up_bps, internet=att.internet,
-            vpns=(att.vpn,) if att.vpn else (), eline=att.eline))
+            vpns=(att.vpn,) if att.vpn else (), eline=att.eline, routed_prefixes=site_routes, backup=att.backup))
     vpns = []
     for svc in intent.services:
         if isinstance(svc, IpVpnService):

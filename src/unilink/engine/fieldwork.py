@@ -5,6 +5,11 @@ technology change (a new line), a port change, another provider. Those become or
 the technology's lead time; the rest of the change — every logical part on sites whose line is in
 place — applies now. The *effective* intent is the desired one with each site awaiting work kept as
 it is deployed (or left out when it is new), and its services kept as deployed too.
+
+A site's backup line is field work of its own (installing the 4G/5G router, or the second wired
+line): its order is keyed `<site>:backup` (no site name holds a colon), so that it neither waits
+for nor holds up the primary's order, and while it is pending only the backup stays as deployed —
+the site's services change now. Removing a backup needs nobody: it is a logical change.
 """
 
 from __future__ import annotations
@@ -13,9 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from unilink.catalog.access import TECHNOLOGIES
-from unilink.services.intent import ELineService, Intent, InternetService, IpVpnService, SiteSpec
+from unilink.services.intent import AccessSpec, ELineService, Intent, InternetService, IpVpnService, SiteSpec
 
-ORDER_KINDS = ("new-access", "technology-change", "port-change", "provider-change")
+ORDER_KINDS = ("new-access", "technology-change", "port-change", "provider-change", "new-backup", "backup-change")
+BACKUP_SUFFIX = ":backup"
+
+
+def backup_key(site: str) -> str:
+    """The key of a site's backup line in orders and in the set of sites awaiting work."""
+    return f"{site}{BACKUP_SUFFIX}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,39 +42,79 @@ class FieldWork:
                 "lead_time_days": self.lead_time_days, "item": self.item}
 
 
+def _line(access: AccessSpec, pop: str) -> dict[str, Any]:
+    return {"technology": access.technology.value, "provider": access.provider, "port": access.port, "pop": pop}
+
+
 def physical_of(site: SiteSpec) -> dict[str, Any]:
-    a = site.access
-    return {"technology": a.technology.value, "provider": a.provider, "port": a.port, "pop": site.pop}
+    """What is installed for `site`: its line, and its backup line under "backup" when it has one."""
+    line = _line(site.access, site.pop)
+    if site.backup is not None:
+        line["backup"] = _line(site.backup, site.pop)
+    return line
 
 
 def field_work(desired: Intent, physical: dict[str, dict[str, Any]]) -> list[FieldWork]:
     out = []
     for site in desired.sites:
-        want = physical_of(site)
-        have = physical.get(site.name)
-        tech = TECHNOLOGIES[site.access.technology]
-        if have is None:
-            kind, text = "new-access", f"new {tech.description} line for site {site.name} at {site.pop}"
-        elif have["technology"] != want["technology"] or have.get("pop") != want["pop"]:
-            kind, text = "technology-change", (f"replace the {have['technology']} line of site {site.name} "
-                                               f"by {want['technology']}")
-        elif have["port"] != want["port"]:
-            kind, text = "port-change", f"change the port of site {site.name} to {want['port']} bit/s"
-        elif have["provider"] != want["provider"]:
-            kind, text = "provider-change", f"move site {site.name} to provider {want['provider']}"
-        else:
-            continue
-        out.append(FieldWork(site.name, kind, text, tech.lead_time_days, site.model_dump(mode="json")))
+        have = physical.get(site.name) or {}
+        primary = _primary_work(site, have)
+        if primary is not None:
+            out.append(primary)
+        backup = _backup_work(site, have.get("backup"))
+        if backup is not None:
+            out.append(backup)
     return out
 
 
+def _primary_work(site: SiteSpec, have: dict[str, Any]) -> FieldWork | None:
+    want = _line(site.access, site.pop)
+    tech = TECHNOLOGIES[site.access.technology]
+    if "technology" not in have:  # nothing, or only a backup line installed so far
+        kind, text = "new-access", f"new {tech.description} line for site {site.name} at {site.pop}"
+    elif have["technology"] != want["technology"] or have.get("pop") != want["pop"]:
+        kind, text = "technology-change", (f"replace the {have['technology']} line of site {site.name} "
+                                           f"by {want['technology']}")
+    elif have["port"] != want["port"]:
+        kind, text = "port-change", f"change the port of site {site.name} to {want['port']} bit/s"
+    elif have["provider"] != want["provider"]:
+        kind, text = "provider-change", f"move site {site.name} to provider {want['provider']}"
+    else:
+        return None
+    item = site.model_dump(mode="json")
+    item.pop("backup", None)  # the backup line is ordered on its own
+    return FieldWork(site.name, kind, text, tech.lead_time_days, item)
+
+
+def _backup_work(site: SiteSpec, have: dict[str, Any] | None) -> FieldWork | None:
+    """The order for the backup line of `site`, when the one wanted is not the one installed."""
+    if site.backup is None:
+        return None  # none wanted; an installed one is simply no longer used (nobody goes on site)
+    want = _line(site.backup, site.pop)
+    tech = TECHNOLOGIES[site.backup.technology]
+    if have is None:
+        kind, text = "new-backup", f"new backup line for site {site.name} at {site.pop}: {tech.description}"
+    elif have != want:
+        kind, text = "backup-change", (f"replace the {have['technology']} backup line of site {site.name} "
+                                       f"by {want['technology']} (port {want['port']} bit/s, {want['provider']})")
+    else:
+        return None
+    # The item has the shape of an access order ("access" is the line ordered), so that its
+    # install price and its completion read it like any other; "role" tells them apart.
+    item = {"name": site.name, "pop": site.pop, "role": "backup", "access": site.backup.model_dump(mode="json")}
+    if site.router is not None:
+        item["router"] = site.router
+    return FieldWork(backup_key(site.name), kind, text, tech.lead_time_days, item)
+
+
 def effective_intent(desired: Intent, deployed: Intent | None, waiting: set[str]) -> Intent:
-    """`desired`, except that sites in `waiting` (and what runs on them) stay as deployed."""
+    """`desired`, except that sites in `waiting` (and what runs on them) stay as deployed, and so
+    does the backup of each site whose `backup_key` is in `waiting`."""
     if not waiting:
         return desired
     old_sites = {s.name: s for s in deployed.sites} if deployed else {}
     old_services = {s.name: s for s in deployed.services} if deployed else {}
-    sites = [old_sites[s.name] if s.name in waiting else s for s in desired.sites
+    sites = [_effective_site(s, old_sites.get(s.name), waiting) for s in desired.sites
              if s.name not in waiting or s.name in old_sites]
     present = {s.name for s in sites}
     services: list[InternetService | IpVpnService | ELineService] = []
@@ -91,6 +142,16 @@ def effective_intent(desired: Intent, deployed: Intent | None, waiting: set[str]
     schedules = [s for s in desired.schedules if s.service in kept]
     return desired.model_copy(update={"sites": sites, "services": services, "boosts": boosts,
                                       "schedules": schedules})
+
+
+def _effective_site(site: SiteSpec, old: SiteSpec | None, waiting: set[str]) -> SiteSpec:
+    if site.name in waiting:
+        assert old is not None, "a waiting site that is not deployed is left out"
+        return old
+    if backup_key(site.name) in waiting:
+        # The new backup line is not there yet: the installed one, if any, keeps serving meanwhile.
+        return site.model_copy(update={"backup": old.backup if old is not None else None})
+    return site
 
 
 def _ends(svc: InternetService | IpVpnService | ELineService) -> list[str]:

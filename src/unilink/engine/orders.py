@@ -1,5 +1,8 @@
 """Field work as orders (TMF641 state names), and what completing one does.
 
+Orders for a site's backup line (kind new-backup / backup-change, site `<site>:backup`) follow the
+same lifecycle; completing one installs the line under the site's "backup" entry.
+
 Lifecycle: acknowledged → inProgress → completed | failed | cancelled, with held and pending as
 pauses. Completing an order installs the ordered access in the tenant's physical state, then plans
 and applies the tenant's latest intent: the logical part lands by itself once the line is there.
@@ -81,7 +84,7 @@ def complete_order(store: Any, order_id: str, actor: str, *, now: datetime | Non
                                        document={"sites": [], "services": [], "boosts": [], "schedules": []},
                                        physical={}, updated_at=now)
             session.add(deployment)
-        deployment.physical = {**deployment.physical, row.site: installed}
+        deployment.physical = _installed_into(deployment.physical, item, installed)
         deployment.revision += 1  # plans made before the line existed are stale
         session.add(ChangeHistoryRow(tenant_id=row.tenant_id, at=now, actor=actor, reason=f"order {order_id} done",
                                      action="order-completed", plan_id=row.plan_id, intent_version=None,
@@ -94,6 +97,21 @@ def complete_order(store: Any, order_id: str, actor: str, *, now: datetime | Non
     if follow_up.is_empty:
         return None
     return apply_plan(store, follow_up.id, actor, f"order {order_id} completed", now=now, action="order-completed")
+
+
+def _installed_into(physical: dict[str, Any], item: dict[str, Any], line: dict[str, Any]) -> dict[str, Any]:
+    """The tenant's physical state with the ordered line installed, under its site's entry.
+
+    A backup line goes under the site's "backup" key; a primary line keeps the backup that is
+    there (the two are installed and replaced independently).
+    """
+    site = item["name"]
+    entry = dict(physical.get(site) or {})
+    if item.get("role") == "backup":
+        entry["backup"] = line
+    else:
+        entry = {**line, **({"backup": entry["backup"]} if "backup" in entry else {})}
+    return {**physical, site: entry}
 
 
 def _order(session: Any, order_id: str) -> tuple[ServiceOrderRow, str]:

@@ -19,7 +19,7 @@ from unilink.units import format_bandwidth, great_circle_km
 
 
 def quote_intent(intent: Intent | None, pops: Mapping[str, Pop], book: PriceBook = DEFAULT_PRICE_BOOK) -> Quote:
-    """Monthly price of everything in `intent` (accesses and services)."""
+    """Monthly price of everything in `intent` (accesses, backup lines and services)."""
     quote = Quote(currency=book.currency)
     if intent is None:
         return quote
@@ -27,6 +27,10 @@ def quote_intent(intent: Intent | None, pops: Mapping[str, Pop], book: PriceBook
         a = site.access
         quote.lines.append(QuoteLine(f"access {site.name} ({a.technology.value} {format_bandwidth(a.port)})",
                                      book.access_monthly(a.technology, a.port)))
+        if site.backup is not None:
+            b = site.backup
+            quote.lines.append(QuoteLine(f"backup {site.name} ({b.technology.value} {format_bandwidth(b.port)})",
+                                         book.backup_monthly(b.technology, b.port)))
     usages = site_usages(intent)
     site_pop = {s.name: s.pop for s in intent.sites}
     for svc in intent.services:

@@ -4,6 +4,12 @@ Pure. An *attachment* is one logical circuit on a site's access (one port + one 
 device layer's model: one per VPN membership (the site's Internet rides on its first VPN's attachment,
 so "both" is one VRF with a default route), one per E-Line end, one for Internet alone.
 
+A site with a backup line has a second attachment for each IP attachment of its primary (purpose
+`backup:<purpose>`, its own VLAN and /31 + /127, on a port of its own: another physical line), shaped
+at the smaller of the service's rate and the backup's committed rate. E-Lines are not carried by a
+backup: a point-to-point Ethernet circuit is sold with its own path and SLA, which a radio backup
+does not give (as operators sell 4G backup: for IP VPN and Internet).
+
 Allocation is deterministic: the lowest free value, new owners taken in sorted order, so the same
 state and the same change always give the same numbers. The store keeps the allocations with UNIQUE
 constraints on (pool, scope, value) and (pool, scope, owner): two plans can never commit the same one.
@@ -38,16 +44,31 @@ class Attachment:
     """One logical circuit of a site: what it carries and at which rates (bit/s)."""
 
     site: str
-    purpose: str  # "internet" | "vpn:<name>" | "eline:<name>"
+    purpose: str  # "internet" | "vpn:<name>" | "eline:<name>", or "backup:" + one of those
     internet: bool
     vpn: str | None
     eline: str | None
     down_bps: int
     up_bps: int
+    backup: bool = False  # on the site's backup line: used only while the primary is down
 
     @property
     def owner(self) -> str:
         return f"{self.site}/{self.purpose}"
+
+    @property
+    def primary_owner(self) -> str:
+        """The owner of the primary attachment this one backs up (itself for a primary)."""
+        return f"{self.site}/{self.purpose.removeprefix(BACKUP_PREFIX)}"
+
+
+BACKUP_PREFIX = "backup:"
+
+
+def backup_port_owner(tenant: str, site: str) -> str:
+    """The port pool's owner for a site's backup line (the primary's is "<tenant>/<site>"); no site
+    name holds a colon, so it cannot be another site's."""
+    return f"{tenant}/{site}:backup"
 
 
 def attachments(intent: Intent, rates: Mapping[tuple[str, str], tuple[int, int]] | None = None) -> list[Attachment]:
@@ -76,7 +97,30 @@ def attachments(intent: Intent, rates: Mapping[tuple[str, str], tuple[int, int]]
         for site in (svc.a, svc.b):
             down, up = usages[(svc.name, site)]
             out.append(Attachment(site, f"eline:{svc.name}", False, None, svc.name, down, up))
+    return out + backup_attachments(intent, out)
+
+
+def backup_attachments(intent: Intent, primaries: list[Attachment]) -> list[Attachment]:
+    """The backup twin of each IP attachment of the sites that have a backup line.
+
+    Each is shaped at min(its service rate, the backup's committed rate); when a site's attachments
+    add up to more than the backup carries, the backup's rate is shared in proportion, so that the
+    line is never shaped over what it can deliver.
+    """
+    out: list[Attachment] = []
+    for site in sorted((s for s in intent.sites if s.backup is not None), key=lambda s: s.name):
+        assert site.backup is not None
+        ip = [a for a in primaries if a.site == site.name and a.eline is None]
+        total_down, total_up = sum(a.down_bps for a in ip), sum(a.up_bps for a in ip)
+        for a in ip:
+            out.append(Attachment(a.site, BACKUP_PREFIX + a.purpose, a.internet, a.vpn, None,
+                                  _share(a.down_bps, total_down, site.backup.down),
+                                  _share(a.up_bps, total_up, site.backup.up), backup=True))
     return out
+
+
+def _share(rate: int, total: int, ceiling: int) -> int:
+    return rate if total <= ceiling else max(1, rate * ceiling // total)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -92,7 +136,8 @@ def wanted_owners(tenant: str, intent: Intent, router_of_site: Mapping[str, str]
     wanted: set[tuple[str, str, str]] = set()
     for att in attachments(intent):
         owner = f"{tenant}/{att.owner}"
-        wanted.add(("port", router_of_site[att.site], f"{tenant}/{att.site}"))
+        port_owner = backup_port_owner(tenant, att.site) if att.backup else f"{tenant}/{att.site}"
+        wanted.add(("port", router_of_site[att.site], port_owner))
         wanted.add(("vlan", router_of_site[att.site], owner))
         wanted.add(("p2p", "", owner))
     for svc in intent.services:

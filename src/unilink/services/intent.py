@@ -65,6 +65,9 @@ class SiteSpec(_Strict):
     pop: Name
     router: Name | None = None  # the PE router; the first edge router of the PoP when omitted
     access: AccessSpec
+    # A second line that carries the site's IP services only when `access` is down (4G/5G, or a
+    # wired line of another technology); it lands on the same PE with a lower route preference.
+    backup: AccessSpec | None = None
 
 
 class InternetService(_Strict):
@@ -336,7 +339,34 @@ def _check_sites(intent: Intent, network: Network) -> dict[str, tuple[int, SiteS
                                   value=site.pop, accepted="a PoP with an edge (PE) router")
         a = site.access
         check_access_rates(a.technology, a.port, a.down, a.up, field=f"sites[{i}].access")
+        _check_backup(site, f"sites[{i}]")
     return {s.name: (i, s) for i, s in enumerate(intent.sites)}
+
+
+WIRED_ACCEPTED = ", ".join(t.value for t, spec in TECHNOLOGIES.items() if not spec.backup_only)
+
+
+def _check_backup(site: SiteSpec, where: str) -> None:
+    """A radio technology is a backup only; a backup is within its ceilings and of another technology.
+
+    Why not the primary's technology: two lines of one technology share their failure modes (the
+    same cabinet, duct or OLT), so the backup would go down with the primary; a second line of the
+    same kind at the same rate is a dual access (load-shared), another product than a backup.
+    """
+    primary = site.access.technology
+    if TECHNOLOGIES[primary].backup_only:
+        raise ValidationError(f"{primary.value} is sold as a backup only, not as a site's access",
+                              field=f"{where}.access.technology", value=primary.value,
+                              accepted=f"{WIRED_ACCEPTED} (put {primary.value} under `backup`)")
+    b = site.backup
+    if b is None:
+        return
+    if b.technology is primary:
+        others = ", ".join(t.value for t in TECHNOLOGIES if t is not primary)
+        raise ValidationError("a backup of the same technology as the primary access fails with it",
+                              field=f"{where}.backup.technology", value=b.technology.value,
+                              accepted=f"a technology other than {primary.value}: {others}")
+    check_access_rates(b.technology, b.port, b.down, b.up, field=f"{where}.backup")
 
 
 def _unknown_site(field: str, value: str, site_index: dict[str, tuple[int, SiteSpec]]) -> ValidationError:
