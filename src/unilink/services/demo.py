@@ -6,7 +6,7 @@ and well inside every ceiling so that the demo has room to change them:
   its sites (half of each access);
 - a wholesale operator: E-Lines between its sites taken two by two (half of the smaller access);
 - a cooperative: Internet at each site (half of the access).
-A site's 4G/5G backup line in the sample is not part of the intent (backup access is not modelled).
+A site's 4G/5G backup line in the sample is part of its intent (`backup`), seeded as installed.
 """
 
 from __future__ import annotations
@@ -14,13 +14,17 @@ from __future__ import annotations
 from typing import Any
 
 
+def _access(a: dict[str, Any]) -> dict[str, Any]:
+    return {"technology": a["technology"], "provider": a.get("provider", "on-net"),
+            "port": a["port_bps"], "down": a["down_bps"], "up": a["up_bps"]}
+
+
 def _site(raw: dict[str, Any]) -> dict[str, Any]:
-    a = raw["access"]
-    site = {"name": raw["name"], "pop": raw["pop"],
-            "access": {"technology": a["technology"], "provider": a.get("provider", "on-net"),
-                       "port": a["port_bps"], "down": a["down_bps"], "up": a["up_bps"]}}
+    site = {"name": raw["name"], "pop": raw["pop"], "access": _access(raw["access"])}
     if raw.get("router"):
         site["router"] = raw["router"]
+    if raw.get("backup"):
+        site["backup"] = _access(raw["backup"])
     return site
 
 

@@ -28,5 +28,9 @@ def test_seed_applies_the_demo_intents_through_the_engine(store: Store) -> None:
     assert len(acme["deployed"]["sites"]) == 13 and acme["reservations"] > 0 and acme["intent_version"] == 1
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(PoolAllocationRow)) > 13
+    backed_up = {s["name"]: s["backup"]["technology"] for s in acme["deployed"]["sites"] if "backup" in s}
+    assert backed_up == {"paris-hq": "4g", "marseille-warehouse": "4g", "munich-office": "4g"}
+    assert acme["physical"]["munich-office"]["backup"]["provider"] == "Deutsche Telekom Wholesale"  # installed
+    assert acme["open_orders"] == []
     again = {r.step: r.outcome for r in seed(store)}
     assert again["service intents"] == "kept the existing intents"
