@@ -150,6 +150,7 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
                 await run_in_threadpool(scheduler.stop)
             if dispatcher is not None:
                 await run_in_threadpool(dispatcher.stop)
+            app.state.authenticator.close()
             app.state.store_holder.close()
 
     app = FastAPI(

@@ -10,16 +10,11 @@ Scoping rules, the same for every resource:
 
 from __future__ import annotations
 
-import hashlib
-import threading
-import time
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
-from starlette.concurrency import run_in_threadpool
 
-from unilink.api import accounts
+from unilink.api.authn import Authenticator
 from unilink.api.ratelimit import TokenBucketLimiter
 from unilink.api.security import Principal, Role
 from unilink.errors import NotFoundError, ValidationError
@@ -28,7 +23,7 @@ from unilink.store.db import Store
 
 PRINCIPAL_SCOPE_KEY = "unilink.principal"
 TENANT_SCOPE_KEY = "unilink.tenant"
-TOKEN_CACHE_TTL_S = 5.0  # a revoked token keeps working at most this long in *another* server process
+__all__ = ["Authenticator"]  # re-exported: the portal and tests take it from here
 
 
 def get_store(request: Request) -> Store:
@@ -45,50 +40,6 @@ async def store_dependency(request: Request) -> Store:
 StoreDep = Annotated[Store, Depends(store_dependency)]
 
 
-@dataclass(slots=True)
-class _Cached:
-    principal: Principal
-    until_s: float
-
-
-class Authenticator:
-    """Token → principal, with a short in-memory cache (a lookup costs a query; reads must be fast)."""
-
-    def __init__(self, limiter: TokenBucketLimiter | None) -> None:
-        self.limiter = limiter
-        self._cache: dict[str, _Cached] = {}
-        self._lock = threading.Lock()
-
-    def cached(self, token: str) -> Principal | None:
-        cached = self._cache.get(hashlib.sha256(token.encode()).hexdigest())
-        return cached.principal if cached is not None and cached.until_s > time.monotonic() else None
-
-    def principal(self, store: Store, token: str) -> Principal | None:
-        key = hashlib.sha256(token.encode()).hexdigest()
-        now = time.monotonic()
-        cached = self._cache.get(key)
-        if cached is not None and cached.until_s > now:
-            return cached.principal
-        with store.session() as session:
-            principal = accounts.principal_for_token(session, token)
-            expires = accounts.token_expiry(session, principal.token_prefix) if principal else None
-        if principal is not None:
-            until = now + TOKEN_CACHE_TTL_S
-            if expires is not None:  # never serve a token from the cache past its expiry
-                until = min(until, now + max(0.0, expires.timestamp() - time.time()))
-            with self._lock:
-                if len(self._cache) > 10_000:
-                    self._cache.clear()
-                self._cache[key] = _Cached(principal, until)
-        return principal
-
-    def forget(self, prefix: str) -> None:
-        """Drop a revoked token from this process's cache at once."""
-        with self._lock:
-            for key in [k for k, c in self._cache.items() if c.principal.token_prefix == prefix]:
-                del self._cache[key]
-
-
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="unilink"'})
 
@@ -101,9 +52,7 @@ async def current_principal(request: Request) -> Principal:
                             "create`)")
     auth: Authenticator = request.app.state.authenticator
     token = token.strip()
-    principal = auth.cached(token)
-    if principal is None:  # a database lookup: off the event loop
-        principal = await run_in_threadpool(auth.principal, request.app.state.store_holder.get(), token)
+    principal = await auth.authenticate(request.app.state.store_holder.get(), token)
     if principal is None:
         raise _unauthorized("the token is unknown, revoked or expired")
     if auth.limiter is not None:

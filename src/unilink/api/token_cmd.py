@@ -72,7 +72,7 @@ def list_tokens(tenant: str | None = typer.Option(None, "--tenant", help="Only t
 def revoke(prefix: str = typer.Argument(..., help="The token's prefix (second part of ul_<prefix>_...)."),
            database: str | None = DATABASE_OPTION,
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Revoke a token: it stops working at once (within 5 s on a running server)."""
+    """Revoke a token: it stops working at once, on every running server process."""
     with cli_errors(as_json):
         store = _store(database)
         try:

@@ -222,6 +222,21 @@ def test_sse_stream_pushes_own_tenants_events_as_they_happen(served: tuple[str, 
     assert latency_s < 2
 
 
+def test_sse_stream_ends_when_its_token_is_revoked(served: tuple[str, dict[str, str]], tenants: Store) -> None:
+    base, tokens = served
+    headers = {"Authorization": f"Bearer {tokens['acme']}"}
+    with httpx.Client(base_url=base, timeout=10) as client, \
+            client.stream("GET", "/api/v1/events/stream", headers=headers) as response:
+        lines = response.iter_lines()
+        assert next(lines).startswith("retry:")
+        with tenants.session(write=True) as session:  # as `unilink token revoke` would, from anywhere
+            accounts.revoke_token(session, tokens["acme"].split("_")[1], None)
+        started = time.monotonic()
+        rest = list(lines)  # the server closes the stream
+        assert time.monotonic() - started < 3 and ": the token was revoked" in rest
+    assert httpx.get(f"{base}/api/v1/events/stream", headers=headers, timeout=10).status_code == 401
+
+
 def test_sse_resumes_after_last_event_id(served: tuple[str, dict[str, str]], tenants: Store) -> None:
     base, tokens = served
     first = publish(tenants, "change.planned", tenant="acme", data={"n": 1})

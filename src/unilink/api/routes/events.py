@@ -17,12 +17,13 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from unilink.api.accounts import as_utc, utcnow
+from unilink.api.authn import live_prefixes
 from unilink.api.deps import PrincipalDep, StoreDep, TenantQuery, WriterDep, mark_tenant, visible_tenant
 from unilink.api.problems import PROBLEM_RESPONSES
 from unilink.api.schemas import DeliveryOut, EventOut, WebhookCreate, WebhookOut
 from unilink.api.security import Principal
 from unilink.errors import NotFoundError, ValidationError
-from unilink.events.model import EVENT_TYPES
+from unilink.events.model import EVENT_TYPES, Event
 from unilink.events.publish import events_after, publish
 from unilink.store.db import Store
 from unilink.store.tables.auth import EventRow, WebhookDeliveryRow, WebhookRow
@@ -72,7 +73,10 @@ async def _sse(request: Request, store: Store, principal: Principal, scope: str 
     yield f"retry: 2000\n: subscribed after event {after}\n\n"
     idle_s = 0.0
     while True:
-        batch = await run_in_threadpool(_batch, store, after, scope, principal.is_operator)
+        batch = await run_in_threadpool(_batch, store, after, scope, principal)
+        if batch is None:  # the token was revoked while the stream was open: it ends (a reconnect gets 401)
+            yield ": the token was revoked\n\n"
+            return
         for event in batch:
             after = event.id
             yield f"id: {event.id}\nevent: {event.type}\ndata: {json.dumps(event.to_dict())}\n\n"
@@ -88,9 +92,12 @@ async def _sse(request: Request, store: Store, principal: Principal, scope: str 
         await asyncio.sleep(POLL_INTERVAL_S)
 
 
-def _batch(store: Store, after: int, scope: str | None, operator: bool) -> list:
+def _batch(store: Store, after: int, scope: str | None, principal: Principal) -> list[Event] | None:
+    """The next events, or None once the caller's token is no longer valid (checked at every poll)."""
+    if principal.token_prefix is not None and not live_prefixes(store, [principal.token_prefix]):
+        return None
     with store.session() as session:
-        return events_after(session, after, tenant=scope, operator=operator, limit=500)
+        return events_after(session, after, tenant=scope, operator=principal.is_operator, limit=500)
 
 
 # -- webhooks --------------------------------------------------------------------------------------
