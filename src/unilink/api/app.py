@@ -4,6 +4,8 @@ The store is opened lazily (on the first request that needs it) when none is giv
 the app never touches a database. Configuration from the environment:
 - `UNILINK_RATE_LIMIT` = "<requests per second>/<burst>" per token (default "50/100"; "off" disables);
 - `UNILINK_WEBHOOKS` = "off" stops this process from delivering webhooks (another one does);
+- `UNILINK_WEBHOOK_ALLOW` = the internal addresses, CIDR blocks and host names webhooks may go to
+  besides public addresses (`unilink.events.egress`; default: none);
 - `UNILINK_RECOVER` = "on" finishes or undoes, at start-up, the device transactions a crashed
   process left unfinished (`unilink serve` sets it; default off, so that tests and embedders decide);
 - `UNILINK_SCHEDULER_INTERVAL` = seconds between rounds of the engine's scheduler (boosts that end,
@@ -32,6 +34,7 @@ from unilink.api.problems import install_problem_handlers
 from unilink.api.ratelimit import TokenBucketLimiter
 from unilink.api.schemas import Health
 from unilink.errors import ValidationError
+from unilink.events.egress import EgressPolicy
 
 if TYPE_CHECKING:
     from unilink.store.db import Store
@@ -119,8 +122,9 @@ def recover_at_start(store: Store) -> None:
 
 def create_app(store: Store | None = None, *, rate_limit: str | None = None,
                deliver_webhooks: bool | None = None, recover: bool | None = None,
-               scheduler_interval_s: float | None = None) -> FastAPI:
+               scheduler_interval_s: float | None = None, webhook_allow: str | None = None) -> FastAPI:
     holder = StoreHolder(store)
+    egress = EgressPolicy.from_env() if webhook_allow is None else EgressPolicy.parse(webhook_allow)
     limiter = parse_rate_limit(rate_limit or os.environ.get(RATE_LIMIT_ENV, DEFAULT_RATE_LIMIT))
     if deliver_webhooks is None:
         deliver_webhooks = os.environ.get(WEBHOOKS_ENV, "on").lower() not in ("off", "0", "no")
@@ -141,7 +145,7 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
         if deliver_webhooks:
             from unilink.events.webhooks import WebhookDispatcher
 
-            dispatcher = WebhookDispatcher(app.state.store_holder.get())
+            dispatcher = WebhookDispatcher(app.state.store_holder.get(), egress=egress)
             dispatcher.start()
         try:
             yield
@@ -166,6 +170,7 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
     )
     app.state.store_holder = holder
     app.state.authenticator = Authenticator(limiter)
+    app.state.webhook_egress = egress  # checked at registration, and by the dispatcher before each delivery
     metrics = Metrics()
     app.state.metrics = metrics
     install_problem_handlers(app)

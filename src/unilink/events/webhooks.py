@@ -4,6 +4,10 @@
 from a background thread (`start()`), tests call it directly. Several server processes can run it at
 once: a delivery is claimed by moving its `next_attempt_at` forward with a conditional UPDATE, and only
 the process whose UPDATE matched sends it.
+
+Before each attempt the URL is checked again by the egress policy (`unilink.events.egress`): the host
+is resolved, every address checked, and the POST goes to the checked address (the name travels in
+`Host` and, for https, in SNI and the certificate check). A refusal is a failed attempt in the log.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import TYPE_CHECKING
 import httpx
 from sqlalchemy import select, update
 
+from unilink.events.egress import EgressPolicy, WebhookTargetRefused
 from unilink.events.publish import row_to_event
 from unilink.events.signing import SIGNATURE_HEADER, sign
 from unilink.store.tables.auth import EventRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
@@ -48,9 +53,11 @@ def _utcnow() -> datetime:
 
 
 class WebhookDispatcher:
-    def __init__(self, store: Store, policy: RetryPolicy | None = None, client: httpx.Client | None = None) -> None:
+    def __init__(self, store: Store, policy: RetryPolicy | None = None, client: httpx.Client | None = None, *,
+                 egress: EgressPolicy | None = None) -> None:
         self.store = store
         self.policy = policy or RetryPolicy()
+        self.egress = egress if egress is not None else EgressPolicy.from_env()
         self._client = client or httpx.Client(timeout=self.policy.timeout_s, follow_redirects=False)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -94,16 +101,22 @@ class WebhookDispatcher:
                    "X-Unilink-Event": event.type, "X-Unilink-Delivery": str(delivery_id),
                    "User-Agent": "unilink-webhooks/1"}
         started = time.perf_counter()
-        status: int | None = None
-        error: str | None = None
-        try:
-            response = self._client.post(url, content=body, headers=headers)
-            status = response.status_code
-            if not 200 <= status < 300:
-                error = f"HTTP {status}"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+        status, error = self._post(url, body, headers)
         self._record(delivery_id, status, error, (time.perf_counter() - started) * 1000)
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
+        """(HTTP status, error or None); the URL is checked (and its name resolved) right before connecting."""
+        try:
+            target = self.egress.check(url)
+        except WebhookTargetRefused as exc:
+            return None, f"refused by the webhook policy: {exc.why}"[:MAX_ERROR_CHARS]
+        try:
+            response = self._client.post(target.request_url(), content=body, headers={**headers, **target.headers()},
+                                         extensions=target.extensions())
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+        status = response.status_code
+        return status, None if 200 <= status < 300 else f"HTTP {status}"
 
     def _record(self, delivery_id: int, status: int | None, error: str | None, duration_ms: float) -> None:
         now = _utcnow()

@@ -13,11 +13,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from unilink.api import accounts
 from unilink.api.app import create_app
+from unilink.errors import ValidationError
 from unilink.events import publish
+from unilink.events.egress import EgressPolicy
 from unilink.events.signing import SIGNATURE_HEADER, verify
 from unilink.events.webhooks import RetryPolicy, WebhookDispatcher
 from unilink.store import tenancy
@@ -25,6 +28,7 @@ from unilink.store.db import Store
 from unilink.store.tables.auth import WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
 
 SECRET = "a-shared-secret-of-32-characters"
+LOOPBACK = EgressPolicy.parse("127.0.0.1")  # the receivers listen on 127.0.0.1, refused unless allowed
 
 
 class Receiver:
@@ -89,7 +93,7 @@ def test_delivery_is_signed_retried_with_backoff_and_logged(tenants: Store) -> N
     try:
         hook = _add_hook(tenants, receiver.url, "acme")
         event = publish(tenants, "change.applied", tenant="acme", data={"plan_id": "p1", "version": 2})
-        dispatcher = WebhookDispatcher(tenants, RetryPolicy(base_delay_s=0.05, max_attempts=5))
+        dispatcher = WebhookDispatcher(tenants, RetryPolicy(base_delay_s=0.05, max_attempts=5), egress=LOOPBACK)
         _run_until_settled(dispatcher, tenants)
         dispatcher.stop()
     finally:
@@ -117,7 +121,8 @@ def test_delivery_gives_up_after_max_attempts(tenants: Store) -> None:
         dead_url = f"http://127.0.0.1:{s.getsockname()[1]}/hook"
     _add_hook(tenants, dead_url, None)
     publish(tenants, "capacity.alarm", tenant=None, data={"link": "Paris-London", "utilisation": 0.93})
-    dispatcher = WebhookDispatcher(tenants, RetryPolicy(base_delay_s=0.01, max_attempts=3, timeout_s=1))
+    dispatcher = WebhookDispatcher(tenants, RetryPolicy(base_delay_s=0.01, max_attempts=3, timeout_s=1),
+                                   egress=LOOPBACK)
     _run_until_settled(dispatcher, tenants)
     dispatcher.stop()
     with tenants.session() as session:
@@ -134,7 +139,7 @@ def test_hooks_receive_only_their_tenants_events_and_operator_hooks_all(tenants:
         _add_hook(tenants, op_rx.url, None, types=["order.stateChanged"])
         publish(tenants, "order.stateChanged", tenant="acme", data={"order": "o1", "state": "inProgress"})
         publish(tenants, "change.applied", tenant="acme", data={"plan_id": "p2"})
-        dispatcher = WebhookDispatcher(tenants, RetryPolicy(base_delay_s=0.01))
+        dispatcher = WebhookDispatcher(tenants, RetryPolicy(base_delay_s=0.01), egress=LOOPBACK)
         _run_until_settled(dispatcher, tenants)
         dispatcher.stop()
     finally:
@@ -151,7 +156,7 @@ def test_two_dispatchers_never_send_a_delivery_twice(tenants: Store) -> None:
         _add_hook(tenants, receiver.url, "acme")
         for i in range(20):
             publish(tenants, "change.applied", tenant="acme", data={"n": i})
-        first, second = (WebhookDispatcher(tenants, RetryPolicy(base_delay_s=0.01)) for _ in range(2))
+        first, second = (WebhookDispatcher(tenants, RetryPolicy(base_delay_s=0.01), egress=LOOPBACK) for _ in range(2))
         threads = [threading.Thread(target=d.run_due) for d in (first, second)]
         for t in threads:
             t.start()
@@ -246,3 +251,87 @@ def test_sse_resumes_after_last_event_id(served: tuple[str, dict[str, str]], ten
     ids = [int(line[4:]) for line in response.text.splitlines() if line.startswith("id: ")]
     assert ids == [second.id]
     assert datetime.now(UTC) - first.at < timedelta(minutes=1)
+
+
+# -- where webhooks may go: no internal targets (SSRF), checked at registration and at delivery ----------
+
+INTERNAL_URLS = ["http://127.0.0.1:9/hook", "http://localhost:8000/api/v1/tokens", "http://[::1]/hook",
+                 "http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/hook", "http://192.168.1.1/",
+                 "http://100.100.100.200/", "http://[::ffff:127.0.0.1]/hook", "http://0x7f000001/hook",
+                 "http://0.0.0.0:8000/", "http://[fd00:ec2::254]/", "http://user:pw@93.184.216.34/hook"]
+
+
+def _register(client: TestClient, token: str, url: str) -> httpx.Response:
+    return client.post("/api/v1/webhooks", headers={"Authorization": f"Bearer {token}"},
+                       json={"url": url, "secret": SECRET})
+
+
+def _admin_token(store: Store) -> str:
+    with store.session(write=True) as session:
+        return accounts.create_token(session, role="tenant-admin", tenant="acme")[0].token
+
+
+def test_registration_refuses_internal_targets_naming_the_field(tenants: Store,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("UNILINK_WEBHOOK_ALLOW", raising=False)
+    token = _admin_token(tenants)
+    with TestClient(create_app(tenants, rate_limit="off", deliver_webhooks=False)) as client:
+        for url in INTERNAL_URLS:
+            refused = _register(client, token, url)
+            assert refused.status_code == 422, url
+            assert refused.headers["content-type"] == "application/problem+json"
+            problem = refused.json()
+            assert problem["errors"][0]["field"] == "url" and problem["errors"][0]["value"] == url
+            assert "public addresses" in problem["errors"][0]["accepted"] and "UNILINK_WEBHOOK_ALLOW" in \
+                problem["errors"][0]["accepted"]
+        assert "169.254.169.254, a link-local" in _register(client, token, INTERNAL_URLS[3]).json()["detail"]
+        assert _register(client, token, "ftp://93.184.216.34/hook").json()["errors"][0]["field"] == "body.url"
+        assert client.get("/api/v1/webhooks", headers={"Authorization": f"Bearer {token}"}).json() == []
+        assert _register(client, token, "https://93.184.216.34/hook").status_code == 201  # a public address
+
+
+def test_the_operators_allow_list_admits_internal_targets(tenants: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = _admin_token(tenants)
+    monkeypatch.setenv("UNILINK_WEBHOOK_ALLOW", "127.0.0.1, 10.20.0.0/16, *.corp.example")
+    with TestClient(create_app(tenants, rate_limit="off", deliver_webhooks=False)) as client:
+        assert _register(client, token, "http://127.0.0.1:9/hook").status_code == 201
+        assert _register(client, token, "http://10.20.30.40/hook").status_code == 201
+        assert _register(client, token, "http://10.21.0.1/hook").status_code == 422  # outside the block
+        assert _register(client, token, "http://169.254.169.254/").status_code == 422
+    monkeypatch.setenv("UNILINK_WEBHOOK_ALLOW", "127.0.0.1, not a host!")
+    with pytest.raises(ValidationError) as bad:
+        create_app(tenants)
+    assert bad.value.field == "UNILINK_WEBHOOK_ALLOW" and bad.value.value == "not a host!"
+
+
+def test_delivery_checks_the_address_again_and_connects_to_the_checked_one(tenants: Store) -> None:
+    """DNS rebinding: a name that was public at registration and points inward at delivery is refused;
+    an allowed one is delivered to the address that was checked (the name itself resolves nowhere)."""
+    receiver = Receiver()
+    port = receiver.server.server_port
+    answers = {"hooks.example": ["93.184.216.34"]}
+    policy = EgressPolicy.parse("", resolver=lambda host, _port: answers[host])
+    try:
+        url = f"http://hooks.example:{port}/hook"
+        assert policy.check(url).address == "93.184.216.34"  # what registration saw
+        hook = _add_hook(tenants, url, "acme")
+        answers["hooks.example"] = ["127.0.0.1"]  # ... and what the name says at delivery
+        publish(tenants, "change.applied", tenant="acme", data={"n": 1})
+        refusing = WebhookDispatcher(tenants, RetryPolicy(max_attempts=1), egress=policy)
+        _run_until_settled(refusing, tenants)
+        refusing.stop()
+        assert receiver.received == []
+        with tenants.session() as session:
+            delivery = session.scalars(select(WebhookDeliveryRow).where(WebhookDeliveryRow.webhook_id == hook)).one()
+        assert delivery.state == "failed" and delivery.last_error == (
+            "refused by the webhook policy: hooks.example resolves to 127.0.0.1, a loopback address")
+        allowing = WebhookDispatcher(tenants, RetryPolicy(max_attempts=1),
+                                     egress=EgressPolicy.parse("127.0.0.1", resolver=lambda h, p: answers[h]))
+        publish(tenants, "change.applied", tenant="acme", data={"n": 2})
+        _run_until_settled(allowing, tenants)
+        allowing.stop()
+    finally:
+        receiver.close()
+    assert len(receiver.received) == 1
+    headers, body = receiver.received[0]
+    assert headers["host"] == f"hooks.example:{port}" and json.loads(body)["data"] == {"n": 2}

@@ -137,6 +137,7 @@ def create_webhook(body: WebhookCreate, request: Request, principal: WriterDep, 
         raise ValidationError("unknown event type", field="event_types", value=unknown[0],
                               accepted=", ".join(EVENT_TYPES))
     mark_tenant(request, scope)
+    request.app.state.webhook_egress.check(body.url)  # 422 naming `url`: no internal address (SSRF)
     with store.session(write=True) as session:
         row = WebhookRow(tenant=scope, url=body.url, secret=body.secret, event_types=body.event_types, active=True,
                          created_at=utcnow())
