@@ -187,6 +187,39 @@ def test_password_sign_in_through_the_api_login(world) -> None:
     assert signed_out.status_code == 303 and client.get("/portal/sites").status_code == 303
 
 
+def test_sign_out_revokes_the_password_sign_in_token_everywhere(world) -> None:
+    client, store, tokens = world
+    with store.session(write=True) as session:
+        accounts.create_user(session, username="bob", password="correct horse battery", role="tenant-viewer",
+                             tenant="acme-logistics")
+    assert client.post("/portal/sign-in", data={"username": "bob", "password": "correct horse battery"}
+                       ).status_code == 303
+    session_token = client.cookies["unilink_session"]
+    bearer = {"Authorization": f"Bearer {session_token}"}
+    assert client.get("/api/v1/auth/whoami", headers=bearer).status_code == 200
+    other_store = Store.open(store.url, migrate=False)
+    try:  # another server process on the same database
+        with TestClient(create_app(other_store, rate_limit="off", deliver_webhooks=False)) as other:
+            assert other.get("/api/v1/auth/whoami", headers=bearer).status_code == 200
+            assert client.post("/portal/sign-out").status_code == 303
+            assert other.get("/api/v1/auth/whoami", headers=bearer).status_code == 401
+    finally:
+        other_store.close()
+    assert client.get("/api/v1/auth/whoami", headers=bearer).status_code == 401
+    client.cookies.set("unilink_session", session_token)  # the old cookie, replayed
+    replayed = client.get("/portal/sites")
+    assert replayed.status_code == 303 and "why=ended" in replayed.headers["location"]
+    with store.session() as session:
+        audit = session.scalars(select(AuditRow).order_by(AuditRow.id.desc())).first()
+    assert (audit.action, audit.subject, audit.status) == ("POST /portal/sign-out",
+                                                           f"token:{session_token.split('_')[1]}", 303)
+    # a pasted API token is the user's own credential (scripts use it too): signing out keeps it valid
+    _signed_in(client, tokens, "acme-viewer")
+    assert client.post("/portal/sign-out").status_code == 303
+    assert client.get("/api/v1/auth/whoami", headers={"Authorization": f"Bearer {tokens['acme-viewer']}"}
+                      ).status_code == 200
+
+
 def _apply_form_change(client: TestClient, site: str, fields: dict[str, str], reason: str) -> str:
     planned = client.post(f"/portal/sites/{site}/change", data=fields)
     assert planned.status_code == 303, planned.text

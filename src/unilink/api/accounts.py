@@ -126,6 +126,27 @@ def revoke_token(session: Session, prefix: str, tenant: str | None) -> TokenInfo
     return _token_info(row, name)
 
 
+def revoke_login_token(session: Session, token: str) -> TokenInfo | None:
+    """Revoke `token` if it is a live token minted by a password login (`login`); None otherwise.
+
+    The secret must match: knowing a prefix (shown in listings) is not enough to end someone's session.
+    """
+    parts = split_token(token)
+    if parts is None:
+        return None
+    found = session.execute(
+        select(ApiTokenRow, Tenant.name).outerjoin(Tenant, ApiTokenRow.tenant_id == Tenant.id)
+        .where(ApiTokenRow.prefix == parts[0])
+    ).first()
+    if found is None or found[0].user_id is None or found[0].revoked_at is not None:
+        return None
+    row, tenant = found
+    if not secret_matches(parts[1], row.secret_sha256):
+        return None
+    row.revoked_at = utcnow()
+    return _token_info(row, tenant)
+
+
 def principal_for_token(session: Session, token: str) -> Principal | None:
     """The principal a presented token stands for, or None (malformed, unknown, wrong, revoked, expired)."""
     parts = split_token(token)

@@ -45,9 +45,11 @@ from unilink.errors import InfeasibleError, UnilinkError, ValidationError
 from unilink.store.db import Store
 from unilink.web import forms, views
 from unilink.web.session import (
+    COOKIE_NAME,
     SIGN_IN_NOTICES,
     SignInRequired,
     clear_session,
+    end_session,
     portal_principal,
     principal_for,
     same_origin,
@@ -225,6 +227,9 @@ async def sign_in(request: Request) -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     await _form(request)
+    token = request.cookies.get(COOKIE_NAME, "").strip()
+    if token:
+        await run_in_threadpool(end_session, request, token)
     response = RedirectResponse(f"{PREFIX}/sign-in?{urlencode({'why': 'signed-out'})}", status_code=303)
     clear_session(response)
     return response

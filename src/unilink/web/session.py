@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
+from unilink.api import accounts
 from unilink.api.deps import PRINCIPAL_SCOPE_KEY, Authenticator, get_store
 from unilink.api.ratelimit import TokenBucketLimiter
 from unilink.api.security import Principal
@@ -60,6 +61,18 @@ def portal_principal(request: Request) -> Principal:
                                 headers={"Retry-After": TokenBucketLimiter.retry_after_header(wait_s)})
     request.scope[PRINCIPAL_SCOPE_KEY] = principal  # the audit log of writes reads it from here
     return principal
+
+
+def end_session(request: Request, token: str) -> None:
+    """Sign-out. A token the password sign-in minted for this session is revoked in the database, so the
+    cookie's value is worthless afterwards in every server process. A pasted API token is left alone: it
+    is the user's own credential, possibly in use by scripts too (`unilink token revoke` ends it)."""
+    principal = principal_for(request, token)
+    with get_store(request).session(write=True) as session:
+        revoked = accounts.revoke_login_token(session, token)
+    if revoked is not None:
+        request.app.state.authenticator.forget(revoked.prefix)
+        request.scope[PRINCIPAL_SCOPE_KEY] = principal  # the audit log records the sign-out as a write
 
 
 def same_origin(request: Request) -> bool:
