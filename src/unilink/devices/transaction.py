@@ -17,6 +17,7 @@ A transaction bound to its caller's database transaction (journal state `prepari
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -58,15 +59,25 @@ def _error_text(exc: BaseException) -> str:
 
 
 class _Pool:
-    """Runs one operation on many routers at once and waits at most `timeout_s` for all of them."""
+    """Runs one operation on many routers at once and waits at most `timeout_s` for all of them.
 
-    def __init__(self, size: int, timeout_s: float) -> None:
-        self.executor = ThreadPoolExecutor(max_workers=max(1, min(size, MAX_WORKERS)),
-                                           thread_name_prefix="device-tx")
+    Threads come from one executor shared by every transaction of the process (starting threads per
+    transaction cost more than a fast router's whole commit). An executor that saw a call time out
+    is retired: its hung threads must not hold up later transactions. `inline`: every driver is
+    in-process and never blocks (a `SimDriver` without latency or hang): calls run in the caller's
+    thread, one after the other, and no timeout can fire.
+    """
+
+    def __init__(self, size: int, timeout_s: float, *, inline: bool = False, fresh: bool = False) -> None:
+        self.inline = inline
+        self.fresh = fresh and not inline
+        self.executor = None if inline else (_new_executor(size) if fresh else _shared_executor())
         self.timeout_s = timeout_s
 
     def run(self, routers: Sequence[str], action: Callable[[str], object]) -> dict[str, str]:
         """Run `action(router)` for each router in parallel; return the failures (router → error)."""
+        if self.executor is None:
+            return self._run_inline(routers, action)
         futures: dict[Future[object], str] = {self.executor.submit(action, r): r for r in routers}
         done, pending = wait_futures(futures, timeout=self.timeout_s)
         failures: dict[str, str] = {}
@@ -79,11 +90,53 @@ class _Pool:
             # A call still queued (more routers than threads) must never start after the rollback.
             future.cancel()
             failures[router] = str(DeviceTimeout(router, f"no answer within {self.timeout_s:g} s"))
+        if pending and not self.fresh:
+            _retire(self.executor)
+        return failures
+
+    @staticmethod
+    def _run_inline(routers: Sequence[str], action: Callable[[str], object]) -> dict[str, str]:
+        failures: dict[str, str] = {}
+        for router in routers:
+            try:
+                action(router)
+            except Exception as exc:  # noqa: BLE001 - a router's failure is reported, as from a thread
+                failures[router] = _error_text(exc)
         return failures
 
     def close(self) -> None:
         # Never wait for a hung driver thread here: rollback has already told it to give up.
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.fresh and self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+_SHARED: ThreadPoolExecutor | None = None
+_SHARED_SIZE = 0
+_SHARED_LOCK = threading.Lock()
+
+
+def _new_executor(size: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=max(1, min(size, MAX_WORKERS)), thread_name_prefix="device-tx")
+
+
+def _shared_executor() -> ThreadPoolExecutor:
+    """The process's executor for device calls (a new one when MAX_WORKERS changed)."""
+    global _SHARED, _SHARED_SIZE
+    with _SHARED_LOCK:
+        if _SHARED is None or _SHARED_SIZE != MAX_WORKERS:
+            if _SHARED is not None:
+                _SHARED.shutdown(wait=False)
+            _SHARED, _SHARED_SIZE = _new_executor(MAX_WORKERS), MAX_WORKERS
+        return _SHARED
+
+
+def _retire(executor: ThreadPoolExecutor) -> None:
+    """Stop handing work to `executor` (one of its threads hung); the next transaction gets a new one."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is executor:
+            _SHARED = None
+    executor.shutdown(wait=False, cancel_futures=True)
 
 
 class DeviceTransaction:
@@ -118,7 +171,7 @@ class DeviceTransaction:
         if not routers:
             self.journal.finish(self.id, "done")
             return TransactionResult(id=self.id, state="done", routers=(), timings_ms={"total": 0.0})
-        pool = _Pool(len(routers), self.timeout_s)
+        pool = _Pool(len(routers), self.timeout_s, inline=self._inline(routers))
         try:
             # The journal's "started" row, written above before any push, covers the prepare phase.
             failures = self._phase(pool, "prepare", routers, lambda r: self.drivers[r].prepare(after[r]), timings)
@@ -144,6 +197,9 @@ class DeviceTransaction:
         finally:
             pool.close()
 
+    def _inline(self, routers: Sequence[str]) -> bool:
+        return all(getattr(self.drivers[r], "instant", False) for r in routers)
+
     @staticmethod
     def _phase(pool: _Pool, name: str, routers: list[str], action: Callable[[str], object],
                timings: dict[str, float]) -> dict[str, str]:
@@ -166,7 +222,7 @@ class DeviceTransaction:
         t0 = time.perf_counter()
         # Every router may have been touched (even one that hung): roll them all back, from fresh
         # threads, since the old ones may still be stuck in a hung call.
-        rollback_pool = _Pool(len(routers), self.timeout_s)
+        rollback_pool = _Pool(len(routers), self.timeout_s, inline=self._inline(routers), fresh=True)
         try:
             rollback_failures = rollback_pool.run(routers, lambda r: self.drivers[r].rollback())
         finally:

@@ -90,6 +90,8 @@ def test_prepares_and_commits_run_in_parallel() -> None:
     barriers = {"prepare": threading.Barrier(n, timeout=10), "commit": threading.Barrier(n, timeout=10)}
 
     class Meeting(SimDriver):
+        instant = False  # it blocks at the barrier: the transaction must give it a thread
+
         def prepare(self, config: RenderedConfig) -> None:
             barriers["prepare"].wait()
             super().prepare(config)
@@ -200,3 +202,35 @@ def test_a_driver_without_verify_is_verified_by_its_running_text() -> None:
     assert isinstance(drivers["m"], DeviceDriver)
     result = DeviceTransaction(drivers, [diff_configs("m", "junos", _config(OLD), _config(NEW))], MemoryJournal()).run()
     assert result.ok and drivers["m"].running_config() == NEW
+
+
+def test_instant_drivers_run_inline_and_blocking_ones_in_threads() -> None:
+    """Drivers that never block (no latency, no hang) are called in the caller's thread; others not."""
+    import threading
+
+    seen: dict[str, str] = {}
+
+    class Where(SimDriver):
+        def prepare(self, config: RenderedConfig) -> None:
+            seen[self.router] = threading.current_thread().name
+            super().prepare(config)
+
+    changes = [diff_configs(name, "junos", _config(OLD), _config(NEW)) for name in ("fast", "slow")]
+    fast = {"fast": Where("fast", initial=_config(OLD))}
+    assert DeviceTransaction(fast, changes[:1], MemoryJournal()).run().ok
+    assert seen["fast"] == threading.current_thread().name
+    slow = {"slow": Where("slow", initial=_config(OLD), latency_s=0.001)}
+    assert DeviceTransaction(slow, changes[1:], MemoryJournal()).run().ok
+    assert seen["slow"].startswith("device-tx")
+
+
+def test_a_hang_retires_the_shared_threads() -> None:
+    """After a timeout the hung thread's executor is not used again: the next transaction is not held up."""
+    from unilink.devices import transaction
+
+    drivers, changes = _setup(1, r0={"hang_on": "prepare", "hang_s": 5})
+    assert DeviceTransaction(drivers, changes, MemoryJournal(), timeout_s=0.2).run().state == "rolled_back"
+    hung = transaction._SHARED
+    assert hung is None or hung._shutdown
+    slow = {"r0": SimDriver("r0", initial=_config(OLD), latency_s=0.001)}
+    assert DeviceTransaction(slow, changes, MemoryJournal(), timeout_s=2).run().ok

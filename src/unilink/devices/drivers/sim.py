@@ -49,6 +49,11 @@ class SimDriver:
             self._store()  # a device with a state file starts from `initial` and keeps it
         self.calls: list[str] = []  # what the driver was asked to do, in order (for tests)
 
+    @property
+    def instant(self) -> bool:
+        """Never blocks (no latency, no hang): a transaction may call it inline, without a thread."""
+        return self.latency_s == 0 and self.hang_on is None
+
     # -- the device's persistent state -------------------------------------------------------
 
     def _load(self) -> RenderedConfig | None:
