@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from unilink.devices.diff import DeviceChange
 from unilink.devices.push import BoundJournal
 from unilink.devices.render import RenderedConfig
+from unilink.engine import records
 from unilink.engine import runtime as rt
 from unilink.engine.admission import (
     Booking,
@@ -53,7 +54,6 @@ from unilink.services.intent import Boost, Intent, Schedule, check_intent, load_
 from unilink.store.tables.services import (
     ChangeHistoryRow,
     DeploymentRow,
-    EngineStateRow,
     IntentVersionRow,
     PlanRow,
     PoolAllocationRow,
@@ -128,7 +128,7 @@ class _Deployed:
 
 def _deployed(session: Session, tenant_id: int, runtime: rt.Runtime | None = None) -> _Deployed:
     """The tenant's deployed state; from the runtime's cache when its revision is current."""
-    revision = session.scalars(select(DeploymentRow.revision).where(DeploymentRow.tenant_id == tenant_id)).first()
+    revision = records.deployed_revision(session, tenant_id)
     cached = runtime.deployed.get(tenant_id) if runtime is not None else None
     if cached is not None and cached.revision == (revision or 0):
         return cached  # type: ignore[no-any-return]
@@ -199,8 +199,8 @@ def plan(store: Any, tenant: str, desired: Intent | dict[str, Any] | str, *, now
     content["id"] = plan_id
     content["actor"] = actor
     with store.session() as session:
-        session.add(PlanRow(id=plan_id, tenant_id=tenant_row.id, fingerprint=content["fingerprint"],
-                            content=content, status="ready", created_at=now, expires_at=now + PLAN_LIFETIME))
+        records.insert_plan(session, id=plan_id, tenant_id=tenant_row.id, fingerprint=content["fingerprint"],
+                            content=content, status="ready", created_at=now, expires_at=now + PLAN_LIFETIME)
     _remember(content, effective, devices, configs)
     return Plan(plan_id, tenant, content["fingerprint"], content)
 
@@ -211,9 +211,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
     tenant = tenant_row.name
     check_intent(desired, runtime.network)
     deployed = _deployed(session, tenant_row.id, runtime)
-    open_orders = {row.site: row for row in session.scalars(
-        select(ServiceOrderRow).where(ServiceOrderRow.tenant_id == tenant_row.id,
-                                      ServiceOrderRow.state.notin_(("completed", "failed", "cancelled"))))}
+    open_orders = records.open_orders(session, tenant_row.id)  # site → order id
     works = [] if accesses_installed else field_work(desired, deployed.physical)
     effective = effective_intent(desired, deployed.intent, {w.site for w in works})
     if effective is not desired:  # a mix of desired and deployed parts: check the mix too
@@ -251,7 +249,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
         "changes": changes.to_dict(), "summary": _summary(changes),
         "orders": [w.to_dict() for w in works],
         "new_orders": [w.to_dict() for w in new_orders],
-        "open_orders": sorted(row.id for row in open_orders.values()),
+        "open_orders": sorted(open_orders.values()),
         "release": releases, "bookings": [b.to_dict(graph) for b in bookings],
         "allocations": {"new": [[a.pool, a.scope, a.owner, a.value] for a in new_allocs],
                         "release": [[a.pool, a.scope, a.owner, a.value] for a in released_allocs]},
@@ -427,38 +425,47 @@ def _sha(text: str) -> str:
 # -- apply ------------------------------------------------------------------------------------------
 
 
-def _lock(session: Session) -> int:
-    """Take the engine's write lock and return the new ledger sequence number.
+def _lock(session: Session) -> None:
+    """Take the engine's write lock (and advance the ledger sequence number by one).
 
     The UPDATE of the single engine_state row serialises every apply across processes: PostgreSQL
     holds the row lock until commit (as SELECT … FOR UPDATE would); SQLite already holds the write
     lock since BEGIN IMMEDIATE (`store.session(write=True)`).
     """
-    session.execute(update(EngineStateRow).where(EngineStateRow.id == 1)
-                    .values(ledger_seq=EngineStateRow.ledger_seq + 1))
-    return int(session.scalars(select(EngineStateRow.ledger_seq).where(EngineStateRow.id == 1)).one())
+    records.lock(session)
 
 
 @dataclass(frozen=True, slots=True)
 class _PlanHead:
+    """A plan's columns and the state it must be checked against, read in one statement."""
+
     id: str
     tenant_id: int
     fingerprint: str
     status: str
     expires_at: datetime
+    revision: int              # the tenant's deployed revision now
+    topology_version: int      # the backbone's now
+    ledger_seq: int            # the engine's sequence number now
+    intent_version: int        # the tenant's latest intent version (0: none)
 
 
 def load_plan(session: Session, plan_id: str) -> tuple[_PlanHead, dict[str, Any]]:
-    """The plan's columns, and its content (from memory when this process made it)."""
-    found = session.execute(select(PlanRow.id, PlanRow.tenant_id, PlanRow.fingerprint, PlanRow.status,
-                                   PlanRow.expires_at).where(PlanRow.id == plan_id)).first()
+    """The plan's head, and its content (from memory when this process made it).
+
+    One statement for everything an apply checks first: each one costs a round trip through the
+    ORM, and an apply runs this twice (journal, then under the lock).
+    """
+    found = records.plan_head(session, plan_id)
     if found is None:
         raise NotFoundError("no such plan", field="plan_id", value=plan_id,
                             accepted="the id printed by `unilink plan`")
-    head = _PlanHead(found.id, found.tenant_id, found.fingerprint, found.status, aware(found.expires_at))  # type: ignore[arg-type]
+    plan_id_, tenant_id, fingerprint_, status_, expires_at, revision, topology, seq, version = found
+    head = _PlanHead(plan_id_, tenant_id, fingerprint_, status_, aware(expires_at), int(revision or 0),  # type: ignore[arg-type]
+                     int(topology or 0), int(seq), int(version or 0))
     content = _RECENT_PLANS.get(plan_id)
     if content is None:
-        content = session.scalars(select(PlanRow.content).where(PlanRow.id == plan_id)).one()
+        content = records.plan_content(session, plan_id)
     return head, content
 
 
@@ -479,12 +486,14 @@ def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *,
                 journal = _journal_pushes(store, plan_id, now, actor, reason)
                 try:
                     with store.session(write=True) as session:
-                        seq = _lock(session)
+                        _lock(session)
                         row, content = load_plan(session, plan_id)
-                        _check_fresh(session, row, content, now)
-                        runtime = rt.runtime_for(store, session, locked=True)  # reloaded if another process applied
+                        _check_fresh(row, content, now)
+                        # reloaded if another process applied
+                        runtime = rt.runtime_for(store, session, locked=True,
+                                                 versions=(row.topology_version, row.ledger_seq))
                         result = _apply_locked(session, runtime, row, content, actor, reason, now, action, journal)
-                        runtime.ledger_seq = seq
+                        runtime.ledger_seq = row.ledger_seq
                     return result
                 except BaseException as exc:
                     if journal is not None:  # the database did not take the change: nor do the routers
@@ -522,8 +531,8 @@ def _journal_pushes(store: Any, plan_id: str, now: datetime, actor: str, reason:
     """Journal the pushes the plan would make now (None when it pushes nothing)."""
     with store.session() as session:
         row, content = load_plan(session, plan_id)
-        _check_fresh(session, row, content, now)
-        runtime = rt.runtime_for(store, session)
+        _check_fresh(row, content, now)
+        runtime = rt.runtime_for(store, session, versions=(row.topology_version, row.ledger_seq))
         try:
             _, devices = _RECENT_OBJECTS.get(row.id) or _rebuild(runtime, content, now)
             _, pushes = _pushes(runtime, content, devices)
@@ -559,15 +568,13 @@ def _drivers_for(store: Any, journal: BoundJournal) -> Any:
     return build
 
 
-def _check_fresh(session: Session, row: _PlanHead, content: dict[str, Any], now: datetime) -> None:
+def _check_fresh(row: _PlanHead, content: dict[str, Any], now: datetime) -> None:
     if row.status != "ready":
         raise ConflictError(f"plan {row.id} is {row.status}: make a new plan", field="plan_id", value=row.id)
     if row.expires_at < now:
         raise ConflictError(f"plan {row.id} expired at {row.expires_at.isoformat()}: make a new plan",
                             field="plan_id", value=row.id)
-    revision = session.scalars(select(DeploymentRow.revision).where(DeploymentRow.tenant_id == row.tenant_id)
-                               ).first() or 0
-    topology = rt.topology_version(session)
+    revision, topology = row.revision, row.topology_version
     if fingerprint(row.tenant_id, revision, topology) != row.fingerprint:
         base = content["base"]
         what = (f"the tenant's services changed (revision {base['revision']} → {revision})"
@@ -624,26 +631,22 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
         routers = _apply_devices(session, runtime, content, devices, now, actor=actor, reason=reason,
                                  journal=journal)
         # 4. state, intent version, orders, history
-        intent_version = _record_intent(session, tenant_id, content, actor, reason, now, action)
-        revision = content["base"]["revision"] + 1  # the fingerprint proved the base is current
-        if revision == 1:
-            session.add(DeploymentRow(tenant_id=tenant_id, revision=revision, intent_version=intent_version,
-                                      document=_effective_doc(content), physical=content["physical"], updated_at=now))
-        else:
-            session.execute(update(DeploymentRow).where(DeploymentRow.tenant_id == tenant_id).values(
-                revision=revision, intent_version=intent_version, document=_effective_doc(content),
-                physical=content["physical"], updated_at=now))
-        orders = _create_orders(session, tenant_id, row.id, content["new_orders"], now)
-        session.add(ChangeHistoryRow(tenant_id=tenant_id, at=now, actor=actor, reason=reason, action=action,
-                                     plan_id=row.id, intent_version=intent_version,
-                                     summary={"changes": content["summary"], "orders": orders,
-                                              "price": {k: v for k, v in content["price"].items() if k != "lines"}}))
-        session.execute(update(PlanRow).where(PlanRow.id == row.id).values(status="applied", applied_at=now))
         try:
-            session.flush()
+            intent_version = _record_intent(session, tenant_id, row.intent_version, content, actor, reason, now,
+                                            action)
         except IntegrityError as exc:  # an intent version written meanwhile (UNIQUE tenant, version)
             raise ConflictError(f"plan {row.id} is stale: the tenant's intent changed; make a new plan",
                                 field="plan_id", value=row.id) from exc
+        revision = content["base"]["revision"] + 1  # the fingerprint proved the base is current
+        records.save_deployment(session, first=revision == 1, tenant_id=tenant_id, revision=revision,
+                                intent_version=intent_version, document=_effective_doc(content),
+                                physical=content["physical"], updated_at=now)
+        orders = _create_orders(session, tenant_id, row.id, content["new_orders"], now)
+        records.insert_history(session, tenant_id=tenant_id, at=now, actor=actor, reason=reason, action=action,
+                               plan_id=row.id, intent_version=intent_version,
+                               summary={"changes": content["summary"], "orders": orders,
+                                        "price": {k: v for k, v in content["price"].items() if k != "lines"}})
+        records.mark_applied(session, row.id, now)
     runtime.deployed[tenant_id] = _Deployed(revision, intent_version, effective, dict(content["physical"]),
                                             content["desired"])
     # the in-memory index follows the table (only after everything above succeeded)
@@ -757,15 +760,16 @@ def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any
     return changed
 
 
-def _record_intent(session: Session, tenant_id: int, content: dict[str, Any], actor: str, reason: str, now: datetime,
-                   action: str) -> int | None:
+def _record_intent(session: Session, tenant_id: int, latest_version: int, content: dict[str, Any], actor: str,
+                   reason: str, now: datetime, action: str) -> int | None:
+    """The intent version the apply deploys: a new one after `latest_version` when the document changed
+    (two applies racing for the same number meet the UNIQUE constraint: the caller reports it)."""
     base_version = content["base"]["intent_version"]
     if not content["new_intent_version"]:
         return base_version  # type: ignore[no-any-return]
-    version = (session.scalars(select(func.max(IntentVersionRow.version))
-                               .where(IntentVersionRow.tenant_id == tenant_id)).one() or 0) + 1
-    session.add(IntentVersionRow(tenant_id=tenant_id, version=version, document=content["desired"], actor=actor,
-                                 reason=reason or action, created_at=now))
+    version = latest_version + 1
+    records.insert_intent_version(session, tenant_id=tenant_id, version=version, document=content["desired"],
+                                  actor=actor, reason=reason or action, created_at=now)
     return version
 
 

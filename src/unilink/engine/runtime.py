@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from unilink.devices.journal import committed_configs
+from unilink.engine import records
 from unilink.engine.admission import internet_gateways, rates_at
 from unilink.engine.devices import DeviceModel, tenant_devices
 from unilink.errors import InfeasibleError
@@ -29,7 +30,6 @@ from unilink.store import network_repo
 from unilink.store.tables.inventory import TopologyRow
 from unilink.store.tables.services import (
     DeploymentRow,
-    EngineStateRow,
     PoolAllocationRow,
     ReservationRow,
 )
@@ -79,16 +79,18 @@ def topology_version(session: Session) -> int:
 
 
 def state_versions(session: Session) -> tuple[int, int]:
-    seq = session.scalars(select(EngineStateRow.ledger_seq).where(EngineStateRow.id == 1)).one()
-    return topology_version(session), int(seq)
+    """(topology version, ledger sequence), in one statement."""
+    return records.versions(session)
 
 
-def runtime_for(store: Any, session: Session, *, locked: bool = False) -> Runtime:
+def runtime_for(store: Any, session: Session, *, locked: bool = False,
+                versions: tuple[int, int] | None = None) -> Runtime:
     """The up-to-date runtime of `store` (loaded in `session`'s transaction when stale).
 
     `locked`: the caller has taken the engine lock, which already advanced the sequence by one.
+    `versions`: (topology version, ledger sequence) when the caller has just read them.
     """
-    topology, seq = state_versions(session)
+    topology, seq = versions if versions is not None else state_versions(session)
     if locked:
         seq -= 1
     runtime = _RUNTIMES.get(store)
