@@ -7,9 +7,11 @@
 Exit codes (unilink.errors): 0 ok, 2 bad input, 3 infeasible, 4 conflict (stale plan).
 
 Remote mode: with `--api URL` (or UNILINK_API, or `api = ...` in the config file; token from
-UNILINK_TOKEN or the config file, see `unilink.cli.remote`) plan, apply, status, orders, history and
-revert go to a unilink server instead of the local database, and print the same output with the same
-exit codes. A plan prints (with --json) the API's plan document in both modes: `plan_view`.
+UNILINK_TOKEN or the config file, see `unilink.cli.remote`) plan, apply, status, orders (and every
+orders sub-command), history and revert go to a unilink server instead of the local database, and
+print the same output with the same exit codes. A plan prints (with --json) the API's plan document in
+both modes: `plan_view`. Locally, the commands that change something publish the same events as the
+API does (`unilink.events.changes`), so that running servers stream and deliver them.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from unilink.catalog.prices import format_cents
 from unilink.cli.common import cli_errors, console, print_json
 from unilink.cli.db_cmd import DATABASE_OPTION, open_store
 from unilink.cli.remote import API_OPTION, RemoteClient, remote_client
-from unilink.errors import ValidationError
+from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
+from unilink.events import changes as change_events
 from unilink.units import format_bandwidth
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON.")
@@ -149,15 +152,36 @@ def apply(plan_id: str = typer.Argument(..., help="The id printed by `unilink pl
             with client:
                 result = client.apply(plan_id, reason)
         else:
-            from unilink.engine import apply as run_apply
-
-            result = run_apply(open_store(database), plan_id, _actor(), reason).to_dict()
+            result = _apply_locally(open_store(database), plan_id, reason)
     if as_json:
         print_json(result)
         return
     console.print(f"applied {result['plan_id']}: tenant {result['tenant']} at revision {result['revision']}"
                   f" (intent version {result['intent_version']}); routers: {', '.join(result['routers']) or 'none'}"
                   + (f"; orders: {', '.join(result['orders'])}" if result["orders"] else ""), highlight=False)
+
+
+def _apply_locally(store: Any, plan_id: str, reason: str) -> dict[str, Any]:
+    """The engine's apply, with the events the API would publish (running servers stream and deliver them)."""
+    from unilink.engine import apply as run_apply
+
+    try:
+        result = run_apply(store, plan_id, _actor(), reason).to_dict()
+    except (ConflictError, InfeasibleError) as exc:
+        tenant = _plan_tenant(store, plan_id)
+        if tenant is not None:
+            change_events.apply_failed(store, tenant, plan_id, exc.message)
+        raise
+    change_events.applied(store, result)
+    return result
+
+
+def _plan_tenant(store: Any, plan_id: str) -> str | None:
+    from unilink.store.tables.services import PlanRow
+
+    with store.session() as session:
+        row = session.get(PlanRow, plan_id)
+        return row.content.get("tenant") if row is not None else None
 
 
 def status(tenant: str | None = typer.Option(None, "--tenant", "-t", help="One tenant (default: all)."),
@@ -218,14 +242,17 @@ def _remote_states(client: RemoteClient, tenant: str | None) -> list[dict[str, A
 
 
 orders_app = typer.Typer(help="Field-work orders (TMF641 states).", invoke_without_command=True)
+ORDER_STATES = {"start": "inProgress", "hold": "held", "pend": "pending", "cancel": "cancelled", "fail": "failed",
+                "complete": "completed"}
 
 
 @orders_app.callback()
 def orders(ctx: typer.Context, tenant: str | None = typer.Option(None, "--tenant", "-t"),
            open_only: bool = typer.Option(False, "--open", help="Only orders not closed yet."),
            database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
-    """List orders (sub-commands move them along, on the local database: start, hold, cancel, fail, complete)."""
+    """List orders; sub-commands show one or move it along (start, hold, pend, cancel, fail, complete)."""
     if ctx.invoked_subcommand is not None:
+        ctx.obj = {"database": database, "api": api}  # `unilink orders --api URL cancel ID` counts too
         return
     with cli_errors(as_json):
         client = remote_client(api)
@@ -245,29 +272,80 @@ def orders(ctx: typer.Context, tenant: str | None = typer.Option(None, "--tenant
     console.print(table)
 
 
-def _order_command(state: str) -> Any:
-    def command(order_id: str = typer.Argument(...), database: str | None = DATABASE_OPTION,
-                as_json: bool = JSON_OPTION) -> None:
-        from unilink.engine.orders import complete_order, set_order_state
+def _group_option(ctx: typer.Context, name: str, value: str | None) -> str | None:
+    """An option given to the sub-command, else to `unilink orders` itself."""
+    return value if value is not None else (ctx.obj or {}).get(name)
 
+
+@orders_app.command("show")
+def show_order(ctx: typer.Context, order_id: str = typer.Argument(..., help="The id listed by `unilink orders`."),
+               database: str | None = DATABASE_OPTION, api: str | None = API_OPTION,
+               as_json: bool = JSON_OPTION) -> None:
+    """One order: its state, site, work, dates and the plan that raised it."""
+    with cli_errors(as_json):
+        client = remote_client(_group_option(ctx, "api", api))
+        if client is not None:
+            with client:
+                order = client.order(order_id)
+        else:
+            order = _local_order(open_store(_group_option(ctx, "database", database)), order_id)
+    if as_json:
+        print_json(order)
+        return
+    for key in ("id", "tenant", "state", "kind", "site", "description", "lead_time_days", "requested_at", "due_at",
+                "updated_at", "plan_id"):
+        console.print(f"{key:<15} {order[key]}", highlight=False)
+
+
+def _local_order(store: Any, order_id: str) -> dict[str, Any]:
+    from unilink.engine.orders import list_orders
+
+    found = [row for row in list_orders(store) if row["id"] == order_id]
+    if not found:
+        raise NotFoundError("no such order", field="order_id", value=order_id,
+                            accepted="an id from `unilink orders`")
+    return found[0]
+
+
+def _move_order(client: RemoteClient | None, database: str | None, order_id: str, state: str) -> dict[str, Any]:
+    """Move an order, through the server or on the local database; the same answer either way."""
+    if client is not None:
+        with client:
+            moved = client.set_order_state(order_id, state)
+        if state == "completed":
+            return {"order": order_id, "state": moved["state"], "applied": moved.get("applied")}
+        return moved
+    from unilink.engine.orders import complete_order, set_order_state
+
+    store = open_store(database)
+    if state != "completed":
+        moved = set_order_state(store, order_id, state, _actor())
+        change_events.order_moved(store, moved["tenant"], order_id, state)  # the servers' streams see it
+        return moved
+    result = complete_order(store, order_id, _actor())
+    if result is not None:
+        change_events.applied(store, result.to_dict())
+    change_events.order_moved(store, _local_order(store, order_id)["tenant"], order_id, state)
+    return {"order": order_id, "state": "completed", "applied": result.to_dict() if result else None}
+
+
+def _order_command(state: str) -> Any:
+    def command(ctx: typer.Context, order_id: str = typer.Argument(..., help="The id listed by `unilink orders`."),
+                database: str | None = DATABASE_OPTION, api: str | None = API_OPTION,
+                as_json: bool = JSON_OPTION) -> None:
         with cli_errors(as_json):
-            store = open_store(database)
-            if state == "completed":
-                result = complete_order(store, order_id, _actor())
-                out: dict[str, Any] = {"order": order_id, "state": "completed",
-                                       "applied": result.to_dict() if result else None}
-            else:
-                out = set_order_state(store, order_id, state, _actor())
+            client = remote_client(_group_option(ctx, "api", api))
+            out = _move_order(client, _group_option(ctx, "database", database), order_id, state)
         if as_json:
             print_json(out)
         else:
             console.print(f"order {order_id}: {state}", highlight=False)
-    command.__doc__ = f"Move an order to {state}."
+    command.__doc__ = f"Move an order to {state}" + (" (operator-admin when remote)." if state != "cancelled"
+                                                      else " (any writer role of its tenant when remote).")
     return command
 
 
-for _name, _state in (("start", "inProgress"), ("hold", "held"), ("pend", "pending"), ("cancel", "cancelled"),
-                      ("fail", "failed"), ("complete", "completed")):
+for _name, _state in ORDER_STATES.items():
     orders_app.command(_name)(_order_command(_state))
 
 
@@ -296,7 +374,8 @@ def history(tenant: str | None = typer.Option(None, "--tenant", "-t"),
 
 
 def revert(version: int = typer.Argument(..., help="The intent version to go back to."),
-           tenant: str = typer.Option(..., "--tenant", "-t"),
+           tenant: str | None = typer.Option(None, "--tenant", "-t",
+                                             help="The tenant (remotely, a tenant token's own by default)."),
            database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Plan a return to an earlier intent version (then `unilink apply` it)."""
     with cli_errors(as_json):
@@ -309,6 +388,8 @@ def revert(version: int = typer.Argument(..., help="The intent version to go bac
         else:
             from unilink.engine.core import revert as make_revert
 
+            if tenant is None:
+                raise ValidationError("which tenant?", field="tenant", value=None, accepted="--tenant NAME")
             content = make_revert(open_store(database), tenant, version, actor=_actor()).content
         view = plan_view(content)
     if as_json:

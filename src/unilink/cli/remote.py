@@ -19,6 +19,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import typer
@@ -97,7 +98,11 @@ class RemoteClient:
     def orders(self, tenant: str | None = None, *, open_only: bool = False) -> list[dict[str, Any]]:
         return self._call("GET", "/api/v1/orders", params=_tenant(tenant) | ({"open": "true"} if open_only else {}))
 
+    def order(self, order_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/api/v1/orders/{_segment(order_id, 'order_id')}")
+
     def set_order_state(self, order_id: str, state: str) -> dict[str, Any]:
+        order_id = _segment(order_id, "order_id")
         if state == "cancelled":
             return self._call("POST", f"/api/v1/orders/{order_id}/cancel")
         return self._call("POST", f"/api/v1/orders/{order_id}/state", json={"state": state})
@@ -125,6 +130,13 @@ class RemoteClient:
         if response.status_code >= 400:
             raise error_from_problem(response)
         return response.json() if response.content else None
+
+
+def _segment(value: str, field: str) -> str:
+    """An id put in a URL path must stay one segment (`../tokens` must not reach another resource)."""
+    if not value or "/" in value or value in (".", ".."):
+        raise ValidationError("not an id", field=field, value=value, accepted="an id as listed, without /")
+    return quote(value, safe="")
 
 
 def _tenant(tenant: str | None) -> dict[str, str]:

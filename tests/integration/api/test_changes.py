@@ -147,6 +147,7 @@ def test_operator_completes_an_order_and_the_logical_part_follows(demo: DemoApi)
                      json={"state": "inProgress"}).json()["state"] == "inProgress"
     done = demo.call("POST", f"/api/v1/orders/{order_id}/state", "op-admin", json={"state": "completed"})
     assert done.status_code == 200 and done.json()["state"] == "completed"
+    assert done.json()["applied"]["tenant"] == ACME and done.json()["applied"]["plan_id"].startswith("p-")
     assert "lille-internet" in {s["name"] for s in demo.call("GET", "/api/v1/services", "acme-viewer").json()}
 
 

@@ -21,12 +21,14 @@ from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from seeded_template import make_seeded_template
 from unilink.api.app import create_app
 from unilink.cli.main import app
 from unilink.store.db import Store
+from unilink.store.tables.auth import EventRow
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 PLAN_ID = re.compile(r"p-\d{8,14}-[0-9a-f]+")
@@ -174,3 +176,102 @@ def test_remote_mode_without_a_token_or_with_a_dead_server_is_a_clear_error(twin
     assert no_token.exit_code == 2 and "UNILINK_TOKEN" in no_token.output and "Traceback" not in no_token.output
     dead = twins.remote.invoke(app, ["history", "--api", "http://127.0.0.1:9"], env={"UNILINK_TOKEN": "ul_x"})
     assert dead.exit_code != 0 and "cannot reach the server" in dead.output and "Traceback" not in dead.output
+
+
+ORDER_ID = re.compile(r"o-\d{8}-[0-9a-f]{8}")
+
+
+def _raise_orders(twins: Twins) -> dict[str, dict[str, str]]:
+    """Apply the field-work example in each mode; per mode, the open orders' ids by site (ids are random)."""
+    example = str(EXAMPLES / "acme-field-work.yaml")
+    ids = {}
+    for mode, runner, env in (("local", twins.local, {}),
+                              ("remote", twins.remote, {"UNILINK_TOKEN": twins.tokens["op"]})):
+        planned = runner.invoke(app, ["plan", "-f", example, "--json"], env=env)
+        assert runner.invoke(app, ["apply", plan_id(planned.output)], env=env).exit_code == 0
+        listed = json.loads(runner.invoke(app, ["orders", "--open", "--json"], env=env).output)
+        ids[mode] = {order["site"]: order["id"] for order in listed}
+    assert ids["local"].keys() == ids["remote"].keys() and len(ids["local"]) >= 2
+    return ids
+
+
+def _same_order_command(twins: Twins, ids: dict[str, dict[str, str]], site: str, *args: str,
+                        token: str = "op") -> tuple[int, str]:
+    """`unilink orders <args with ID>` in both modes on the same site's order: same exit code and output."""
+    def command(order_id: str) -> list[str]:
+        return ["orders", *(order_id if a == "ID" else a for a in args)]
+    local = twins.local.invoke(app, command(ids["local"][site]))
+    remote = twins.remote.invoke(app, command(ids["remote"][site]), env={"UNILINK_TOKEN": twins.tokens[token]})
+    assert "Traceback" not in local.output + remote.output
+
+    def norm(out: str) -> str:
+        return normal(ORDER_ID.sub("<order>", out))
+    assert (remote.exit_code, norm(remote.output)) == (local.exit_code, norm(local.output)), args
+    return local.exit_code, local.output
+
+
+def test_order_commands_go_the_same_way_locally_and_remotely(twins: Twins) -> None:
+    ids = _raise_orders(twins)
+    first, second = sorted(ids["local"])
+    code, out = _same_order_command(twins, ids, first, "show", "ID", "--json")
+    assert code == 0 and json.loads(out)["state"] == "acknowledged" and json.loads(out)["site"] == first
+    _same_order_command(twins, ids, first, "show", "ID")
+    assert _same_order_command(twins, ids, first, "start", "ID", "--json")[0] == 0
+    assert _same_order_command(twins, ids, first, "hold", "ID")[0] == 0
+    assert _same_order_command(twins, ids, first, "start", "ID")[0] == 0
+    code, out = _same_order_command(twins, ids, first, "complete", "ID", "--json")
+    assert code == 0 and json.loads(out)["state"] == "completed"
+    # a tenant cancels its own order remotely, as the API lets it; a closed order cannot move (exit 4)
+    code, out = _same_order_command(twins, ids, second, "cancel", "ID", "--json", token="acme")
+    assert code == 0 and json.loads(out)["state"] == "cancelled"
+    code, out = _same_order_command(twins, ids, second, "cancel", "ID", token="acme")
+    assert code == 4 and "is cancelled" in out
+    code, out = _same_order_command(twins, ids, second, "show", "ID", "--json")
+    assert json.loads(out)["state"] == "cancelled"
+    (lcode, lout), (rcode, rout) = twins.both("orders", "--json")
+
+    def by_site(out: str) -> list[dict[str, Any]]:  # ids are random, so is the order of same-time orders
+        return sorted(json.loads(normal(ORDER_ID.sub("<order>", out))), key=lambda order: order["site"])
+    assert lcode == rcode == 0 and by_site(rout) == by_site(lout)
+
+
+def test_order_refusals_remotely(twins: Twins) -> None:
+    ids = _raise_orders(twins)
+    site = sorted(ids["remote"])[0]
+    env = {"UNILINK_TOKEN": twins.tokens["acme"]}
+    (lcode, lout), (rcode, rout) = twins.both("orders", "show", "o-20260101-deadbeef")
+    assert lcode == rcode == 2 and lout.split("(accepted")[0] == rout.split("(accepted")[0]
+    refused = twins.remote.invoke(app, ["orders", "start", ids["remote"][site]], env=env)
+    assert refused.exit_code == 1 and "403" in refused.output and "operator-admin" in refused.output
+    shown = twins.remote.invoke(app, ["orders", "show", ids["remote"][site], "--json"], env=env)
+    assert json.loads(shown.output)["state"] == "acknowledged"  # refused: nothing moved
+    traversal = twins.remote.invoke(app, ["orders", "cancel", "../tokens", "--json"], env=env)
+    assert traversal.exit_code == 2 and json.loads(traversal.output)["field"] == "order_id"
+    # the server named on `unilink orders` itself reaches its sub-commands
+    grouped = twins.remote.invoke(app, ["orders", "--api", twins.api, "show", ids["remote"][site]],
+                                  env={**env, "UNILINK_API": None})
+    assert grouped.exit_code == 0 and ids["remote"][site] in grouped.output
+
+
+def test_local_order_moves_and_applies_publish_events_for_running_servers(twins: Twins) -> None:
+    ids = _raise_orders(twins)
+    site = sorted(ids["local"])[0]
+    assert twins.local.invoke(app, ["orders", "cancel", ids["local"][site]]).exit_code == 0
+    store = Store.open(twins.local.env["UNILINK_DATABASE_URL"], migrate=False)
+    try:
+        with store.session() as session:
+            events = [(e.type, e.data.get("order"), e.data.get("state"))
+                      for e in session.scalars(select(EventRow).order_by(EventRow.id))]
+    finally:
+        store.close()
+    assert events[0][0] == "change.applied"
+    assert {(t, o, s) for t, o, s in events if t == "order.stateChanged"} == (
+        {("order.stateChanged", order, "acknowledged") for order in ids["local"].values()}
+        | {("order.stateChanged", ids["local"][site], "cancelled")})
+
+
+def test_revert_remotely_needs_no_tenant_with_a_tenant_token(twins: Twins) -> None:
+    remote = twins.remote.invoke(app, ["revert", "1", "--json"], env={"UNILINK_TOKEN": twins.tokens["acme"]})
+    assert remote.exit_code == 0 and json.loads(remote.output)["tenant"] == "acme-logistics"
+    local = twins.local.invoke(app, ["revert", "1", "--json"])
+    assert local.exit_code == 2 and json.loads(local.output)["field"] == "tenant"

@@ -35,6 +35,7 @@ from unilink.engine import core as engine_core
 from unilink.engine import orders as engine_orders
 from unilink.engine import runtime as rt
 from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
+from unilink.events import changes as change_events
 from unilink.events.alarms import crossings, utilisation
 from unilink.events.publish import publish
 from unilink.store.db import Store
@@ -377,12 +378,10 @@ def apply_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: S
     try:
         result = engine.apply(store, plan_id, _actor(principal), (body.reason if body else ""))
     except (ConflictError, InfeasibleError) as exc:
-        publish(store, "change.failed", tenant=tenant, data={"plan_id": plan_id, "reason": exc.message})
+        change_events.apply_failed(store, tenant, plan_id, exc.message)
         raise
     _deployed.forget(store, tenant)
-    publish(store, "change.applied", tenant=tenant, data=result.to_dict())
-    for order in result.orders:
-        publish(store, "order.stateChanged", tenant=tenant, data={"order": order, "state": "acknowledged"})
+    change_events.applied(store, result.to_dict())
     for alarm in crossings(before, _link_utilisation(store, links)):
         # Backbone load is the operator's business: the alarm is operator-wide, it names no tenant.
         publish(store, "capacity.alarm", tenant=None, data={**alarm, "plan_id": plan_id})
@@ -415,12 +414,13 @@ def cancel_order(order_id: OrderId, request: Request, principal: WriterDep, stor
     order = _visible_order(store, principal, order_id)
     mark_tenant(request, order["tenant"])
     updated = engine_orders.set_order_state(store, order_id, "cancelled", _actor(principal))
-    publish(store, "order.stateChanged", tenant=order["tenant"], data={"order": order_id, "state": "cancelled"})
+    change_events.order_moved(store, order["tenant"], order_id, "cancelled")
     return updated
 
 
 @router.post("/orders/{order_id}/state", tags=["orders"],
-             summary="Operator: move an order along its lifecycle; completed applies the logical part")
+             summary="Operator: move an order along its lifecycle; completed applies the logical part "
+                     "(answered in `applied`: the apply's result, or null when nothing was left to apply)")
 def set_order_state(order_id: OrderId, body: OrderStateRequest, request: Request, principal: OperatorAdminDep,
                     store: StoreDep) -> dict[str, Any]:
     order = _visible_order(store, principal, order_id)
@@ -428,12 +428,12 @@ def set_order_state(order_id: OrderId, body: OrderStateRequest, request: Request
     if body.state == "completed":
         result = engine_orders.complete_order(store, order_id, _actor(principal))
         _deployed.forget(store, order["tenant"])
-        updated = _visible_order(store, principal, order_id)
+        updated = {**_visible_order(store, principal, order_id), "applied": result.to_dict() if result else None}
         if result is not None:
             publish(store, "change.applied", tenant=order["tenant"], data=result.to_dict())
     else:
         updated = engine_orders.set_order_state(store, order_id, body.state, _actor(principal))
-    publish(store, "order.stateChanged", tenant=order["tenant"], data={"order": order_id, "state": body.state})
+    change_events.order_moved(store, order["tenant"], order_id, body.state)
     return updated
 
 
