@@ -19,9 +19,9 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -91,6 +91,30 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# Built once: a transaction writes its entry on every apply (see engine.records for why it matters).
+_TX, _STEP = DeviceTransactionRow, DeviceTransactionStepRow
+_INSERT_TX = insert(_TX)
+_INSERT_STEPS = insert(_STEP)
+_TX_STATE = update(_TX).where(_TX.id == bindparam("tx")).values(state=bindparam("state"),
+                                                               updated_at=bindparam("updated_at"))
+_TX_STATE_ERROR = _TX_STATE.values(error=bindparam("error"))
+_STEPS_STATE = (update(_STEP).where(_STEP.transaction_id == bindparam("tx"),
+                                    _STEP.router.in_(bindparam("routers", expanding=True)))
+                .values(state=bindparam("state"), updated_at=bindparam("updated_at")))
+_STEP_ERROR = (update(_STEP).where(_STEP.transaction_id == bindparam("tx"), _STEP.router == bindparam("step_router"))
+               .values(error=bindparam("error"), updated_at=bindparam("updated_at")))
+_UPSERTS: dict[str, Any] = {}  # dialect → the committed-config upsert
+
+
+def _upsert_committed(dialect: str) -> Any:
+    if dialect not in _UPSERTS:
+        table = DeviceCommittedConfigRow.__table__
+        upsert = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
+        _UPSERTS[dialect] = upsert.on_conflict_do_update(index_elements=["router"], set_={
+            column: upsert.excluded[column] for column in ("vendor", "config", "transaction_id", "committed_at")})
+    return _UPSERTS[dialect]
+
+
 class StoreJournal:
     """The journal in the database (tables `device_transactions`, `device_transaction_steps`)."""
 
@@ -111,11 +135,13 @@ class StoreJournal:
                   "after_sha": config_sha(c.after) if compact else None, "error": None, "updated_at": now}
                  for c in changes]
         with self.store.session(write=True) as session:
-            session.add(DeviceTransactionRow(id=tx_id, state=state, actor=actor[:100], reason=reason[:500],
-                                             plan_id=plan_id, created_at=now, updated_at=now))
-            session.flush()  # the parent row first: PostgreSQL checks the steps' foreign key at once
+            connection = session.connection()
+            # the parent row first: PostgreSQL checks the steps' foreign key at once
+            connection.execute(_INSERT_TX, {"id": tx_id, "state": state, "actor": actor[:100],
+                                            "reason": reason[:500], "plan_id": plan_id, "error": None,
+                                            "created_at": now, "updated_at": now})
             if steps:
-                session.execute(insert(DeviceTransactionStepRow), steps)
+                connection.execute(_INSERT_STEPS, steps)
 
     def record(self, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
                errors: Mapping[str, str] | None = None, error: str | None = None) -> None:
@@ -141,23 +167,22 @@ class StoreJournal:
     def _update(session: Session, tx_id: str, state: str, steps: Mapping[str, str], errors: Mapping[str, str],
                 error: str | None) -> None:
         now = _now()
-        values: dict[str, object] = {"state": state, "updated_at": now}
-        if error is not None:
-            values["error"] = error[:4000]
-        session.execute(update(DeviceTransactionRow).where(DeviceTransactionRow.id == tx_id).values(**values))
+        connection = session.connection()
+        if error is None:
+            connection.execute(_TX_STATE, {"tx": tx_id, "state": state, "updated_at": now})
+        else:
+            connection.execute(_TX_STATE_ERROR, {"tx": tx_id, "state": state, "error": error[:4000],
+                                                 "updated_at": now})
         # One UPDATE per distinct step state (not per router): a 50-router phase is one statement.
         by_state: dict[str, list[str]] = {}
         for router, step_state in steps.items():
             by_state.setdefault(step_state, []).append(router)
-        step_table = DeviceTransactionStepRow
         for step_state, routers in sorted(by_state.items()):
-            session.execute(update(step_table)
-                            .where(step_table.transaction_id == tx_id, step_table.router.in_(sorted(routers)))
-                            .values(state=step_state, updated_at=now))
+            connection.execute(_STEPS_STATE, {"tx": tx_id, "routers": sorted(routers), "state": step_state,
+                                              "updated_at": now})
         for router, message in sorted(errors.items()):
-            session.execute(update(step_table)
-                            .where(step_table.transaction_id == tx_id, step_table.router == router)
-                            .values(error=message[:4000], updated_at=now))
+            connection.execute(_STEP_ERROR, {"tx": tx_id, "step_router": router, "error": message[:4000],
+                                             "updated_at": now})
 
     def unfinished(self) -> list[JournalEntry]:
         with self.store.session() as session:
@@ -215,12 +240,8 @@ def store_committed(session: Session, configs: Mapping[str, RenderedConfig], *, 
     values = [{"router": router, "vendor": config.vendor, "config": config.to_dict(), "transaction_id": tx_id,
                "committed_at": at} for router, config in sorted(configs.items())]
     dialect = session.get_bind().dialect.name
-    table = DeviceCommittedConfigRow.__table__
     if dialect in ("sqlite", "postgresql"):
-        upsert = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
-        upsert = upsert.on_conflict_do_update(index_elements=["router"], set_={
-            column: upsert.excluded[column] for column in ("vendor", "config", "transaction_id", "committed_at")})
-        session.execute(upsert, values)
+        session.connection().execute(_upsert_committed(dialect), values)
         return
     existing = set(session.scalars(select(DeviceCommittedConfigRow.router)
                                    .where(DeviceCommittedConfigRow.router.in_(sorted(configs)))))
