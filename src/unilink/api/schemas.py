@@ -200,6 +200,14 @@ class WebhookOut(BaseModel):
     created_at: datetime
 
 
+class AttemptOut(BaseModel):
+    attempt: int
+    at: datetime
+    status: int | None = Field(description="HTTP status; null when no answer came (refused, timeout, policy)")
+    error: str | None
+    duration_ms: float
+
+
 class DeliveryOut(BaseModel):
     id: int
     event_id: int
@@ -210,3 +218,4 @@ class DeliveryOut(BaseModel):
     last_error: str | None
     next_attempt_at: datetime
     delivered_at: datetime | None
+    log: list[AttemptOut] = Field(default_factory=list, description="Every attempt, first to last")

@@ -335,3 +335,24 @@ def test_delivery_checks_the_address_again_and_connects_to_the_checked_one(tenan
     assert len(receiver.received) == 1
     headers, body = receiver.received[0]
     assert headers["host"] == f"hooks.example:{port}" and json.loads(body)["data"] == {"n": 2}
+
+
+def test_the_delivery_log_lists_every_attempt_through_the_api(tenants: Store) -> None:
+    receiver = Receiver(failures=1)
+    token = _admin_token(tenants)
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        with TestClient(create_app(tenants, rate_limit="off", deliver_webhooks=False,
+                                   webhook_allow="127.0.0.1")) as client:
+            hook = _register(client, token, receiver.url).json()["id"]
+            assert client.post(f"/api/v1/webhooks/{hook}/test", headers=headers).status_code == 202
+            dispatcher = WebhookDispatcher(tenants, RetryPolicy(base_delay_s=0.01), egress=LOOPBACK)
+            _run_until_settled(dispatcher, tenants)
+            dispatcher.stop()
+            deliveries = client.get(f"/api/v1/webhooks/{hook}/deliveries", headers=headers).json()
+    finally:
+        receiver.close()
+    assert [(d["event_type"], d["state"], d["attempts"]) for d in deliveries] == [("webhook.test", "delivered", 2)]
+    log = deliveries[0]["log"]
+    assert [(a["attempt"], a["status"], a["error"]) for a in log] == [(1, 500, "HTTP 500"), (2, 200, None)]
+    assert log[0]["at"] <= log[1]["at"] and all(a["duration_ms"] >= 0 for a in log)

@@ -14,19 +14,20 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from unilink.api.accounts import as_utc, utcnow
 from unilink.api.authn import live_prefixes
 from unilink.api.deps import PrincipalDep, StoreDep, TenantQuery, WriterDep, mark_tenant, visible_tenant
 from unilink.api.problems import PROBLEM_RESPONSES
-from unilink.api.schemas import DeliveryOut, EventOut, WebhookCreate, WebhookOut
+from unilink.api.schemas import AttemptOut, DeliveryOut, EventOut, WebhookCreate, WebhookOut
 from unilink.api.security import Principal
 from unilink.errors import NotFoundError, ValidationError
 from unilink.events.model import EVENT_TYPES, Event
 from unilink.events.publish import events_after, publish
 from unilink.store.db import Store
-from unilink.store.tables.auth import EventRow, WebhookDeliveryRow, WebhookRow
+from unilink.store.tables.auth import EventRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
 
 router = APIRouter(prefix="/api/v1", tags=["events"], responses=PROBLEM_RESPONSES)
 
@@ -164,10 +165,24 @@ def list_deliveries(hook_id: HookId, principal: PrincipalDep, store: StoreDep,
             select(WebhookDeliveryRow, EventRow.type).join(EventRow, EventRow.id == WebhookDeliveryRow.event_id)
             .where(WebhookDeliveryRow.webhook_id == hook_id).order_by(WebhookDeliveryRow.id.desc()).limit(limit)
         ).all()
+        log = _attempts(session, [d.id for d, _ in rows])
         return [DeliveryOut(id=d.id, event_id=d.event_id, event_type=t, state=d.state, attempts=d.attempts,
                             last_status=d.last_status, last_error=d.last_error,
-                            next_attempt_at=as_utc(d.next_attempt_at), delivered_at=as_utc(d.delivered_at))
+                            next_attempt_at=as_utc(d.next_attempt_at), delivered_at=as_utc(d.delivered_at),
+                            log=log.get(d.id, []))
                 for d, t in rows]
+
+
+def _attempts(session: Session, delivery_ids: list[int]) -> dict[int, list[AttemptOut]]:
+    """Each delivery's attempts, first to last (one query for the whole page)."""
+    log: dict[int, list[AttemptOut]] = {}
+    rows = session.scalars(select(WebhookAttemptRow).where(WebhookAttemptRow.delivery_id.in_(delivery_ids))
+                           .order_by(WebhookAttemptRow.delivery_id, WebhookAttemptRow.attempt))
+    for row in rows:
+        log.setdefault(row.delivery_id, []).append(AttemptOut(attempt=row.attempt, at=as_utc(row.at),
+                                                              status=row.status, error=row.error,
+                                                              duration_ms=row.duration_ms))
+    return log
 
 
 @router.post("/webhooks/{hook_id}/test", response_model=EventOut, status_code=202,
