@@ -202,22 +202,61 @@ def touched_routers(old: TenantDevices, new: TenantDevices) -> set[str]:
 
 def config_diff(router: str, before: str, after: str, context: int = 1) -> str:
     """Unified diff of two configs. A change usually touches a few lines of a long config: the
-    common head and tail are skipped before difflib runs (it is quadratic), and the hunk line
-    numbers are shifted back to the whole file's."""
-    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
-    if old == new:
+    common head and tail are found on the text itself (string comparisons run in C) and skipped
+    before difflib runs (it is quadratic), and the hunk line numbers are shifted back to the whole
+    file's. Only the differing middle, with `context` lines around it, is split into lines."""
+    if before == after:
         return ""
-    head = 0
-    while head < min(len(old), len(new)) and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
-    skip = max(0, head - context)
-    keep = max(0, tail - context)
-    lines = list(difflib.unified_diff(old[skip:len(old) - keep], new[skip:len(new) - keep],
-                                      fromfile=f"{router} (running)", tofile=f"{router} (planned)", n=context))
-    return "".join(_shift_hunk(line, skip) for line in lines)
+    start = before.rfind("\n", 0, _common_prefix(before, after)) + 1  # a line start in both texts
+    common_tail = _common_suffix(before, after, limit=min(len(before), len(after)) - start)
+    # the first line start inside the common tail (its newline is common, so a line start in both)
+    end = before.find("\n", len(before) - common_tail) + 1 if common_tail else 0
+    end = end or len(before)
+    for _ in range(context):  # widen by the context lines, which both texts share
+        if start:
+            start = before.rfind("\n", 0, start - 1) + 1
+        if end < len(before):
+            end = before.find("\n", end) + 1 or len(before)
+    after_end = len(after) - (len(before) - end)
+    skipped_lines = before.count("\n", 0, start)
+    lines = difflib.unified_diff(before[start:end].splitlines(keepends=True),
+                                 after[start:after_end].splitlines(keepends=True),
+                                 fromfile=f"{router} (running)", tofile=f"{router} (planned)", n=context)
+    return "".join(_shift_hunk(line, skipped_lines) for line in lines)
+
+
+_CHUNK = 4096
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the longest common prefix, by chunk comparisons then a bisection (all in C)."""
+    limit = min(len(a), len(b))
+    low = 0
+    while low + _CHUNK <= limit and a[low:low + _CHUNK] == b[low:low + _CHUNK]:
+        low += _CHUNK
+    high = min(limit, low + _CHUNK)
+    while low < high:  # a[:low] == b[:low]; the answer is at most `high`
+        mid = (low + high + 1) // 2
+        if a[low:mid] == b[low:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _common_suffix(a: str, b: str, *, limit: int) -> int:
+    """Length of the longest common suffix, at most `limit`."""
+    low, la, lb = 0, len(a), len(b)
+    while low + _CHUNK <= limit and a[la - low - _CHUNK:la - low] == b[lb - low - _CHUNK:lb - low]:
+        low += _CHUNK
+    high = min(limit, low + _CHUNK)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[la - mid:la - low] == b[lb - mid:lb - low]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def _shift_hunk(line: str, offset: int) -> str:

@@ -154,13 +154,28 @@ def _patch(old: list[str], diff: str) -> list[str]:
     return out + old[position:]
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["a\n", "b\n", "c\n", "d\n"]), max_size=30),
-       st.lists(st.sampled_from(["a\n", "b\n", "c\n", "e\n"]), max_size=30))
-def test_config_diff_turns_the_old_config_into_the_new(old: list[str], new: list[str]) -> None:
-    """Skipping the common head and tail must keep the diff exact, hunk line numbers included."""
+_LINE = st.sampled_from(["a\n", "b\n", "c\n", "d\n", "ab\n", "ba\n", "\n"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_LINE, max_size=30), st.lists(_LINE, max_size=30), st.integers(0, 3))
+def test_config_diff_turns_the_old_config_into_the_new(old: list[str], new: list[str], context: int) -> None:
+    """Skipping the common head and tail must keep the diff exact, hunk line numbers included —
+    also when lines share prefixes and suffixes (rendered configs always end with a newline)."""
     from unilink.engine.devices import config_diff
 
-    diff = config_diff("r", "".join(old), "".join(new))
+    old_text, new_text = "".join(old), "".join(new)
+    old, new = old_text.splitlines(keepends=True), new_text.splitlines(keepends=True)
+    diff = config_diff("r", old_text, new_text, context=context)
     assert (diff == "") == (old == new)
     assert _patch(old, diff) == new
+
+
+def test_config_diff_of_long_configs_skips_the_common_parts() -> None:
+    from unilink.engine.devices import config_diff
+
+    old = "".join(f"interface cust{i}\n description site {i}\n" for i in range(5000))
+    new = old.replace(" description site 2500\n", " description site 2500 moved\n")
+    diff = config_diff("pe1", old, new)
+    assert diff.splitlines()[2:] == ["@@ -5001,3 +5001,3 @@", " interface cust2500", "- description site 2500",
+                                     "+ description site 2500 moved", " interface cust2501"]
