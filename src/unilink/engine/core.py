@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from unilink.catalog.prices import Quote
 from unilink.devices.diff import DeviceChange
 from unilink.devices.push import BoundJournal
 from unilink.devices.render import RenderedConfig
@@ -48,8 +50,9 @@ from unilink.engine.fieldwork import FieldWork, effective_intent, field_work, ph
 from unilink.engine.pricing import price_summary, quote_intent, temporary_cents
 from unilink.engine.resources import allocate, wanted_owners
 from unilink.errors import ConflictError, InfeasibleError, NotFoundError, UnilinkError, ValidationError
+from unilink.inventory.model import Pop
 from unilink.network.ledger import CapacityLedger
-from unilink.services.diff import Action, ChangeSet, diff_intents
+from unilink.services.diff import Action, ChangeSet, diff_documents
 from unilink.services.intent import Boost, Intent, Schedule, check_intent, load_intent_text, parse_intent
 from unilink.store.tables.services import (
     ChangeHistoryRow,
@@ -124,6 +127,18 @@ class _Deployed:
     intent: Intent | None
     physical: dict[str, dict[str, Any]]
     desired: dict[str, Any] | None  # the document of `intent_version` (what the tenant asked for last)
+    document: dict[str, Any] | None = None  # intent.to_document(), which every plan diffs against
+    _quote: Quote | None = None  # its monthly price, computed on first use
+
+    def __post_init__(self) -> None:
+        if self.document is None and self.intent is not None:
+            self.document = self.intent.to_document()
+
+    def quote(self, pops: Mapping[str, Pop]) -> Quote:
+        """The deployed intent's price: the same for every plan against this revision."""
+        if self._quote is None:
+            self._quote = quote_intent(self.intent, pops)
+        return self._quote
 
 
 def _deployed(session: Session, tenant_id: int, runtime: rt.Runtime | None = None) -> _Deployed:
@@ -216,7 +231,9 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
     effective = effective_intent(desired, deployed.intent, {w.site for w in works})
     if effective is not desired:  # a mix of desired and deployed parts: check the mix too
         check_intent(effective, runtime.network)
-    changes = diff_intents(deployed.intent, effective)
+    desired_doc = desired.to_document()
+    effective_doc = desired_doc if effective is desired else effective.to_document()
+    changes = diff_documents(deployed.document or {}, effective_doc)
     bookings, releases = _admit(runtime, tenant_row.id, deployed.intent, effective, changes, now)
     router_of_site = runtime.router_of_site(effective)
     alloc = runtime.tenant_alloc(tenant)
@@ -231,7 +248,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
     for site in effective.sites:
         if site.name not in {w.site for w in works}:
             physical[site.name] = physical_of(site)
-    price = price_summary(quote_intent(deployed.intent, runtime.pops), quote_intent(desired, runtime.pops),
+    price = price_summary(deployed.quote(runtime.pops), quote_intent(desired, runtime.pops),
                           sum(_install_cents(w) for w in new_orders), temporary_cents(effective, runtime.pops, now))
     graph = runtime.graph
     # Temporaries are re-booked on every plan (their windows move with time): that alone is no change.
@@ -242,10 +259,10 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
         "fingerprint": fingerprint(tenant_row.id, deployed.revision, runtime.topology_version),
         "base": {"revision": deployed.revision, "intent_version": deployed.intent_version,
                  "topology_version": runtime.topology_version},
-        "desired": desired.to_document(), "physical": physical,
+        "desired": desired_doc, "physical": physical,
         # the effective intent differs from the desired one only while field work is pending
-        "effective": None if effective is desired else effective.to_document(),
-        "new_intent_version": desired.to_document() != deployed.desired,
+        "effective": None if effective is desired else effective_doc,
+        "new_intent_version": desired_doc != deployed.desired,
         "changes": changes.to_dict(), "summary": _summary(changes),
         "orders": [w.to_dict() for w in works],
         "new_orders": [w.to_dict() for w in new_orders],
@@ -648,7 +665,7 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
                                         "price": {k: v for k, v in content["price"].items() if k != "lines"}})
         records.mark_applied(session, row.id, now)
     runtime.deployed[tenant_id] = _Deployed(revision, intent_version, effective, dict(content["physical"]),
-                                            content["desired"])
+                                            content["desired"], _effective_doc(content))
     # the in-memory index follows the table (only after everything above succeeded)
     keys = runtime.keys.setdefault(tenant_id, {})
     released = set(content["release"])

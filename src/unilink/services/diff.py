@@ -77,6 +77,8 @@ def _compare(kind_of: Any, before: dict[str, dict[str, Any]], after: dict[str, d
             out.append(ItemChange(kind, name, Action.ADD, {k: (None, v) for k, v in _flatten(new).items()}))
         elif new is None:
             out.append(ItemChange(kind, name, Action.DELETE, {k: (v, None) for k, v in _flatten(old).items()}))
+        elif old == new:  # most items of a change are untouched: compared in C, not flattened
+            out.append(ItemChange(kind, name, Action.NO_CHANGE, {}))
         else:
             fo, fn = _flatten(old), _flatten(new)
             changes = {k: (fo.get(k), fn.get(k)) for k in sorted(set(fo) | set(fn)) if fo.get(k) != fn.get(k)}
@@ -85,8 +87,11 @@ def _compare(kind_of: Any, before: dict[str, dict[str, Any]], after: dict[str, d
 
 
 def diff_intents(deployed: Intent | None, desired: Intent) -> ChangeSet:
-    old = deployed.to_document() if deployed is not None else {}
-    new = desired.to_document()
+    return diff_documents(deployed.to_document() if deployed is not None else {}, desired.to_document())
+
+
+def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> ChangeSet:
+    """`diff_intents` of two intents' documents (`Intent.to_document()`), for callers that have them."""
 
     def by_name(doc: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
         return {item["name"]: item for item in doc.get(key, [])}
