@@ -219,10 +219,60 @@ def config_diff(router: str, before: str, after: str, context: int = 1) -> str:
             end = before.find("\n", end) + 1 or len(before)
     after_end = len(after) - (len(before) - end)
     skipped_lines = before.count("\n", 0, start)
-    lines = difflib.unified_diff(before[start:end].splitlines(keepends=True),
-                                 after[start:after_end].splitlines(keepends=True),
-                                 fromfile=f"{router} (running)", tofile=f"{router} (planned)", n=context)
+    old, new = before[start:end].splitlines(keepends=True), after[start:after_end].splitlines(keepends=True)
+    names = f"{router} (running)", f"{router} (planned)"
+    aligned = _aligned_diff(old, new, names, context, skipped_lines)
+    if aligned is not None:
+        return aligned
+    lines = difflib.unified_diff(old, new, fromfile=names[0], tofile=names[1], n=context)
     return "".join(_shift_hunk(line, skipped_lines) for line in lines)
+
+
+def _aligned_diff(old: list[str], new: list[str], names: tuple[str, str], context: int, offset: int) -> str | None:
+    """The unified diff of two equally long line lists that differ in a few places, line for line.
+
+    The common case of a rate change: a few lines rewritten in place, spread over the config (policy
+    maps at the top, interfaces at the bottom), where difflib would compare everything in between.
+    None when the lists differ in length or in more than a quarter of their lines (difflib then
+    finds a shorter edit than line for line).
+    """
+    if len(old) != len(new) or not old or not old[-1].endswith("\n") or not new[-1].endswith("\n"):
+        return None
+    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+    if not changed or len(changed) * 4 > len(old):
+        return None
+    hunks: list[list[int]] = [[changed[0], changed[0]]]
+    for i in changed[1:]:
+        if i - hunks[-1][1] <= 2 * context + 1:  # as difflib: hunks closer than twice the context merge
+            hunks[-1][1] = i
+        else:
+            hunks.append([i, i])
+    out = [f"--- {names[0]}\n", f"+++ {names[1]}\n"]
+    for first, last in hunks:
+        low, high = max(0, first - context), min(len(old), last + context + 1)
+        span = _unified_range(low + offset, high + offset)
+        out.append(f"@@ -{span} +{span} @@\n")
+        i = low
+        while i < high:
+            if old[i] == new[i]:
+                out.append(" " + old[i])
+                i += 1
+                continue
+            run = i
+            while run < high and old[run] != new[run]:
+                run += 1
+            out.extend("-" + line for line in old[i:run])
+            out.extend("+" + line for line in new[i:run])
+            i = run
+    return "".join(out)
+
+
+def _unified_range(start: int, stop: int) -> str:
+    """A hunk range as difflib writes it: `first,length` (one line: `first`; none: `first-1,0`)."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
 
 
 _CHUNK = 4096

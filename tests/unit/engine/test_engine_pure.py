@@ -171,6 +171,25 @@ def test_config_diff_turns_the_old_config_into_the_new(old: list[str], new: list
     assert _patch(old, diff) == new
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_LINE, min_size=1, max_size=40), st.data(), st.integers(0, 3))
+def test_config_diff_of_lines_rewritten_in_place(old: list[str], data: st.DataObject, context: int) -> None:
+    """A few lines changed in place (the line-for-line path): the diff patches old into new, and
+    when at most a quarter of the lines changed it removes exactly those lines, no others."""
+    from unilink.engine.devices import _aligned_diff, config_diff
+
+    new = list(old)
+    for index in data.draw(st.lists(st.integers(0, len(old) - 1), max_size=3)):
+        new[index] = data.draw(_LINE)
+    diff = config_diff("r", "".join(old), "".join(new), context=context)
+    assert _patch(old, diff) == new
+    aligned = _aligned_diff(old, new, ("r (running)", "r (planned)"), context, 0)
+    if aligned is not None:  # the line-for-line path itself, on the whole lists
+        assert _patch(old, aligned) == new
+        removed = [line for line in aligned.splitlines()[2:] if line.startswith("-")]
+        assert len(removed) == sum(a != b for a, b in zip(old, new, strict=True))
+
+
 def test_config_diff_of_long_configs_skips_the_common_parts() -> None:
     from unilink.engine.devices import config_diff
 
