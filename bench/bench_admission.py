@@ -10,7 +10,9 @@ Figures (the last line of output is one JSON object):
   and "saturated" (10-500M: bottleneck links full, most queries leave the fast path).
 - 10,000-node synthetic graph (a jittered grid with chords, ~20,000 links), 10,000 reservations;
   queries from 100 edge PoPs (services attach at PE sites): same comparison.
-- `hose_50_sites_ms`: a 50-site VPN tree on the sample network (best of all roots), mean of 5.
+- `hose_50_sites_ms`: a 50-site VPN tree on the sample network (best of all roots), mean of 5;
+  `hose_50_sites_asymmetric_ms` the same sites with asymmetric accesses, and the share of the
+  symmetric tree's bit/s (over max(down, up)) that its tree books.
 - `failure_ms`: fail the link carrying the most reservations, re-route all it carried.
 
 Run: .venv/bin/python bench/bench_admission.py [--quick]
@@ -34,7 +36,7 @@ from unilink.inventory.model import Link, Network, Pop
 from unilink.inventory.sample import load_interoute, load_sample_network
 from unilink.network.cspf import book_path, find_path
 from unilink.network.graph import CompiledGraph
-from unilink.network.hose import hose_tree
+from unilink.network.hose import SiteRate, hose_tree
 from unilink.network.ledger import CapacityLedger
 from unilink.network.whatif import fail
 
@@ -203,6 +205,16 @@ def main() -> None:
         tree = hose_tree(graph, ledger, vpn)
     figures["hose_50_sites_ms"] = round((CLOCK() - t0) / 5 * 1000, 2)
     figures["hose_saving_vs_pipe"] = round(tree.saving, 3)
+    # The same sites with asymmetric accesses (up = down / 1, 2, 4 or 20: fibre, FTTH, VDSL2, ADSL); its own
+    # generator, so that the figures after this one see the same random draws as before it existed.
+    shapes = random.Random(7)
+    asymmetric = {s: SiteRate(down=bps, up=bps // shapes.choice((1, 2, 4, 20))) for s, bps in vpn.items()}
+    t0 = CLOCK()
+    for _ in range(5):
+        asym_tree = hose_tree(graph, ledger, asymmetric)
+    figures["hose_50_sites_asymmetric_ms"] = round((CLOCK() - t0) / 5 * 1000, 2)
+    figures["hose_asymmetric_booked_vs_symmetric"] = round(
+        sum(asym_tree.arc_bps.values()) / sum(tree.arc_bps.values()), 3)  # tree: max(down, up) = down here
 
     per_link = np.zeros(len(graph.links), dtype=np.int64)
     for r in ledger.reservations():

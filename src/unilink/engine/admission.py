@@ -4,9 +4,10 @@
 arc, a window — computed with the NETWORK engineer's path machinery against the live ledger:
 - internet: the site's PoP ↔ the nearest Internet gateway PoP (a transit or peering interconnect),
   down towards the site, up back; a site at a gateway PoP uses no backbone;
-- ipvpn: the NETWORK engineer's capacity-aware hose tree joining the members' PoPs (each arc
-  carries the smaller of what its two sides can send); `hose_arcs` is the asymmetric form on the
-  shortest-path tree, kept for analysis and tests;
+- ipvpn: the NETWORK engineer's capacity-aware hose tree joining the members' PoPs, under the
+  asymmetric hose (Duffield et al., SIGCOMM 1999): each tree arc u → v books the smaller of what u's
+  side can send (Σ up) and v's side can receive (Σ down); `hose_arcs` is the same booking on the plain
+  shortest-path tree from the most central member, without capacity, kept for analysis and tests;
 - eline: a constrained shortest path between the two ends (a disjoint pair when protected);
 - boosts and schedules: the extra bit/s over the base rate along the same route, in their window.
 
@@ -25,7 +26,7 @@ from unilink.errors import InfeasibleError
 from unilink.inventory.model import InterconnectKind, Network
 from unilink.network.cspf import find_path
 from unilink.network.graph import CompiledGraph
-from unilink.network.hose import hose_tree
+from unilink.network.hose import SiteRate, hose_tree
 from unilink.network.ledger import CapacityLedger
 from unilink.services.intent import Boost, ELineService, Intent, InternetService, IpVpnService, Schedule, site_usages
 
@@ -128,15 +129,17 @@ def hose_arcs(graph: CompiledGraph, pops: Mapping[str, tuple[int, int]]) -> dict
 
 def vpn_arcs(graph: CompiledGraph, ledger: CapacityLedger, pops: Mapping[str, tuple[int, int]], start: datetime,
              end: datetime | None, name: str) -> dict[int, int]:
-    """Arc → bit/s of a VPN: the NETWORK engineer's capacity-aware symmetric hose tree.
+    """Arc → bit/s of a VPN: the NETWORK engineer's capacity-aware asymmetric hose tree.
 
-    The hose there is symmetric, so each PoP counts with the larger of its down and up rates: for an
-    asymmetric access that books a little more than `hose_arcs` would, never less (never oversell).
+    `pops` maps each member PoP to its (down, up) bit/s. Each direction of each tree arc books what
+    the hose can need there and no more, so an asymmetric access (FTTH 1G/500M, ADSL 20M/1M) counts
+    its up rate where it sends and its down rate where it receives; with down = up everywhere it is
+    the symmetric hose tree, bit for bit.
     """
     if len(pops) < 2:
         return {}
     try:
-        tree = hose_tree(graph, ledger, {pop: max(down, up) for pop, (down, up) in sorted(pops.items())},
+        tree = hose_tree(graph, ledger, {pop: SiteRate(down=down, up=up) for pop, (down, up) in sorted(pops.items())},
                          start=start, end=end, metric=METRIC)
     except InfeasibleError as exc:
         raise InfeasibleError(f"ipvpn {name}: {exc.message}", details={"service": f"ipvpn {name}", **exc.details}

@@ -9,7 +9,7 @@ API summary (for the engine):
     from unilink.network.ledger import CapacityLedger
     from unilink.network.cspf import book_path, find_path, route_of
     from unilink.network.disjoint import find_disjoint_pair
-    from unilink.network.hose import hose_tree
+    from unilink.network.hose import SiteRate, hose_tree
     from unilink.network.mbb import change_rate      # (alias: increase)
     from unilink.network.whatif import fail
 
@@ -31,8 +31,9 @@ API summary (for the engine):
     with ledger.atomic(): ...                       # all-or-nothing over several reserve/release calls
 
     pair = find_disjoint_pair(graph, ledger, "Paris", "Milan", 10**9, ...)   # -> DisjointPair(primary, secondary)
-    tree = hose_tree(graph, ledger, {"Paris": 10**8, "Milan": 10**8, "Madrid": 5 * 10**7})
-        # -> HoseTree(root, edges, arc_bps, tree_cost, pipe_cost, tree_reserved_bps, pipe_reserved_bps, saving)
+    tree = hose_tree(graph, ledger, {"Paris": 10**8, "Milan": 10**8, "Madrid": SiteRate(down=10**8, up=2 * 10**7)})
+        # -> HoseTree(root, edges, arc_bps, tree_cost, pipe_cost, tree_reserved_bps, pipe_reserved_bps, saving);
+        #    an int rate is symmetric, a SiteRate / (down, up) pair asymmetric: each arc books what it may carry
     result = change_rate(graph, ledger, r.id, 2 * 10**9, hold_until=None)   # make-before-break
         # -> MbbResult(reservation, old_path, new_path, rerouted)
     report = fail(graph, ledger, links=["L12"], nodes=(), srlgs=(), apply=False)  # what-if

@@ -80,9 +80,12 @@ class PathRoute:
 
 @dataclass(frozen=True, slots=True)
 class TreeRoute:
-    """A hose-model VPN tree: the sites (node id, rate bit/s) it joins."""
+    """A hose-model VPN tree: the sites it joins, (node id, rate) as `hose_tree` takes them.
 
-    sites: tuple[tuple[int, int], ...]
+    A rate is an int (bit/s each way) or a (down, up) pair (an asymmetric hose).
+    """
+
+    sites: tuple[tuple[int, int | tuple[int, int]], ...]
 
 
 @dataclass(frozen=True, slots=True)

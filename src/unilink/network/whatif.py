@@ -151,7 +151,7 @@ def _reroute(graph: CompiledGraph, ledger: CapacityLedger, old: Reservation, all
         return Restored(reservation=old.id, service_id=old.service_id, priority=old.priority, old_links=old_links,
                         new_links=path.links, old_latency_ms=before, new_latency_ms=path.latency_ms)
     if isinstance(route, TreeRoute):
-        alive = [(node, bps) for node, bps in route.sites if node not in dead_nodes]
+        alive = [(node, rate) for node, rate in route.sites if node not in dead_nodes]  # rate: int or (down, up)
         dropped = sorted({graph.nodes[node] for node, _ in route.sites if node in dead_nodes})
         if not alive:
             raise InfeasibleError("every site of the VPN is on a failed PoP", details={"bottleneck": []})
