@@ -19,6 +19,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, insert, select, update
@@ -51,7 +52,15 @@ class JournalStep:
 
 def config_sha(config: RenderedConfig | None) -> str:
     """The SHA-256 of everything pushed (`full_text`); of "" for no config."""
-    return hashlib.sha256((config.full_text() if config is not None else "").encode()).hexdigest()
+    return text_sha(config.full_text() if config is not None else "")
+
+
+@lru_cache(maxsize=64)
+def text_sha(text: str) -> str:
+    """SHA-256 of a config text, hex. Cached: a change hashes the same few configs (each ~50 kB) several
+    times — planned, journalled, checked under the lock — and they are the same string objects, which
+    the cache finds by identity, without comparing their characters."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from unilink.catalog.prices import Quote
 from unilink.devices.diff import DeviceChange
+from unilink.devices.journal import text_sha
 from unilink.devices.push import BoundJournal
 from unilink.devices.render import RenderedConfig
 from unilink.engine import records
@@ -169,18 +170,24 @@ _RECENT_OBJECTS: dict[str, tuple[Intent, TenantDevices]] = {}  # the same plans'
 # ... and their rendered configs: a plan's content keeps only each router's diff and the hashes of its
 # config before and after (a plan from another process is rendered again at apply, see _planned_configs).
 _RECENT_CONFIGS: dict[str, dict[str, RenderedConfig]] = {}
+# ... and the price of what they deploy, when that is all of the desired intent (no field work
+# pending): the deployed revision's price after the apply, which the next plan compares against.
+_RECENT_QUOTES: dict[str, Quote] = {}
 
 
 def _remember(content: dict[str, Any], effective: Intent, devices: TenantDevices,
-              configs: dict[str, RenderedConfig]) -> None:
+              configs: dict[str, RenderedConfig], quote: Quote | None) -> None:
     if len(_RECENT_PLANS) >= _RECENT_PLANS_MAX:
         oldest = next(iter(_RECENT_PLANS))
         _RECENT_PLANS.pop(oldest)
         _RECENT_OBJECTS.pop(oldest, None)
         _RECENT_CONFIGS.pop(oldest, None)
+        _RECENT_QUOTES.pop(oldest, None)
     _RECENT_PLANS[content["id"]] = content
     _RECENT_OBJECTS[content["id"]] = (effective, devices)
     _RECENT_CONFIGS[content["id"]] = configs
+    if quote is not None:
+        _RECENT_QUOTES[content["id"]] = quote
 
 
 def fingerprint(tenant_id: int, revision: int, topology_version: int) -> str:
@@ -208,21 +215,21 @@ def plan(store: Any, tenant: str, desired: Intent | dict[str, Any] | str, *, now
             raise ValidationError("the document is for another tenant", field="tenant", value=intent.tenant,
                                   accepted=tenant)
         runtime = rt.runtime_for(store, session)
-        content, effective, devices, configs = _compute(session, runtime, tenant_row, intent, now,
-                                                        accesses_installed)
+        content, effective, devices, configs, quote = _compute(session, runtime, tenant_row, intent, now,
+                                                               accesses_installed)
     plan_id = f"p-{now.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
     content["id"] = plan_id
     content["actor"] = actor
     with store.session() as session:
         records.insert_plan(session, id=plan_id, tenant_id=tenant_row.id, fingerprint=content["fingerprint"],
                             content=content, status="ready", created_at=now, expires_at=now + PLAN_LIFETIME)
-    _remember(content, effective, devices, configs)
+    _remember(content, effective, devices, configs, quote)
     return Plan(plan_id, tenant, content["fingerprint"], content)
 
 
 def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired: Intent, now: datetime,
              accesses_installed: bool = False
-             ) -> tuple[dict[str, Any], Intent, TenantDevices, dict[str, RenderedConfig]]:
+             ) -> tuple[dict[str, Any], Intent, TenantDevices, dict[str, RenderedConfig], Quote | None]:
     tenant = tenant_row.name
     check_intent(desired, runtime.network)
     deployed = _deployed(session, tenant_row.id, runtime)
@@ -244,11 +251,13 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
     devices = tenant_devices(tenant, effective, rates_at(effective, now), alloc, router_of_site)
     device_changes, configs = _device_changes(runtime, tenant, devices)
     new_orders = [w for w in works if w.site not in open_orders]
-    physical = {name: spec for name, spec in deployed.physical.items() if name in {s.name for s in desired.sites}}
+    desired_sites, waiting = {s.name for s in desired.sites}, {w.site for w in works}
+    physical = {name: spec for name, spec in deployed.physical.items() if name in desired_sites}
     for site in effective.sites:
-        if site.name not in {w.site for w in works}:
+        if site.name not in waiting:
             physical[site.name] = physical_of(site)
-    price = price_summary(deployed.quote(runtime.pops), quote_intent(desired, runtime.pops),
+    desired_quote = quote_intent(desired, runtime.pops)
+    price = price_summary(deployed.quote(runtime.pops), desired_quote,
                           sum(_install_cents(w) for w in new_orders), temporary_cents(effective, runtime.pops, now))
     graph = runtime.graph
     # Temporaries are re-booked on every plan (their windows move with time): that alone is no change.
@@ -272,7 +281,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
                         "release": [[a.pool, a.scope, a.owner, a.value] for a in released_allocs]},
         "devices": device_changes, "price": price,
     }
-    return content, effective, devices, configs
+    return content, effective, devices, configs, desired_quote if effective is desired else None
 
 
 def _install_cents(work: FieldWork) -> int:
@@ -436,7 +445,7 @@ def _planned_configs(runtime: rt.Runtime, content: dict[str, Any], devices: Tena
 
 
 def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return text_sha(text)[:32]
 
 
 # -- apply ------------------------------------------------------------------------------------------
@@ -665,7 +674,7 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
                                         "price": {k: v for k, v in content["price"].items() if k != "lines"}})
         records.mark_applied(session, row.id, now)
     runtime.deployed[tenant_id] = _Deployed(revision, intent_version, effective, dict(content["physical"]),
-                                            content["desired"], _effective_doc(content))
+                                            content["desired"], _effective_doc(content), _RECENT_QUOTES.get(row.id))
     # the in-memory index follows the table (only after everything above succeeded)
     keys = runtime.keys.setdefault(tenant_id, {})
     released = set(content["release"])
