@@ -273,6 +273,8 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired:
         "effective": None if effective is desired else effective_doc,
         "new_intent_version": desired_doc != deployed.desired,
         "changes": changes.to_dict(), "summary": _summary(changes),
+        # what the orders' completion will change on top (field work pending): shown, applied later
+        "pending": None if effective is desired else diff_documents(effective_doc, desired_doc).to_dict(),
         "orders": [w.to_dict() for w in works],
         "new_orders": [w.to_dict() for w in new_orders],
         "open_orders": sorted(open_orders.values()),

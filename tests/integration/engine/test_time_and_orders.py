@@ -84,6 +84,11 @@ def test_new_site_and_port_upgrade_become_orders(onboarded: Store) -> None:
     assert {o["site"]: o["kind"] for o in p.content["new_orders"]} == {"Frankfurt-lab": "new-access",
                                                                        "Lyon-plant": "port-change"}
     assert p.content["price"]["one_off_cents"] > 0
+    # the plan shows what lands now and, apart, what lands when the field work is done
+    now_changed = {c["name"] for c in p.content["changes"]["sites"] if c["action"] != "noChange"}
+    pending = {c["name"]: c for c in p.content["pending"]["sites"] if c["action"] != "noChange"}
+    assert "Frankfurt-lab" not in now_changed and pending["Frankfurt-lab"]["action"] == "add"
+    assert pending["Lyon-plant"]["changes"]["access.port"] == {"before": 10**9, "after": 10**10}
     result = apply(onboarded, p.id, "alice", "new lab", now=NOW)
     assert len(result.orders) == 2
     deployed = status(onboarded, "acme")["deployed"]
