@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -629,7 +629,7 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
                                     value=row.id)
             ledger.release(rid)
         if content["release"]:
-            session.execute(delete(ReservationRow).where(ReservationRow.id.in_(content["release"])))
+            records.delete_reservations(session, content["release"])
         rows: list[dict[str, Any]] = []
         for booking in content["bookings"]:
             start = datetime.fromisoformat(booking["start"])
@@ -699,8 +699,7 @@ def _insert_reservations(session: Session, rows: list[dict[str, Any]]) -> list[i
     """
     if not rows:
         return []
-    returned = session.execute(insert(ReservationRow).returning(
-        ReservationRow.id, ReservationRow.service, ReservationRow.link, ReservationRow.direction), rows).all()
+    returned = records.insert_reservations(session, rows)
     by_key: dict[tuple[str, str, str], list[int]] = {}
     for rid, service, link, direction in sorted(returned):
         by_key.setdefault((service, link, direction), []).append(int(rid))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from unilink.store.tables.inventory import TopologyRow
@@ -22,6 +22,7 @@ from unilink.store.tables.services import (
     EngineStateRow,
     IntentVersionRow,
     PlanRow,
+    ReservationRow,
     ServiceOrderRow,
 )
 
@@ -50,6 +51,9 @@ _INSERT_INTENT = insert(IntentVersionRow)
 _INSERT_DEPLOYMENT = insert(DeploymentRow)
 _UPDATE_DEPLOYMENT = update(DeploymentRow).where(DeploymentRow.tenant_id == bindparam("tenant"))
 _INSERT_HISTORY = insert(ChangeHistoryRow)
+_INSERT_RESERVATIONS = insert(ReservationRow).returning(
+    ReservationRow.id, ReservationRow.service, ReservationRow.link, ReservationRow.direction)
+_DELETE_RESERVATIONS = delete(ReservationRow).where(ReservationRow.id.in_(bindparam("ids", expanding=True)))
 
 
 def versions(session: Session) -> tuple[int, int]:
@@ -103,3 +107,12 @@ def save_deployment(session: Session, *, first: bool, **values: Any) -> None:
 
 def insert_history(session: Session, **values: Any) -> None:
     session.connection().execute(_INSERT_HISTORY, values)
+
+
+def insert_reservations(session: Session, rows: list[dict[str, Any]]) -> list[Row[Any]]:
+    """Insert reservation rows in one statement; (id, service, link, direction) of each, in no set order."""
+    return list(session.connection().execute(_INSERT_RESERVATIONS, rows).all())
+
+
+def delete_reservations(session: Session, ids: list[int]) -> None:
+    session.connection().execute(_DELETE_RESERVATIONS, {"ids": ids})
