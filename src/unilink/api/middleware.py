@@ -75,7 +75,7 @@ class ObserveMiddleware:
     def _audit(self, scope: Scope, route: str, status: int) -> None:
         client = scope.get("client")
         try:
-            with self.store_getter().session() as session:
+            with self.store_getter().session(write=True) as session:
                 accounts.record_audit(
                     session, principal=scope[PRINCIPAL_SCOPE_KEY], method=scope["method"], path=scope["path"],
                     action=f"{scope['method']} {route}", status=status,

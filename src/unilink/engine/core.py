@@ -210,7 +210,7 @@ def plan(store: Any, tenant: str, desired: Intent | dict[str, Any] | str, *, now
     now = now or rt.now_utc()
     intent = coerce_intent(desired)
     with rt.LOCK, store.session() as session:
-        tenant_row = get_tenant(session, tenant)
+        tenant_row = records.tenant(session, tenant)
         if intent.tenant is not None and intent.tenant != tenant:
             raise ValidationError("the document is for another tenant", field="tenant", value=intent.tenant,
                                   accepted=tenant)
@@ -220,14 +220,14 @@ def plan(store: Any, tenant: str, desired: Intent | dict[str, Any] | str, *, now
     plan_id = f"p-{now.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
     content["id"] = plan_id
     content["actor"] = actor
-    with store.session() as session:
+    with store.session(write=True) as session:
         records.insert_plan(session, id=plan_id, tenant_id=tenant_row.id, fingerprint=content["fingerprint"],
                             content=content, status="ready", created_at=now, expires_at=now + PLAN_LIFETIME)
     _remember(content, effective, devices, configs, quote)
     return Plan(plan_id, tenant, content["fingerprint"], content)
 
 
-def _compute(session: Session, runtime: rt.Runtime, tenant_row: Tenant, desired: Intent, now: datetime,
+def _compute(session: Session, runtime: rt.Runtime, tenant_row: Any, desired: Intent, now: datetime,
              accesses_installed: bool = False
              ) -> tuple[dict[str, Any], Intent, TenantDevices, dict[str, RenderedConfig], Quote | None]:
     tenant = tenant_row.name

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from unilink.errors import NotFoundError
 from unilink.store.tables.inventory import TopologyRow
 from unilink.store.tables.services import (
     ChangeHistoryRow,
@@ -25,6 +26,7 @@ from unilink.store.tables.services import (
     ReservationRow,
     ServiceOrderRow,
 )
+from unilink.store.tables.tenancy import Tenant
 
 OPEN_ORDER_STATES = ("completed", "failed", "cancelled")  # the states an order ends in
 
@@ -32,6 +34,7 @@ _TOPOLOGY = select(TopologyRow.version).where(TopologyRow.id == 1).scalar_subque
 _SEQ = select(EngineStateRow.ledger_seq).where(EngineStateRow.id == 1).scalar_subquery()
 
 _VERSIONS = select(_TOPOLOGY, _SEQ)
+_TENANT = select(Tenant.id, Tenant.name).where(Tenant.name == bindparam("name"))
 _REVISION = select(DeploymentRow.revision).where(DeploymentRow.tenant_id == bindparam("tenant_id"))
 _OPEN_ORDERS = select(ServiceOrderRow.id, ServiceOrderRow.site).where(
     ServiceOrderRow.tenant_id == bindparam("tenant_id"), ServiceOrderRow.state.notin_(OPEN_ORDER_STATES))
@@ -54,6 +57,14 @@ _INSERT_HISTORY = insert(ChangeHistoryRow)
 _INSERT_RESERVATIONS = insert(ReservationRow).returning(
     ReservationRow.id, ReservationRow.service, ReservationRow.link, ReservationRow.direction)
 _DELETE_RESERVATIONS = delete(ReservationRow).where(ReservationRow.id.in_(bindparam("ids", expanding=True)))
+
+
+def tenant(session: Session, name: str) -> Row[Any]:
+    """(id, name) of tenant `name`; NotFoundError as `store.tenancy.get_tenant` raises it."""
+    found = session.connection().execute(_TENANT, {"name": name}).first()
+    if found is None:
+        raise NotFoundError("no such tenant", field="tenant", value=name, accepted="the name of an existing tenant")
+    return found
 
 
 def versions(session: Session) -> tuple[int, int]:
