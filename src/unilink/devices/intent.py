@@ -214,6 +214,13 @@ def _pe_ce(network: str | None, *, version: int, field: str) -> tuple[str | None
 
 
 @lru_cache(maxsize=65536)
+def _prefix(prefix: str) -> tuple[str, int]:
+    """(canonical text, IP version) of a routed prefix, checked earlier (cached as `_split_p2p`)."""
+    net = ipaddress.ip_network(prefix)
+    return str(net), net.version
+
+
+@lru_cache(maxsize=65536)
 def _split_p2p(network: object, version: int) -> tuple[str, str] | None:
     # Cached: the engine rebuilds intents from the same allocations again and again, and parsing
     # addresses is most of the builder's time.
@@ -436,13 +443,13 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
         if plain:
             _PLAIN_INTERFACES.put(att, iface)
         for prefix in att.routed_prefixes if (ce4 or ce6) else ():
-            net = ipaddress.ip_network(prefix)
-            hop = ce4 if net.version == 4 else ce6
+            text, version = _prefix(prefix)
+            hop = ce4 if version == 4 else ce6
             if hop is None:
-                raise ValidationError(f"an IPv{net.version} prefix needs an IPv{net.version} PE–CE network",
+                raise ValidationError(f"an IPv{version} prefix needs an IPv{version} PE–CE network",
                                       field=f"{where}.routed_prefixes", value=prefix,
-                                      accepted=f"set {where}.ipv{net.version}")
-            statics[att.router].append(StaticRouteIntent(prefix=str(net), next_hop=hop, vrf=vrf_name,
+                                      accepted=f"set {where}.ipv{version}")
+            statics[att.router].append(StaticRouteIntent(prefix=text, next_hop=hop, vrf=vrf_name,
                                                          description=description,
                                                          distance=BACKUP_DISTANCE if att.backup else None))
 
