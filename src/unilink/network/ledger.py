@@ -5,9 +5,9 @@ Guarantees (see docs/admission.md):
   unexpired holds) whose [start, end) window covers that instant is at most the arc's capacity. Every
   change that would break this raises `InfeasibleError` naming the link, the free and the asked bit/s,
   and changes nothing.
-- **Exact.** Bandwidth is integer bit/s throughout, never floats: the calendars keep Python ints
-  (their load changes), read as int64 arrays, like the fast-path bound (exact up to 9.2 Ebit/s per arc,
-  far beyond any link).
+- **Exact.** Bandwidth is integer bit/s throughout, never floats: the calendars (their load changes)
+  and the fast-path bound are int64 arrays (exact up to 9.2 Ebit/s per arc, far beyond any link; an
+  overflow raises).
 - **Reversible.** Reserve-then-release restores the calendars exactly; `atomic()` undoes every change
   made inside it when an exception leaves the block.
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -117,38 +118,40 @@ class _ArcCalendar:
     """One arc's load as a step function, kept as its changes: at `times[k]` the load changes by `deltas[k]`.
 
     `deltas[0]` is the load from the beginning of time (`times[0]` = -inf); the load on
-    [times[k], times[k+1]) is deltas[0] + ... + deltas[k]. Both are Python lists, and a breakpoint is
-    kept only while its delta is non-zero, so the form is canonical: reserve-then-release restores
-    the lists exactly, and releasing everything leaves `times == [-inf]`.
+    [times[k], times[k+1]) is deltas[0] + ... + deltas[k]. A breakpoint is kept only while its delta is
+    non-zero, so the form is canonical: reserve-then-release restores both exactly, and releasing
+    everything leaves `times == [-inf]`.
 
-    Why changes and not loads: writes far outnumber calendar reads (the fast-path bound answers most
-    checks without a calendar; re-routing 2,681 services after a failure reads 22 calendars and writes
-    71,000 times). Booking [start, end) is then two bisects and at most two list inserts (a memmove) —
-    O(1) in Python work whatever the window, where adding to a load array meant an O(n) numpy slice
-    add, and an O(n) array copy per new breakpoint. Reads build the int64 loads (a running sum) and
-    cache them (see `_loads`).
+    Why changes and not loads: a booking then changes two entries, whatever the window. Booking
+    [start, end) is two bisects and at most two inserts (memmoves) — where adding to a load array
+    meant an O(n) numpy slice add, and an O(n) array copy per new breakpoint — and re-booking after a
+    failure is mostly writes (2,681 services: 71,000 calendar writes, 22 reads: the fast-path bound
+    answers most checks). `deltas` is an int64 `array` (exact; overflow raises): a read sums it
+    (np.cumsum over the buffer, no Python loop) once per change and caches the loads.
     """
 
     __slots__ = ("times", "deltas", "_loads", "_suffix_max")
 
     def __init__(self) -> None:
         self.times: list[float] = [ALWAYS]
-        self.deltas: list[int] = [0]
-        # The deltas' running sum, built on the first read; then kept current in place while writes only
-        # update existing breakpoints (the common "from now on" booking), dropped when one is added or removed.
-        self._loads: np.ndarray | None = None
+        self.deltas: array[int] = array("q", [0])
+        self._loads: np.ndarray | None = None  # the deltas' running sum, rebuilt lazily after a change
         self._suffix_max: np.ndarray | None = None  # max of loads[k:], rebuilt lazily after a change
 
     @property
     def loads(self) -> np.ndarray:
-        """Load (int64) on each segment [times[k], times[k+1]); cached until the next change. Do not mutate."""
+        """Load (int64) on each segment [times[k], times[k+1]); read-only, cached until the next change."""
         if self._loads is None:
-            self._loads = np.cumsum(np.array(self.deltas, dtype=np.int64))
+            # The view on the array's buffer is temporary: it must not outlive this line (the array could
+            # not grow while exported).
+            loads = np.cumsum(np.frombuffer(self.deltas, dtype=np.int64))
+            loads.flags.writeable = False
+            self._loads = loads
         return self._loads
 
     def add(self, start: float, end: float, bps: int) -> None:
         """Add `bps` (negative: remove) over [start, end)."""
-        self._suffix_max = None
+        self._loads = self._suffix_max = None
         self._bump(start, bps)
         if end != NEVER:
             self._bump(end, -bps)
@@ -157,19 +160,16 @@ class _ArcCalendar:
         """Change the load from `t` on by `bps`: one breakpoint created, updated or (back to 0) dropped."""
         times = self.times
         i = bisect_right(times, t) - 1
-        if times[i] == t:
-            delta = self.deltas[i] + bps
-            if delta or i == 0:
-                self.deltas[i] = delta
-                if self._loads is not None:  # a calendar being read between writes: keep its loads current
-                    self._loads[i:] += bps
-                return
-            del times[i]  # the load no longer changes at t: drop the breakpoint (keeps the form canonical)
-            del self.deltas[i]
-        else:
+        if times[i] != t:
             times.insert(i + 1, t)
             self.deltas.insert(i + 1, bps)
-        self._loads = None
+            return
+        delta = self.deltas[i] + bps
+        if delta or i == 0:
+            self.deltas[i] = delta
+        else:  # the load no longer changes at t: drop the breakpoint (keeps the form canonical)
+            del times[i]
+            del self.deltas[i]
 
     def max_over(self, start: float, end: float) -> int:
         first = bisect_right(self.times, start) - 1
@@ -187,7 +187,8 @@ class _ArcCalendar:
         twin = _ArcCalendar()
         twin.times = self.times[:]
         twin.deltas = self.deltas[:]
-        twin._suffix_max = self._suffix_max  # never mutated (the loads are: the twin rebuilds its own)
+        twin._loads = self._loads  # cached arrays are read-only: sharing them is safe
+        twin._suffix_max = self._suffix_max
         return twin
 
     def breakpoints(self) -> list[float]:

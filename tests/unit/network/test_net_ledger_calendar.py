@@ -61,7 +61,7 @@ def rebuilt(ledger: CapacityLedger) -> list[tuple[list[float], list[int]]]:
 
 
 def snapshot(ledger: CapacityLedger) -> list[tuple[list[float], list[int]]]:
-    return [(c.times[:], c.deltas[:]) for c in ledger._calendars]
+    return [(c.times[:], c.deltas.tolist()) for c in ledger._calendars]
 
 
 # Starts cluster on NOW (the engine's "from now on" bookings share it); windows may start before, at or after it.
@@ -121,7 +121,7 @@ def test_any_history_gives_the_brute_force_loads_and_the_canonical_calendar(ops)
     assert snapshot(ledger) == rebuilt(ledger)  # the calendars depend on the live reservations only
     ledger.expire_holds(NOW + 5)
     ledger.release_many(r.id for r in ledger.reservations())
-    assert all(c.times == [ALWAYS] and c.deltas == [0] for c in ledger._calendars)
+    assert all(c.times == [ALWAYS] and c.deltas.tolist() == [0] for c in ledger._calendars)
     ledger.refresh_bounds()
     assert ledger.free_bound_bps.tolist() == [CAPACITY] * 4
 
@@ -130,7 +130,7 @@ def test_a_window_overlapping_open_ended_bookings_sees_their_sum():
     ledger = square_ledger()
     for _ in range(3):
         ledger.reserve({0: 2}, service_id="open", start=NOW)  # three bookings share one breakpoint
-    assert ledger._calendars[0].times == [ALWAYS, NOW] and ledger._calendars[0].deltas == [0, 6]
+    assert ledger._calendars[0].times == [ALWAYS, NOW] and ledger._calendars[0].deltas.tolist() == [0, 6]
     ledger.reserve({0: 5}, service_id="boost", start=NOW - 10, end=NOW + 10)
     assert ledger.free_bps(0, NOW - 10, NOW) == CAPACITY - 5
     assert ledger.free_bps(0, NOW - 10, None) == CAPACITY - 11
@@ -150,9 +150,9 @@ def test_releasing_open_ended_bookings_drops_their_breakpoint_once_unused():
     ledger.release(second.id)
     assert ledger._calendars[0].times == [ALWAYS] and ledger.free_bps(0) == CAPACITY
     forever = ledger.reserve({0: 7}, service_id="c")  # since always: the first segment's load, no breakpoint
-    assert ledger._calendars[0].times == [ALWAYS] and ledger._calendars[0].deltas == [7]
+    assert ledger._calendars[0].times == [ALWAYS] and ledger._calendars[0].deltas.tolist() == [7]
     ledger.release(forever.id)
-    assert ledger._calendars[0].deltas == [0]
+    assert ledger._calendars[0].deltas.tolist() == [0]
 
 
 def test_a_copy_and_its_original_do_not_share_calendars():
