@@ -27,6 +27,7 @@ from unilink.catalog.prices import format_cents
 from unilink.cli.common import cli_errors, console, print_json
 from unilink.cli.db_cmd import DATABASE_OPTION, open_store
 from unilink.cli.remote import API_OPTION, RemoteClient, remote_client
+from unilink.engine.views import plan_view
 from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
 from unilink.events import changes as change_events
 from unilink.units import format_bandwidth
@@ -77,28 +78,20 @@ def plan(file: Path = typer.Option(..., "--file", "-f", help="The desired-state 
                                       accepted="--tenant NAME, or `tenant:` in the file")
             content = make_plan(open_store(database), name, intent, actor=_actor(),
                                 accesses_installed=installed).content
-        view = plan_view(content)
+        view = plan_view(content, diffs=True)
     if as_json:
         print_json(view)
         return
     show_plan(view, devices=devices)
 
 
-def plan_view(content: dict[str, Any]) -> dict[str, Any]:
-    """A plan as the CLI prints it in both modes: the API's plan document with every router's diff
-    (what `POST /api/v1/plans?devices=full` answers), built from the engine's content or the server's."""
-    routers = {}
-    for name, change in content["devices"].items():
-        diff = change.get("diff") or ""
-        lines = diff.splitlines()
-        routers[name] = {"added": sum(1 for x in lines if x.startswith("+") and not x.startswith("+++")),
-                         "removed": sum(1 for x in lines if x.startswith("-") and not x.startswith("---")),
-                         "diff": diff}
-    return {"id": content["id"], "tenant": content["tenant"], "fingerprint": content["fingerprint"],
-            "empty": content["empty"], "summary": content.get("summary", []), "changes": content["changes"],
-            "price": content["price"], "orders": content.get("orders", []),
-            "new_orders": content.get("new_orders", []), "bookings": content.get("bookings", []),
-            "release": content.get("release", []), "devices": routers, "feasible": True}
+def _show_pending(pending: dict[str, Any] | None) -> None:
+    """What lands when the field work is done, one line per site or service."""
+    for group in ("sites", "services", "temporaries"):
+        for item in (pending or {}).get(group, []):
+            if item["action"] != "noChange":
+                console.print(f"[cyan]after the field work[/]: {item['action']} {item['kind']} {item['name']}",
+                              highlight=False)
 
 
 def show_plan(content: dict[str, Any], *, devices: bool = False) -> None:
@@ -116,6 +109,7 @@ def show_plan(content: dict[str, Any], *, devices: bool = False) -> None:
             table.add_row(marks[item["action"]], item["kind"], item["name"],
                           "\n".join(fields) if item["action"] == "modify" else "")
     console.print(table)
+    _show_pending(content.get("pending"))
     for order in content["new_orders"]:
         console.print(f"[cyan]order[/] {order['kind']}: {order['description']} "
                       f"(lead time {order['lead_time_days']} days)", highlight=False)
@@ -391,7 +385,7 @@ def revert(version: int = typer.Argument(..., help="The intent version to go bac
             if tenant is None:
                 raise ValidationError("which tenant?", field="tenant", value=None, accepted="--tenant NAME")
             content = make_revert(open_store(database), tenant, version, actor=_actor()).content
-        view = plan_view(content)
+        view = plan_view(content, diffs=True)
     if as_json:
         print_json(view)
         return

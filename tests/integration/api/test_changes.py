@@ -122,6 +122,9 @@ def test_new_access_makes_an_order_that_the_tenant_can_cancel(demo: DemoApi) -> 
     desired["services"].append({"kind": "internet", "name": "lille-internet", "site": "lille-shop", "rate": "100M"})
     plan = demo.call("POST", "/api/v1/plans", "acme-admin", json=desired).json()
     assert plan["new_orders"], plan
+    # the new site lands with its line: not in this plan's changes, in what is pending
+    assert "lille-shop" not in {c["name"] for c in plan["changes"]["sites"]}
+    assert {c["name"]: c["action"] for c in plan["pending"]["sites"]}["lille-shop"] == "add"
     applied = demo.call("POST", f"/api/v1/plans/{plan['id']}/apply", "acme-admin", json={}).json()
     order_id = applied["orders"][0]
     assert demo.call("GET", f"/api/v1/orders/{order_id}", "acme-viewer").json()["state"] == "acknowledged"

@@ -34,6 +34,7 @@ from unilink.api.security import Principal, Role
 from unilink.engine import core as engine_core
 from unilink.engine import orders as engine_orders
 from unilink.engine import runtime as rt
+from unilink.engine.views import plan_view
 from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
 from unilink.events import changes as change_events
 from unilink.events.alarms import crossings, utilisation
@@ -71,6 +72,8 @@ class PlanOut(BaseModel):
     empty: bool
     summary: list[str]
     changes: dict[str, Any]
+    pending: dict[str, Any] | None = Field(None, description="While field work is open: what lands when the "
+                                                             "orders complete (same shape as `changes`)")
     price: dict[str, Any]
     orders: list[dict[str, Any]]
     new_orders: list[dict[str, Any]]
@@ -180,20 +183,7 @@ def _tenants_in_scope(store: Store, principal: Principal, tenant: str | None) ->
 
 
 def _plan_out(content: dict[str, Any], devices: str) -> dict[str, Any]:
-    routers = {}
-    for name, change in content.get("devices", {}).items():
-        diff = change.get("diff", "") or ""
-        lines = diff.splitlines()
-        summary: dict[str, Any] = {"added": sum(1 for x in lines if x.startswith("+") and not x.startswith("+++")),
-                                   "removed": sum(1 for x in lines if x.startswith("-") and not x.startswith("---"))}
-        if devices == "full":
-            summary["diff"] = diff
-        routers[name] = summary
-    return {"id": content["id"], "tenant": content["tenant"], "fingerprint": content["fingerprint"],
-            "empty": content["empty"], "summary": content.get("summary", []), "changes": content["changes"],
-            "price": content["price"], "orders": content.get("orders", []),
-            "new_orders": content.get("new_orders", []), "bookings": content.get("bookings", []),
-            "release": content.get("release", []), "devices": routers, "feasible": True}
+    return plan_view(content, diffs=devices == "full")
 
 
 def _visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
