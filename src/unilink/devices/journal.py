@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,7 +56,7 @@ def config_sha(config: RenderedConfig | None) -> str:
     return text_sha(config.full_text() if config is not None else "")
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def text_sha(text: str) -> str:
     """SHA-256 of a config text, hex. Cached: a change hashes the same few configs (each ~50 kB) several
     times — planned, journalled, checked under the lock — and they are the same string objects, which
@@ -120,7 +121,8 @@ def _upsert_committed(dialect: str) -> Any:
         table = DeviceCommittedConfigRow.__table__
         upsert = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
         _UPSERTS[dialect] = upsert.on_conflict_do_update(index_elements=["router"], set_={
-            column: upsert.excluded[column] for column in ("vendor", "config", "transaction_id", "committed_at")})
+            column: upsert.excluded[column] for column in ("vendor", "text_z", "shell", "transaction_id",
+                                                           "committed_at")})
     return _UPSERTS[dialect]
 
 
@@ -232,10 +234,13 @@ class StoreJournal:
 
 
 def _committed_in(session: Session, routers: Sequence[str] | None = None) -> dict[str, RenderedConfig]:
-    query = select(DeviceCommittedConfigRow.router, DeviceCommittedConfigRow.config)
+    row = DeviceCommittedConfigRow
+    query = select(row.router, row.vendor, row.text_z, row.shell)
     if routers is not None:
-        query = query.where(DeviceCommittedConfigRow.router.in_(sorted(routers)))
-    return {router: RenderedConfig.from_dict(config) for router, config in session.execute(query)}
+        query = query.where(row.router.in_(sorted(routers)))
+    return {router: RenderedConfig(vendor=vendor, text=zlib.decompress(text_z).decode(),
+                                   shell=tuple(tuple(str(a) for a in cmd) for cmd in shell))
+            for router, vendor, text_z, shell in session.execute(query)}
 
 
 def committed_configs(session: Session) -> dict[str, RenderedConfig]:
@@ -246,8 +251,9 @@ def committed_configs(session: Session) -> dict[str, RenderedConfig]:
 def store_committed(session: Session, configs: Mapping[str, RenderedConfig], *, tx_id: str | None,
                     at: datetime) -> None:
     """Record `configs` as what their routers run: one upsert for all of them (no read first)."""
-    values = [{"router": router, "vendor": config.vendor, "config": config.to_dict(), "transaction_id": tx_id,
-               "committed_at": at} for router, config in sorted(configs.items())]
+    values = [{"router": router, "vendor": config.vendor, "text_z": zlib.compress(config.text.encode(), 1),
+               "shell": [list(cmd) for cmd in config.shell], "transaction_id": tx_id, "committed_at": at}
+              for router, config in sorted(configs.items())]
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
         session.connection().execute(_upsert_committed(dialect), values)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 from alembic import command
@@ -86,9 +87,11 @@ def test_recent_lists_transactions_newest_first_and_by_plan(store: Store) -> Non
 
 
 def test_migration_0005_keeps_every_stored_config_and_goes_back(tmp_path: Path) -> None:
-    """device_configs is dropped: a router only it knew moves to device_committed_configs (FRR's
-    shell commands split back out of the full text); downgrading restores the table."""
+    """Configs are kept compressed; device_configs is dropped, a router only it knew moves to
+    device_committed_configs (FRR's shell commands split back out of the full text); downgrading
+    restores both tables as they were."""
     engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    junos = {"vendor": "junos", "text": "set system x\n", "shell": []}
     with engine.begin() as conn:
         config = alembic_config(conn)
         command.upgrade(config, "0002_services")
@@ -98,13 +101,17 @@ def test_migration_0005_keeps_every_stored_config_and_goes_back(tmp_path: Path) 
                           "'2026-11-26 10:00:00')"), {"full": OLD.full_text()})
         conn.execute(text("INSERT INTO device_committed_configs (router, vendor, config, transaction_id, "
                           "committed_at) VALUES ('pe2', 'junos', :cfg, NULL, '2026-11-26 10:00:00')"),
-                     {"cfg": json.dumps({"vendor": "junos", "text": "set system x\n", "shell": []})})
+                     {"cfg": json.dumps(junos)})
         command.upgrade(config, "heads")
         assert "device_configs" not in inspect(conn).get_table_names()
-        rows = dict(conn.execute(text("SELECT router, config FROM device_committed_configs")).all())
-        assert RenderedConfig.from_dict(json.loads(rows["pe1"])) == OLD
-        assert json.loads(rows["pe2"])["text"] == "set system x\n"
+        rows = {r: (zlib.decompress(z).decode(), json.loads(sh)) for r, z, sh in
+                conn.execute(text("SELECT router, text_z, shell FROM device_committed_configs"))}
+        assert rows["pe1"] == (OLD.text, [list(cmd) for cmd in OLD.shell])
+        assert rows["pe2"] == ("set system x\n", [])
         command.downgrade(config, "0003_journal")
         back = dict(conn.execute(text("SELECT router, config FROM device_configs")).all())
         assert back == {"pe1": OLD.full_text(), "pe2": "set system x\n"}
+        committed = dict(conn.execute(text("SELECT router, config FROM device_committed_configs")).all())
+        assert json.loads(committed["pe2"]) == junos
+        assert RenderedConfig.from_dict(json.loads(committed["pe1"])) == OLD
     engine.dispose()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unilink.store.base import Base
@@ -65,6 +65,9 @@ class DeviceCommittedConfigRow(Base):
 
     router: Mapped[str] = mapped_column(String(64), primary_key=True)
     vendor: Mapped[str] = mapped_column(String(20))
-    config: Mapped[dict[str, Any]] = mapped_column(JSON)  # RenderedConfig as a dict
+    # RenderedConfig: its text zlib-compressed (a PE's config is ~50 kB and repeats itself: ~8× smaller,
+    # and a 50-router change writes 50 of them), its shell commands (FRR) as they are
+    text_z: Mapped[bytes] = mapped_column(LargeBinary)
+    shell: Mapped[list[list[str]]] = mapped_column(JSON)
     transaction_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     committed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
