@@ -21,10 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, DateTime, LargeBinary, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from unilink.devices.diff import DeviceChange
@@ -113,17 +112,15 @@ _STEPS_STATE = (update(_STEP).where(_STEP.transaction_id == bindparam("tx"),
                 .values(state=bindparam("state"), updated_at=bindparam("updated_at")))
 _STEP_ERROR = (update(_STEP).where(_STEP.transaction_id == bindparam("tx"), _STEP.router == bindparam("step_router"))
                .values(error=bindparam("error"), updated_at=bindparam("updated_at")))
-_UPSERTS: dict[str, Any] = {}  # dialect → the committed-config upsert
-
-
-def _upsert_committed(dialect: str) -> Any:
-    if dialect not in _UPSERTS:
-        table = DeviceCommittedConfigRow.__table__
-        upsert = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
-        _UPSERTS[dialect] = upsert.on_conflict_do_update(index_elements=["router"], set_={
-            column: upsert.excluded[column] for column in ("vendor", "text_z", "shell", "transaction_id",
-                                                           "committed_at")})
-    return _UPSERTS[dialect]
+# The same SQL on SQLite and PostgreSQL. As text: SQLAlchemy's ON CONFLICT constructs cannot be
+# cached, and compiling one cost more than running it.
+_UPSERT_COMMITTED = text(
+    "INSERT INTO device_committed_configs (router, vendor, text_z, shell, transaction_id, committed_at) "
+    "VALUES (:router, :vendor, :text_z, :shell, :transaction_id, :committed_at) "
+    "ON CONFLICT (router) DO UPDATE SET vendor = excluded.vendor, text_z = excluded.text_z, "
+    "shell = excluded.shell, transaction_id = excluded.transaction_id, committed_at = excluded.committed_at"
+).bindparams(bindparam("text_z", type_=LargeBinary), bindparam("shell", type_=JSON),
+             bindparam("committed_at", type_=DateTime(timezone=True)))
 
 
 class StoreJournal:
@@ -254,18 +251,7 @@ def store_committed(session: Session, configs: Mapping[str, RenderedConfig], *, 
     values = [{"router": router, "vendor": config.vendor, "text_z": zlib.compress(config.text.encode(), 1),
                "shell": [list(cmd) for cmd in config.shell], "transaction_id": tx_id, "committed_at": at}
               for router, config in sorted(configs.items())]
-    dialect = session.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        session.connection().execute(_upsert_committed(dialect), values)
-        return
-    existing = set(session.scalars(select(DeviceCommittedConfigRow.router)
-                                   .where(DeviceCommittedConfigRow.router.in_(sorted(configs)))))
-    for value in values:  # another database: read, then update or insert
-        if value["router"] in existing:
-            session.execute(update(DeviceCommittedConfigRow)
-                            .where(DeviceCommittedConfigRow.router == value["router"]).values(**value))
-        else:
-            session.execute(insert(DeviceCommittedConfigRow).values(**value))
+    session.connection().execute(_UPSERT_COMMITTED, values)
 
 
 def last_committed(store: Store) -> dict[str, RenderedConfig]:
