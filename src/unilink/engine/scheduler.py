@@ -25,6 +25,7 @@ from unilink.engine.admission import SCHEDULE_HORIZON, rates_at
 from unilink.engine.core import apply as apply_plan
 from unilink.engine.core import aware, latest_intent, plan
 from unilink.errors import UnilinkError
+from unilink.events import changes as change_events
 from unilink.services.intent import Intent
 from unilink.store.tables.services import DeploymentRow
 from unilink.store.tables.tenancy import Tenant
@@ -82,13 +83,19 @@ def run_due(store: Any, now: datetime | None = None) -> list[Fired]:
         reason = due_reason(Intent.model_validate(document), aware(updated_at), now)  # type: ignore[arg-type]
         if reason is None:
             continue
+        change = None
         try:
             desired = _without_finished(latest_intent(store, tenant) or document, now)
             change = plan(store, tenant, desired, now=now, actor=ACTOR)
-            apply_plan(store, change.id, ACTOR, reason, now=now, action="scheduler")
+            result = apply_plan(store, change.id, ACTOR, reason, now=now, action="scheduler")
             fired.append(Fired(tenant, change.id, reason))
         except UnilinkError as exc:
             fired.append(Fired(tenant, None, reason, str(exc)))
+            if change is not None:  # planned but not applied: the tenant hears of it like any failed change
+                change_events.apply_failed(store, tenant, change.id, exc.message)
+            continue
+        # a boost returning, a window opening: state changes, published like any other apply
+        change_events.applied(store, result.to_dict())
     return fired
 
 

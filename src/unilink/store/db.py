@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -102,36 +103,81 @@ CHECKPOINT_EVERY_S = 1.0
 
 
 class WalCheckpointer:
-    """Copies the WAL back into the database file every second, from a thread of its own.
+    """Copies the WAL of every open SQLite store back into its database file, once a second.
 
-    A PASSIVE checkpoint never waits for readers or writers (what it cannot copy now, it copies
-    next time) and runs in SQLite's C code without Python's lock, so requests do not pay for it.
-    Stops with `stop()`, or when its store is garbage-collected.
+    One thread per process, whatever the number of stores (tests open hundreds). A PASSIVE
+    checkpoint never waits for readers or writers (what it cannot copy now, it copies next time)
+    and runs in SQLite's C code without Python's lock, so requests do not pay for it. A database
+    whose WAL is small is left alone until it grows. Stores register on open and leave on close
+    (or when garbage-collected); the thread ends when none is left.
     """
 
-    def __init__(self, database: str) -> None:
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(database, self._stopped), daemon=True,
-                                        name="sqlite-checkpoint")
-        self._thread.start()
+    MIN_WAL_BYTES = 256 * 1024
 
-    @staticmethod
-    def _run(database: str, stopped: threading.Event) -> None:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users: dict[str, int] = {}  # database path → open stores
+        self._thread: threading.Thread | None = None
+
+    def register(self, database: str) -> None:
+        with self._lock:
+            self._users[database] = self._users.get(database, 0) + 1
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True, name="sqlite-checkpoint")
+                self._thread.start()
+
+    def unregister(self, database: str) -> None:
+        with self._lock:
+            left = self._users.get(database, 0) - 1
+            if left > 0:
+                self._users[database] = left
+            else:
+                self._users.pop(database, None)
+
+    def _run(self) -> None:
         import sqlite3
 
-        connection = sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        connections: dict[str, sqlite3.Connection] = {}
         try:
-            while not stopped.wait(CHECKPOINT_EVERY_S):
-                try:
-                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error:  # e.g. the file was removed under us: try again later, quietly
-                    continue
+            while True:
+                time.sleep(CHECKPOINT_EVERY_S)
+                with self._lock:
+                    databases = set(self._users)
+                    if not databases:
+                        self._thread = None
+                        return
+                for gone in set(connections) - databases:
+                    connections.pop(gone).close()
+                for database in databases:
+                    self._checkpoint(connections, database)
         finally:
-            connection.close()
+            for connection in connections.values():
+                connection.close()
 
-    def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=5)
+    def _checkpoint(self, connections: dict[str, Any], database: str) -> None:
+        import sqlite3
+
+        try:
+            if os.path.getsize(database + "-wal") < self.MIN_WAL_BYTES:
+                return
+            if database not in connections:
+                connections[database] = sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+            connections[database].execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except (OSError, sqlite3.Error):  # no WAL yet, or the file was removed under us: later, quietly
+            return
+
+
+CHECKPOINTER = WalCheckpointer()
+_GATES: dict[str, WriterGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def writer_gate(database: str) -> WriterGate:
+    """The process's gate of an SQLite file: one per file, whatever the number of stores on it."""
+    with _GATES_LOCK:
+        if database not in _GATES:
+            _GATES[database] = WriterGate(Path(database + "-writer"))
+        return _GATES[database]
 
 
 def _sqlite_file(engine: Engine) -> str | None:
@@ -226,10 +272,11 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         database = _sqlite_file(engine)  # the gate and the checkpointer: for an SQLite file only
-        self._gate = WriterGate(Path(database + "-writer")) if database is not None else None
-        self._checkpointer = WalCheckpointer(database) if database is not None else None
-        if self._checkpointer is not None:
-            weakref.finalize(self, self._checkpointer._stopped.set)
+        self._gate = writer_gate(database) if database is not None else None
+        self._checkpointed = database
+        if database is not None:
+            CHECKPOINTER.register(database)
+            self._finalizer = weakref.finalize(self, CHECKPOINTER.unregister, database)
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(bind=engine.execution_options(**{_WRITE_OPTION: True}),
                                             expire_on_commit=False)
@@ -244,13 +291,11 @@ class Store:
         return cls(engine)
 
     def close(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-            self._checkpointer = None
+        if self._checkpointed is not None:
+            self._finalizer()  # unregisters, once
+            self._checkpointed = None
         self.engine.dispose()
-        if self._gate is not None:
-            self._gate.close()
-            self._gate = None
+        self._gate = None  # shared by every store of this file in the process (see writer_gate)
 
     def __enter__(self) -> Store:
         return self

@@ -13,6 +13,7 @@ from unilink.engine.core import latest_intent, status
 from unilink.engine.orders import complete_order, list_orders, set_order_state
 from unilink.engine.scheduler import run_due
 from unilink.errors import ConflictError
+from unilink.events.publish import events_after
 from unilink.store.db import Store
 
 M = 10**6
@@ -37,6 +38,9 @@ def test_boost_books_its_window_and_returns_by_itself(onboarded: Store) -> None:
     assert run_due(onboarded, NOW + timedelta(hours=1)) == []  # nothing due mid-boost
     fired = run_due(onboarded, until)
     assert [f.reason for f in fired] == ["rates change"] and fired[0].error is None
+    with onboarded.session() as session:  # the return is published like any other change
+        applied = [e for e in events_after(session, 0, tenant="acme", operator=False) if e.type == "change.applied"]
+    assert applied[-1].data["plan_id"] == fired[0].plan_id
     assert booked(onboarded, "boost:") == {}
     assert "shaping-rate 200000000" in config(onboarded, "lyon-pe1")
     assert (latest_intent(onboarded, "acme") or {}).get("boosts") == []
