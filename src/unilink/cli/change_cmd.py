@@ -17,8 +17,9 @@ API does (`unilink.events.changes`), so that running servers stream and deliver 
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -32,8 +33,18 @@ from unilink.errors import ConflictError, InfeasibleError, NotFoundError, Valida
 from unilink.events import changes as change_events
 from unilink.units import format_bandwidth
 
+T = TypeVar("T")
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON.")
 TENANT_OPTION = typer.Option(None, "--tenant", "-t", help="Tenant name (default: the document's `tenant`).")
+
+
+def _either(api: str | None, remote: Callable[[RemoteClient], T], local: Callable[[], T]) -> T:
+    """`remote(client)` against the server given by --api (or the configuration), else `local()`."""
+    client = remote_client(api)
+    if client is None:
+        return local()
+    with client:
+        return remote(client)
 
 
 def _actor() -> str:
@@ -141,12 +152,8 @@ def apply(plan_id: str = typer.Argument(..., help="The id printed by `unilink pl
           database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Apply exactly that plan; refused (exit 4) when the state changed since it was made."""
     with cli_errors(as_json):
-        client = remote_client(api)
-        if client is not None:
-            with client:
-                result = client.apply(plan_id, reason)
-        else:
-            result = _apply_locally(open_store(database), plan_id, reason)
+        result = _either(api, lambda client: client.apply(plan_id, reason),
+                         lambda: _apply_locally(open_store(database), plan_id, reason))
     if as_json:
         print_json(result)
         return
@@ -249,14 +256,10 @@ def orders(ctx: typer.Context, tenant: str | None = typer.Option(None, "--tenant
         ctx.obj = {"database": database, "api": api}  # `unilink orders --api URL cancel ID` counts too
         return
     with cli_errors(as_json):
-        client = remote_client(api)
-        if client is not None:
-            with client:
-                rows = client.orders(tenant, open_only=open_only)
-        else:
-            from unilink.engine.orders import list_orders
+        from unilink.engine.orders import list_orders
 
-            rows = list_orders(open_store(database), tenant, open_only=open_only)
+        rows = _either(api, lambda client: client.orders(tenant, open_only=open_only),
+                       lambda: list_orders(open_store(database), tenant, open_only=open_only))
     if as_json:
         print_json(rows)
         return
@@ -348,14 +351,10 @@ def history(tenant: str | None = typer.Option(None, "--tenant", "-t"),
             database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Who changed what, when, and why (newest first)."""
     with cli_errors(as_json):
-        client = remote_client(api)
-        if client is not None:
-            with client:
-                rows = client.history(tenant, limit)
-        else:
-            from unilink.engine.core import history as get_history
+        from unilink.engine.core import history as get_history
 
-            rows = get_history(open_store(database), tenant, limit)
+        rows = _either(api, lambda client: client.history(tenant, limit),
+                       lambda: get_history(open_store(database), tenant, limit))
     if as_json:
         print_json(rows)
         return
