@@ -269,6 +269,21 @@ def test_an_open_order_can_be_cancelled_from_the_orders_page(world) -> None:
     assert client.post(f"/portal/orders/{order_id}/cancel").status_code == 404  # not theirs: not found
 
 
+def test_the_plan_page_shows_what_waits_for_the_field_work(world) -> None:
+    client, _, tokens = world
+    headers = {"Authorization": f"Bearer {tokens['acme-admin']}"}
+    intent = client.get("/api/v1/intent", headers=headers).json()
+    site = next(s for s in intent["sites"] if s["name"] == "london-hub")
+    site["access"]["port"] = 10**10  # a bigger port: field work
+    plan = client.post("/api/v1/plans", json=intent, headers=headers).json()
+    assert plan["new_orders"] and plan["pending"]
+    _signed_in(client, tokens, "acme-admin")
+    page = client.get(f"/portal/plans/{plan['id']}").text
+    pending = re.search(r'<ul id="plan-pending">.*?</ul>', page, re.S)
+    assert pending is not None, "the plan page does not say what waits for the field work"
+    assert "london-hub" in pending[0] and "access.port" in pending[0]
+
+
 def test_a_capacity_shortage_names_the_bottleneck_link_and_what_is_free(world) -> None:
     client, store, _ = world
     with store.session(write=True) as session:

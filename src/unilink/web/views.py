@@ -152,20 +152,28 @@ def service_rows(services: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
-    """A plan as shown before Apply: what changes (before → after), the price, the routers touched."""
-    changes = []
+def _change_rows(changes: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The items that change (sites, services, boosts and schedules), each with its fields before → after."""
+    rows = []
     for group in ("sites", "services", "temporaries"):
-        for item in plan["changes"].get(group, []):
+        for item in (changes or {}).get(group, []):
             if item["action"] == "noChange":
                 continue
             fields = [{"field": name, "before": field_value(name, c["before"]), "after": field_value(name, c["after"])}
                       for name, c in item["changes"].items()]
-            changes.append({"action": item["action"], "kind": item["kind"], "name": item["name"], "fields": fields})
+            rows.append({"action": item["action"], "kind": item["kind"], "name": item["name"], "fields": fields})
+    return rows
+
+
+def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
+    """A plan as shown before Apply: what changes (before → after), what follows the field work, the
+    price, the routers touched."""
+    changes = _change_rows(plan["changes"])
     devices = [{"router": name, "added": d["added"], "removed": d["removed"], "diff": d.get("diff", "")}
                for name, d in sorted(plan["devices"].items()) if d["added"] or d["removed"]]
     return {"id": plan["id"], "tenant": plan["tenant"], "empty": plan["empty"], "summary": plan["summary"],
-            "changes": changes, "price": plan["price"], "new_orders": plan["new_orders"], "devices": devices,
+            "changes": changes, "pending": _change_rows(plan.get("pending")), "price": plan["price"],
+            "new_orders": plan["new_orders"], "devices": devices,
             "bookings": len(plan["bookings"])}
 
 
