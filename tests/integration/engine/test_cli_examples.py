@@ -88,6 +88,23 @@ def test_field_work_example_raises_orders(db: str) -> None:
     assert code == 0 and json.loads(out) == []
 
 
+def test_backup_example_orders_the_line_then_configures_it(db: str) -> None:
+    content = plan_json(db, "acme-backup")
+    assert [(o["site"], o["kind"]) for o in content["new_orders"]] == [("milan-office:backup", "new-backup")]
+    assert any("backup milan-office" in line["item"] for line in content["price"]["lines"])
+    assert content["price"]["one_off_cents"] > 0
+    assert not any(d["diff"] for d in content["devices"].values())  # nothing on the routers before the line
+    assert cli(db, "apply", content["id"])[0] == 0
+    order = next(o["id"] for o in json.loads(cli(db, "orders", "--json")[1]) if o["site"] == "milan-office:backup")
+    assert cli(db, "orders", "start", order)[0] == 0
+    code, out = cli(db, "orders", "complete", order, "--json")
+    assert code == 0 and "milan-pe1" in json.loads(out)["applied"]["routers"]
+    deployed = json.loads(cli(db, "status", "--tenant", "acme-logistics", "--json")[1])["deployed"]
+    milan = next(s for s in deployed["sites"] if s["name"] == "milan-office")
+    assert milan["backup"]["technology"] == "5g"
+    assert plan_json(db, "acme-backup")["empty"]
+
+
 def test_refusals_exit_codes(db: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text((EXAMPLES / "acme-rate-up.yaml").read_text().replace("rate: 900M", "rate: 5G"))
