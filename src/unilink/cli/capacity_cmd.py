@@ -14,7 +14,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from unilink.cli.common import cli_errors, console, print_json
+from unilink.cli.common import cli_errors, console, print_json, spinner
 from unilink.errors import ValidationError
 
 app = typer.Typer(help="Capacity planning: link loads, bottlenecks, headroom, failures, upgrades.",
@@ -56,11 +56,12 @@ def mlu(
         _check_fraction(target, "--target", low=0.01, high=1.0)
         _check_fraction(growth, "--growth", low=-0.99, high=10.0)
         started = time.perf_counter()
-        network, demand_list = load_topology_and_demands(topology, demands, fmt)
-        problem = build_problem(network, demand_list)
-        read = time.perf_counter()
-        report = analyse(problem, routing=routing, growth_per_year=growth, target_utilization=target, top=top,
-                         failures=failures, upgrades=upgrades)
+        with spinner(None if as_json else "reading the topology and demands, computing link loads"):
+            network, demand_list = load_topology_and_demands(topology, demands, fmt)
+            problem = build_problem(network, demand_list)
+            read = time.perf_counter()
+            report = analyse(problem, routing=routing, growth_per_year=growth, target_utilization=target, top=top,
+                             failures=failures, upgrades=upgrades)
         done = time.perf_counter()
         report["network"] = network.name
         report["timings_ms"] = {"read": round((read - started) * 1000, 1), "answer": round((done - read) * 1000, 1)}
@@ -98,10 +99,11 @@ def scenario(
         plan = load_scenario(file)
         network, booked = _current_network(database_url, with_ledger=plan.include_ledger)
         started = time.perf_counter()
-        matrix = grown(scenario_matrix(plan, network), plan.growth_per_year, years)
-        problem = build_problem(network, matrix).with_background(booked)
-        report = analyse(problem, routing=routing or plan.routing, growth_per_year=plan.growth_per_year,
-                         target_utilization=plan.target_utilization, failures=failures, upgrades=upgrades)
+        with spinner(None if as_json else "building the traffic matrix, computing link loads"):
+            matrix = grown(scenario_matrix(plan, network), plan.growth_per_year, years)
+            problem = build_problem(network, matrix).with_background(booked)
+            report = analyse(problem, routing=routing or plan.routing, growth_per_year=plan.growth_per_year,
+                             target_utilization=plan.target_utilization, failures=failures, upgrades=upgrades)
         report = {"scenario": plan.name, "network": network.name, "years_ahead": years,
                   "ledger_booked_bps": None if booked is None else round(float(booked.sum())),
                   "subscribers": round(_subscriber_total(plan, network)),

@@ -73,7 +73,7 @@ def plan(file: Path = typer.Option(..., "--file", "-f", help="The desired-state 
 
     from unilink.services.intent import load_intent_text
 
-    with cli_errors(as_json):
+    with cli_errors(as_json, working="planning: checking, admission, price, router diffs"):
         text = _read(file)
         intent = load_intent_text(text, source=str(file))  # checked here in both modes: the same messages
         name = tenant or intent.tenant
@@ -151,7 +151,7 @@ def apply(plan_id: str = typer.Argument(..., help="The id printed by `unilink pl
           reason: str = typer.Option("", "--reason", "-r", help="Why (kept in the history)."),
           database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Apply exactly that plan; refused (exit 4) when the state changed since it was made."""
-    with cli_errors(as_json):
+    with cli_errors(as_json, working="applying: booking capacity, pushing to the routers"):
         result = _either(api, lambda client: client.apply(plan_id, reason),
                          lambda: _apply_locally(open_store(database), plan_id, reason))
     if as_json:
@@ -330,7 +330,7 @@ def _order_command(state: str) -> Any:
     def command(ctx: typer.Context, order_id: str = typer.Argument(..., help="The id listed by `unilink orders`."),
                 database: str | None = DATABASE_OPTION, api: str | None = API_OPTION,
                 as_json: bool = JSON_OPTION) -> None:
-        with cli_errors(as_json):
+        with cli_errors(as_json, working="moving the order (a completed one applies its logical part)"):
             client = remote_client(_group_option(ctx, "api", api))
             out = _move_order(client, _group_option(ctx, "database", database), order_id, state)
         if as_json:
@@ -371,7 +371,7 @@ def revert(version: int = typer.Argument(..., help="The intent version to go bac
                                              help="The tenant (remotely, a tenant token's own by default)."),
            database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Plan a return to an earlier intent version (then `unilink apply` it)."""
-    with cli_errors(as_json):
+    with cli_errors(as_json, working="planning the return to that version"):
         client = remote_client(api)
         if client is not None:
             with client:
@@ -399,7 +399,7 @@ def run_once(database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION
     """Fire every boost return and schedule due now."""
     from unilink.engine.scheduler import run_due
 
-    with cli_errors(as_json):
+    with cli_errors(as_json, working="firing what is due"):
         fired = run_due(open_store(database))
     if as_json:
         print_json([f.to_dict() for f in fired])

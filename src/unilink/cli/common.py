@@ -26,16 +26,32 @@ def print_json(data: Any) -> None:
 
 
 @contextmanager
-def cli_errors(as_json: bool = False) -> Iterator[None]:
-    """Turn a `UnilinkError` into a message (or JSON on stdout) and its exit code; never a traceback."""
+def cli_errors(as_json: bool = False, *, working: str | None = None) -> Iterator[None]:
+    """Turn a `UnilinkError` into a message (or JSON on stdout) and its exit code; never a traceback.
+
+    `working`: what the block does, shown with a spinner on stderr while it runs — when stderr is a
+    terminal and the output is not JSON, so that pipes and scripts see nothing of it.
+    """
     try:
-        yield
+        with spinner(None if as_json else working):
+            yield
     except UnilinkError as exc:
         if as_json:
             print_json(exc.to_dict())
         else:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
         raise typer.Exit(exc.exit_code) from None
+
+
+@contextmanager
+def spinner(message: str | None) -> Iterator[None]:
+    """`message` with a spinner on stderr while the block runs, when stderr is a terminal (else nothing).
+    Print nothing inside the block: the spinner owns the terminal's last line meanwhile."""
+    if message is None or not err_console.is_terminal:
+        yield
+        return
+    with err_console.status(message, spinner="dots"):
+        yield
 
 
 def run_cli(func: Callable[[], Any], as_json: bool = False) -> Any:

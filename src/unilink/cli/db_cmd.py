@@ -38,7 +38,7 @@ def open_store(database: str | None) -> Store:
 def upgrade(database: str | None = DATABASE_OPTION,
             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Create the database or migrate it to the latest schema of every domain."""
-    with cli_errors(as_json):
+    with cli_errors(as_json, working="migrating the database"):
         store = open_store(database)
         heads = sorted(_current_revisions(store))
         store.close()
@@ -62,7 +62,7 @@ def seed(database: str | None = DATABASE_OPTION,
     """Load the sample network and demo data (without --if-empty: reset them to the sample)."""
     from unilink.store.seed import seed as run_seed
 
-    with cli_errors(as_json):
+    with cli_errors(as_json, working="seeding: sample network and demo tenants through the engine"):
         store = open_store(database)
         try:
             results = run_seed(store, force=not if_empty)
@@ -102,7 +102,7 @@ def recover(database: str | None = DATABASE_OPTION,
     """Finish or undo the device transactions a crashed process left unfinished (as `serve` does at start)."""
     from unilink.engine.recovery import recover_applies
 
-    with cli_errors(as_json):
+    with cli_errors(as_json, working="recovering unfinished device transactions"):
         store = open_store(database)
         try:
             outcomes = recover_applies(store)

@@ -53,7 +53,7 @@ def import_network(
     """
     from unilink.inventory.importers import import_file
 
-    with cli_errors(as_json):
+    with cli_errors(as_json, working="importing the network"):
         result = import_file(path, str(fmt) if fmt else None)
         store = open_store(database)
         try:

@@ -17,7 +17,7 @@ from typing import Any
 
 import typer
 
-from unilink.cli.common import cli_errors, console, print_json
+from unilink.cli.common import cli_errors, console, print_json, spinner
 from unilink.errors import InfeasibleError, ValidationError
 from unilink.inventory.model import Network
 from unilink.network.cspf import find_path
@@ -211,7 +211,8 @@ def whatif_fail(
 ) -> None:
     """Fail links, PoPs or SRLGs: the services they carry, re-routed in priority order, and those that cannot be."""
     with cli_errors(as_json):
-        answer = whatif_answer(load_state(), targets)
+        with spinner(None if as_json else "re-routing the affected services"):
+            answer = whatif_answer(load_state(), targets)
         if as_json:
             print_json(answer)
             return

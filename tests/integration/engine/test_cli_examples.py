@@ -128,3 +128,24 @@ def test_status_history_revert(db: str) -> None:
     assert cli(db, "apply", reverted["id"])[0] == 0
     code, out = cli(db, "status", "--tenant", "acme-logistics")
     assert code == 0 and "lyon-warehouse 250M" in out
+
+
+def test_slow_steps_show_a_spinner_on_a_terminal_and_nothing_in_json(db: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Progress goes to stderr, and only when stderr is a terminal and the output is not JSON."""
+    import io
+
+    from rich.console import Console
+
+    from unilink.cli import common
+
+    screen = io.StringIO()
+    monkeypatch.setattr(common, "err_console", Console(file=screen, force_terminal=True, width=100))
+    code, _ = cli(db, "plan", "-f", str(EXAMPLES / "acme-rate-up.yaml"))
+    assert code == 0 and "planning: checking, admission, price, router diffs" in screen.getvalue()
+    screen.truncate(0)
+    code, out = cli(db, "plan", "-f", str(EXAMPLES / "acme-rate-up.yaml"), "--json")
+    assert code == 0 and json.loads(out)["id"] and screen.getvalue() == ""
+    monkeypatch.setattr(common, "err_console", Console(file=screen, force_terminal=False))
+    assert cli(db, "plan", "-f", str(EXAMPLES / "acme-rate-up.yaml"))[0] == 0
+    assert screen.getvalue() == "", "not a terminal: no spinner"
