@@ -191,6 +191,24 @@ def create_user(session: Session, *, username: str, password: str | None, role: 
     return row
 
 
+def disable_user(session: Session, username: str, tenant: str | None) -> tuple[UserRow, str | None, list[str]]:
+    """Disable `username` (kept, for the audit log) and revoke every token it holds; returns the user,
+    its tenant and the revoked tokens' prefixes. `tenant`: the caller's scope (None: operators) —
+    another scope's user is not found, like one that does not exist."""
+    found = session.execute(select(UserRow, Tenant.name).outerjoin(Tenant, UserRow.tenant_id == Tenant.id)
+                            .where(UserRow.username == username)).first()
+    if found is None or (tenant is not None and found[1] != tenant):
+        raise NotFoundError("no such user", field="username", value=username, accepted="the name of one of your users")
+    user, name = found
+    user.disabled = True
+    tokens = list(session.scalars(select(ApiTokenRow).where(ApiTokenRow.user_id == user.id,
+                                                            ApiTokenRow.revoked_at.is_(None))))
+    for token in tokens:
+        token.revoked_at = utcnow()
+    session.flush()
+    return user, name, [t.prefix for t in tokens]
+
+
 def login(session: Session, username: str, password: str) -> tuple[MintedToken, TokenInfo] | None:
     """A short-lived token for a user whose password matches, else None (no hint which part was wrong)."""
     found = session.execute(

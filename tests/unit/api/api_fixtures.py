@@ -74,7 +74,7 @@ def seed_accounts(store: Store) -> dict[str, str]:
 
 
 def seed_objects(store: Store) -> dict[str, object]:
-    """Per-tenant objects whose ids the tests need: a webhook and a spare token each for acme and globex."""
+    """Per-tenant objects whose ids the tests need: a webhook, a spare token and a user each for acme and globex."""
     objects: dict[str, object] = {}
     with store.session(write=True) as session:
         for tenant in ("acme", "globex"):
@@ -85,6 +85,9 @@ def seed_objects(store: Store) -> dict[str, object]:
             objects[f"{tenant}_hook"] = hook.id
             _, info = accounts.create_token(session, role="tenant-viewer", tenant=tenant, name=f"spare-{tenant}")
             objects[f"{tenant}_token"] = info.prefix
+            user = accounts.create_user(session, username=f"clerk@{tenant}", password=None, role="tenant-viewer",
+                                        tenant=tenant)
+            objects[f"{tenant}_user"] = user.username
     return objects
 
 

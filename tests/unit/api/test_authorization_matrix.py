@@ -128,6 +128,8 @@ CASES = [
     Case("POST", "/api/v1/users", write_other(201), {"username": "eve", "role": "tenant-viewer",
                                                       "tenant": "globex"}),
     Case("POST", "/api/v1/users", op_admin_only(201), {"username": "noc", "role": "operator-viewer"}),
+    Case("DELETE", "/api/v1/users/{acme_user}", write_own(200)),
+    Case("DELETE", "/api/v1/users/{globex_user}", write_other(200)),
     # tokens
     Case("GET", "/api/v1/tokens", any_role()),
     Case("GET", "/api/v1/tokens", read_own(), params={"tenant": "acme"}),

@@ -127,6 +127,20 @@ def create_user(body: UserCreate, request: Request, principal: WriterDep, store:
         return _user_out(row, tenant)
 
 
+@router.delete("/users/{username}", tags=["tenants"], response_model=UserOut,
+               summary="Disable a user and end its sessions at once (the user is kept, for the audit log)")
+def disable_user(username: Annotated[str, Path(min_length=1, max_length=64)], request: Request,
+                 principal: WriterDep, store: StoreDep) -> UserOut:
+    scope = None if principal.is_operator else principal.tenant  # writers only: viewers were refused (403)
+    with store.session(write=True) as session:
+        row, tenant, revoked = accounts.disable_user(session, username, scope)
+        mark_tenant(request, tenant)
+        out = _user_out(row, tenant)
+    for prefix in revoked:
+        request.app.state.authenticator.forget(prefix)
+    return out
+
+
 def _tenant_out(row: Tenant) -> TenantOut:
     return TenantOut(name=row.name, kind=row.kind, display_name=row.display_name,
                      created_at=accounts.as_utc(row.created_at))
