@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from unilink.api.security import (
@@ -228,10 +228,10 @@ def login(session: Session, username: str, password: str) -> tuple[MintedToken, 
 _DUMMY_HASH = hash_password("not-a-real-password-only-for-timing")
 
 
-def record_audit(session: Session, *, principal: Principal | None, method: str, path: str, action: str,
+def record_audit(session: Session | Connection, *, principal: Principal | None, method: str, path: str, action: str,
                  status: int, client: str, tenant: str | None = None, detail: dict[str, Any] | None = None) -> None:
     # a Core insert on the session's connection: every write request records one (see engine.records)
-    session.connection().execute(_INSERT_AUDIT, {
+    (session if isinstance(session, Connection) else session.connection()).execute(_INSERT_AUDIT, {
         "at": utcnow(), "subject": principal.subject if principal else "anonymous",
         "role": principal.role.value if principal else "-",
         "tenant": tenant or (principal.tenant if principal else None), "method": method, "path": path[:500],

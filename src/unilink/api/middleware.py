@@ -75,9 +75,9 @@ class ObserveMiddleware:
     def _audit(self, scope: Scope, route: str, status: int) -> None:
         client = scope.get("client")
         try:
-            with self.store_getter().session(write=True) as session:
+            with self.store_getter().connection(write=True) as connection:
                 accounts.record_audit(
-                    session, principal=scope[PRINCIPAL_SCOPE_KEY], method=scope["method"], path=scope["path"],
+                    connection, principal=scope[PRINCIPAL_SCOPE_KEY], method=scope["method"], path=scope["path"],
                     action=f"{scope['method']} {route}", status=status,
                     client=f"{client[0]}:{client[1]}" if client else "unknown",
                     tenant=scope.get(TENANT_SCOPE_KEY),

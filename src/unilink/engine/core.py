@@ -142,9 +142,16 @@ class _Deployed:
         return self._quote
 
 
-def _deployed(session: Session, tenant_id: int, runtime: rt.Runtime | None = None) -> _Deployed:
-    """The tenant's deployed state; from the runtime's cache when its revision is current."""
-    revision = records.deployed_revision(session, tenant_id)
+_UNREAD = -1  # `revision` not read yet by the caller
+
+
+def _deployed(session: Session, tenant_id: int, runtime: rt.Runtime | None = None,
+              revision: int | None = _UNREAD) -> _Deployed:
+    """The tenant's deployed state; from the runtime's cache when its revision is current.
+
+    `revision`: the deployed revision (None: nothing deployed) when the caller has just read it."""
+    if revision == _UNREAD:
+        revision = records.deployed_revision(session, tenant_id)
     cached = runtime.deployed.get(tenant_id) if runtime is not None else None
     if cached is not None and cached.revision == (revision or 0):
         return cached  # type: ignore[no-any-return]
@@ -210,18 +217,18 @@ def plan(store: Any, tenant: str, desired: Intent | dict[str, Any] | str, *, now
     now = now or rt.now_utc()
     intent = coerce_intent(desired)
     with rt.LOCK, store.session() as session:
-        tenant_row = records.tenant(session, tenant)
+        tenant_row = records.plan_context(session, tenant)
         if intent.tenant is not None and intent.tenant != tenant:
             raise ValidationError("the document is for another tenant", field="tenant", value=intent.tenant,
                                   accepted=tenant)
-        runtime = rt.runtime_for(store, session)
+        runtime = rt.runtime_for(store, session, versions=(int(tenant_row.topology or 0), int(tenant_row.seq)))
         content, effective, devices, configs, quote = _compute(session, runtime, tenant_row, intent, now,
                                                                accesses_installed)
     plan_id = f"p-{now.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
     content["id"] = plan_id
     content["actor"] = actor
-    with store.session(write=True) as session:
-        records.insert_plan(session, id=plan_id, tenant_id=tenant_row.id, fingerprint=content["fingerprint"],
+    with store.connection(write=True) as connection:
+        records.insert_plan(connection, id=plan_id, tenant_id=tenant_row.id, fingerprint=content["fingerprint"],
                             content=content, status="ready", created_at=now, expires_at=now + PLAN_LIFETIME)
     _remember(content, effective, devices, configs, quote)
     return Plan(plan_id, tenant, content["fingerprint"], content)
@@ -232,7 +239,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Any, desired: In
              ) -> tuple[dict[str, Any], Intent, TenantDevices, dict[str, RenderedConfig], Quote | None]:
     tenant = tenant_row.name
     check_intent(desired, runtime.network)
-    deployed = _deployed(session, tenant_row.id, runtime)
+    deployed = _deployed(session, tenant_row.id, runtime, tenant_row.revision)
     open_orders = records.open_orders(session, tenant_row.id)  # site → order id
     works = [] if accesses_installed else field_work(desired, deployed.physical)
     effective = effective_intent(desired, deployed.intent, {w.site for w in works})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from unilink.errors import NotFoundError
@@ -30,11 +30,21 @@ from unilink.store.tables.tenancy import Tenant
 
 OPEN_ORDER_STATES = ("completed", "failed", "cancelled")  # the states an order ends in
 
+Executor = Session | Connection  # the records work in an ORM session's transaction or on a bare connection
+
+
+def _connection(executor: Executor) -> Connection:
+    return executor if isinstance(executor, Connection) else executor.connection()
+
+
 _TOPOLOGY = select(TopologyRow.version).where(TopologyRow.id == 1).scalar_subquery()
 _SEQ = select(EngineStateRow.ledger_seq).where(EngineStateRow.id == 1).scalar_subquery()
 
 _VERSIONS = select(_TOPOLOGY, _SEQ)
-_TENANT = select(Tenant.id, Tenant.name).where(Tenant.name == bindparam("name"))
+_PLAN_CONTEXT = select(  # what a plan reads first, in one statement
+    Tenant.id, Tenant.name, _TOPOLOGY.label("topology"), _SEQ.label("seq"),
+    select(DeploymentRow.revision).where(DeploymentRow.tenant_id == Tenant.id).scalar_subquery().label("revision"),
+).where(Tenant.name == bindparam("name"))
 _REVISION = select(DeploymentRow.revision).where(DeploymentRow.tenant_id == bindparam("tenant_id"))
 _OPEN_ORDERS = select(ServiceOrderRow.id, ServiceOrderRow.site).where(
     ServiceOrderRow.tenant_id == bindparam("tenant_id"), ServiceOrderRow.state.notin_(OPEN_ORDER_STATES))
@@ -59,71 +69,72 @@ _INSERT_RESERVATIONS = insert(ReservationRow).returning(
 _DELETE_RESERVATIONS = delete(ReservationRow).where(ReservationRow.id.in_(bindparam("ids", expanding=True)))
 
 
-def tenant(session: Session, name: str) -> Row[Any]:
-    """(id, name) of tenant `name`; NotFoundError as `store.tenancy.get_tenant` raises it."""
-    found = session.connection().execute(_TENANT, {"name": name}).first()
+def plan_context(session: Executor, name: str) -> Row[Any]:
+    """(tenant id, tenant name, topology version, ledger sequence, deployed revision or None) for a plan
+    of tenant `name`; NotFoundError as `store.tenancy.get_tenant` raises it."""
+    found = _connection(session).execute(_PLAN_CONTEXT, {"name": name}).first()
     if found is None:
         raise NotFoundError("no such tenant", field="tenant", value=name, accepted="the name of an existing tenant")
     return found
 
 
-def versions(session: Session) -> tuple[int, int]:
+def versions(session: Executor) -> tuple[int, int]:
     """(topology version, ledger sequence number)."""
-    topology, seq = session.connection().execute(_VERSIONS).one()
+    topology, seq = _connection(session).execute(_VERSIONS).one()
     return int(topology or 0), int(seq)
 
 
-def deployed_revision(session: Session, tenant_id: int) -> int | None:
-    return session.connection().execute(_REVISION, {"tenant_id": tenant_id}).scalar()
+def deployed_revision(session: Executor, tenant_id: int) -> int | None:
+    return _connection(session).execute(_REVISION, {"tenant_id": tenant_id}).scalar()
 
 
-def open_orders(session: Session, tenant_id: int) -> dict[str, str]:
+def open_orders(session: Executor, tenant_id: int) -> dict[str, str]:
     """site → id of the tenant's orders still open."""
-    return {site: order_id for order_id, site in session.connection().execute(_OPEN_ORDERS, {"tenant_id": tenant_id})}
+    return {site: order_id for order_id, site in _connection(session).execute(_OPEN_ORDERS, {"tenant_id": tenant_id})}
 
 
-def plan_head(session: Session, plan_id: str) -> Row[Any] | None:
+def plan_head(session: Executor, plan_id: str) -> Row[Any] | None:
     """(id, tenant_id, fingerprint, status, expires_at, revision, topology version, ledger sequence,
     latest intent version): everything an apply checks first, in one statement."""
-    return session.connection().execute(_PLAN_HEAD, {"plan_id": plan_id}).first()
+    return _connection(session).execute(_PLAN_HEAD, {"plan_id": plan_id}).first()
 
 
-def plan_content(session: Session, plan_id: str) -> dict[str, Any]:
-    return session.connection().execute(_PLAN_CONTENT, {"plan_id": plan_id}).scalar_one()  # type: ignore[no-any-return]
+def plan_content(session: Executor, plan_id: str) -> dict[str, Any]:
+    return _connection(session).execute(_PLAN_CONTENT, {"plan_id": plan_id}).scalar_one()  # type: ignore[no-any-return]
 
 
-def lock(session: Session) -> None:
-    session.connection().execute(_LOCK)
+def lock(session: Executor) -> None:
+    _connection(session).execute(_LOCK)
 
 
-def insert_plan(session: Session, **values: Any) -> None:
-    session.connection().execute(_INSERT_PLAN, values)
+def insert_plan(session: Executor, **values: Any) -> None:
+    _connection(session).execute(_INSERT_PLAN, values)
 
 
-def mark_applied(session: Session, plan_id: str, at: datetime) -> None:
-    session.connection().execute(_PLAN_APPLIED, {"plan_id": plan_id, "at": at})
+def mark_applied(session: Executor, plan_id: str, at: datetime) -> None:
+    _connection(session).execute(_PLAN_APPLIED, {"plan_id": plan_id, "at": at})
 
 
-def insert_intent_version(session: Session, **values: Any) -> None:
-    session.connection().execute(_INSERT_INTENT, values)
+def insert_intent_version(session: Executor, **values: Any) -> None:
+    _connection(session).execute(_INSERT_INTENT, values)
 
 
-def save_deployment(session: Session, *, first: bool, **values: Any) -> None:
+def save_deployment(session: Executor, *, first: bool, **values: Any) -> None:
     if first:
-        session.connection().execute(_INSERT_DEPLOYMENT, values)
+        _connection(session).execute(_INSERT_DEPLOYMENT, values)
     else:
         tenant = values.pop("tenant_id")
-        session.connection().execute(_UPDATE_DEPLOYMENT, {"tenant": tenant, **values})
+        _connection(session).execute(_UPDATE_DEPLOYMENT, {"tenant": tenant, **values})
 
 
-def insert_history(session: Session, **values: Any) -> None:
-    session.connection().execute(_INSERT_HISTORY, values)
+def insert_history(session: Executor, **values: Any) -> None:
+    _connection(session).execute(_INSERT_HISTORY, values)
 
 
-def insert_reservations(session: Session, rows: list[dict[str, Any]]) -> list[Row[Any]]:
+def insert_reservations(session: Executor, rows: list[dict[str, Any]]) -> list[Row[Any]]:
     """Insert reservation rows in one statement; (id, service, link, direction) of each, in no set order."""
-    return list(session.connection().execute(_INSERT_RESERVATIONS, rows).all())
+    return list(_connection(session).execute(_INSERT_RESERVATIONS, rows).all())
 
 
-def delete_reservations(session: Session, ids: list[int]) -> None:
-    session.connection().execute(_DELETE_RESERVATIONS, {"ids": ids})
+def delete_reservations(session: Executor, ids: list[int]) -> None:
+    _connection(session).execute(_DELETE_RESERVATIONS, {"ids": ids})

@@ -278,8 +278,8 @@ class Store:
             CHECKPOINTER.register(database)
             self._finalizer = weakref.finalize(self, CHECKPOINTER.unregister, database)
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
-        self._write_sessions = sessionmaker(bind=engine.execution_options(**{_WRITE_OPTION: True}),
-                                            expire_on_commit=False)
+        self._write_engine = engine.execution_options(**{_WRITE_OPTION: True})
+        self._write_sessions = sessionmaker(bind=self._write_engine, expire_on_commit=False)
         self._network_cache: tuple[int, Network] | None = None
 
     @classmethod
@@ -320,6 +320,18 @@ class Store:
         factory = self._write_sessions if write else self._sessions
         with factory() as session, session.begin():
             yield session
+
+    @contextmanager
+    def connection(self, *, write: bool = False) -> Iterator[Connection]:
+        """A Core connection in a transaction that commits when the block ends (rolls back if it
+        raises): for work that touches no ORM object, at about half the cost of a session. `write`
+        as for `session`."""
+        if write and self._gate is not None:
+            with self._gate.held(), self._write_engine.begin() as connection:
+                yield connection
+            return
+        with (self._write_engine if write else self.engine).begin() as connection:
+            yield connection
 
     # -- the backbone network ------------------------------------------------------------------
 
