@@ -292,8 +292,7 @@ async def submit_change(site: Annotated[str, views.SitePath], request: Request, 
     try:
         desired = forms.apply_site_change(document, site, fields)
         intent = change_routes.IntentDocument.model_validate(desired)
-        made = await run_in_threadpool(change_routes.create_plan, intent, request, principal, store, tenant, "summary",
-                                       False)
+        made = await change_routes.create_plan(intent, request, principal, store, tenant, "summary", False)
     except UnilinkError as exc:
         error = views.error_dict(exc)
         if isinstance(exc, InfeasibleError):
