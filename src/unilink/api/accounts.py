@@ -23,6 +23,7 @@ from unilink.api.security import (
     verify_password,
 )
 from unilink.errors import NotFoundError, ValidationError
+from unilink.store.db import connection_of
 from unilink.store.tables.auth import ApiTokenRow, AuditRow, UserRow
 from unilink.store.tables.tenancy import Tenant
 
@@ -231,7 +232,7 @@ _DUMMY_HASH = hash_password("not-a-real-password-only-for-timing")
 def record_audit(session: Session | Connection, *, principal: Principal | None, method: str, path: str, action: str,
                  status: int, client: str, tenant: str | None = None, detail: dict[str, Any] | None = None) -> None:
     # a Core insert on the session's connection: every write request records one (see engine.records)
-    (session if isinstance(session, Connection) else session.connection()).execute(_INSERT_AUDIT, {
+    connection_of(session).execute(_INSERT_AUDIT, {
         "at": utcnow(), "subject": principal.subject if principal else "anonymous",
         "role": principal.role.value if principal else "-",
         "tenant": tenant or (principal.tenant if principal else None), "method": method, "path": path[:500],

@@ -142,16 +142,10 @@ class _Deployed:
         return self._quote
 
 
-_UNREAD = -1  # `revision` not read yet by the caller
-
-
-def _deployed(session: Session, tenant_id: int, runtime: rt.Runtime | None = None,
-              revision: int | None = _UNREAD) -> _Deployed:
-    """The tenant's deployed state; from the runtime's cache when its revision is current.
-
-    `revision`: the deployed revision (None: nothing deployed) when the caller has just read it."""
-    if revision == _UNREAD:
-        revision = records.deployed_revision(session, tenant_id)
+def _deployed(session: Session, tenant_id: int, revision: int | None, runtime: rt.Runtime | None = None
+              ) -> _Deployed:
+    """The tenant's deployed state at `revision` (None: nothing deployed), which the caller has just read;
+    from the runtime's cache when it holds that revision."""
     cached = runtime.deployed.get(tenant_id) if runtime is not None else None
     if cached is not None and cached.revision == (revision or 0):
         return cached  # type: ignore[no-any-return]
@@ -239,7 +233,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Any, desired: In
              ) -> tuple[dict[str, Any], Intent, TenantDevices, dict[str, RenderedConfig], Quote | None]:
     tenant = tenant_row.name
     check_intent(desired, runtime.network)
-    deployed = _deployed(session, tenant_row.id, runtime, tenant_row.revision)
+    deployed = _deployed(session, tenant_row.id, tenant_row.revision, runtime)
     open_orders = records.open_orders(session, tenant_row.id)  # site → order id
     works = [] if accesses_installed else field_work(desired, deployed.physical)
     effective = effective_intent(desired, deployed.intent, {w.site for w in works})
@@ -866,7 +860,7 @@ def status(store: Any, tenant: str) -> dict[str, Any]:
     """What is deployed for `tenant`: sites, services, rates, reservations, open orders."""
     with store.session() as session:
         tenant_row = get_tenant(session, tenant)
-        deployed = _deployed(session, tenant_row.id)
+        deployed = _deployed(session, tenant_row.id, records.deployed_revision(session, tenant_row.id))
         count = len(session.scalars(select(ReservationRow.id).where(ReservationRow.tenant_id == tenant_row.id)).all())
         orders = session.scalars(select(ServiceOrderRow.id).where(
             ServiceOrderRow.tenant_id == tenant_row.id,

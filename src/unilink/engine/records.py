@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select,
 from sqlalchemy.orm import Session
 
 from unilink.errors import NotFoundError
+from unilink.store.db import connection_of
 from unilink.store.tables.inventory import TopologyRow
 from unilink.store.tables.services import (
     ChangeHistoryRow,
@@ -31,10 +32,6 @@ from unilink.store.tables.tenancy import Tenant
 OPEN_ORDER_STATES = ("completed", "failed", "cancelled")  # the states an order ends in
 
 Executor = Session | Connection  # the records work in an ORM session's transaction or on a bare connection
-
-
-def _connection(executor: Executor) -> Connection:
-    return executor if isinstance(executor, Connection) else executor.connection()
 
 
 _TOPOLOGY = select(TopologyRow.version).where(TopologyRow.id == 1).scalar_subquery()
@@ -72,7 +69,7 @@ _DELETE_RESERVATIONS = delete(ReservationRow).where(ReservationRow.id.in_(bindpa
 def plan_context(session: Executor, name: str) -> Row[Any]:
     """(tenant id, tenant name, topology version, ledger sequence, deployed revision or None) for a plan
     of tenant `name`; NotFoundError as `store.tenancy.get_tenant` raises it."""
-    found = _connection(session).execute(_PLAN_CONTEXT, {"name": name}).first()
+    found = connection_of(session).execute(_PLAN_CONTEXT, {"name": name}).first()
     if found is None:
         raise NotFoundError("no such tenant", field="tenant", value=name, accepted="the name of an existing tenant")
     return found
@@ -80,61 +77,61 @@ def plan_context(session: Executor, name: str) -> Row[Any]:
 
 def versions(session: Executor) -> tuple[int, int]:
     """(topology version, ledger sequence number)."""
-    topology, seq = _connection(session).execute(_VERSIONS).one()
+    topology, seq = connection_of(session).execute(_VERSIONS).one()
     return int(topology or 0), int(seq)
 
 
 def deployed_revision(session: Executor, tenant_id: int) -> int | None:
-    return _connection(session).execute(_REVISION, {"tenant_id": tenant_id}).scalar()
+    return connection_of(session).execute(_REVISION, {"tenant_id": tenant_id}).scalar()
 
 
 def open_orders(session: Executor, tenant_id: int) -> dict[str, str]:
     """site → id of the tenant's orders still open."""
-    return {site: order_id for order_id, site in _connection(session).execute(_OPEN_ORDERS, {"tenant_id": tenant_id})}
+    return {site: order_id for order_id, site in connection_of(session).execute(_OPEN_ORDERS, {"tenant_id": tenant_id})}
 
 
 def plan_head(session: Executor, plan_id: str) -> Row[Any] | None:
     """(id, tenant_id, fingerprint, status, expires_at, revision, topology version, ledger sequence,
     latest intent version): everything an apply checks first, in one statement."""
-    return _connection(session).execute(_PLAN_HEAD, {"plan_id": plan_id}).first()
+    return connection_of(session).execute(_PLAN_HEAD, {"plan_id": plan_id}).first()
 
 
 def plan_content(session: Executor, plan_id: str) -> dict[str, Any]:
-    return _connection(session).execute(_PLAN_CONTENT, {"plan_id": plan_id}).scalar_one()  # type: ignore[no-any-return]
+    return connection_of(session).execute(_PLAN_CONTENT, {"plan_id": plan_id}).scalar_one()  # type: ignore[no-any-return]
 
 
 def lock(session: Executor) -> None:
-    _connection(session).execute(_LOCK)
+    connection_of(session).execute(_LOCK)
 
 
 def insert_plan(session: Executor, **values: Any) -> None:
-    _connection(session).execute(_INSERT_PLAN, values)
+    connection_of(session).execute(_INSERT_PLAN, values)
 
 
 def mark_applied(session: Executor, plan_id: str, at: datetime) -> None:
-    _connection(session).execute(_PLAN_APPLIED, {"plan_id": plan_id, "at": at})
+    connection_of(session).execute(_PLAN_APPLIED, {"plan_id": plan_id, "at": at})
 
 
 def insert_intent_version(session: Executor, **values: Any) -> None:
-    _connection(session).execute(_INSERT_INTENT, values)
+    connection_of(session).execute(_INSERT_INTENT, values)
 
 
 def save_deployment(session: Executor, *, first: bool, **values: Any) -> None:
     if first:
-        _connection(session).execute(_INSERT_DEPLOYMENT, values)
+        connection_of(session).execute(_INSERT_DEPLOYMENT, values)
     else:
         tenant = values.pop("tenant_id")
-        _connection(session).execute(_UPDATE_DEPLOYMENT, {"tenant": tenant, **values})
+        connection_of(session).execute(_UPDATE_DEPLOYMENT, {"tenant": tenant, **values})
 
 
 def insert_history(session: Executor, **values: Any) -> None:
-    _connection(session).execute(_INSERT_HISTORY, values)
+    connection_of(session).execute(_INSERT_HISTORY, values)
 
 
 def insert_reservations(session: Executor, rows: list[dict[str, Any]]) -> list[Row[Any]]:
     """Insert reservation rows in one statement; (id, service, link, direction) of each, in no set order."""
-    return list(_connection(session).execute(_INSERT_RESERVATIONS, rows).all())
+    return list(connection_of(session).execute(_INSERT_RESERVATIONS, rows).all())
 
 
 def delete_reservations(session: Executor, ids: list[int]) -> None:
-    _connection(session).execute(_DELETE_RESERVATIONS, {"ids": ids})
+    connection_of(session).execute(_DELETE_RESERVATIONS, {"ids": ids})

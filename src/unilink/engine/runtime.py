@@ -27,7 +27,6 @@ from unilink.network.graph import CompiledGraph
 from unilink.network.ledger import CapacityLedger
 from unilink.services.intent import Intent
 from unilink.store import network_repo
-from unilink.store.tables.inventory import TopologyRow
 from unilink.store.tables.services import (
     DeploymentRow,
     PoolAllocationRow,
@@ -74,15 +73,6 @@ _RUNTIMES: weakref.WeakKeyDictionary[Any, Runtime] = weakref.WeakKeyDictionary()
 LOCK = threading.RLock()  # one engine operation at a time per process; the DB lock row covers processes
 
 
-def topology_version(session: Session) -> int:
-    return int(session.scalars(select(TopologyRow.version).where(TopologyRow.id == 1)).one_or_none() or 0)
-
-
-def state_versions(session: Session) -> tuple[int, int]:
-    """(topology version, ledger sequence), in one statement."""
-    return records.versions(session)
-
-
 def runtime_for(store: Any, session: Session, *, locked: bool = False,
                 versions: tuple[int, int] | None = None) -> Runtime:
     """The up-to-date runtime of `store` (loaded in `session`'s transaction when stale).
@@ -90,7 +80,7 @@ def runtime_for(store: Any, session: Session, *, locked: bool = False,
     `locked`: the caller has taken the engine lock, which already advanced the sequence by one.
     `versions`: (topology version, ledger sequence) when the caller has just read them.
     """
-    topology, seq = versions if versions is not None else state_versions(session)
+    topology, seq = versions if versions is not None else records.versions(session)
     if locked:
         seq -= 1
     runtime = _RUNTIMES.get(store)

@@ -94,10 +94,6 @@ class WriterGate:
                 if self._depth == 0:
                     fcntl.flock(self._fd, fcntl.LOCK_UN)
 
-    def close(self) -> None:
-        os.close(self._fd)
-
-
 WAL_AUTOCHECKPOINT_PAGES = 50_000  # ~200 MB: only reached when no WalCheckpointer runs
 CHECKPOINT_EVERY_S = 1.0
 
@@ -178,6 +174,12 @@ def writer_gate(database: str) -> WriterGate:
         if database not in _GATES:
             _GATES[database] = WriterGate(Path(database + "-writer"))
         return _GATES[database]
+
+
+def connection_of(executor: Session | Connection) -> Connection:
+    """The connection of a session's transaction (or the connection itself): for Core statements
+    that must run in whichever of the two the caller holds."""
+    return executor if isinstance(executor, Connection) else executor.connection()
 
 
 def _sqlite_file(engine: Engine) -> str | None:

@@ -57,8 +57,13 @@ def test_writers_in_several_processes_and_threads_queue_and_lose_nothing(tmp_pat
 def test_the_gate_is_reentrant_in_a_thread_and_exclusive_between_threads(tmp_path: Path) -> None:
     gate = WriterGate(tmp_path / "g")
     inside: list[str] = []
+
+    def enter() -> None:
+        with gate.held():
+            inside.append("other")
+
     with gate.held(), gate.held():  # the same thread passes again
-        other = threading.Thread(target=lambda: (gate.held().__enter__(), inside.append("other")))
+        other = threading.Thread(target=enter)
         other.start()
         other.join(timeout=0.3)
         assert inside == [], "another thread entered while the gate was held"
