@@ -21,14 +21,61 @@ SHARED = REPO_ROOT.parent / "shared"
 TOPOLOGY_ZOO = SHARED / "data" / "topology-zoo"
 
 
+# The real parts: under CI=true a test that needs one of them may not skip (see _real_part_skipped).
+REAL_PARTS = ("lab", "browser", "netconf", "postgres")
+# Where the markers are not written on the test itself, the place or the fixture says it.
+_REAL_PART_PATHS = {"lab": "tests/lab/", "browser": "tests/e2e/test_portal_browser.py",
+                    "netconf": "tests/integration/devices/test_dev_netconf.py"}
+_REAL_PART_FIXTURES = {"postgres": "pg_store"}
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """UNILINK_FAST=1 skips the slow tests, like `make test FAST=1` (which deselects them)."""
+    """Mark the tests that need a real part; UNILINK_FAST=1 skips the slow tests (as `make test FAST=1`)."""
+    for item in items:
+        where = item.nodeid.replace("\\", "/")
+        for part, prefix in _REAL_PART_PATHS.items():
+            if where.startswith(prefix):
+                item.add_marker(getattr(pytest.mark, part))
+        for part, fixture in _REAL_PART_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(getattr(pytest.mark, part))
     if os.environ.get("UNILINK_FAST") not in ("1", "true", "yes"):
         return
     skip = pytest.mark.skip(reason="UNILINK_FAST=1: slow lab/browser tests skipped (CI runs them)")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under CI=true, a skipped lab, browser, NETCONF or PostgreSQL test is a failure.
+
+    A green CI must mean the real routers, browser, NETCONF server and database were exercised: a
+    missing package or an unreachable server would otherwise turn those tests into quiet skips.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    if not (_in_ci() and report.skipped):
+        return
+    parts = [part for part in REAL_PARTS if item.get_closest_marker(part)]
+    if parts and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"CI=true: this {'/'.join(parts)} test may not skip ({reason})"
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """Under CI=true, a test module that skips as a whole (e.g. playwright missing) is a failure too."""
+    if _in_ci() and report.skipped:
+        where = report.nodeid.replace("\\", "/")
+        if any(where.startswith(prefix) for prefix in _REAL_PART_PATHS.values()):
+            report.outcome = "failed"
+            report.longrepr = f"CI=true: {where} needs a real part and may not skip ({report.longrepr})"
 
 
 @pytest.fixture
