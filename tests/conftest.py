@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from unilink import clock
+from unilink.clock import FrozenClock
 from unilink.store.db import Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +79,20 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
         if any(where.startswith(prefix) for prefix in _REAL_PART_PATHS.values()):
             report.outcome = "failed"
             report.longrepr = f"CI=true: {where} needs a real part and may not skip ({report.longrepr})"
+
+
+# Every test runs at this instant unless it sets another: inside the examples' nightly window
+# (01:00-05:00 UTC) on purpose, so a test that only passes by day fails on every run, not at night.
+TEST_NOW = datetime(2026, 6, 3, 2, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[FrozenClock]:
+    """The clock every store opened in a test runs on: frozen at TEST_NOW (move it with .set/.advance)."""
+    frozen = FrozenClock(TEST_NOW)
+    previous = clock.set_default(frozen)
+    yield frozen
+    clock.set_default(previous)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from typing import Any
 
 import typer
 
+from unilink import clock
 from unilink.cli.common import cli_errors, console, print_json, spinner
 from unilink.errors import InfeasibleError, ValidationError
 from unilink.inventory.model import Network
@@ -140,7 +141,7 @@ def path_answer(state: State, src: str, dst: str, bandwidth: str, *, disjoint: b
             raise ValidationError(f"unknown PoP {name!r}", field=field, value=name,
                                   accepted="the name of a PoP of the backbone (unilink network show)")
     nodes, links, srlgs = split_exclusions(state.graph, exclude)
-    window_start = parse_time(start, field="--start") or datetime.now(UTC)
+    window_start = parse_time(start, field="--start") or clock.default().now()
     window_end = parse_time(end, field="--end")
     common: dict[str, Any] = {"start": window_start, "end": window_end, "metric": metric, "exclude_nodes": nodes,
                               "exclude_links": links, "exclude_srlgs": srlgs}

@@ -208,7 +208,7 @@ def plan(store: Any, tenant: str, desired: Intent | dict[str, Any] | str, *, now
     Raises ValidationError (bad document), NotFoundError (tenant), InfeasibleError (naming the
     bottleneck). Nothing is reserved by a plan: admission is tried on the ledger and undone.
     """
-    now = now or rt.now_utc()
+    now = now or store.clock.now()
     intent = coerce_intent(desired)
     with rt.LOCK, store.session() as session:
         tenant_row = records.plan_context(session, tenant)
@@ -506,7 +506,7 @@ def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *,
     expired or was applied; InfeasibleError when capacity it needs was taken meanwhile. In every
     refusal nothing changes.
     """
-    now = now or rt.now_utc()
+    now = now or store.clock.now()
     if len(reason) > 500:
         raise ValidationError("reason is too long", field="reason", value=len(reason), accepted="≤ 500 characters")
     try:

@@ -54,7 +54,7 @@ def list_orders(store: Any, tenant: str | None = None, *, open_only: bool = Fals
 def set_order_state(store: Any, order_id: str, state: str, actor: str, *, now: datetime | None = None
                     ) -> dict[str, Any]:
     """Move an order along its lifecycle (not to completed: use `complete_order`)."""
-    now = now or rt.now_utc()
+    now = now or store.clock.now()
     with store.session(write=True) as session:
         row, tenant = _order(session, order_id)
         _check_transition(row, state)
@@ -70,7 +70,7 @@ def set_order_state(store: Any, order_id: str, state: str, actor: str, *, now: d
 
 def complete_order(store: Any, order_id: str, actor: str, *, now: datetime | None = None) -> ApplyResult | None:
     """The line is in: record it, then apply the tenant's latest intent (None if nothing to do)."""
-    now = now or rt.now_utc()
+    now = now or store.clock.now()
     with rt.LOCK, store.session(write=True) as session:
         row, tenant = _order(session, order_id)
         _check_transition(row, "completed")

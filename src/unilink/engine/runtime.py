@@ -11,7 +11,7 @@ import gc
 import threading
 import weakref
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select
@@ -170,7 +170,3 @@ def _load_devices(session: Session, runtime: Runtime) -> DeviceModel:
     for router, config in committed_configs(session).items():
         model.configs[router] = config.full_text()
     return model
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from unilink.engine import runtime as rt
 from unilink.engine.admission import SCHEDULE_HORIZON, rates_at
 from unilink.engine.core import apply as apply_plan
 from unilink.engine.core import aware, latest_intent, plan
@@ -71,7 +70,7 @@ def due_reason(deployed: Intent, updated_at: datetime, now: datetime) -> str | N
 
 def run_due(store: Any, now: datetime | None = None) -> list[Fired]:
     """Fire what is due at `now` for every tenant; one tenant's failure does not stop the others."""
-    now = now or rt.now_utc()
+    now = now or store.clock.now()
     with store.session() as session:
         rows = session.execute(select(Tenant.name, DeploymentRow.document, DeploymentRow.updated_at)
                                .join(DeploymentRow, DeploymentRow.tenant_id == Tenant.id)

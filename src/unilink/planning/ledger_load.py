@@ -9,7 +9,7 @@ if it is a hold, the hold has not expired — the same rule admission control ap
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import or_, select
@@ -21,7 +21,7 @@ def reserved_arc_bps(store, network: Network, at: datetime | None = None) -> np.
     """Booked bit/s per arc (arc 2·i = link i a→b, 2·i+1 = b→a) at instant `at` (default: now, UTC)."""
     from unilink.store.tables.services import ReservationRow
 
-    at = at or datetime.now(UTC)
+    at = at or store.clock.now()
     link_index = {lk.name: i for i, lk in enumerate(network.links)}
     booked = np.zeros(2 * len(network.links))
     query = (select(ReservationRow.link, ReservationRow.direction, ReservationRow.bps)

@@ -31,6 +31,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from unilink import clock as clock_module
+from unilink.clock import Clock
 from unilink.errors import ValidationError
 from unilink.inventory.model import Network
 from unilink.store import network_repo
@@ -271,8 +273,10 @@ def _copy(network: Network) -> Network:
 class Store:
     """The database of unilink. Open with `Store.open()`; close with `store.close()`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         self.engine = engine
+        # the time the engine and scheduler run on for this database (see unilink.clock)
+        self.clock: Clock = clock or clock_module.default()
         database = _sqlite_file(engine)  # the gate and the checkpointer: for an SQLite file only
         self._gate = writer_gate(database) if database is not None else None
         self._checkpointed = database
@@ -285,12 +289,16 @@ class Store:
         self._network_cache: tuple[int, Network] | None = None
 
     @classmethod
-    def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
-        """Open the database at `url` (default: `default_url()`) and migrate it to heads."""
+    def open(cls, url: str | None = None, *, migrate: bool = True, clock: Clock | None = None) -> Store:
+        """Open the database at `url` (default: `default_url()`) and migrate it to heads.
+
+        `clock` is the time the engine and scheduler read through this store (default: the process's,
+        `unilink.clock.default()`, the wall clock unless a test froze one).
+        """
         engine = make_engine(url or default_url())
         if migrate:
             run_migrations(engine)
-        return cls(engine)
+        return cls(engine, clock)
 
     def close(self) -> None:
         if self._checkpointed is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -55,7 +55,7 @@ class BackboneNow:
 
 def backbone_now(store: Any, now: datetime | None = None) -> BackboneNow:
     """Capacity and reservations of every backbone link at `now` (default: this instant)."""
-    start = now or datetime.now(UTC)
+    start = now or store.clock.now()
     end = start + timedelta(seconds=1)
     with rt.LOCK, store.session() as session:
         runtime = rt.runtime_for(store, session)

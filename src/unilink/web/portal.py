@@ -290,7 +290,7 @@ async def submit_change(site: Annotated[str, views.SitePath], request: Request, 
     base_form = forms.site_form(document, site)
     desired: dict[str, Any] | None = None
     try:
-        desired = forms.apply_site_change(document, site, fields)
+        desired = forms.apply_site_change(document, site, fields, now=_store(request).clock.now())
         intent = change_routes.IntentDocument.model_validate(desired)
         made = await change_routes.create_plan(intent, request, principal, store, tenant, "summary", False)
     except UnilinkError as exc:

@@ -174,16 +174,16 @@ def test_scenario_on_an_empty_database_says_so(store):
     assert json.loads(result.output)["field"] == "--database"
 
 
-def test_scenario_adds_the_services_booked_in_the_ledger(sample_store, tmp_path):
+def test_scenario_adds_the_services_booked_in_the_ledger(sample_store, tmp_path, frozen_clock):
     """Reservations in the store are a fixed background load: exactly their bit/s on their arcs."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from unilink.store.tables.services import ReservationRow
     from unilink.store.tenancy import add_tenant
 
     network = sample_store.load_network()
     link = next(lk for lk in network.links if {lk.a, lk.b} == {"Paris", "Lyon"})
-    now = datetime.now(UTC)
+    now = frozen_clock.now()  # the instant the scenario reads the ledger at
     with sample_store.session(write=True) as session:
         tenant = add_tenant(session, "acme", "enterprise", "ACME")
         session.flush()

@@ -9,8 +9,11 @@ The routers are `SimDriver`s keeping their running config in STATE_DIR, so they 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from datetime import datetime
 
+from unilink.clock import FrozenClock
 from unilink.devices.drivers.sim import SimDriver
 from unilink.devices.render import RenderedConfig
 from unilink.engine import apply, core
@@ -33,7 +36,8 @@ def file_backed(state_dir: str, hang_router: str | None = None, hang_on: str | N
 
 def main(argv: list[str]) -> int:
     command, url, state_dir = argv[0], argv[1], argv[2]
-    store = Store.open(url)
+    # the test's frozen instant: the plan it made must not look expired in this process
+    store = Store.open(url, clock=FrozenClock(datetime.fromisoformat(os.environ["CRASH_CHILD_NOW"])))
     if command == "apply":
         plan_id, hang_router, hang_on = argv[3], argv[4], argv[5]
         core.driver_factory = file_backed(state_dir, hang_router, hang_on)

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select
 from world import ROUTERS, acme, prepare
 
+from unilink import clock
 from unilink.devices.drivers.sim import SimDriver
 from unilink.devices.journal import BOUND_STATE, StoreJournal, committed_configs
 from unilink.devices.render import RenderedConfig
@@ -105,7 +106,7 @@ def test_apply_killed_mid_push_is_undone_by_recovery_in_a_new_process(
     hung = "milan-pe1"
     # hang in commit: the two others committed, milan never does; hang in verify: all three committed
     committed = [r for r in ROUTERS if r != hung] if hang_on == "commit" else list(ROUTERS)
-    env = {**os.environ, "PYTHONPATH": str(CHILD.parent)}
+    env = {**os.environ, "PYTHONPATH": str(CHILD.parent), "CRASH_CHILD_NOW": clock.default().now().isoformat()}
     proc = subprocess.Popen([sys.executable, str(CHILD), "apply", url, str(state_dir), p.id, hung, hang_on],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -203,7 +204,7 @@ def test_recovery_waits_for_an_apply_in_flight_instead_of_undoing_it(world: tupl
     store, url, state_dir = world
     p = plan(store, "acme", acme("300M"))
     new = {r: core._RECENT_CONFIGS[p.id][r].full_text() for r in ROUTERS}
-    env = {**os.environ, "PYTHONPATH": str(CHILD.parent)}
+    env = {**os.environ, "PYTHONPATH": str(CHILD.parent), "CRASH_CHILD_NOW": clock.default().now().isoformat()}
     applying = subprocess.Popen([sys.executable, str(CHILD), "apply", url, str(state_dir), p.id, "milan-pe1", "slow"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from unilink.cli.main import app
+from unilink.clock import FrozenClock
 from unilink.store.db import Store
 from unilink.store.seed import seed
 
@@ -58,16 +59,26 @@ def test_seeded_intent_needs_no_change(db: str) -> None:
     ("acme-schedule", {"add schedule schedule nightly-backup"}),
 ])
 def test_each_example_plans_and_applies(db: str, example: str, expected: set[str]) -> None:
-    content = plan_json(db, example)
+    content = plan_json(db, example)  # at the tests' frozen 02:30 UTC: inside acme-schedule's 01:00-05:00 window
     assert {line.split(":")[0] for line in content["summary"]} == expected
-    if example == "acme-schedule":  # nothing changes on the routers until the first window opens
-        assert not any(d["diff"] for d in content["devices"].values())
-        assert len([b for b in content["bookings"] if b["key"].startswith("sched:nightly-backup")]) == 7
+    if example == "acme-schedule":  # the window is open: lyon-warehouse runs at the window's rate now
+        # tonight's window, in force, and the seven of the week ahead
+        assert len([b for b in content["bookings"] if b["key"].startswith("sched:nightly-backup")]) == 8
+        assert [r for r, d in content["devices"].items() if d["diff"]] == ["lyon-pe1"]
+        assert "450000000" in content["devices"]["lyon-pe1"]["diff"]  # the window's rate on the router
     else:
         assert any(d["diff"] for d in content["devices"].values())
     code, out = cli(db, "apply", content["id"], "--reason", f"example {example}")
     assert code == 0, out
     assert plan_json(db, example)["empty"]  # applied: nothing left to do
+
+
+def test_schedule_example_by_day_changes_no_router(db: str, frozen_clock: FrozenClock) -> None:
+    """Outside the window nothing changes on the routers until it opens; the windows are booked."""
+    frozen_clock.set(frozen_clock.now().replace(hour=12))
+    content = plan_json(db, "acme-schedule")
+    assert not any(d["diff"] for d in content["devices"].values())
+    assert len([b for b in content["bookings"] if b["key"].startswith("sched:nightly-backup")]) == 7
 
 
 def test_field_work_example_raises_orders(db: str) -> None:

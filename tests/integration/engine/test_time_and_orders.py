@@ -8,6 +8,7 @@ import pytest
 from engine_helpers import booked, config, go
 from engine_world import NOW, acme
 
+from unilink.clock import FrozenClock
 from unilink.engine import apply, plan
 from unilink.engine.core import latest_intent, status
 from unilink.engine.orders import complete_order, list_orders, set_order_state
@@ -126,16 +127,17 @@ def test_change_cycle_on_both_databases(any_estore: Store) -> None:
     assert {bps for _, _, bps in booked(any_estore, "svc:lyon-internet")["svc:lyon-internet"]} == {50 * M}
 
 
-def test_background_loop_fires_and_stops(onboarded: Store) -> None:
+def test_background_loop_fires_and_stops(onboarded: Store, frozen_clock: FrozenClock) -> None:
     import threading
     import time
 
     from unilink.engine.core import history
     from unilink.engine.scheduler import run_forever
 
-    doc = acme()  # a boost applied at NOW (in the past) that ended three hours later: due by the wall clock
+    doc = acme()  # a boost applied at NOW that ends three hours later; the loop runs on the store's clock
     doc["boosts"] = [{"service": "lyon-internet", "rate": "600M", "until": (NOW + timedelta(hours=3)).isoformat()}]
     go(onboarded, "acme", doc, NOW)
+    frozen_clock.set(NOW + timedelta(hours=4))  # the boost is over by the time the loop looks
     stop = threading.Event()
     loop = threading.Thread(target=run_forever, args=(onboarded, stop, 0.05), daemon=True)
     loop.start()

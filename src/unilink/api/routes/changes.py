@@ -398,7 +398,7 @@ def _link_utilisation(store: Store, links: set[str]) -> dict[tuple[str, str], fl
         return {}
     with rt.LOCK, store.session() as session:
         runtime = rt.runtime_for(store, session)
-        return utilisation(runtime.graph, runtime.ledger, links, rt.now_utc())
+        return utilisation(runtime.graph, runtime.ledger, links, store.clock.now())
 
 
 # -- orders ------------------------------------------------------------------------------------------
