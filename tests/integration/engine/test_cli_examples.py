@@ -23,6 +23,10 @@ def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seeded") / "unilink.db"
     store = Store.open(f"sqlite:///{path}")
     seed(store)
+    # fold the WAL into the main file: the tests copy that file alone, and SQLite only checkpoints on
+    # the last close — which a connection still open elsewhere in the process would postpone
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     return path
 
