@@ -51,6 +51,7 @@ class Runtime:
     devices: DeviceModel | None = None
     overbooked: list[int] = field(default_factory=list)  # reservations beyond capacity (booked all the same)
     deployed: dict[int, Any] = field(default_factory=dict)  # tenant id → engine.core._Deployed, by revision
+    holds: dict[int, Any] = field(default_factory=dict)  # tenant id → engine.holds.Held: its newest plan's hold
 
     def router_of_site(self, intent: Intent) -> dict[str, str]:
         return {s.name: s.router or self.edge_router[s.pop] for s in intent.sites}
@@ -131,6 +132,9 @@ def load_runtime(session: Session, topology: int, seq: int) -> Runtime:
                                       PoolAllocationRow.value)):
         runtime.allocated(row.pool, row.scope, row.owner, int(row.value))
     runtime.devices = _load_devices(session, runtime)
+    from unilink.engine import holds  # local: holds builds on this module
+
+    holds.load(session, runtime)  # after the reservations: a hold never displaces a booking
     return runtime
 
 

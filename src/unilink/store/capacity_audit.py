@@ -13,7 +13,7 @@ boost that has ended but is not yet released still counts until the tenant's nex
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,9 +28,6 @@ from unilink.units import format_bandwidth
 
 # (link, direction, bit/s, start or None, end or None, holder "tenant/service")
 Booked = tuple[str, str, int, datetime | None, datetime | None, str]
-
-# Extra bookings the audit counts besides the reservations table (the engine's plan holds register one).
-EXTRA_SOURCES: list[Callable[[Session], Iterable[Booked]]] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,20 +83,18 @@ def peak_loads(booked: Iterable[Booked]) -> dict[tuple[str, str], ArcLoad]:
 
 
 def booked_on(session: Session, links: Iterable[str]) -> dict[tuple[str, str], ArcLoad]:
-    """The peak loads of `links` (reservations and every extra source, such as plan holds)."""
-    wanted = set(links)
-    rows = reservations(session, wanted)
-    for source in EXTRA_SOURCES:
-        rows.extend(b for b in source(session) if b[0] in wanted)
-    return peak_loads(rows)
+    """The peak loads of `links` from their reservations. Plan holds do not count: an inventory change
+    makes every plan stale, and releases their holds."""
+    return peak_loads(reservations(session, links))
 
 
 def oversold(session: Session) -> list[str]:
-    """Every link direction whose bookings exceed its capacity at some instant (empty: all is well)."""
+    """Every link direction whose bookings and plan holds exceed its capacity at some instant (empty: all
+    is well)."""
     capacity = dict(session.execute(select(LinkRow.name, LinkRow.capacity_bps)).all())
-    rows = reservations(session)
-    for source in EXTRA_SOURCES:
-        rows.extend(source(session))
+    from unilink.store.holds_repo import held_bookings  # local: holds_repo imports the store's db module
+
+    rows = reservations(session) + held_bookings(session)  # what plans hold counts against capacity too
     problems = []
     for (link, direction), load in sorted(peak_loads(rows).items()):
         cap = capacity.get(link)

@@ -213,6 +213,9 @@ def sync(session: Session, network: Network) -> NetworkChange:
                             f"another part of unilink ({reason}); nothing was changed",
                             accepted="keep the elements in use, or use --merge") from exc
     if change.changed or topology.name != network.name:
+        from unilink.store import holds_repo  # local: holds_repo imports the store's db module
+
+        holds_repo.release_all(session)  # every plan is stale now: nothing it held is held any more
         topology.version += 1
         topology.name = network.name
         topology.updated_at = datetime.now(UTC)

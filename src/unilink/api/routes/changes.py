@@ -36,6 +36,7 @@ from unilink.api.problems import PROBLEM_RESPONSES
 from unilink.api.schemas import Strict
 from unilink.api.security import Principal, Role
 from unilink.engine import core as engine_core
+from unilink.engine import holds as engine_holds
 from unilink.engine import orders as engine_orders
 from unilink.engine import runtime as rt
 from unilink.engine.views import plan_view
@@ -391,6 +392,14 @@ def apply_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: S
         # Backbone load is the operator's business: the alarm is operator-wide, it names no tenant.
         publish(store, "capacity.alarm", tenant=None, data={**alarm, "plan_id": plan_id})
     return result.to_dict()
+
+
+@router.post("/plans/{plan_id}/cancel", tags=["plans"],
+             summary="Cancel a ready plan: it can no longer be applied, and what it holds is released")
+def cancel_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: StoreDep) -> dict[str, Any]:
+    row = _visible_plan(store, principal, plan_id)
+    mark_tenant(request, row.content["tenant"])
+    return engine_holds.cancel(store, plan_id)
 
 
 def _link_utilisation(store: Store, links: set[str]) -> dict[tuple[str, str], float]:
