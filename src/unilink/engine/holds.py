@@ -204,6 +204,17 @@ def set_aside(runtime: rt.Runtime, tenant_id: int) -> Iterator[None]:
         raise
 
 
+@contextmanager
+def without_hold(runtime: rt.Runtime, tenant_id: int) -> Iterator[None]:
+    """The ledger as if the tenant held nothing (read-only: every change is undone when the block ends)."""
+    held = runtime.holds.get(tenant_id)
+    with runtime.ledger.trial():
+        for reservation in held.reservations if held is not None else ():
+            if reservation.id in runtime.ledger:
+                runtime.ledger.release(reservation.id)
+        yield
+
+
 def on_apply(session: Session, runtime: rt.Runtime, tenant_id: int) -> None:
     """An apply of the tenant: its hold ends (its plans are all stale after it), in memory and table."""
     drop(runtime, tenant_id)

@@ -380,7 +380,7 @@ def apply_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: S
     tenant = row.content["tenant"]
     mark_tenant(request, tenant)
     links = {arc[0] for booking in row.content.get("bookings", []) for arc in booking.get("arcs", [])}
-    before = _link_utilisation(store, links)
+    before = _link_utilisation(store, links, row.tenant_id)
     try:
         result = engine.apply(store, plan_id, _actor(principal), (body.reason if body else ""))
     except (ConflictError, InfeasibleError) as exc:
@@ -402,12 +402,16 @@ def cancel_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: 
     return engine_holds.cancel(store, plan_id)
 
 
-def _link_utilisation(store: Store, links: set[str]) -> dict[tuple[str, str], float]:
+def _link_utilisation(store: Store, links: set[str], tenant_id: int | None = None) -> dict[tuple[str, str], float]:
+    """Booked share per link direction; without `tenant_id`'s plan hold (the load before its apply)."""
     if not links:
         return {}
     with rt.LOCK, store.session() as session:
         runtime = rt.runtime_for(store, session)
-        return utilisation(runtime.graph, runtime.ledger, links, rt.now_utc())
+        if tenant_id is None:
+            return utilisation(runtime.graph, runtime.ledger, links, rt.now_utc())
+        with engine_holds.without_hold(runtime, tenant_id):
+            return utilisation(runtime.graph, runtime.ledger, links, rt.now_utc())
 
 
 # -- orders ------------------------------------------------------------------------------------------
