@@ -157,3 +157,23 @@ def pg_store() -> Iterator[Store]:
 def any_store(request: pytest.FixtureRequest) -> Store:
     """The same test on SQLite and on PostgreSQL (the PostgreSQL run skips without a server)."""
     return request.getfixturevalue("store" if request.param == "sqlite" else "pg_store")
+
+
+# -- the capacity invariant: checked after every write in the whole suite ----------------------------
+
+@pytest.fixture(autouse=True)
+def _capacity_invariant(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On every link and direction, at every instant, booked ≤ capacity (issue 11): checked from the
+    database after each committed write of the test — every plan, apply, revert, scheduler tick and
+    inventory change. `@pytest.mark.capacity_invariant_off` for a test that oversells on purpose."""
+    from unilink.store import db
+    from unilink.store.capacity_audit import assert_not_oversold as capacity_invariant
+
+    if request.node.get_closest_marker("capacity_invariant_off"):
+        yield
+        return
+    db.AFTER_WRITE.append(capacity_invariant)
+    try:
+        yield
+    finally:
+        db.AFTER_WRITE.remove(capacity_invariant)

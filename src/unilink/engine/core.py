@@ -28,7 +28,7 @@ from unilink.devices.diff import DeviceChange
 from unilink.devices.journal import text_sha
 from unilink.devices.push import BoundJournal
 from unilink.devices.render import RenderedConfig
-from unilink.engine import records
+from unilink.engine import holds, records
 from unilink.engine import runtime as rt
 from unilink.engine.admission import (
     Booking,
@@ -206,24 +206,41 @@ def plan(store: Any, tenant: str, desired: Intent | dict[str, Any] | str, *, now
     every access of `desired` as physically in place, so no order is raised for field work.
 
     Raises ValidationError (bad document), NotFoundError (tenant), InfeasibleError (naming the
-    bottleneck). Nothing is reserved by a plan: admission is tried on the ledger and undone.
+    bottleneck). The plan holds what it books and allocates (engine.holds) until it is applied,
+    cancelled or expires, or the tenant makes a newer plan: nothing else is reserved.
     """
     now = now or store.clock.now()
     intent = coerce_intent(desired)
-    with rt.LOCK, store.session() as session:
-        tenant_row = records.plan_context(session, tenant)
-        if intent.tenant is not None and intent.tenant != tenant:
-            raise ValidationError("the document is for another tenant", field="tenant", value=intent.tenant,
-                                  accepted=tenant)
-        runtime = rt.runtime_for(store, session, versions=(int(tenant_row.topology or 0), int(tenant_row.seq)))
-        content, effective, devices, configs, quote = _compute(session, runtime, tenant_row, intent, now,
-                                                               accesses_installed)
-    plan_id = f"p-{now.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
-    content["id"] = plan_id
-    content["actor"] = actor
-    with store.connection(write=True) as connection:
-        records.insert_plan(connection, id=plan_id, tenant_id=tenant_row.id, fingerprint=content["fingerprint"],
-                            content=content, status="ready", created_at=now, expires_at=now + PLAN_LIFETIME)
+    with rt.LOCK:
+        for _ in range(_JOURNAL_ATTEMPTS):
+            with store.session() as session:
+                tenant_row = records.plan_context(session, tenant)
+                if intent.tenant is not None and intent.tenant != tenant:
+                    raise ValidationError("the document is for another tenant", field="tenant",
+                                          value=intent.tenant, accepted=tenant)
+                runtime = rt.runtime_for(store, session,
+                                         versions=(int(tenant_row.topology or 0), int(tenant_row.seq)))
+                holds.expire(runtime, now)
+                with holds.set_aside(runtime, tenant_row.id):  # the tenant's own earlier plan does not compete
+                    content, effective, devices, configs, quote = _compute(session, runtime, tenant_row, intent,
+                                                                           now, accesses_installed)
+            plan_id = f"p-{now.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
+            content["id"] = plan_id
+            content["actor"] = actor
+
+            def insert(connection: Any, holding: bool) -> None:
+                records.insert_plan(connection, id=plan_id, tenant_id=tenant_row.id,  # noqa: B023 - called at once
+                                    fingerprint=content["fingerprint"], content=content,  # noqa: B023
+                                    status="ready", created_at=now, expires_at=now + PLAN_LIFETIME, holds=holding)
+            try:  # the plan holds what it books and allocates until applied, cancelled or expired (engine.holds)
+                if holds.save(store, runtime, tenant_row.id, content, now, now + PLAN_LIFETIME, insert):
+                    break
+            except BaseException:
+                rt.forget(store)  # the runtime holds what the table does not
+                raise
+        else:
+            raise ConflictError("other processes kept changing what is held while this plan was made; plan again",
+                                field="tenant", value=tenant)
     _remember(content, effective, devices, configs, quote)
     return Plan(plan_id, tenant, content["fingerprint"], content)
 
@@ -623,6 +640,7 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
     tenant_id, tenant = row.tenant_id, content["tenant"]
     ledger, graph = runtime.ledger, runtime.graph
     with ledger.atomic():
+        holds.on_apply(session, runtime, tenant_id)  # the tenant's hold becomes the bookings below
         # 1. capacity: exactly the plan's releases and bookings, in the ledger and the table
         for rid in content["release"]:
             if rid not in ledger:

@@ -49,8 +49,9 @@ class Runtime:
     pools: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (pool, scope) → owner → value
     tenant_pools: dict[str, dict[tuple[str, str, str], int]] = field(default_factory=dict)  # the same, by tenant
     devices: DeviceModel | None = None
-    overbooked: list[int] = field(default_factory=list)  # reservations that no longer fit (topology shrank)
+    overbooked: list[int] = field(default_factory=list)  # reservations beyond capacity (booked all the same)
     deployed: dict[int, Any] = field(default_factory=dict)  # tenant id → engine.core._Deployed, by revision
+    holds: dict[int, Any] = field(default_factory=dict)  # tenant id → engine.holds.Held: its newest plan's hold
 
     def router_of_site(self, intent: Intent) -> dict[str, str]:
         return {s.name: s.router or self.edge_router[s.pop] for s in intent.sites}
@@ -131,6 +132,9 @@ def load_runtime(session: Session, topology: int, seq: int) -> Runtime:
                                       PoolAllocationRow.value)):
         runtime.allocated(row.pool, row.scope, row.owner, int(row.value))
     runtime.devices = _load_devices(session, runtime)
+    from unilink.engine import holds  # local: holds builds on this module
+
+    holds.load(session, runtime)  # after the reservations: a hold never displaces a booking
     return runtime
 
 
@@ -143,13 +147,13 @@ def _load_reservations(session: Session, runtime: Runtime) -> None:
             runtime.overbooked.append(row.id)
             continue
         arc = 2 * link + (0 if row.direction == "ab" else 1)
+        booking = {"service_id": f"{row.tenant_id}/{row.service}", "start": row.start_at, "end": row.end_at,
+                   "hold_until": row.hold_expires_at, "priority": row.priority, "reservation_id": row.id}
         try:
-            ledger.reserve({arc: int(row.bps)}, service_id=f"{row.tenant_id}/{row.service}", start=row.start_at,
-                           end=row.end_at, hold_until=row.hold_expires_at, priority=row.priority,
-                           reservation_id=row.id)
-        except InfeasibleError:
+            ledger.reserve({arc: int(row.bps)}, **booking)
+        except InfeasibleError:  # more booked than the link carries now: it still counts (never sold twice)
             runtime.overbooked.append(row.id)
-            continue
+            ledger.reserve({arc: int(row.bps)}, check=False, **booking)
         runtime.keys.setdefault(row.tenant_id, {}).setdefault(row.service, []).append(row.id)
 
 

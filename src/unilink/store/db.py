@@ -19,7 +19,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -264,6 +264,11 @@ def migration_heads() -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
+# Called with the store after every committed write transaction. Empty in production; the test suite
+# registers its invariants here (tests/conftest.py: nothing is ever booked beyond a link's capacity).
+AFTER_WRITE: list[Callable[[Store], None]] = []
+
+
 def _copy(network: Network) -> Network:
     """A copy the caller may change: new lists of the same (immutable) elements."""
     return Network(name=network.name, pops=list(network.pops), routers=list(network.routers),
@@ -326,10 +331,12 @@ class Store:
         if write and self._gate is not None:
             with self._gate.held(), self._write_sessions() as session, session.begin():
                 yield session
-            return
-        factory = self._write_sessions if write else self._sessions
-        with factory() as session, session.begin():
-            yield session
+        else:
+            factory = self._write_sessions if write else self._sessions
+            with factory() as session, session.begin():
+                yield session
+        if write:
+            self._after_write()
 
     @contextmanager
     def connection(self, *, write: bool = False) -> Iterator[Connection]:
@@ -339,9 +346,16 @@ class Store:
         if write and self._gate is not None:
             with self._gate.held(), self._write_engine.begin() as connection:
                 yield connection
-            return
-        with (self._write_engine if write else self.engine).begin() as connection:
-            yield connection
+        else:
+            with (self._write_engine if write else self.engine).begin() as connection:
+                yield connection
+        if write:
+            self._after_write()
+
+    def _after_write(self) -> None:
+        """Run the checks registered in AFTER_WRITE (the test suite's invariants; none in production)."""
+        for check in AFTER_WRITE:
+            check(self)
 
     # -- the backbone network ------------------------------------------------------------------
 

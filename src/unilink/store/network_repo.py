@@ -28,6 +28,7 @@ from unilink.inventory.model import (
     RouterRole,
     Vendor,
 )
+from unilink.store import capacity_audit
 from unilink.store.tables.inventory import (
     InterconnectAreaRow,
     InterconnectRow,
@@ -37,6 +38,7 @@ from unilink.store.tables.inventory import (
     RouterRow,
     TopologyRow,
 )
+from unilink.units import format_bandwidth
 
 
 @dataclass(slots=True)
@@ -149,6 +151,28 @@ def check_removal(session: Session, removal: Removal) -> None:
                             accepted="keep the elements in use (or move what uses them first), or use --merge")
 
 
+def check_capacity(session: Session, network: Network) -> None:
+    """Refuse a save that lowers a link's capacity below what is booked on it (at any instant, either
+    direction), naming the services that hold it and the booked and free bit/s: the ledger would
+    otherwise hold more than the link carries, and sell the difference again."""
+    current = dict(session.execute(select(LinkRow.name, LinkRow.capacity_bps)).all())
+    lowered = {link.name: link.capacity_bps for link in network.links
+               if link.name in current and link.capacity_bps < current[link.name]}
+    if not lowered:
+        return
+    loads = capacity_audit.booked_on(session, lowered).values()
+    for name, capacity in sorted(lowered.items()):
+        short = capacity_audit.describe_shortfall(name, capacity, loads)
+        if short is None:
+            continue
+        booked, free = format_bandwidth(short["booked_bps"]), short["free_bps"]
+        raise ConflictError(
+            f"link {name}: capacity {format_bandwidth(capacity)} is below the {booked} booked on it "
+            f"({short['direction']}; free would be -{format_bandwidth(-free)}) by {short['text']}; nothing was changed",
+            field="capacity_bps", value=capacity,
+            accepted=f"at least {booked} (what is booked), or move or shrink those services first")
+
+
 def _resolve_guard(target: str) -> RemovalGuard:
     module_name, _, function_name = target.partition(":")
     return getattr(importlib.import_module(module_name), function_name)
@@ -173,6 +197,7 @@ def sync(session: Session, network: Network) -> NetworkChange:
     element to delete is still used by another domain (a site on a router, a reservation on a link)."""
     topology = lock_topology(session)
     check_removal(session, _removal(session, network))
+    check_capacity(session, network)
     change = NetworkChange()
     try:
         pop_ids = _sync_pops(session, network.pops, change)
@@ -188,6 +213,9 @@ def sync(session: Session, network: Network) -> NetworkChange:
                             f"another part of unilink ({reason}); nothing was changed",
                             accepted="keep the elements in use, or use --merge") from exc
     if change.changed or topology.name != network.name:
+        from unilink.store import holds_repo  # local: holds_repo imports the store's db module
+
+        holds_repo.release_all(session)  # every plan is stale now: nothing it held is held any more
         topology.version += 1
         topology.name = network.name
         topology.updated_at = datetime.now(UTC)

@@ -32,13 +32,42 @@ def two_processes(tmp_path: Path) -> tuple[Store, Store]:
     return first, Store.open(url)
 
 
-def test_the_second_of_two_plans_for_the_same_capacity_is_refused(two_processes: tuple[Store, Store]) -> None:
+def test_a_plan_held_by_another_process_is_seen_when_it_loads(two_processes: tuple[Store, Store]) -> None:
+    """The first plan holds its capacity (engine.holds), flagged in the table: the second process,
+    loading its runtime, holds it too, and refuses the second plan at once, naming the link."""
     one, two = two_processes
-    # Each E-Line alone fits its backup through Lyon–Milan (1G, the VPN uses a little); both do not.
     p1 = plan(one, "acme", {**acme(), "sites": acme()["sites"] + lyon_milan("a", "600M")["sites"],
                             "services": acme()["services"] + lyon_milan("a", "600M")["services"]},
               now=NOW, accesses_installed=True)
+    with pytest.raises(InfeasibleError) as err:
+        plan(two, "globex", lyon_milan("g", "600M"), now=NOW, accesses_installed=True)
+    assert "Lyon-Milan" in str(err.value)
+    apply(one, p1.id, "alice", "", now=NOW)
+
+
+def test_a_warm_process_sees_the_other_processes_hold_when_it_saves(two_processes: tuple[Store, Store]) -> None:
+    """The second process loaded its runtime before the first one's plan: saving its own plan, it finds
+    a hold it did not know (engine.holds.save), syncs and plans again — refused, naming the link."""
+    one, two = two_processes
+    plan(two, "globex", {"sites": [], "services": []}, now=NOW)  # the second process loads its runtime now
+    plan(one, "acme", {**acme(), "sites": acme()["sites"] + lyon_milan("a", "600M")["sites"],
+                       "services": acme()["services"] + lyon_milan("a", "600M")["services"]},
+         now=NOW, accesses_installed=True)
+    with pytest.raises(InfeasibleError) as err:
+        plan(two, "globex", lyon_milan("g", "600M"), now=NOW, accesses_installed=True)
+    assert "Lyon-Milan" in str(err.value)
+
+
+def test_the_second_of_two_plans_for_the_same_capacity_is_refused(two_processes: tuple[Store, Store]) -> None:
+    """A plan whose hold was released (its tenant made a newer plan) is admitted again at apply: what no
+    longer fits is refused then."""
+    one, two = two_processes
+    # Each E-Line alone fits its backup through Lyon–Milan (1G, the VPN uses a little); both do not.
     p2 = plan(two, "globex", lyon_milan("g", "600M"), now=NOW, accesses_installed=True)
+    plan(two, "globex", {"sites": [], "services": []}, now=NOW)  # globex's newest plan holds nothing
+    p1 = plan(one, "acme", {**acme(), "sites": acme()["sites"] + lyon_milan("a", "600M")["sites"],
+                            "services": acme()["services"] + lyon_milan("a", "600M")["services"]},
+              now=NOW, accesses_installed=True)
     apply(one, p1.id, "alice", "", now=NOW)
     with pytest.raises(InfeasibleError) as err:
         apply(two, p2.id, "bob", "", now=NOW)

@@ -178,6 +178,8 @@ CASES = [
     Case("GET", "/api/v1/plans/{globex_plan}", read_other()),
     Case("POST", "/api/v1/plans/{acme_plan}/apply", write_own(200), {"reason": "matrix"}),
     Case("POST", "/api/v1/plans/{globex_plan}/apply", write_other(200), {}),
+    Case("POST", "/api/v1/plans/{acme_plan}/cancel", write_own(200)),
+    Case("POST", "/api/v1/plans/{globex_plan}/cancel", write_other(200)),
     Case("GET", "/api/v1/orders", any_role()),
     Case("GET", "/api/v1/orders", read_other(), params=GLOBEX),
     Case("GET", "/api/v1/orders/{acme_order}", read_own()),

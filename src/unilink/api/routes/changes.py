@@ -36,6 +36,7 @@ from unilink.api.problems import PROBLEM_RESPONSES
 from unilink.api.schemas import Strict
 from unilink.api.security import Principal, Role
 from unilink.engine import core as engine_core
+from unilink.engine import holds as engine_holds
 from unilink.engine import orders as engine_orders
 from unilink.engine import runtime as rt
 from unilink.engine.views import plan_view
@@ -379,7 +380,7 @@ def apply_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: S
     tenant = row.content["tenant"]
     mark_tenant(request, tenant)
     links = {arc[0] for booking in row.content.get("bookings", []) for arc in booking.get("arcs", [])}
-    before = _link_utilisation(store, links)
+    before = _link_utilisation(store, links, row.tenant_id)
     try:
         result = engine.apply(store, plan_id, _actor(principal), (body.reason if body else ""))
     except (ConflictError, InfeasibleError) as exc:
@@ -393,12 +394,24 @@ def apply_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: S
     return result.to_dict()
 
 
-def _link_utilisation(store: Store, links: set[str]) -> dict[tuple[str, str], float]:
+@router.post("/plans/{plan_id}/cancel", tags=["plans"],
+             summary="Cancel a ready plan: it can no longer be applied, and what it holds is released")
+def cancel_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: StoreDep) -> dict[str, Any]:
+    row = _visible_plan(store, principal, plan_id)
+    mark_tenant(request, row.content["tenant"])
+    return engine_holds.cancel(store, plan_id)
+
+
+def _link_utilisation(store: Store, links: set[str], tenant_id: int | None = None) -> dict[tuple[str, str], float]:
+    """Booked share per link direction; without `tenant_id`'s plan hold (the load before its apply)."""
     if not links:
         return {}
     with rt.LOCK, store.session() as session:
         runtime = rt.runtime_for(store, session)
-        return utilisation(runtime.graph, runtime.ledger, links, store.clock.now())
+        if tenant_id is None:
+            return utilisation(runtime.graph, runtime.ledger, links, store.clock.now())
+        with engine_holds.without_hold(runtime, tenant_id):
+            return utilisation(runtime.graph, runtime.ledger, links, store.clock.now())
 
 
 # -- orders ------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
   old one into a new version).
 - `deployments`: per tenant, what is in place now (the effective intent and the physical accesses)
   and a `revision` that bumps on every apply; a plan's fingerprint includes it.
-- `plans`: what `engine.plan` computed, kept until applied or expired; `apply` runs this content.
+- `plans`: what `engine.plan` computed, kept until applied, cancelled or expired; `apply` runs this
+  content. A tenant's newest `ready` plan holds what it books and allocates (engine.holds).
 - `reservations`: bandwidth held per service, link and direction over [start_at, end_at) (end NULL =
   open-ended); the in-memory ledger is rebuilt from these rows.
 - `pool_allocations`: VLANs (per router), PE–CE point-to-point subnets, RDs, RTs, VNIs; UNIQUE per
@@ -21,13 +22,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unilink.store.base import Base
 
 ORDER_STATES = ("acknowledged", "inProgress", "held", "pending", "completed", "failed", "cancelled")
-PLAN_STATUSES = ("ready", "applied", "superseded", "failed")
+PLAN_STATUSES = ("ready", "applied", "superseded", "failed", "cancelled")  # cancelled: 0007
 _TZ = DateTime(timezone=True)
 _TENANT_FK = "tenants.id"
 
@@ -58,7 +70,8 @@ class DeploymentRow(Base):
 
 class PlanRow(Base):
     __tablename__ = "plans"
-    __table_args__ = (CheckConstraint("status IN ('ready', 'applied', 'superseded', 'failed')", name="status"),)
+    __table_args__ = (CheckConstraint("status IN ('ready', 'applied', 'superseded', 'failed', 'cancelled')",
+                                      name="status"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey(_TENANT_FK, ondelete="CASCADE"), index=True)
@@ -68,6 +81,8 @@ class PlanRow(Base):
     created_at: Mapped[datetime] = mapped_column(_TZ)
     expires_at: Mapped[datetime] = mapped_column(_TZ)
     applied_at: Mapped[datetime | None] = mapped_column(_TZ, nullable=True)
+    # the tenant's newest ready plan: holds its bookings and pool values (engine.holds; 0007)
+    holds: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
 
 
 class ReservationRow(Base):
