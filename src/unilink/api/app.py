@@ -8,6 +8,8 @@ the app never touches a database. Configuration from the environment:
   besides public addresses (`unilink.events.egress`; default: none);
 - `UNILINK_RECOVER` = "on" finishes or undoes, at start-up, the device transactions a crashed
   process left unfinished (`unilink serve` sets it; default off, so that tests and embedders decide);
+- `UNILINK_BODY_LIMITS` = byte limits of request bodies per kind of endpoint, e.g. "login=4096"
+  (`unilink.api.bodies.BodyLimits`: login, accounts, intent, default);
 - `UNILINK_SCHEDULER_INTERVAL` = seconds between rounds of the engine's scheduler (boosts that end,
   scheduled windows), run in a background thread; unset or "0" means no scheduler in this process.
 """
@@ -28,6 +30,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from unilink import __version__
+from unilink.api.bodies import BodyGuard, BodyLimits
 from unilink.api.deps import Authenticator
 from unilink.api.middleware import Metrics, ObserveMiddleware
 from unilink.api.problems import install_problem_handlers
@@ -122,8 +125,10 @@ def recover_at_start(store: Store) -> None:
 
 def create_app(store: Store | None = None, *, rate_limit: str | None = None,
                deliver_webhooks: bool | None = None, recover: bool | None = None,
-               scheduler_interval_s: float | None = None, webhook_allow: str | None = None) -> FastAPI:
+               scheduler_interval_s: float | None = None, webhook_allow: str | None = None,
+               body_limits: BodyLimits | None = None) -> FastAPI:
     holder = StoreHolder(store)
+    body_limits = body_limits or BodyLimits.from_env()
     egress = EgressPolicy.from_env() if webhook_allow is None else EgressPolicy.parse(webhook_allow)
     limiter = parse_rate_limit(rate_limit or os.environ.get(RATE_LIMIT_ENV, DEFAULT_RATE_LIMIT))
     if deliver_webhooks is None:
@@ -174,6 +179,8 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
     metrics = Metrics()
     app.state.metrics = metrics
     install_problem_handlers(app)
+    # added before ObserveMiddleware, so inside it: a refused body is counted in the metrics too
+    app.add_middleware(BodyGuard, limits=body_limits)
     app.add_middleware(ObserveMiddleware, metrics=metrics, store_getter=lambda: app.state.store_holder.get())
 
     @app.get(f"{API_PREFIX}/health", tags=["health"], response_model=Health,
