@@ -96,7 +96,7 @@ class BodyLimits:
 
 # -- JSON that Python reads but JSON does not allow --------------------------------------------------
 
-_SUSPECT = re.compile(rb"NaN|Infinity|\\u[dD][89abAB]|[0-9][eE][+-]?[0-9]{3}|[0-9]{100}")
+_SUSPECT = re.compile(rb"NaN|Infinity|\\u[dD][89a-fA-F]|[0-9][eE][+-]?[0-9]{3}|[0-9]{100}")
 
 
 class _Bad:
@@ -164,10 +164,14 @@ def json_problems(body: bytes) -> list[dict[str, Any]]:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return [{"field": "body", "message": f"the body is not UTF-8 (byte {exc.start})", "value": None,
-                 "accepted": "JSON encoded as UTF-8 (RFC 8259)"}]
-    if _SUSPECT.search(body) is None:
-        return []
+        try:  # surrogates encoded as if they were characters (CESU-8): the walk names their field
+            text = body.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return [{"field": "body", "message": f"the body is not UTF-8 (byte {exc.start})", "value": None,
+                     "accepted": "JSON encoded as UTF-8 (RFC 8259)"}]
+    else:
+        if _SUSPECT.search(body) is None:
+            return []
     try:
         document = json.loads(text, parse_constant=_constant, parse_float=_float, parse_int=_int)
     except ValueError:  # not JSON: the route's own parser says where
