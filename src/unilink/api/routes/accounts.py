@@ -42,7 +42,6 @@ from unilink.store.tables.tenancy import Tenant
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
-_login_limiter = TokenBucketLimiter(rate_per_s=2, burst=10)  # per client address: slows password guessing
 
 
 def _grantable(principal: Principal, role: str, tenant: str | None) -> str | None:
@@ -75,10 +74,11 @@ def login(body: LoginRequest, request: Request, store: StoreDep, response: Respo
 def password_login(body: LoginRequest, request: Request, store: Store) -> TokenCreated:
     """The login of the API and of the portal: rate limit per address, back-off per account."""
     client = request.client.host if request.client else "unknown"  # the proxy's client when trusted (proxies.py)
-    wait_s = _login_limiter.acquire(client)
+    limiter: TokenBucketLimiter = request.app.state.login_limiter
+    wait_s = limiter.acquire(client)
     if wait_s > 0:
-        raise HTTPException(429, "too many login attempts", headers={"Retry-After": _login_limiter.retry_after_header(
-            wait_s)})
+        raise HTTPException(429, "too many login attempts",
+                            headers={"Retry-After": limiter.retry_after_header(wait_s)})
     backoff: LoginBackoff = request.app.state.login_backoff
     account = LoginBackoff.key(body.tenant, body.username)
     wait_s = backoff.attempt(account)
