@@ -127,12 +127,23 @@ class SqliteTokenCheck:
         return database
 
     def alive(self, prefix: str) -> bool | None:
-        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         try:
             with self._lock:
-                return self._conn.execute(self.QUERY, (prefix, now)).fetchone() is not None
+                return self._conn.execute(self.QUERY, (prefix, self._now_text())).fetchone() is not None
         except sqlite3.Error:
             return None
+
+    _second = -1
+    _second_text = ""
+
+    def _now_text(self) -> str:
+        """Now as the stored text, rounded up to the next whole second: a token is refused up to a
+        second before its expiry, never after it; formatted once a second (it costs more than the query)."""
+        second = int(time.time()) + 1
+        if second != self._second:
+            text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            self._second, self._second_text = second, text
+        return self._second_text
 
     def close(self) -> None:
         with self._lock:
