@@ -237,7 +237,10 @@ def login(session: Session, username: str, password: str, tenant: str | None = N
         verify_password(password, _DUMMY_HASH)  # same work whether or not the user exists
         return None
     user, tenant = found
-    if user.disabled or user.password_hash is None or not verify_password(password, user.password_hash):
+    if user.disabled or user.password_hash is None:
+        verify_password(password, _DUMMY_HASH)  # as long as for a user that does not exist
+        return None
+    if not verify_password(password, user.password_hash):
         return None
     return create_token(session, role=user.role, tenant=tenant, name=f"login:{user.username}"[:100],
                         user_id=user.id, ttl=LOGIN_TOKEN_TTL)

@@ -155,7 +155,7 @@ def test_a_slow_or_hung_receiver_delays_only_itself(tenants: Store, trouble: str
         dispatcher.stop()
         for rx in (slow, fast, sibling):
             rx.close()
-    assert max(latencies) < 1.0, latencies  # 0.1-0.3 s on an idle machine; seconds if it waited
+    assert max(latencies) < 2.0, latencies  # 0.05-0.3 s on an idle machine; >= 6 s (the timeout) if it waited
     if trouble == "slow":
         assert len(slow.arrived) == 1  # one at a time per hook: the backlog waits for the first answer
 

@@ -43,7 +43,6 @@ from unilink.store.tables.tenancy import Tenant
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
 
-
 def _grantable(principal: Principal, role: str, tenant: str | None) -> str | None:
     """The tenant a new token or user gets; tenant callers grant only tenant roles of their own tenant."""
     if principal.is_operator:
