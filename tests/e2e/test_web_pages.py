@@ -177,9 +177,15 @@ def test_password_sign_in_through_the_api_login(world) -> None:
     with store.session(write=True) as session:
         accounts.create_user(session, username="alice", password="correct horse battery", role="tenant-admin",
                              tenant="coop-mahieu")
-    wrong = client.post("/portal/sign-in", data={"username": "alice", "password": "wrong password!!"})
-    assert wrong.status_code == 401 and "wrong username or password" in wrong.text
-    right = client.post("/portal/sign-in", data={"username": "alice", "password": "correct horse battery"})
+    wrong = client.post("/portal/sign-in", data={"tenant": "coop-mahieu", "username": "alice",
+                                                 "password": "wrong password!!"})
+    assert wrong.status_code == 401 and "wrong tenant, username or password" in wrong.text
+    assert 'value="coop-mahieu"' in wrong.text  # the tenant stays filled in
+    # usernames are per tenant: without its tenant, alice is an (unknown) operator user
+    assert client.post("/portal/sign-in", data={"username": "alice", "password": "correct horse battery"}
+                       ).status_code == 401
+    right = client.post("/portal/sign-in", data={"tenant": "coop-mahieu", "username": "alice",
+                                                 "password": "correct horse battery"})
     assert right.status_code == 303
     assert _site_names(client.get("/portal/sites").text) == ["mairie-villiers", "ecole-villiers",
                                                              "ferme-boulaincourt", "mairie-thoiry"]
@@ -192,8 +198,8 @@ def test_sign_out_revokes_the_password_sign_in_token_everywhere(world) -> None:
     with store.session(write=True) as session:
         accounts.create_user(session, username="bob", password="correct horse battery", role="tenant-viewer",
                              tenant="acme-logistics")
-    assert client.post("/portal/sign-in", data={"username": "bob", "password": "correct horse battery"}
-                       ).status_code == 303
+    assert client.post("/portal/sign-in", data={"tenant": "acme-logistics", "username": "bob",
+                                                "password": "correct horse battery"}).status_code == 303
     session_token = client.cookies["unilink_session"]
     bearer = {"Authorization": f"Bearer {session_token}"}
     assert client.get("/api/v1/auth/whoami", headers=bearer).status_code == 200

@@ -176,14 +176,19 @@ def token_expiry(session: Session, prefix: str) -> datetime | None:
 
 def create_user(session: Session, *, username: str, password: str | None, role: str, tenant: str | None,
                 display_name: str = "") -> UserRow:
+    """A user of `tenant` (None: an operator). Usernames are unique per tenant — each tenant has its own
+    namespace, as accounts of a cloud provider do — so whether a name exists in another tenant can
+    neither stop nor be learnt from a creation; a user signs in with its tenant and username."""
     if not isinstance(username, str) or not USERNAME_RE.match(username):
         raise ValidationError("invalid username", field="username", value=username,
                               accepted="1-64 characters: lower-case letters, digits, . _ @ -")
-    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
-        raise ValidationError("username already taken", field="username", value=username,
-                              accepted="a username not yet in use")
     parsed = parse_role(role)
     scope = _scope_for(session, parsed, tenant)
+    same_scope = UserRow.tenant_id.is_(None) if scope is None else UserRow.tenant_id == scope.id
+    if session.scalar(select(UserRow.id).where(UserRow.username == username, same_scope)) is not None:
+        whose = f"tenant {scope.name}" if scope is not None else "the operator"
+        raise ValidationError(f"{whose} already has a user of this name", field="username", value=username,
+                              accepted="a username not yet in use in this tenant (GET /api/v1/users)")
     row = UserRow(username=username, display_name=display_name or username,
                   password_hash=hash_password(password) if password is not None else None, role=parsed.value,
                   tenant_id=scope.id if scope else None, disabled=False, created_at=utcnow())
@@ -194,13 +199,23 @@ def create_user(session: Session, *, username: str, password: str | None, role: 
 
 def disable_user(session: Session, username: str, tenant: str | None) -> tuple[UserRow, str | None, list[str]]:
     """Disable `username` (kept, for the audit log) and revoke every token it holds; returns the user,
-    its tenant and the revoked tokens' prefixes. `tenant`: the caller's scope (None: operators) —
-    another scope's user is not found, like one that does not exist."""
-    found = session.execute(select(UserRow, Tenant.name).outerjoin(Tenant, UserRow.tenant_id == Tenant.id)
-                            .where(UserRow.username == username)).first()
-    if found is None or (tenant is not None and found[1] != tenant):
+    its tenant and the revoked tokens' prefixes. `tenant`: the tenant whose user it is — for a tenant
+    caller its own (another tenant's user is not found, like one that does not exist); None (operators
+    only): the one user of that name, wherever it is, or a request to name the tenant if there are several."""
+    query = select(UserRow, Tenant.name).outerjoin(Tenant, UserRow.tenant_id == Tenant.id) \
+        .where(UserRow.username == username)
+    if tenant is not None:
+        query = query.where(Tenant.name == tenant)
+    found = session.execute(query.order_by(UserRow.id)).all()
+    operators = [(u, n) for u, n in found if n is None]
+    if tenant is None and operators:  # without ?tenant=, an operator user of that name comes first
+        found = operators
+    if not found:
         raise NotFoundError("no such user", field="username", value=username, accepted="the name of one of your users")
-    user, name = found
+    if len(found) > 1:
+        raise ValidationError("several tenants have a user of this name: name the tenant", field="tenant",
+                              value=None, accepted="?tenant= one of " + ", ".join(str(n) for _, n in found))
+    user, name = found[0]
     user.disabled = True
     tokens = list(session.scalars(select(ApiTokenRow).where(ApiTokenRow.user_id == user.id,
                                                             ApiTokenRow.revoked_at.is_(None))))
@@ -210,17 +225,22 @@ def disable_user(session: Session, username: str, tenant: str | None) -> tuple[U
     return user, name, [t.prefix for t in tokens]
 
 
-def login(session: Session, username: str, password: str) -> tuple[MintedToken, TokenInfo] | None:
-    """A short-lived token for a user whose password matches, else None (no hint which part was wrong)."""
-    found = session.execute(
-        select(UserRow, Tenant.name).outerjoin(Tenant, UserRow.tenant_id == Tenant.id)
+def login(session: Session, username: str, password: str, tenant: str | None = None
+          ) -> tuple[MintedToken, TokenInfo] | None:
+    """A short-lived token for the user `username` of `tenant` (None: an operator user) whose password
+    matches, else None (no hint which part was wrong: an unknown tenant is an unknown user)."""
+    query = select(UserRow, Tenant.name).outerjoin(Tenant, UserRow.tenant_id == Tenant.id) \
         .where(UserRow.username == username)
-    ).first()
+    query = query.where(UserRow.tenant_id.is_(None)) if tenant is None else query.where(Tenant.name == tenant)
+    found = session.execute(query).first()
     if found is None:
         verify_password(password, _DUMMY_HASH)  # same work whether or not the user exists
         return None
     user, tenant = found
-    if user.disabled or user.password_hash is None or not verify_password(password, user.password_hash):
+    if user.disabled or user.password_hash is None:
+        verify_password(password, _DUMMY_HASH)  # as long as for a user that does not exist
+        return None
+    if not verify_password(password, user.password_hash):
         return None
     return create_token(session, role=user.role, tenant=tenant, name=f"login:{user.username}"[:100],
                         user_id=user.id, ttl=LOGIN_TOKEN_TTL)

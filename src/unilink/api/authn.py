@@ -1,9 +1,10 @@
-"""Token → principal on every request: fast, and a revocation counts at once in every server process.
+"""Token → principal on every request: fast, and a revocation or an expiry counts at once in every process.
 
 Looking a token up costs two queries, so the principal a token stands for is kept in memory (a token's
 role and tenant never change). What does change is whether it is still valid: revoked through another
-server process or by a local `unilink token revoke`, or deleted. So every request asks the database, as
-cheaply as it can be asked:
+server process or by a local `unilink token revoke`, deleted, or expired (its `expires_at` passed, or was
+moved earlier in the database). So every request asks the database — not revoked, and not expired at
+this request's time — as cheaply as it can be asked:
 - SQLite: on the event loop itself, on a read-only connection of its own (`SqliteTokenCheck`): ~4 µs
   alone, ~15 µs inside the server (three system calls per read transaction), where SQLAlchemy's pool
   would cost ~200 µs and a thread hop more than the query;
@@ -21,8 +22,9 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
 
 from unilink.api import accounts
@@ -36,12 +38,14 @@ PRINCIPAL_CACHE_S = 300.0
 MAX_CACHED = 10_000
 
 
-def live_prefixes(store: Store, prefixes: Iterable[str]) -> set[str]:
-    """Those of `prefixes` whose token still exists and is not revoked (expiry is checked by the caller)."""
+def live_prefixes(store: Store, prefixes: Iterable[str], now: datetime | None = None) -> set[str]:
+    """Those of `prefixes` whose token still exists, is not revoked and has not expired at `now`."""
     wanted = list(prefixes)
+    moment = now or datetime.now(UTC)
     with store.engine.connect() as conn:  # a Core read: no ORM session on the hottest query of the API
-        return set(conn.scalars(select(ApiTokenRow.prefix).where(ApiTokenRow.prefix.in_(wanted),
-                                                                  ApiTokenRow.revoked_at.is_(None))))
+        return set(conn.scalars(select(ApiTokenRow.prefix).where(
+            ApiTokenRow.prefix.in_(wanted), ApiTokenRow.revoked_at.is_(None),
+            or_(ApiTokenRow.expires_at.is_(None), ApiTokenRow.expires_at > moment))))
 
 
 class _Batch:
@@ -102,7 +106,9 @@ class SqliteTokenCheck:
     answers None after a short wait and the caller asks through the thread pool instead.
     """
 
-    QUERY = "SELECT 1 FROM api_tokens WHERE prefix = ? AND revoked_at IS NULL"
+    # SQLAlchemy stores an SQLite DATETIME as UTC text "YYYY-MM-DD HH:MM:SS.ffffff": compared as text
+    QUERY = ("SELECT 1 FROM api_tokens WHERE prefix = ? AND revoked_at IS NULL "
+             "AND (expires_at IS NULL OR expires_at > ?)")
     BUSY_TIMEOUT_S = 0.05  # the event loop waits at most this long
 
     def __init__(self, path: str) -> None:
@@ -123,9 +129,21 @@ class SqliteTokenCheck:
     def alive(self, prefix: str) -> bool | None:
         try:
             with self._lock:
-                return self._conn.execute(self.QUERY, (prefix,)).fetchone() is not None
+                return self._conn.execute(self.QUERY, (prefix, self._now_text())).fetchone() is not None
         except sqlite3.Error:
             return None
+
+    _second = -1
+    _second_text = ""
+
+    def _now_text(self) -> str:
+        """Now as the stored text, rounded up to the next whole second: a token is refused up to a
+        second before its expiry, never after it; formatted once a second (it costs more than the query)."""
+        second = int(time.time()) + 1
+        if second != self._second:
+            text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            self._second, self._second_text = second, text
+        return self._second_text
 
     def close(self) -> None:
         with self._lock:
@@ -214,7 +232,7 @@ class Authenticator:
         if principal is None:
             return None
         until = now + PRINCIPAL_CACHE_S
-        if expires is not None:  # never served from memory past its expiry
+        if expires is not None:  # no use keeping it past its expiry (which every request checks anyway)
             until = min(until, now + max(0.0, expires.timestamp() - time.time()))
         with self._lock:
             if len(self._cache) >= MAX_CACHED:

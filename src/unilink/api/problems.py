@@ -8,6 +8,7 @@ input was wrong, `errors: [{field, value, accepted, message}]` naming each offen
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -63,7 +64,30 @@ def problem_response(status: int, title: str, *, detail: str | None = None, kind
     if detail is not None:
         body["detail"] = detail
     body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return ProblemResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+class ProblemResponse(JSONResponse):
+    """An error must always be sent: text that UTF-8 cannot carry (a lone surrogate in a message) is
+    sent backslash-escaped, a non-finite number as its text, rather than failing into a 500."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except (UnicodeEncodeError, ValueError):
+            return super().render(_encodable(content))
+
+
+def _encodable(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {_encodable(k): _encodable(v) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [_encodable(v) for v in node]
+    if isinstance(node, float) and not math.isfinite(node):
+        return repr(node)
+    if isinstance(node, str):
+        return node.encode("utf-8", "backslashreplace").decode("utf-8")
+    return node
 
 
 def slug(title: str) -> str:
@@ -71,11 +95,16 @@ def slug(title: str) -> str:
 
 
 def clip(value: Any) -> Any:
-    """A value safe to echo: JSON scalars kept (strings clipped), anything else as a clipped string."""
-    if value is None or isinstance(value, bool | int | float):
+    """A value safe to echo: JSON scalars kept (strings clipped), anything else as a clipped string.
+
+    Safe means encodable too: NaN and infinities become their text, lone surrogates their escape."""
+    if value is None or isinstance(value, bool | int):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
     text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
+    text = text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def loc_to_path(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -37,6 +37,8 @@ class Whoami(BaseModel):
 class LoginRequest(Strict):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    tenant: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="The user's tenant (usernames are per tenant); none for operator users")
 
 
 class TokenCreate(Strict):

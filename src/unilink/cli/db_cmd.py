@@ -94,7 +94,9 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
     os.environ[SCHEDULER_ENV] = f"{scheduler_interval:g}"
     with cli_errors():
         open_store(database).close()  # migrate now, and fail here rather than on the first request
-    uvicorn.run("unilink.api.app:create_app", factory=True, host=host, port=port)
+    # forwarded headers are the app's business (UNILINK_TRUSTED_PROXIES): uvicorn's own default trusts
+    # X-Forwarded-For from any local peer, which would let anyone on the machine pick their address
+    uvicorn.run("unilink.api.app:create_app", factory=True, host=host, port=port, proxy_headers=False)
 
 
 def recover(database: str | None = DATABASE_OPTION,

@@ -54,7 +54,16 @@ from unilink.errors import ConflictError, InfeasibleError, NotFoundError, Unilin
 from unilink.inventory.model import Pop
 from unilink.network.ledger import CapacityLedger
 from unilink.services.diff import Action, ChangeSet, diff_documents
-from unilink.services.intent import Boost, Intent, Schedule, check_intent, load_intent_text, parse_intent
+from unilink.services.intent import (
+    Boost,
+    Intent,
+    Schedule,
+    check_boost_times,
+    check_intent,
+    load_intent_text,
+    parse_intent,
+    without_ended_boosts,
+)
 from unilink.store.tables.services import (
     ChangeHistoryRow,
     DeploymentRow,
@@ -251,6 +260,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Any, desired: In
     tenant = tenant_row.name
     check_intent(desired, runtime.network)
     deployed = _deployed(session, tenant_row.id, tenant_row.revision, runtime)
+    check_boost_times(desired, now, kept=deployed.intent.boosts if deployed.intent else ())
     open_orders = records.open_orders(session, tenant_row.id)  # site → order id
     works = [] if accesses_installed else field_work(desired, deployed.physical)
     effective = effective_intent(desired, deployed.intent, {w.site for w in works})
@@ -858,8 +868,11 @@ def intent_version(store: Any, tenant: str, version: int) -> dict[str, Any]:
 
 
 def revert(store: Any, tenant: str, version: int, *, now: datetime | None = None, actor: str = "unknown") -> Plan:
-    """A plan that brings the tenant back to intent `version` (apply it like any other)."""
-    return plan(store, tenant, intent_version(store, tenant, version), now=now, actor=actor)
+    """A plan that brings the tenant back to intent `version` (apply it like any other), less the
+    boosts of that version that have ended since."""
+    now = now or rt.now_utc()
+    return plan(store, tenant, without_ended_boosts(intent_version(store, tenant, version), now), now=now,
+                actor=actor)
 
 
 def history(store: Any, tenant: str | None = None, limit: int = 100) -> list[dict[str, Any]]:

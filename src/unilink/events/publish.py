@@ -19,13 +19,17 @@ if TYPE_CHECKING:
     from unilink.store.db import Store
 
 
-def publish(store: Store, type: str, *, tenant: str | None, data: dict[str, Any] | None = None) -> Event:
-    """Record an event for `tenant` (None: operator-wide) and queue it for every matching webhook."""
+def publish(store: Store, type: str, *, tenant: str | None, data: dict[str, Any] | None = None,
+            only_hook: int | None = None) -> Event:
+    """Record an event for `tenant` (None: operator-wide) and queue it for every matching webhook.
+
+    `only_hook`: queue it for that webhook alone, whatever its event types (a test of that hook)."""
     with store.session() as session:
-        return publish_in(session, type, tenant=tenant, data=data)
+        return publish_in(session, type, tenant=tenant, data=data, only_hook=only_hook)
 
 
-def publish_in(session: Session, type: str, *, tenant: str | None, data: dict[str, Any] | None = None) -> Event:
+def publish_in(session: Session, type: str, *, tenant: str | None, data: dict[str, Any] | None = None,
+               only_hook: int | None = None) -> Event:
     """Like `publish`, inside the caller's transaction (the event commits or rolls back with the change)."""
     if type not in EVENT_TYPES:
         raise ValidationError("unknown event type", field="type", value=type, accepted=", ".join(EVENT_TYPES))
@@ -37,9 +41,10 @@ def publish_in(session: Session, type: str, *, tenant: str | None, data: dict[st
     hooks = session.scalars(select(WebhookRow).where(
         WebhookRow.active.is_(True),
         or_(WebhookRow.tenant.is_(None), WebhookRow.tenant == tenant) if tenant else WebhookRow.tenant.is_(None),
+        *([WebhookRow.id == only_hook] if only_hook is not None else []),
     ))
     for hook in hooks:
-        if hook.event_types and type not in hook.event_types:
+        if only_hook is None and hook.event_types and type not in hook.event_types:
             continue
         session.add(WebhookDeliveryRow(webhook_id=hook.id, event_id=row.id, state="pending", attempts=0,
                                        next_attempt_at=now, created_at=now))

@@ -9,7 +9,8 @@ Rates are int bit/s once parsed; YAML may say "100M".
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from collections.abc import Iterable
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -113,9 +114,16 @@ class Boost(_Strict):
     until: AwareDatetime
 
 
-_WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
+# HH:MM-HH:MM, UTC; the end may be 24:00 (midnight at the end of the day), and before the start (a window
+# over midnight, 22:00-02:00). Start and end may not be equal: 10:00-10:00 could mean nothing or all day.
+_WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$")
+WINDOW_ACCEPTED = ("HH:MM-HH:MM (UTC) from 00:00 to 24:00, start and end different, e.g. 01:00-05:00, "
+                   "22:00-02:00 (over midnight), 00:00-24:00 (the whole day)")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-EVERY_ACCEPTED = "daily, weekdays, or days such as mon,wed,fri"
+EVERY_ACCEPTED = "daily, weekdays, or days such as mon,wed,fri (each day once)"
+# How far ahead a boost may end. A boost is a temporary rate bought by the hour (prices.py): beyond a
+# quarter it is a change of the service's rate, planned as such (and priced monthly).
+MAX_BOOST_AHEAD = timedelta(days=90)
 
 
 class Schedule(_Strict):
@@ -130,14 +138,31 @@ class Schedule(_Strict):
     every: str | None = None   # daily | weekdays | mon,wed,fri
     window: str | None = None  # "01:00-05:00" (UTC)
 
+    @pydantic.field_validator("every")
+    @classmethod
+    def _every(cls, value: str | None) -> str | None:
+        if value is not None:
+            weekdays(value)  # raises, naming the field
+        return value
+
+    @pydantic.field_validator("window")
+    @classmethod
+    def _window(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        match = _WINDOW_RE.match(value)
+        if match is None:
+            raise ValueError(f"not a time window (accepted: {WINDOW_ACCEPTED})")
+        if match[5] is None and (match[1], match[2]) == (match[3], match[4]):
+            raise ValueError(f"the window starts and ends at the same time (accepted: {WINDOW_ACCEPTED})")
+        return value
+
     @pydantic.model_validator(mode="after")
     def _one_kind_of_time(self) -> Schedule:
         if (self.at is None) == (self.every is None):
             raise ValueError("give either `at` (one-off) or `every` + `window` (recurring)")
-        if self.every is not None:
-            weekdays(self.every)  # raises
-            if self.window is None or not _WINDOW_RE.match(self.window):
-                raise ValueError("`window` must be HH:MM-HH:MM (UTC), e.g. 01:00-05:00")
+        if self.every is not None and self.window is None:
+            raise ValueError(f"`every` needs a `window` (accepted: {WINDOW_ACCEPTED})")
         if self.at is not None and self.until is not None and self.until <= self.at:
             raise ValueError("`until` must be after `at`")
         return self
@@ -146,7 +171,7 @@ class Schedule(_Strict):
         match = _WINDOW_RE.match(self.window or "")
         assert match, "checked by the validator"
         start = time(int(match[1]), int(match[2]))
-        end = None if match[3] == "24" else time(int(match[3]), int(match[4]))
+        end = None if match[5] == "24" else time(int(match[3]), int(match[4]))
         return start, end
 
 
@@ -158,7 +183,10 @@ def weekdays(every: str) -> frozenset[int]:
         return frozenset(range(5))
     days = [d.strip() for d in text.split(",")]
     if not days or any(d not in WEEKDAYS for d in days):
-        raise ValueError(f"`every` is not a recurrence (accepted: {EVERY_ACCEPTED})")
+        raise ValueError(f"not a recurrence (accepted: {EVERY_ACCEPTED})")
+    if len(set(days)) != len(days):
+        again = next(d for i, d in enumerate(days) if d in days[:i])
+        raise ValueError(f"{again} is named twice (accepted: {EVERY_ACCEPTED})")
     return frozenset(WEEKDAYS.index(d) for d in days)
 
 
@@ -477,8 +505,18 @@ def _check_temporaries(intent: Intent, site_index: dict[str, tuple[int, SiteSpec
     if dup:
         raise ValidationError("duplicate schedule name", field=f"schedules[{dup[0]}].name", value=dup[1],
                               accepted="each schedule name once per tenant")
+    boosted: dict[tuple[str, str | None], int] = {}
     for where, item in items:
         svc, sites = _find_usage(intent, item.service, item.site, where)
+        if isinstance(item, Boost):  # two boosts of one service at one site: which rate holds?
+            key = (svc.name, item.site if isinstance(svc, IpVpnService) else None)
+            if key in boosted:
+                same = "the same boost twice" if intent.boosts[boosted[key]] == item else "a second boost"
+                at = f" at {key[1]}" if key[1] else ""
+                raise ValidationError(f"{same} of {svc.name}{at}", field=f"{where}.service", value=svc.name,
+                                      accepted=f"one boost per service and site (boosts[{boosted[key]}] "
+                                               "already boosts it: change its rate or until)")
+            boosted[key] = int(where[len("boosts["):-1])
         for site_name in sites:
             base_down = usages[(svc.name, site_name)][0]
             _, site = site_index[site_name]
@@ -491,6 +529,50 @@ def _check_temporaries(intent: Intent, site_index: dict[str, tuple[int, SiteSpec
             if item.rate > ceiling:
                 raise ValidationError(f"over what the access of site {site_name} can carry", field=f"{where}.rate",
                                       value=format_bandwidth(item.rate), accepted=f"≤ {format_bandwidth(ceiling)}")
+
+
+def check_boost_times(intent: Intent, now: datetime, *, kept: Iterable[Boost] = ()) -> None:
+    """Each boost ends after `now` and at most MAX_BOOST_AHEAD after it.
+
+    `now` is the caller's clock (the plan's `now`): this module reads no clock. `kept`: boosts already
+    accepted (the deployed intent's); one of them left unchanged in the document passes even if it has
+    ended since — the scheduler drops it — so that a tenant's next change is not refused for it.
+    """
+    accepted_before = set(kept)
+    latest = now + MAX_BOOST_AHEAD
+    accepted = (f"a time with a zone after {_iso(now)} and at most {MAX_BOOST_AHEAD.days} days ahead "
+                f"(until {_iso(latest)})")
+    for i, boost in enumerate(intent.boosts):
+        if boost in accepted_before:
+            continue
+        if boost.until <= now:
+            raise ValidationError("the boost ends in the past", field=f"boosts[{i}].until", value=_iso(boost.until),
+                                  accepted=accepted)
+        if boost.until > latest:
+            raise ValidationError(f"the boost ends more than {MAX_BOOST_AHEAD.days} days ahead (for a lasting "
+                                  "rate, change the service's rate)", field=f"boosts[{i}].until",
+                                  value=_iso(boost.until), accepted=accepted)
+
+
+def without_ended_boosts(document: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """`document` (an intent's JSON form) minus the boosts that end at or before `now` (a revert to a
+    version whose boost is over brings back the rest, not the boost)."""
+    boosts = document.get("boosts") or []
+    kept = [b for b in boosts if not (isinstance(b, dict) and isinstance(b.get("until"), str)
+                                      and _ended(b["until"], now))]
+    return document if len(kept) == len(boosts) else {**document, "boosts": kept}
+
+
+def _ended(until: str, now: datetime) -> bool:
+    try:
+        moment = datetime.fromisoformat(until)
+    except ValueError:
+        return False  # not a time: parsing says so, naming the field
+    return moment.tzinfo is not None and moment <= now
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_datetime(value: str, *, field: str) -> datetime:

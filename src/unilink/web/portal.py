@@ -188,9 +188,10 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/sign-in")
 def sign_in_page(request: Request, next: Annotated[str | None, Query(max_length=500)] = None,
-                 why: str | None = None) -> HTMLResponse:
+                 why: str | None = None, tenant: Annotated[str | None, Query(max_length=64)] = None) -> HTMLResponse:
+    # ?tenant= fills the tenant in: a customer's own sign-in link
     return _page(request, "sign_in.html", {"next": _safe_next(next), "notice": SIGN_IN_NOTICES.get(why or ""),
-                                           "error": None})
+                                           "error": None, "tenant": tenant or ""})
 
 
 @router.post("/sign-in")
@@ -205,20 +206,22 @@ async def sign_in(request: Request) -> Response:
             if principal is None:
                 raise HTTPException(401, "the token is unknown, revoked or expired")
         elif username:
-            body = LoginRequest(username=username, password=fields.get("password", ""))
-            created = await run_in_threadpool(account_routes.login, body, request, _store(request))
+            body = LoginRequest(username=username, password=fields.get("password", ""),
+                                tenant=fields.get("tenant", "").strip() or None)
+            created = await run_in_threadpool(account_routes.password_login, body, request, _store(request))
             token = created.token
         else:
             raise ValidationError("give an API token, or a username and password", field="token", value="",
                                   accepted="a token ul_… (unilink token create), or username + password")
     except HTTPException as exc:
         return _page(request, "sign_in.html", {"next": target, "notice": None, "username": username,
+                                               "tenant": fields.get("tenant", ""),
                                                "error": {"message": str(exc.detail)}}, status_code=exc.status_code)
     except (UnilinkError, ValueError) as exc:  # ValueError: pydantic refusing the login body's shape
         error = views.error_dict(exc) if isinstance(exc, UnilinkError) else {"message": "username or password "
                                                                              "malformed", "field": "username"}
         return _page(request, "sign_in.html", {"next": target, "notice": None, "username": username,
-                                               "error": error}, status_code=422)
+                                               "tenant": fields.get("tenant", ""), "error": error}, status_code=422)
     response = RedirectResponse(target, status_code=303)
     set_session(response, request, token)
     return response

@@ -51,7 +51,9 @@ def test_pools_boost_expiry_and_revert(any_estore: Store) -> None:
     assert "shaping-rate 200000000" in config(any_estore, "lyon-pe1") and booked(any_estore, "boost:") == {}
     values = [(pool, scope, value) for pool, scope, _, value in allocations(any_estore)]
     assert len(values) == len(set(values))
+    # a revert to version 2 after its boost ended brings back the rest of it, not the boost that is over
+    # (which the boost checks would refuse as ending in the past)
     p = revert(any_estore, "acme", 2, now=NOW + timedelta(hours=2))
-    assert p.content["changes"]["temporaries"][0]["action"] == "add"
+    assert [t["action"] for t in p.content["changes"]["temporaries"]] in ([], ["noChange"]) and p.content["empty"]
     apply(any_estore, p.id, "alice", "again", now=NOW + timedelta(hours=2))
-    assert status(any_estore, "acme")["intent_version"] == 4
+    assert status(any_estore, "acme")["intent_version"] == 3

@@ -15,7 +15,9 @@ from api_fixtures import Api, seed_accounts, seed_engine_objects, seed_objects, 
 from fastapi.testclient import TestClient
 
 from unilink.api.app import StoreHolder, create_app
+from unilink.api.backoff import LoginBackoff
 from unilink.api.deps import Authenticator
+from unilink.api.ratelimit import TokenBucketLimiter
 from unilink.store.db import Store
 
 
@@ -55,6 +57,8 @@ def api(api_template: tuple[Path, dict[str, str], dict[str, object]], api_client
     app = api_client.app
     app.state.store_holder = StoreHolder(store)
     app.state.authenticator = Authenticator(None)  # no token cached from another test's database
+    app.state.login_backoff = LoginBackoff()  # no failed login of another test counts
+    app.state.login_limiter = TokenBucketLimiter(rate_per_s=2, burst=10)  # nor its logins from "testclient"
     try:
         yield Api(client=api_client, store=store, tokens=tokens, objects=objects)
     finally:

@@ -128,11 +128,13 @@ def test_login_with_password_gives_a_token(api: Api) -> None:
     created = api.post("/api/v1/users", "acme-admin",
                        json={"username": "alice", "password": "a long passphrase", "role": "tenant-viewer"})
     assert created.status_code == 201, created.text
-    login = api.client.post("/api/v1/auth/login", json={"username": "alice", "password": "a long passphrase"})
+    login = api.client.post("/api/v1/auth/login",
+                            json={"tenant": "acme", "username": "alice", "password": "a long passphrase"})
     assert login.status_code == 201
     me = api.client.get("/api/v1/auth/whoami", headers={"Authorization": f"Bearer {login.json()['token']}"})
     assert me.json()["tenant"] == "acme" and me.json()["role"] == "tenant-viewer"
-    bad = api.client.post("/api/v1/auth/login", json={"username": "alice", "password": "wrong password!"})
+    bad = api.client.post("/api/v1/auth/login",
+                          json={"tenant": "acme", "username": "alice", "password": "wrong password!"})
     assert bad.status_code == 401
     with api.store.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT password_hash FROM users WHERE username='alice'").scalar()
@@ -142,14 +144,16 @@ def test_login_with_password_gives_a_token(api: Api) -> None:
 def test_disabling_a_user_ends_its_sessions_at_once(api: Api) -> None:
     api.post("/api/v1/users", "acme-admin",
              json={"username": "bob", "password": "a long passphrase", "role": "tenant-viewer"}).raise_for_status()
-    session = api.client.post("/api/v1/auth/login", json={"username": "bob", "password": "a long passphrase"})
+    session = api.client.post("/api/v1/auth/login", json={"tenant": "acme", "username": "bob",
+                                                                 "password": "a long passphrase"})
     bearer = {"Authorization": f"Bearer {session.json()['token']}"}
     assert api.client.get("/api/v1/auth/whoami", headers=bearer).status_code == 200
     assert api.client.delete("/api/v1/users/bob", headers=api.headers("village-manager")).status_code == 404
     disabled = api.client.delete("/api/v1/users/bob", headers=api.headers("acme-admin"))
     assert disabled.status_code == 200 and disabled.json()["disabled"] is True
     assert api.client.get("/api/v1/auth/whoami", headers=bearer).status_code == 401  # the next request
-    again = api.client.post("/api/v1/auth/login", json={"username": "bob", "password": "a long passphrase"})
+    again = api.client.post("/api/v1/auth/login", json={"tenant": "acme", "username": "bob",
+                                                                 "password": "a long passphrase"})
     assert again.status_code == 401
     listed = api.client.get("/api/v1/users", headers=api.headers("acme-admin")).json()
     assert {u["username"]: u["disabled"] for u in listed}["bob"] is True  # kept, for the audit log

@@ -94,7 +94,7 @@ def test_boost_and_schedule_checks(document: dict[str, Any], network: Network) -
                          "every": "daily", "window": "01:00-25:00"}]
     with pytest.raises(ValidationError) as err:
         parse_intent(doc)
-    assert err.value.field == "schedules[0]" and "HH:MM" in str(err.value)
+    assert err.value.field == "schedules[0].window" and "HH:MM" in str(err.value)  # the field itself
     doc["schedules"][0]["window"] = "01:00-05:00"
     check_intent(parse_intent(doc), network)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy import select
 
 from unilink.api import accounts
+from unilink.api.backoff import LoginBackoff
 from unilink.api.deps import (
     OperatorAdminDep,
     PrincipalDep,
@@ -35,12 +36,11 @@ from unilink.api.schemas import (
 from unilink.api.security import OPERATOR_ROLES, Principal, Role
 from unilink.errors import NotFoundError
 from unilink.store import tenancy
+from unilink.store.db import Store
 from unilink.store.tables.auth import AuditRow, UserRow
 from unilink.store.tables.tenancy import Tenant
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
-
-_login_limiter = TokenBucketLimiter(rate_per_s=2, burst=10)  # per client address: slows password guessing
 
 
 def _grantable(principal: Principal, role: str, tenant: str | None) -> str | None:
@@ -54,18 +54,42 @@ def _grantable(principal: Principal, role: str, tenant: str | None) -> str | Non
     return principal.tenant
 
 
+# Responses that carry a secret (a token) are never stored by a browser or a proxy.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _no_store(response: Response) -> None:
+    response.headers.update(NO_STORE)
+
+
 @router.post("/auth/login", tags=["auth"], response_model=TokenCreated, status_code=201,
-             summary="Exchange a username and password for a 12-hour token (portal login)")
-def login(body: LoginRequest, request: Request, store: StoreDep) -> TokenCreated:
-    client = request.client.host if request.client else "unknown"
-    wait_s = _login_limiter.acquire(client)
+             summary="Exchange a tenant, username and password for a 12-hour token (portal login)")
+def login(body: LoginRequest, request: Request, store: StoreDep, response: Response) -> TokenCreated:
+    created = password_login(body, request, store)
+    _no_store(response)
+    return created
+
+
+def password_login(body: LoginRequest, request: Request, store: Store) -> TokenCreated:
+    """The login of the API and of the portal: rate limit per address, back-off per account."""
+    client = request.client.host if request.client else "unknown"  # the proxy's client when trusted (proxies.py)
+    limiter: TokenBucketLimiter = request.app.state.login_limiter
+    wait_s = limiter.acquire(client)
     if wait_s > 0:
-        raise HTTPException(429, "too many login attempts", headers={"Retry-After": _login_limiter.retry_after_header(
-            wait_s)})
+        raise HTTPException(429, "too many login attempts",
+                            headers={"Retry-After": limiter.retry_after_header(wait_s)})
+    backoff: LoginBackoff = request.app.state.login_backoff
+    account = LoginBackoff.key(body.tenant, body.username)
+    wait_s = backoff.attempt(account)
+    if wait_s > 0:  # the same for every name, existing or not; the password is not even checked
+        raise HTTPException(429, "too many failed logins for this account: try again later",
+                            headers={"Retry-After": TokenBucketLimiter.retry_after_header(wait_s)})
     with store.session() as session:
-        result = accounts.login(session, body.username, body.password)
+        result = accounts.login(session, body.username, body.password, body.tenant)
     if result is None:
-        raise HTTPException(401, "wrong username or password", headers={"WWW-Authenticate": 'Bearer realm="unilink"'})
+        raise HTTPException(401, "wrong tenant, username or password",
+                            headers={"WWW-Authenticate": 'Bearer realm="unilink"'})
+    backoff.succeeded(account)
     minted, info = result
     return TokenCreated(token=minted.token, **info.to_dict())
 
@@ -84,7 +108,9 @@ def list_tokens(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = 
 
 @router.post("/tokens", tags=["auth"], response_model=TokenCreated, status_code=201,
              summary="Create an API token; the response is the only time the token is shown")
-def create_token(body: TokenCreate, request: Request, principal: WriterDep, store: StoreDep) -> TokenCreated:
+def create_token(body: TokenCreate, request: Request, principal: WriterDep, store: StoreDep,
+                 response: Response) -> TokenCreated:
+    _no_store(response)
     tenant = _grantable(principal, body.role, body.tenant)
     mark_tenant(request, tenant)
     with store.session(write=True) as session:
@@ -118,7 +144,9 @@ def list_users(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = N
 
 
 @router.post("/users", tags=["tenants"], response_model=UserOut, status_code=201, summary="Create a user")
-def create_user(body: UserCreate, request: Request, principal: WriterDep, store: StoreDep) -> UserOut:
+def create_user(body: UserCreate, request: Request, principal: WriterDep, store: StoreDep,
+                response: Response) -> UserOut:
+    _no_store(response)  # it sets a password
     tenant = _grantable(principal, body.role, body.tenant)
     mark_tenant(request, tenant)
     with store.session(write=True) as session:
@@ -130,8 +158,9 @@ def create_user(body: UserCreate, request: Request, principal: WriterDep, store:
 @router.delete("/users/{username}", tags=["tenants"], response_model=UserOut,
                summary="Disable a user and end its sessions at once (the user is kept, for the audit log)")
 def disable_user(username: Annotated[str, Path(min_length=1, max_length=64)], request: Request,
-                 principal: WriterDep, store: StoreDep) -> UserOut:
-    scope = None if principal.is_operator else principal.tenant  # writers only: viewers were refused (403)
+                 principal: WriterDep, store: StoreDep, tenant: TenantQuery = None) -> UserOut:
+    # writers only (viewers were refused, 403); usernames are per tenant: operators may name it
+    scope = visible_tenant(principal, tenant)
     with store.session(write=True) as session:
         row, tenant, revoked = accounts.disable_user(session, username, scope)
         mark_tenant(request, tenant)

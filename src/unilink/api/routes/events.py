@@ -23,11 +23,13 @@ from unilink.api.deps import PrincipalDep, StoreDep, TenantQuery, WriterDep, mar
 from unilink.api.problems import PROBLEM_RESPONSES
 from unilink.api.schemas import AttemptOut, DeliveryOut, EventOut, WebhookCreate, WebhookOut
 from unilink.api.security import Principal
-from unilink.errors import NotFoundError, ValidationError
+from unilink.errors import ConflictError, NotFoundError, ValidationError
 from unilink.events.model import EVENT_TYPES, Event
 from unilink.events.publish import events_after, publish
+from unilink.events.webhooks import MAX_HOOKS_PER_TENANT
 from unilink.store.db import Store
 from unilink.store.tables.auth import EventRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
+from unilink.store.tables.tenancy import Tenant
 
 router = APIRouter(prefix="/api/v1", tags=["events"], responses=PROBLEM_RESPONSES)
 
@@ -140,11 +142,25 @@ def create_webhook(body: WebhookCreate, request: Request, principal: WriterDep, 
     mark_tenant(request, scope)
     request.app.state.webhook_egress.check(body.url)  # 422 naming `url`: no internal address (SSRF)
     with store.session(write=True) as session:
+        _check_hook_cap(session, scope)
         row = WebhookRow(tenant=scope, url=body.url, secret=body.secret, event_types=body.event_types, active=True,
                          created_at=utcnow())
         session.add(row)
         session.flush()
         return _hook_out(row)
+
+
+def _check_hook_cap(session: Session, scope: str | None) -> None:
+    """At most MAX_HOOKS_PER_TENANT webhooks per tenant (operator hooks: the same, as one scope)."""
+    if scope is not None:  # PostgreSQL: two registrations of one tenant count one after the other
+        session.execute(select(Tenant.id).where(Tenant.name == scope).with_for_update())
+    owned = WebhookRow.tenant.is_(None) if scope is None else WebhookRow.tenant == scope
+    count = session.scalar(select(func.count()).select_from(WebhookRow).where(owned)) or 0
+    if count >= MAX_HOOKS_PER_TENANT:
+        whose = f"tenant {scope}" if scope is not None else "the operator (hooks for every tenant)"
+        raise ConflictError(f"{whose} has {count} webhooks, the most there may be", field="webhooks", value=count,
+                            accepted=f"at most {MAX_HOOKS_PER_TENANT} webhooks per tenant: delete one first "
+                                     "(DELETE /api/v1/webhooks/ID)")
 
 
 @router.delete("/webhooks/{hook_id}", status_code=204, summary="Delete a webhook")
@@ -186,10 +202,12 @@ def _attempts(session: Session, delivery_ids: list[int]) -> dict[int, list[Attem
 
 
 @router.post("/webhooks/{hook_id}/test", response_model=EventOut, status_code=202,
-             summary="Publish a webhook.test event to check a receiver")
+             summary="Send a webhook.test event to this webhook only, to check its receiver")
 def test_webhook(hook_id: HookId, request: Request, principal: WriterDep, store: StoreDep) -> dict[str, object]:
     with store.session() as session:
         row = _visible_hook(session, principal, hook_id)
         tenant = row.tenant
     mark_tenant(request, tenant)
-    return publish(store, "webhook.test", tenant=tenant, data={"webhook": hook_id}).to_dict()
+    # one delivery, to this hook (whatever event types it asked for); the tenant's other hooks and the
+    # operator's hooks get nothing: a test is not an event of the tenant's network
+    return publish(store, "webhook.test", tenant=tenant, data={"webhook": hook_id}, only_hook=hook_id).to_dict()

@@ -18,9 +18,12 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,11 +36,16 @@ TENANT_SCOPE_CHECK = ("(role IN ('operator-admin', 'operator-viewer') AND tenant
 
 
 class UserRow(Base):
+    """A user. Usernames are unique per tenant (each tenant its own namespace), and among operators."""
+
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(ROLE_CHECK, name="role"), CheckConstraint(TENANT_SCOPE_CHECK, name="scope"))
+    __table_args__ = (CheckConstraint(ROLE_CHECK, name="role"), CheckConstraint(TENANT_SCOPE_CHECK, name="scope"),
+                      UniqueConstraint("tenant_id", "username"),
+                      Index("uq_users_operator_username", "username", unique=True,
+                            sqlite_where=text("tenant_id IS NULL"), postgresql_where=text("tenant_id IS NULL")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(256), nullable=True)  # argon2id; NULL: token only
     role: Mapped[str] = mapped_column(String(20))
