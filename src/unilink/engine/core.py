@@ -870,7 +870,7 @@ def intent_version(store: Any, tenant: str, version: int) -> dict[str, Any]:
 def revert(store: Any, tenant: str, version: int, *, now: datetime | None = None, actor: str = "unknown") -> Plan:
     """A plan that brings the tenant back to intent `version` (apply it like any other), less the
     boosts of that version that have ended since."""
-    now = now or rt.now_utc()
+    now = now or store.clock.now()
     return plan(store, tenant, without_ended_boosts(intent_version(store, tenant, version), now), now=now,
                 actor=actor)
 
