@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from frozen_time import TEST_NOW
 from unilink import clock
 from unilink.clock import FrozenClock
 from unilink.store.db import Store
@@ -83,18 +83,23 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
             report.longrepr = f"CI=true: {where} needs a real part and may not skip ({report.longrepr})"
 
 
-# Every test runs at this instant unless it sets another: inside the examples' nightly window
-# (01:00-05:00 UTC) on purpose, so a test that only passes by day fails on every run, not at night.
-TEST_NOW = datetime(2026, 6, 3, 2, 30, tzinfo=UTC)
+
+
+# One frozen clock for the whole session, so that stores opened by fixtures of any scope run on it;
+# each test starts it again at TEST_NOW (see tests/frozen_time.py).
+_FROZEN = FrozenClock(TEST_NOW)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    clock.set_default(_FROZEN)
 
 
 @pytest.fixture(autouse=True)
 def frozen_clock() -> Iterator[FrozenClock]:
-    """The clock every store opened in a test runs on: frozen at TEST_NOW (move it with .set/.advance)."""
-    frozen = FrozenClock(TEST_NOW)
-    previous = clock.set_default(frozen)
-    yield frozen
-    clock.set_default(previous)
+    """The clock every store opened in the tests runs on: at TEST_NOW (move it with .set/.advance)."""
+    _FROZEN.set(TEST_NOW)
+    yield _FROZEN
+    _FROZEN.set(TEST_NOW)
 
 
 @pytest.fixture

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from portal_helpers import Portal, rows_text, sign_in
+
+from frozen_time import TEST_NOW
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed").expect
 
@@ -190,7 +192,7 @@ def test_a_temporary_boost_is_chosen_with_the_browser_s_date_picker_and_planned(
     _site_row(page, "amsterdam-hub").get_by_role("link", name=re.compile("Change")).click()
     page.get_by_label("Boost service").select_option("corp")
     page.get_by_label("Boost rate").fill("800")
-    until = (datetime.now(UTC) + timedelta(days=7)).replace(hour=6, minute=0)  # a boost ends within 90 days
+    until = (TEST_NOW + timedelta(days=7)).replace(hour=6, minute=0)  # a boost ends within 90 days
     page.get_by_label("Boost until (UTC)").fill(until.strftime("%Y-%m-%dT%H:%M"))
     _shot(page, portal, "change-boost")
     page.get_by_role("button", name="Show the plan").click()

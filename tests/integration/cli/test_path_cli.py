@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
+from frozen_time import TEST_NOW
 from unilink.cli.main import app
 from unilink.inventory.model import Link, Network, Pop
 from unilink.store.tables.services import ReservationRow
 from unilink.store.tables.tenancy import Tenant
 
 G = 10**9
-START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)  # one window for a service's rows
+START = TEST_NOW - timedelta(hours=1)  # one window for a service's rows
 
 
 def diamond() -> Network:

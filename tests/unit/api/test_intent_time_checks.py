@@ -3,11 +3,13 @@ the field, with the accepted range computed from the plan's clock."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from api_fixtures import Api, site_document
+
+from frozen_time import TEST_NOW
 
 
 def _office(**extra: Any) -> dict[str, Any]:
@@ -19,9 +21,9 @@ def _boost(until: datetime) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("extra", "field", "needle"), [
-    ({"boosts": [_boost(datetime.now(UTC) - timedelta(hours=1))]}, "boosts[0].until", "ends in the past"),
-    ({"boosts": [_boost(datetime.now(UTC) + timedelta(days=400))]}, "boosts[0].until", "more than 90 days"),
-    ({"boosts": [_boost(datetime.now(UTC) + timedelta(days=1))] * 2}, "boosts[1].service", "the same boost twice"),
+    ({"boosts": [_boost(TEST_NOW - timedelta(hours=1))]}, "boosts[0].until", "ends in the past"),
+    ({"boosts": [_boost(TEST_NOW + timedelta(days=400))]}, "boosts[0].until", "more than 90 days"),
+    ({"boosts": [_boost(TEST_NOW + timedelta(days=1))] * 2}, "boosts[1].service", "the same boost twice"),
     ({"schedules": [{"name": "n", "service": "acme-office-internet", "rate": "200M", "every": "mon,mon",
                      "window": "01:00-05:00"}]}, "schedules[0].every", "mon is named twice"),
     ({"schedules": [{"name": "n", "service": "acme-office-internet", "rate": "200M", "every": "daily",
@@ -36,7 +38,7 @@ def test_a_plan_refuses_what_makes_no_sense_naming_the_field(api: Api, extra: di
 
 
 def test_a_boost_within_the_range_is_planned(api: Api) -> None:
-    response = api.post("/api/v1/plans", "acme-admin", json=_office(boosts=[_boost(datetime.now(UTC) +
+    response = api.post("/api/v1/plans", "acme-admin", json=_office(boosts=[_boost(TEST_NOW +
                                                                                    timedelta(days=7))]))
     assert response.status_code == 201, response.text
     assert any(line.startswith("add boost") for line in response.json()["summary"])
