@@ -65,7 +65,13 @@ def test_each_example_plans_and_applies(db: str, example: str, expected: set[str
         assert len([b for b in content["bookings"] if b["key"].startswith("sched:nightly-backup")]) == 7
     else:
         assert any(d["diff"] for d in content["devices"].values())
-    code, out = cli(db, "apply", content["id"], "--reason", f"example {example}")
+    confirm: tuple[str, ...] = ()
+    if content["removals"]:  # the VPN moves take sites out of corp: refused until confirmed
+        assert {r["kind"] for r in content["removals"]} == {"vpn-member"}
+        code, out = cli(db, "apply", content["id"])
+        assert code == 2 and "confirm_removals" in out and "--confirm-removals" in out, out
+        confirm = ("--confirm-removals",)
+    code, out = cli(db, "apply", content["id"], "--reason", f"example {example}", *confirm)
     assert code == 0, out
     assert plan_json(db, example)["empty"]  # applied: nothing left to do
 
