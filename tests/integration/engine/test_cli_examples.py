@@ -21,8 +21,12 @@ runner = CliRunner()
 def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seeded") / "unilink.db"
     store = Store.open(f"sqlite:///{path}")
-    seed(store)
-    store.close()
+    try:
+        seed(store)
+        with store.engine.connect() as conn:  # fold the WAL in: a plain file copy must carry everything
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        store.close()
     return path
 
 
