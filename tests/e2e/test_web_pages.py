@@ -343,3 +343,33 @@ def test_a_boost_is_planned_applied_shown_and_ended_from_the_change_form(world, 
     too_much = client.post("/portal/sites/london-hub/change", data={
         **base, "boost_service": "corp", "boost_mbps": "5000", "boost_until": until})
     assert too_much.status_code == 422 and 'id="boost_mbps"' in too_much.text and "Boost rate" in too_much.text
+
+
+def test_leaving_a_vpn_needs_the_yes_remove_box_and_the_prices_are_itemised(world) -> None:
+    """Issue 11 items 3 and 5 in the portal: the removal is shown with a checkbox that the apply needs."""
+    client, _, tokens = world
+    _signed_in(client, tokens, "acme-admin")
+    planned = client.post("/portal/sites/warsaw-depot/change", data={"down_mbps": "100", "up_mbps": "100"})
+    assert planned.status_code == 303, planned.text
+    plan_id = PLAN_URL.match(planned.headers["location"])[1]
+    shown = client.get(planned.headers["location"]).text
+    assert 'id="plan-removals"' in shown and "corp member warsaw-depot" in shown
+    assert 'name="confirm_removals"' in shown and 'id="price-lines"' in shown and 'id="price-now"' in shown
+    refused = client.post(f"/portal/plans/{plan_id}/apply", data={"reason": "no box"})
+    assert refused.status_code == 422 and "confirm_removals" in refused.text
+    applied = client.post(f"/portal/plans/{plan_id}/apply", data={"reason": "box", "confirm_removals": "yes"})
+    assert applied.status_code == 303
+    assert "price lines" in client.get(applied.headers["location"]).text  # the history shows the same lines
+
+
+def test_the_change_form_carries_its_intent_version_and_a_stale_one_is_refused(world) -> None:
+    """Issue 11 item 6 in the portal: a colleague's change between the form and its submission."""
+    client, _, tokens = world
+    _signed_in(client, tokens, "acme-admin")
+    form = client.get("/portal/sites/milan-office/change").text
+    version = int(re.search(r'name="base_version" value="(\d+)"', form)[1])
+    _apply_form_change(client, "warsaw-depot", {"down_mbps": "80", "up_mbps": "80", "vpn_corp": "on",
+                                                "vpn_corp_mbps": "40", "base_version": str(version)}, "first")
+    stale = client.post("/portal/sites/milan-office/change", data={
+        "down_mbps": "50", "up_mbps": "20", "vpn_corp": "on", "vpn_corp_mbps": "50", "base_version": str(version)})
+    assert stale.status_code == 422 and f"version {version + 1} was written" in stale.text

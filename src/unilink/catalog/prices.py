@@ -119,6 +119,9 @@ class QuoteLine:
     item: str          # what is priced: "site Paris-HQ access", "ipvpn corp member Lyon"
     monthly_cents: int
     one_off_cents: int = 0
+    # what it is, whatever its rate: "access HQ", "ipvpn corp member Lyon" (matches the same thing
+    # across two quotes, whose `item` texts differ when a rate changed)
+    key: str = ""
 
 
 @dataclass(slots=True)

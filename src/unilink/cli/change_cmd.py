@@ -69,18 +69,17 @@ def plan(file: Path = typer.Option(..., "--file", "-f", help="The desired-state 
                                         help="Operators: take every access as installed (no field-work orders)."),
          database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Show what it takes to bring a tenant to the document: diff, capacity, price, devices. Changes nothing."""
-    import yaml
-
-    from unilink.services.intent import load_intent_text
+    from unilink.services.intent import parse_intent
 
     with cli_errors(as_json, working="planning: checking, admission, price, router diffs"):
         text = _read(file)
-        intent = load_intent_text(text, source=str(file))  # checked here in both modes: the same messages
+        document, base_version = _document_and_base(text, str(file))
+        intent = parse_intent(document, source=str(file))  # checked here in both modes: the same messages
         name = tenant or intent.tenant
         client = remote_client(api)
         if client is not None:
             with client:  # the server knows a tenant token's tenant; operators name it
-                content = client.plan(name, yaml.safe_load(text), devices=True, installed=installed)
+                content = client.plan(name, document, devices=True, installed=installed, base_version=base_version)
         else:
             from unilink.engine import plan as make_plan
 
@@ -88,12 +87,31 @@ def plan(file: Path = typer.Option(..., "--file", "-f", help="The desired-state 
                 raise ValidationError("which tenant?", field="tenant",
                                       accepted="--tenant NAME, or `tenant:` in the file")
             content = make_plan(open_store(database), name, intent, actor=_actor(),
-                                accesses_installed=installed).content
+                                accesses_installed=installed, base_version=base_version).content
         view = plan_view(content, diffs=True)
     if as_json:
         print_json(view)
         return
     show_plan(view, devices=devices)
+
+
+def _document_and_base(text: str, source: str) -> tuple[Any, int | None]:
+    """The intent document of a file, and the `base_version` it was exported with (None if it has none:
+    planned without a check, as before `unilink intent export` wrote it)."""
+    import yaml
+
+    from unilink.engine.versions import pop_base_version
+
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise ValidationError(f"{source}:{line} is not valid YAML/JSON", field="document",
+                              accepted="a YAML or JSON document") from None
+    if isinstance(document, dict):
+        return pop_base_version(document)
+    return document, None
 
 
 def _show_pending(pending: dict[str, Any] | None) -> None:
@@ -120,23 +138,57 @@ def show_plan(content: dict[str, Any], *, devices: bool = False) -> None:
             table.add_row(marks[item["action"]], item["kind"], item["name"],
                           "\n".join(fields) if item["action"] == "modify" else "")
     console.print(table)
+    _show_removals(content)
     _show_pending(content.get("pending"))
     for order in content["new_orders"]:
         console.print(f"[cyan]order[/] {order['kind']}: {order['description']} "
                       f"(lead time {order['lead_time_days']} days)", highlight=False)
-    price = content["price"]
-    console.print(f"price: {format_cents(price['monthly_before_cents'])} → {format_cents(price['monthly_after_cents'])}"
-                  f" per month ({format_cents(price['monthly_delta_cents'])})"
-                  + (f", one-off {format_cents(price['one_off_cents'])}" if price["one_off_cents"] else "")
-                  + (f", temporary {format_cents(price['temporary_cents'])}" if price["temporary_cents"] else ""),
-                  highlight=False)
+    show_price(content["price"])
     touched = [r for r, d in content["devices"].items() if d["diff"]]
     console.print(f"routers changed: {', '.join(touched) or 'none'}; reservations: "
                   f"{len(content['bookings'])} booked, {len(content['release'])} released", highlight=False)
     if devices:
         for router in touched:
             console.print(content["devices"][router]["diff"], highlight=False, markup=False)
-    console.print(f"apply with: unilink apply {content['id']}", highlight=False)
+    confirm = " --confirm-removals" if content.get("removals") else ""
+    console.print(f"apply with: unilink apply {content['id']}{confirm}", highlight=False)
+
+
+def _show_removals(content: dict[str, Any]) -> None:
+    """Live things the plan takes away, in red, with what they carry: applied only when confirmed."""
+    removals = content.get("removals") or []
+    for removal in removals:
+        console.print(f"[bold red]REMOVES live {removal['kind']} {removal['name']}[/]: {removal['carries']}",
+                      highlight=False)
+    for hint in content.get("rename_hints") or []:
+        console.print(f"[bold yellow]{hint}[/]", highlight=False)
+    for order in content.get("cancel_orders") or []:
+        console.print(f"[cyan]cancels order[/] {order['id']} ({order['site']}): {order['reason']}", highlight=False)
+    if removals:
+        console.print("[bold red]applying this plan needs --confirm-removals[/]", highlight=False)
+
+
+def _cents(value: int | None) -> str:
+    return "—" if value is None else format_cents(value)
+
+
+def show_price(price: dict[str, Any]) -> None:
+    """Monthly now → after this change → after the pending field work, per item; one-off charges apart."""
+    pending = price.get("monthly_pending_cents", price["monthly_after_cents"])
+    later = (f"; after the field work {format_cents(pending)}" if pending != price["monthly_after_cents"] else "")
+    console.print(f"price per month: now {format_cents(price['monthly_before_cents'])}, after this change "
+                  f"{format_cents(price['monthly_after_cents'])} ({format_cents(price['monthly_delta_cents'])})"
+                  f"{later}" + (f"; one-off {format_cents(price['one_off_cents'])}" if price["one_off_cents"] else "")
+                  + (f"; temporary {format_cents(price['temporary_cents'])}" if price["temporary_cents"] else ""),
+                  highlight=False)
+    if price.get("lines"):
+        table = Table("item", "now", "after this change", "after the field work", show_edge=False)
+        for line in price["lines"]:
+            table.add_row(line["item"], _cents(line.get("now_cents")), _cents(line.get("after_cents")),
+                          _cents(line.get("pending_cents")))
+        console.print(table)
+    for line in price.get("one_off", []):
+        console.print(f"one-off {format_cents(line['cents'])}: {line['item']}", highlight=False)
 
 
 def _show(value: Any) -> str:
@@ -149,31 +201,39 @@ def _show(value: Any) -> str:
 
 def apply(plan_id: str = typer.Argument(..., help="The id printed by `unilink plan`."),
           reason: str = typer.Option("", "--reason", "-r", help="Why (kept in the history)."),
+          confirm_removals: bool = typer.Option(
+              False, "--confirm-removals",
+              help="Yes, remove: needed when the plan removes a live site, service or VPN member."),
           database: str | None = DATABASE_OPTION, api: str | None = API_OPTION, as_json: bool = JSON_OPTION) -> None:
-    """Apply exactly that plan; refused (exit 4) when the state changed since it was made."""
+    """Apply exactly that plan; refused (exit 4) when the state changed since it was made, (exit 2) when it
+    removes something live and --confirm-removals is not given."""
     with cli_errors(as_json, working="applying: booking capacity, pushing to the routers"):
-        result = _either(api, lambda client: client.apply(plan_id, reason),
-                         lambda: _apply_locally(open_store(database), plan_id, reason))
+        result = _either(api, lambda client: client.apply(plan_id, reason, confirm_removals=confirm_removals),
+                         lambda: _apply_locally(open_store(database), plan_id, reason, confirm_removals))
     if as_json:
         print_json(result)
         return
     console.print(f"applied {result['plan_id']}: tenant {result['tenant']} at revision {result['revision']}"
                   f" (intent version {result['intent_version']}); routers: {', '.join(result['routers']) or 'none'}"
-                  + (f"; orders: {', '.join(result['orders'])}" if result["orders"] else ""), highlight=False)
+                  + (f"; orders: {', '.join(result['orders'])}" if result["orders"] else "")
+                  + (f"; cancelled orders: {', '.join(result['cancelled_orders'])}"
+                     if result.get("cancelled_orders") else ""), highlight=False)
 
 
-def _apply_locally(store: Any, plan_id: str, reason: str) -> dict[str, Any]:
+def _apply_locally(store: Any, plan_id: str, reason: str, confirm_removals: bool = False) -> dict[str, Any]:
     """The engine's apply, with the events the API would publish (running servers stream and deliver them)."""
     from unilink.engine import apply as run_apply
 
     try:
-        result = run_apply(store, plan_id, _actor(), reason).to_dict()
+        result = run_apply(store, plan_id, _actor(), reason, confirm_removals=confirm_removals).to_dict()
     except (ConflictError, InfeasibleError) as exc:
         tenant = _plan_tenant(store, plan_id)
         if tenant is not None:
             change_events.apply_failed(store, tenant, plan_id, exc.message)
         raise
     change_events.applied(store, result)
+    for order_id in result["cancelled_orders"]:
+        change_events.order_moved(store, result["tenant"], order_id, "cancelled")
     return result
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from unilink.api import token_cmd
-from unilink.cli import capacity_cmd, change_cmd, db_cmd, lab_cmd, network_cmd, path_cmd
+from unilink.cli import capacity_cmd, change_cmd, db_cmd, intent_cmd, lab_cmd, network_cmd, path_cmd
 
 app = typer.Typer(
     name="unilink",
@@ -27,6 +27,7 @@ app.command("path")(path_cmd.path)
 app.add_typer(path_cmd.whatif_app, name="whatif")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(token_cmd.user_app, name="user")
+app.add_typer(intent_cmd.app, name="intent")
 app.command("plan")(change_cmd.plan)
 app.command("apply")(change_cmd.apply)
 app.command("status")(change_cmd.status)

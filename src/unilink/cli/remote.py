@@ -83,14 +83,18 @@ class RemoteClient:
     # -- the change commands -----------------------------------------------------------------------
 
     def plan(self, tenant: str | None, document: dict[str, Any], *, devices: bool = True,
-             installed: bool = False) -> dict[str, Any]:
+             installed: bool = False, base_version: int | None = None) -> dict[str, Any]:
         params = _tenant(tenant) | {"devices": "full" if devices else "summary"}
         if installed:
             params["installed"] = "true"
-        return self._call("POST", "/api/v1/plans", json=document, params=params)
+        headers = {"If-Match": f'"{base_version}"'} if base_version is not None else {}
+        return self._call("POST", "/api/v1/plans", json=document, params=params, headers=headers)
 
-    def apply(self, plan_id: str, reason: str = "") -> dict[str, Any]:
-        return self._call("POST", f"/api/v1/plans/{plan_id}/apply", json={"reason": reason})
+    def apply(self, plan_id: str, reason: str = "", *, confirm_removals: bool = False) -> dict[str, Any]:
+        body: dict[str, Any] = {"reason": reason}
+        if confirm_removals:
+            body["confirm_removals"] = True
+        return self._call("POST", f"/api/v1/plans/{plan_id}/apply", json=body)
 
     def status(self, tenant: str | None) -> dict[str, Any]:
         return self._call("GET", "/api/v1/status", params=_tenant(tenant))
@@ -115,6 +119,17 @@ class RemoteClient:
 
     def intent(self, tenant: str | None) -> dict[str, Any] | None:
         return self._call("GET", "/api/v1/intent", params=_tenant(tenant))
+
+    def intent_with_version(self, tenant: str | None) -> tuple[dict[str, Any] | None, int]:
+        """The latest intent and its version (the ETag of GET /intent; 0 when there is none)."""
+        try:
+            response = self._http.request("GET", "/api/v1/intent", params=_tenant(tenant))
+        except httpx.HTTPError as exc:
+            raise UnilinkError(f"cannot reach the server: {exc}", field="api", value=self.base_url,
+                               accepted="a running unilink server (`unilink serve`)") from None
+        if response.status_code >= 400:
+            raise error_from_problem(response)
+        return response.json(), int(response.headers.get("ETag", '"0"').strip('W/"') or 0)
 
     def whoami(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/auth/whoami")

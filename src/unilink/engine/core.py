@@ -47,9 +47,11 @@ from unilink.engine.devices import (
     tenant_devices,
     touched_routers,
 )
-from unilink.engine.fieldwork import FieldWork, effective_intent, field_work, physical_of
-from unilink.engine.pricing import price_summary, quote_intent, temporary_cents
+from unilink.engine.fieldwork import effective_intent, field_work, orphaned_orders, physical_of
+from unilink.engine.pricing import plan_price, quote_intent, temporary_cents
+from unilink.engine.removals import check_confirmed, live_removals, rename_hints
 from unilink.engine.resources import allocate, wanted_owners
+from unilink.engine.versions import check_base_of
 from unilink.errors import ConflictError, InfeasibleError, NotFoundError, UnilinkError, ValidationError
 from unilink.inventory.model import Pop
 from unilink.network.ledger import CapacityLedger
@@ -108,11 +110,12 @@ class ApplyResult:
     routers: tuple[str, ...]
     orders: tuple[str, ...]
     reservations: int
+    cancelled_orders: tuple[str, ...] = ()  # open orders the change made pointless (their site is gone)
 
     def to_dict(self) -> dict[str, Any]:
         return {"plan_id": self.plan_id, "tenant": self.tenant, "revision": self.revision,
                 "intent_version": self.intent_version, "routers": list(self.routers), "orders": list(self.orders),
-                "reservations": self.reservations}
+                "reservations": self.reservations, "cancelled_orders": list(self.cancelled_orders)}
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -208,11 +211,15 @@ def fingerprint(tenant_id: int, revision: int, topology_version: int) -> str:
 
 
 def plan(store: Any, tenant: str, desired: Intent | dict[str, Any] | str, *, now: datetime | None = None,
-         actor: str = "unknown", accesses_installed: bool = False) -> Plan:
+         actor: str = "unknown", accesses_installed: bool = False, base_version: int | None = None) -> Plan:
     """Compute the plan that would bring `tenant` to `desired`; save it; change nothing else.
 
     `accesses_installed=True` (operators only: onboarding an existing customer, the demo seed) takes
     every access of `desired` as physically in place, so no order is raised for field work.
+
+    `base_version`: the intent version the document was made from (see engine.versions); a plan
+    from an older one is refused (ConflictError naming the newer version), and so is its apply
+    once another version was written.
 
     Raises ValidationError (bad document), NotFoundError (tenant), InfeasibleError (naming the
     bottleneck). The plan holds what it books and allocates (engine.holds) until it is applied,
@@ -227,12 +234,15 @@ def plan(store: Any, tenant: str, desired: Intent | dict[str, Any] | str, *, now
                 if intent.tenant is not None and intent.tenant != tenant:
                     raise ValidationError("the document is for another tenant", field="tenant",
                                           value=intent.tenant, accepted=tenant)
+                check_base_of(session, tenant, base_version)
                 runtime = rt.runtime_for(store, session,
                                          versions=(int(tenant_row.topology or 0), int(tenant_row.seq)))
                 holds.expire(runtime, now)
                 with holds.set_aside(runtime, tenant_row.id):  # the tenant's own earlier plan does not compete
                     content, effective, devices, configs, quote = _compute(session, runtime, tenant_row, intent,
                                                                            now, accesses_installed)
+            if base_version is not None:
+                content["base"]["intent_base"] = base_version  # checked again at apply (_check_fresh)
             plan_id = f"p-{now.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
             content["id"] = plan_id
             content["actor"] = actor
@@ -279,17 +289,20 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Any, desired: In
     devices = tenant_devices(tenant, effective, rates_at(effective, now), alloc, router_of_site)
     device_changes, configs = _device_changes(runtime, tenant, devices)
     new_orders = [w for w in works if w.site not in open_orders]
+    cancelled = orphaned_orders(open_orders, desired, deployed.physical)
     desired_sites, waiting = {s.name for s in desired.sites}, {w.site for w in works}
     physical = {name: spec for name, spec in deployed.physical.items() if name in desired_sites}
     for site in effective.sites:
         if site.name not in waiting:
             physical[site.name] = physical_of(site)
     desired_quote = quote_intent(desired, runtime.pops)
-    price = price_summary(deployed.quote(runtime.pops), desired_quote,
-                          sum(_install_cents(w) for w in new_orders), temporary_cents(effective, runtime.pops, now))
+    effective_quote = desired_quote if effective is desired else quote_intent(effective, runtime.pops)
+    price = plan_price(deployed.quote(runtime.pops), effective_quote, desired_quote,
+                       [w.to_dict() for w in new_orders], temporary_cents(effective, runtime.pops, now)).to_dict()
     graph = runtime.graph
     # Temporaries are re-booked on every plan (their windows move with time): that alone is no change.
-    empty = (changes.is_empty and not new_orders and not any(b.key.startswith("svc:") for b in bookings)
+    empty = (changes.is_empty and not new_orders and not cancelled
+             and not any(b.key.startswith("svc:") for b in bookings)
              and not any(d["diff"] for d in device_changes.values()))
     content = {
         "tenant": tenant, "created_at": now.isoformat(), "empty": empty,
@@ -306,19 +319,16 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Any, desired: In
         "orders": [w.to_dict() for w in works],
         "new_orders": [w.to_dict() for w in new_orders],
         "open_orders": sorted(open_orders.values()),
+        "cancel_orders": cancelled,  # open orders whose line is no longer wanted: cancelled on apply
+        # live sites, services and VPN members the change takes away: applied only when confirmed
+        "removals": [r.to_dict() for r in live_removals(deployed.intent, desired)],
+        "rename_hints": rename_hints(deployed.intent, desired),
         "release": releases, "bookings": [b.to_dict(graph) for b in bookings],
         "allocations": {"new": [[a.pool, a.scope, a.owner, a.value] for a in new_allocs],
                         "release": [[a.pool, a.scope, a.owner, a.value] for a in released_allocs]},
         "devices": device_changes, "price": price,
     }
-    return content, effective, devices, configs, desired_quote if effective is desired else None
-
-
-def _install_cents(work: FieldWork) -> int:
-    from unilink.catalog.access import parse_technology
-    from unilink.catalog.prices import DEFAULT_PRICE_BOOK
-
-    return DEFAULT_PRICE_BOOK.install_cents[parse_technology(work.item["access"]["technology"])]
+    return content, effective, devices, configs, effective_quote
 
 
 def _summary(changes: ChangeSet) -> list[str]:
@@ -526,12 +536,13 @@ def load_plan(session: Session, plan_id: str) -> tuple[_PlanHead, dict[str, Any]
 
 
 def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *, now: datetime | None = None,
-          action: str = "apply") -> ApplyResult:
+          action: str = "apply", confirm_removals: bool = False) -> ApplyResult:
     """Run exactly plan `plan_id`: refuse it when stale, else book, allocate, configure, record.
 
     ConflictError when the tenant or the topology changed since the plan was made, or the plan
-    expired or was applied; InfeasibleError when capacity it needs was taken meanwhile. In every
-    refusal nothing changes.
+    expired or was applied; InfeasibleError when capacity it needs was taken meanwhile;
+    ValidationError (field confirm_removals) when it removes live sites, services or VPN members
+    and `confirm_removals` is not given. In every refusal nothing changes.
     """
     now = now or store.clock.now()
     if len(reason) > 500:
@@ -539,7 +550,7 @@ def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *,
     try:
         with rt.LOCK:
             for _ in range(_JOURNAL_ATTEMPTS):
-                journal = _journal_pushes(store, plan_id, now, actor, reason)
+                journal = _journal_pushes(store, plan_id, now, actor, reason, confirm_removals)
                 try:
                     with store.session(write=True) as session:
                         _lock(session)
@@ -583,11 +594,13 @@ class _PushesMoved(Exception):
     """Another process changed the routers' configs between the journal entry and the lock: retry."""
 
 
-def _journal_pushes(store: Any, plan_id: str, now: datetime, actor: str, reason: str) -> BoundJournal | None:
+def _journal_pushes(store: Any, plan_id: str, now: datetime, actor: str, reason: str, confirm_removals: bool
+                    ) -> BoundJournal | None:
     """Journal the pushes the plan would make now (None when it pushes nothing)."""
     with store.session() as session:
         row, content = load_plan(session, plan_id)
         _check_fresh(row, content, now)
+        check_confirmed(plan_id, content.get("removals", []), content.get("rename_hints", []), confirm_removals)
         runtime = rt.runtime_for(store, session, versions=(row.topology_version, row.ledger_seq))
         try:
             _, devices = _RECENT_OBJECTS.get(row.id) or _rebuild(runtime, content, now)
@@ -638,6 +651,11 @@ def _check_fresh(row: _PlanHead, content: dict[str, Any], now: datetime) -> None
                 f"the backbone changed (topology version {base['topology_version']} → {topology})")
         raise ConflictError(f"plan {row.id} is stale: {what} since it was made; make a new plan",
                             field="plan_id", value=row.id)
+    base = content["base"].get("intent_base")
+    if base is not None and base != row.intent_version:  # another intent version was written meanwhile
+        raise ConflictError(f"plan {row.id} is stale: it was made from intent version {base}, and version "
+                            f"{row.intent_version} was written since; make a new plan from it", field="plan_id",
+                            value=row.id, accepted=f"a plan from intent version {row.intent_version}")
 
 
 def _mark(store: Any, plan_id: str, status: str) -> None:
@@ -699,10 +717,11 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
                                 intent_version=intent_version, document=_effective_doc(content),
                                 physical=content["physical"], updated_at=now)
         orders = _create_orders(session, tenant_id, row.id, content["new_orders"], now)
+        cancelled = records.cancel_orders(session, tenant_id, content.get("cancel_orders", []), now, actor, row.id)
         records.insert_history(session, tenant_id=tenant_id, at=now, actor=actor, reason=reason, action=action,
                                plan_id=row.id, intent_version=intent_version,
                                summary={"changes": content["summary"], "orders": orders,
-                                        "price": {k: v for k, v in content["price"].items() if k != "lines"}})
+                                        "cancelled_orders": cancelled, "price": content["price"]})
         records.mark_applied(session, row.id, now)
     runtime.deployed[tenant_id] = _Deployed(revision, intent_version, effective, dict(content["physical"]),
                                             content["desired"], _effective_doc(content), _RECENT_QUOTES.get(row.id))
@@ -716,7 +735,7 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
     for key, rid in new_rows:
         keys.setdefault(key, []).append(rid)
     return ApplyResult(row.id, tenant, revision, intent_version, tuple(routers), tuple(orders),
-                       sum(len(v) for v in keys.values()))
+                       sum(len(v) for v in keys.values()), tuple(cancelled))
 
 
 def _insert_reservations(session: Session, rows: list[dict[str, Any]]) -> list[int]:

@@ -160,3 +160,24 @@ def _ends(svc: InternetService | IpVpnService | ELineService) -> list[str]:
     if isinstance(svc, IpVpnService):
         return [m.site for m in svc.members]
     return [svc.a, svc.b]
+
+
+def orphaned_orders(open_orders: dict[str, str], desired: Intent, physical: dict[str, dict[str, Any]]
+                    ) -> list[dict[str, str]]:
+    """The open orders (site key → id) whose line the desired intent no longer needs: the site (or its
+    backup) is gone, or its access is back to what is installed. A plan cancels them on apply; left
+    open, completing one would install a line nothing uses."""
+    if not open_orders:
+        return []
+    needed = {w.site for w in field_work(desired, physical)}
+    sites = {s.name for s in desired.sites}
+    out = []
+    for key, order_id in sorted(open_orders.items()):
+        if key in needed:
+            continue
+        site = key.removesuffix(BACKUP_SUFFIX)
+        why = (f"site {site} is removed" if site not in sites else
+               f"the backup of site {site} is removed or back to the installed line" if key != site else
+               f"the access of site {site} is back to the installed line")
+        out.append({"id": order_id, "site": key, "reason": why})
+    return out

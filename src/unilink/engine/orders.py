@@ -96,7 +96,9 @@ def complete_order(store: Any, order_id: str, actor: str, *, now: datetime | Non
     follow_up = plan(store, tenant, desired, now=now, actor=actor)
     if follow_up.is_empty:
         return None
-    return apply_plan(store, follow_up.id, actor, f"order {order_id} completed", now=now, action="order-completed")
+    # the latest intent's removals were confirmed when it was applied: the rest of it lands now
+    return apply_plan(store, follow_up.id, actor, f"order {order_id} completed", now=now, action="order-completed",
+                      confirm_removals=True)
 
 
 def _installed_into(physical: dict[str, Any], item: dict[str, Any], line: dict[str, Any]) -> dict[str, Any]:

@@ -135,3 +135,23 @@ def insert_reservations(session: Executor, rows: list[dict[str, Any]]) -> list[R
 
 def delete_reservations(session: Executor, ids: list[int]) -> None:
     connection_of(session).execute(_DELETE_RESERVATIONS, {"ids": ids})
+
+
+def cancel_orders(session: Executor, tenant_id: int, orders: list[dict[str, Any]], now: datetime, actor: str,
+                  plan_id: str) -> list[str]:
+    """Cancel the tenant's `orders` (as a plan's `cancel_orders` lists them) that are still open, each with
+    its history row (the order's state event); the ids cancelled."""
+    done = []
+    connection = connection_of(session)
+    for order in orders:
+        moved = connection.execute(
+            update(ServiceOrderRow).where(ServiceOrderRow.id == order["id"], ServiceOrderRow.tenant_id == tenant_id,
+                                          ServiceOrderRow.state.notin_(OPEN_ORDER_STATES))
+            .values(state="cancelled", updated_at=now)).rowcount
+        if moved:
+            connection.execute(_INSERT_HISTORY, {
+                "tenant_id": tenant_id, "at": now, "actor": actor, "reason": f"order cancelled: {order['reason']}",
+                "action": "order", "plan_id": plan_id, "intent_version": None,
+                "summary": {"order": order["id"], "state": "cancelled"}})
+            done.append(order["id"])
+    return done

@@ -86,7 +86,8 @@ def run_due(store: Any, now: datetime | None = None) -> list[Fired]:
         try:
             desired = _without_finished(latest_intent(store, tenant) or document, now)
             change = plan(store, tenant, desired, now=now, actor=ACTOR)
-            result = apply_plan(store, change.id, ACTOR, reason, now=now, action="scheduler")
+            # time-driven: boosts end, windows open; what the intent removes was confirmed when it was applied
+            result = apply_plan(store, change.id, ACTOR, reason, now=now, action="scheduler", confirm_removals=True)
             fired.append(Fired(tenant, change.id, reason))
         except UnilinkError as exc:
             fired.append(Fired(tenant, None, reason, str(exc)))

@@ -26,4 +26,6 @@ def plan_view(content: dict[str, Any], *, diffs: bool) -> dict[str, Any]:
             "empty": content["empty"], "summary": content.get("summary", []), "changes": content["changes"],
             "pending": content.get("pending"), "price": content["price"], "orders": content.get("orders", []),
             "new_orders": content.get("new_orders", []), "bookings": content.get("bookings", []),
-            "release": content.get("release", []), "devices": routers, "feasible": True}
+            "release": content.get("release", []), "devices": routers, "feasible": True,
+            "removals": content.get("removals", []), "rename_hints": content.get("rename_hints", []),
+            "cancel_orders": content.get("cancel_orders", [])}

@@ -267,3 +267,14 @@ def form_field_for(document: dict[str, Any], site: str, path: str | None) -> str
         if svc.get("kind") == "ipvpn":
             return f"vpn_{svc['name']}_mbps"
     return None
+
+
+def base_version_of(fields: dict[str, str]) -> int | None:
+    """The intent version the form was filled from (its hidden `base_version`); None when absent."""
+    text = (fields.get("base_version") or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) >= 2**31:
+        raise ValidationError("this form is damaged: reload the page", field="base_version", value=text,
+                              accepted="the version the page was made from")
+    return int(text)

@@ -263,12 +263,16 @@ def services_page(request: Request, principal: PrincipalDep, tenant: TenantQuery
                                             "scope": visible_tenant(principal, tenant)})
 
 
-def _current_document(store: Store, tenant: str) -> dict[str, Any]:
-    """What the tenant asked for last (its latest intent), else what is deployed."""
-    latest = engine_core.latest_intent(store, tenant)
-    if latest is not None:
-        return latest
-    return engine_core.status(store, tenant)["deployed"] or {"sites": [], "services": []}
+def _current_document(store: Store, tenant: str) -> tuple[dict[str, Any], int]:
+    """What the tenant asked for last (its latest intent), else what is deployed; and the intent version
+    it is (the form sends it back as `base_version`: a colleague's change meanwhile refuses the plan)."""
+    from unilink.engine.versions import tenant_intent_head
+
+    with store.session() as session:
+        head = tenant_intent_head(session, tenant)
+    if head.document is not None:
+        return head.document, head.version
+    return engine_core.status(store, tenant)["deployed"] or {"sites": [], "services": []}, head.version
 
 
 @router.get("/sites/{site}/change")
@@ -276,10 +280,10 @@ def change_form(site: Annotated[str, views.SitePath], request: Request, principa
                 tenant: TenantQuery = None) -> HTMLResponse:
     require_writer(principal)
     name = acting_tenant(principal, tenant)
-    document = _current_document(_store(request), name)
+    document, version = _current_document(_store(request), name)
     form = forms.site_form(document, site)
     return _page(request, "change.html", {**_base(principal, tenant, "sites"), "form": form, "acting": name,
-                                          "error": None, "error_field": None})
+                                          "error": None, "error_field": None, "base_version": version})
 
 
 @router.post("/sites/{site}/change")
@@ -289,12 +293,14 @@ async def submit_change(site: Annotated[str, views.SitePath], request: Request, 
     fields = await _form(request)
     name = acting_tenant(principal, tenant)
     store = _store(request)
-    document = await run_in_threadpool(_current_document, store, name)
+    document, version = await run_in_threadpool(_current_document, store, name)
     base_form = forms.site_form(document, site)
     desired: dict[str, Any] | None = None
     try:
         desired = forms.apply_site_change(document, site, fields, now=_store(request).clock.now())
-        intent = change_routes.IntentDocument.model_validate(desired)
+        base = forms.base_version_of(fields)
+        intent = change_routes.IntentDocument.model_validate(desired if base is None else
+                                                             {**desired, "base_version": base})
         made = await change_routes.create_plan(intent, request, principal, store, tenant, "summary", False)
     except UnilinkError as exc:
         error = views.error_dict(exc)
@@ -304,7 +310,7 @@ async def submit_change(site: Annotated[str, views.SitePath], request: Request, 
         error["label"] = forms.field_label(error_field)
         return _page(request, "change.html", {
             **_base(principal, tenant, "sites"), "form": forms.form_from_fields(base_form, fields), "acting": name,
-            "error": error, "error_field": error_field}, status_code=422)
+            "error": error, "error_field": error_field, "base_version": version}, status_code=422)
     return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{_data(made)['id']}", principal, tenant), status_code=303)
 
 
@@ -324,7 +330,8 @@ def plan_page(plan_id: str, request: Request, principal: PrincipalDep, tenant: T
 async def apply_plan(plan_id: str, request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> Response:
     require_writer(principal)
     fields = await _form(request)
-    body = change_routes.ApplyRequest(reason=fields.get("reason", "")[:500])
+    body = change_routes.ApplyRequest(reason=fields.get("reason", "")[:500],
+                                      confirm_removals=fields.get("confirm_removals") == "yes")
     result = await run_in_threadpool(change_routes.apply_plan, _plan_id(plan_id), request, principal,
                                      _store(request), body)
     return RedirectResponse(_with_tenant(f"{PREFIX}/history?applied={_data(result)['plan_id']}", principal, tenant),

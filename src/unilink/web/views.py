@@ -174,7 +174,8 @@ def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
     return {"id": plan["id"], "tenant": plan["tenant"], "empty": plan["empty"], "summary": plan["summary"],
             "changes": changes, "pending": _change_rows(plan.get("pending")), "price": plan["price"],
             "new_orders": plan["new_orders"], "devices": devices,
-            "bookings": len(plan["bookings"])}
+            "bookings": len(plan["bookings"]), "removals": plan.get("removals", []),
+            "rename_hints": plan.get("rename_hints", []), "cancel_orders": plan.get("cancel_orders", [])}
 
 
 def history_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -191,7 +192,9 @@ def history_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
                      "action": entry["action"], "reason": entry["reason"], "plan_id": entry["plan_id"],
                      "version": entry["intent_version"], "changes": summary.get("changes", []),
                      "restorable": entry["intent_version"] not in (None, current.get(entry["tenant"])),
-                     "orders": summary.get("orders", []), "delta": signed_cents(price.get("monthly_delta_cents"))})
+                     "orders": summary.get("orders", []), "delta": signed_cents(price.get("monthly_delta_cents")),
+                     "price_lines": price.get("lines", []), "one_off": price.get("one_off", []),
+                     "cancelled_orders": summary.get("cancelled_orders", [])})
     return rows
 
 

@@ -199,7 +199,7 @@ def test_sites_read_their_own_writes_and_see_other_processes_within_the_revalida
             svc["members"] = [m for m in svc["members"] if m["site"] != "paris-hq"]
     # another process (here: the engine called directly, as the local CLI does) removes a site
     made = engine.plan(demo.store, ACME, desired)
-    engine.apply(demo.store, made.id, "cli", "site closed")
+    engine.apply(demo.store, made.id, "cli", "site closed", confirm_removals=True)
     time.sleep(REVALIDATE_S + 0.05)
     assert "paris-hq" not in {s["name"] for s in demo.call("GET", "/api/v1/sites", "acme-viewer").json()}
     # through the API: visible at once
@@ -208,5 +208,6 @@ def test_sites_read_their_own_writes_and_see_other_processes_within_the_revalida
         if svc["kind"] == "ipvpn":
             svc["members"] = [m for m in svc["members"] if m["site"] != "london-hub"]
     plan = demo.call("POST", "/api/v1/plans", "acme-admin", json=desired).json()
-    assert demo.call("POST", f"/api/v1/plans/{plan['id']}/apply", "acme-admin", json={}).status_code == 200
+    assert demo.call("POST", f"/api/v1/plans/{plan['id']}/apply", "acme-admin",
+                     json={"confirm_removals": True}).status_code == 200
     assert "london-hub" not in {s["name"] for s in demo.call("GET", "/api/v1/sites", "acme-viewer").json()}

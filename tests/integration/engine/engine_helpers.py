@@ -13,7 +13,7 @@ from unilink.store.tables.services import PoolAllocationRow, ReservationRow
 
 def go(store: Store, tenant: str, doc: dict[str, Any], now: datetime, **kwargs: Any) -> ApplyResult:
     p = plan(store, tenant, doc, now=now, **kwargs)
-    return apply(store, p.id, "tester", "test", now=now)
+    return apply(store, p.id, "tester", "test", now=now, confirm_removals=True)  # the change is meant
 
 
 def booked(store: Store, key_prefix: str = "") -> dict[str, list[tuple[str, str, int]]]:

@@ -61,8 +61,11 @@ def test_a_new_backup_is_an_order_whose_completion_attaches_it(onboarded: Store)
     [order] = p.content["new_orders"]
     assert (order["site"], order["kind"], order["lead_time_days"]) == ("HQ:backup", "new-backup", 3)
     price = p.content["price"]
-    assert (price["monthly_delta_cents"], price["one_off_cents"]) == (2_500, 5_000)  # 4G: €25/month, €50 once
-    assert [line["item"] for line in price["lines"]] == ["backup HQ (4g 150M)"]
+    # 4G: €25/month once the line is in (nothing billed before: the apply adds no line), €50 once
+    assert (price["monthly_delta_cents"], price["monthly_pending_delta_cents"], price["one_off_cents"]) == (
+        0, 2_500, 5_000)
+    assert [(line["item"], line["now_cents"], line["after_cents"], line["pending_cents"])
+            for line in price["lines"]] == [("backup HQ (4g 150M)", None, None, 2_500)]
     apply(onboarded, p.id, "alice", "4G backup for the HQ", now=NOW)
     assert "backup" not in status(onboarded, "acme")["deployed"]["sites"][0]  # the router is not there yet
     assert "(backup)" not in config(onboarded, "paris-pe1")

@@ -22,12 +22,12 @@ runner = CliRunner()
 def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seeded") / "unilink.db"
     store = Store.open(f"sqlite:///{path}")
-    seed(store)
-    # fold the WAL into the main file: the tests copy that file alone, and SQLite only checkpoints on
-    # the last close — which a connection still open elsewhere in the process would postpone
-    with store.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
+    try:
+        seed(store)
+        with store.engine.connect() as conn:  # fold the WAL in: a plain file copy must carry everything
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        store.close()
     return path
 
 
@@ -72,7 +72,13 @@ def test_each_example_plans_and_applies(db: str, example: str, expected: set[str
         assert "450000000" in content["devices"]["lyon-pe1"]["diff"]  # the window's rate on the router
     else:
         assert any(d["diff"] for d in content["devices"].values())
-    code, out = cli(db, "apply", content["id"], "--reason", f"example {example}")
+    confirm: tuple[str, ...] = ()
+    if content["removals"]:  # the VPN moves take sites out of corp: refused until confirmed
+        assert {r["kind"] for r in content["removals"]} == {"vpn-member"}
+        code, out = cli(db, "apply", content["id"])
+        assert code == 2 and "confirm_removals" in out and "--confirm-removals" in out, out
+        confirm = ("--confirm-removals",)
+    code, out = cli(db, "apply", content["id"], "--reason", f"example {example}", *confirm)
     assert code == 0, out
     assert plan_json(db, example)["empty"]  # applied: nothing left to do
 

@@ -8,6 +8,7 @@ Every cell runs against a fresh copy of the database, so a write in one cell nev
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +75,7 @@ class Case:
     expected: dict[str, int]
     body: dict[str, Any] | None = None
     params: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None  # the body's, when not application/json
 
     @property
     def id(self) -> str:
@@ -172,6 +174,8 @@ CASES = [
     Case("GET", "/api/v1/intent/versions/1", read_other(), params=GLOBEX),
     Case("PUT", "/api/v1/intent", write_own(200), DOC, params=ACME),
     Case("PUT", "/api/v1/intent", write_other(200), DOC, params=GLOBEX),
+    Case("PATCH", "/api/v1/intent", write_own(200), {}, params=ACME, content_type="application/merge-patch+json"),
+    Case("PATCH", "/api/v1/intent", write_other(200), {}, params=GLOBEX, content_type="application/merge-patch+json"),
     Case("POST", "/api/v1/plans", write_own(201), DOC, params=ACME),
     Case("POST", "/api/v1/plans", write_other(201), DOC, params=GLOBEX),
     Case("GET", "/api/v1/plans/{acme_plan}", read_own()),
@@ -211,6 +215,9 @@ CASES = [
 def call(api: Api, case: Case, role: str) -> Any:
     path = case.path.format(**api.objects)
     headers = {} if role == "anonymous" else api.headers(role)
+    if case.content_type is not None:
+        return api.client.request(case.method, path, headers={**headers, "Content-Type": case.content_type},
+                                  content=json.dumps(case.body), params=case.params)
     return api.client.request(case.method, path, headers=headers, json=case.body, params=case.params)
 
 

@@ -25,11 +25,13 @@ def _eline(rate: str) -> dict[str, object]:
 def test_an_apply_that_loads_a_link_past_80_percent_raises_an_operator_alarm(api: Api) -> None:
     small = api.post("/api/v1/plans", "op-admin", json=_eline("10G"), params={"tenant": "acme", "installed": "true"})
     assert small.status_code == 201, small.text
-    assert api.post(f"/api/v1/plans/{small.json()['id']}/apply", "op-admin", json={}).status_code == 200
+    assert api.post(f"/api/v1/plans/{small.json()['id']}/apply", "op-admin",
+                    json={"confirm_removals": True}).status_code == 200  # replaces the fixture's services
     assert [e for e in api.get("/api/v1/events", "op-viewer").json() if e["type"] == "capacity.alarm"] == []
     big = api.post("/api/v1/plans", "op-admin", json=_eline("90G"), params={"tenant": "acme", "installed": "true"})
     assert big.status_code == 201, big.text
-    assert api.post(f"/api/v1/plans/{big.json()['id']}/apply", "op-admin", json={}).status_code == 200
+    assert api.post(f"/api/v1/plans/{big.json()['id']}/apply", "op-admin",
+                    json={"confirm_removals": True}).status_code == 200  # replaces the fixture's services
     alarms = [e for e in api.get("/api/v1/events", "op-viewer").json() if e["type"] == "capacity.alarm"]
     assert {a["data"]["link"] for a in alarms} == {"Paris-London"}
     assert all(a["tenant"] is None and a["data"]["utilisation"] >= 0.8 for a in alarms)

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi import HTTPException as FastAPIHTTPException
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -39,6 +40,7 @@ from unilink.engine import core as engine_core
 from unilink.engine import holds as engine_holds
 from unilink.engine import orders as engine_orders
 from unilink.engine import runtime as rt
+from unilink.engine import versions as intent_versions
 from unilink.engine.views import plan_view
 from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
 from unilink.events import changes as change_events
@@ -80,7 +82,14 @@ class PlanOut(BaseModel):
     changes: dict[str, Any]
     pending: dict[str, Any] | None = Field(None, description="While field work is open: what lands when the "
                                                              "orders complete (same shape as `changes`)")
-    price: dict[str, Any]
+    price: dict[str, Any] = Field(description="Monthly now (deployed) → after this change → after the pending "
+                                              "field work, itemised in `lines`; one-off charges in `one_off`")
+    removals: list[dict[str, Any]] = Field(default_factory=list, description="Live sites, services and VPN "
+                                           "members the plan takes away, with what they carry: applying it needs "
+                                           "`confirm_removals: true`")
+    rename_hints: list[str] = Field(default_factory=list, description="A removed name close to an added one")
+    cancel_orders: list[dict[str, Any]] = Field(default_factory=list, description="Open orders the change makes "
+                                                "pointless: cancelled on apply")
     orders: list[dict[str, Any]]
     new_orders: list[dict[str, Any]]
     bookings: list[dict[str, Any]]
@@ -92,6 +101,8 @@ class PlanOut(BaseModel):
 
 class ApplyRequest(Strict):
     reason: Reason = ""
+    confirm_removals: bool = Field(False, description="Yes, remove: required when the plan's `removals` is not "
+                                                      "empty (else 422, field confirm_removals)")
 
 
 class ApplyOut(BaseModel):
@@ -102,6 +113,7 @@ class ApplyOut(BaseModel):
     routers: list[str]
     orders: list[str]
     reservations: int
+    cancelled_orders: list[str] = Field(default_factory=list)
 
 
 class RevertRequest(Strict):
@@ -222,12 +234,13 @@ async def in_engine_thread(func: Callable[..., T], *args: Any) -> T:
 
 
 def _make_plan(store: Store, principal: Principal, tenant: str, document: dict[str, Any],
-               installed: bool) -> engine.Plan:
+               installed: bool, base: int | None = None) -> engine.Plan:
     if installed and principal.role is not Role.OPERATOR_ADMIN:
         raise ValidationError("only operator-admin may take accesses as installed", field="installed", value=True,
                               accepted="false")
     # A plan changes nothing, so it publishes no event (events are state changes); apply does.
-    return engine.plan(store, tenant, document, actor=_actor(principal), accesses_installed=installed)
+    return engine.plan(store, tenant, document, actor=_actor(principal), accesses_installed=installed,
+                       base_version=base)
 
 
 # -- sites, services, schedules: what is deployed ----------------------------------------------------
@@ -324,9 +337,12 @@ def status(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None)
 
 # -- intent ------------------------------------------------------------------------------------------
 
-@router.get("/intent", tags=["intents"], summary="The tenant's latest desired-state document (null if none yet)")
-def get_intent(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> dict[str, Any] | None:
-    return engine_core.latest_intent(store, acting_tenant(principal, tenant))
+@router.get("/intent", tags=["intents"], summary="The tenant's latest desired-state document (null if none yet); "
+            "its version in the ETag header, to send back as If-Match")
+def get_intent(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> JSONResponse:
+    with store.session() as session:
+        head = intent_versions.tenant_intent_head(session, acting_tenant(principal, tenant))
+    return JSONResponse(head.document, headers={"ETag": f'"{head.version}"'})
 
 
 @router.get("/intent/versions/{version}", tags=["intents"], summary="An earlier version of the intent")
@@ -335,20 +351,64 @@ def get_intent_version(version: Annotated[int, Path(ge=1, le=2**31 - 1)], princi
     return engine_core.intent_version(store, acting_tenant(principal, tenant), version)
 
 
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40,
+                                       description='The intent version the document starts from: the ETag of '
+                                                   'GET /intent, e.g. "4" (or `base_version` in the body)')]
+
+
+def _base_version(if_match: str | None, body_base: int | None) -> int | None:
+    """The base version from If-Match and/or the body's `base_version` (None: neither, last write wins)."""
+    header = None
+    if if_match is not None and if_match.strip() != "*":
+        text = if_match.strip().removeprefix("W/").strip('"')
+        header = intent_versions.parse_version(text, field="If-Match")
+    if header is not None and body_base is not None and header != body_base:
+        raise ValidationError("If-Match and base_version name different versions", field="base_version",
+                              value=body_base, accepted=f"the If-Match version, {header}, or only one of them")
+    return header if header is not None else body_base
+
+
 @router.put("/intent", tags=["intents"], response_model=PlanOut,
-            summary="Set the desired state: answers the plan that would bring the network there (apply it next)")
+            summary="Set the desired state: answers the plan that would bring the network there (apply it next); "
+                    "409 when If-Match (or base_version) is not the latest intent version")
 def put_intent(document: IntentDocument, request: Request, principal: WriterDep, store: StoreDep,
-               tenant: TenantQuery = None,
+               tenant: TenantQuery = None, if_match: IfMatch = None,
                devices: Annotated[Literal["summary", "full"], Query()] = "summary") -> dict[str, Any]:
     name = acting_tenant(principal, tenant)
     mark_tenant(request, name)
-    made = _make_plan(store, principal, name, _document(document), installed=False)
+    data, body_base = _document(document)
+    made = _make_plan(store, principal, name, data, installed=False, base=_base_version(if_match, body_base))
     return _plan_out(made.content, devices)
 
 
-def _document(document: IntentDocument) -> dict[str, Any]:
-    data = document.model_dump(exclude_unset=True)
-    return data
+MERGE_PATCH = "application/merge-patch+json"
+
+
+@router.patch("/intent", tags=["intents"], response_model=PlanOut,
+              summary="Change part of the desired state (JSON Merge Patch, RFC 7396; a list is replaced whole): "
+                      "answers the plan, like PUT; 409 when If-Match is not the latest intent version",
+              openapi_extra={"requestBody": {"content": {MERGE_PATCH: {"schema": {"type": "object"}}}}})
+def patch_intent(patch: Annotated[dict[str, Any], Body()], request: Request, principal: WriterDep, store: StoreDep,
+                 tenant: TenantQuery = None, if_match: IfMatch = None,
+                 devices: Annotated[Literal["summary", "full"], Query()] = "summary") -> dict[str, Any]:
+    name = acting_tenant(principal, tenant)  # another tenant's intent: 404 whatever the body
+    mark_tenant(request, name)
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != MERGE_PATCH:
+        raise FastAPIHTTPException(415, f"PATCH /intent takes Content-Type: {MERGE_PATCH}")
+    patch, body_base = intent_versions.pop_base_version(patch)
+    base = _base_version(if_match, body_base)
+    with store.session() as session:
+        head = intent_versions.tenant_intent_head(session, name)
+    intent_versions.check_base(head, base)  # the patch applies to what the caller read, or not at all
+    merged = intent_versions.merge_patch(head.document or {}, patch)
+    made = _make_plan(store, principal, name, IntentDocument.model_validate(merged).model_dump(exclude_unset=True),
+                      installed=False, base=head.version)
+    return _plan_out(made.content, devices)
+
+
+def _document(document: IntentDocument) -> tuple[dict[str, Any], int | None]:
+    """The intent document as sent, without its `base_version` (an extra key), and that version."""
+    return intent_versions.pop_base_version(document.model_dump(exclude_unset=True))
 
 
 # -- plans and apply ---------------------------------------------------------------------------------
@@ -359,10 +419,12 @@ async def create_plan(document: Annotated[IntentDocument, Body()], request: Requ
                       store: StoreDep, tenant: TenantQuery = None,
                       devices: Annotated[Literal["summary", "full"], Query()] = "summary",
                       installed: Annotated[bool, Query(description="operator-admin: accesses already in place")]
-                      = False) -> dict[str, Any]:
+                      = False, if_match: IfMatch = None) -> dict[str, Any]:
     name = acting_tenant(principal, tenant)
     mark_tenant(request, name)
-    made = await in_engine_thread(_make_plan, store, principal, name, _document(document), installed)
+    data, body_base = _document(document)
+    made = await in_engine_thread(_make_plan, store, principal, name, data, installed,
+                                  _base_version(if_match, body_base))
     return _plan_out(made.content, devices)
 
 
@@ -382,12 +444,15 @@ def apply_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: S
     links = {arc[0] for booking in row.content.get("bookings", []) for arc in booking.get("arcs", [])}
     before = _link_utilisation(store, links, row.tenant_id)
     try:
-        result = engine.apply(store, plan_id, _actor(principal), (body.reason if body else ""))
+        result = engine.apply(store, plan_id, _actor(principal), (body.reason if body else ""),
+                              confirm_removals=bool(body and body.confirm_removals))
     except (ConflictError, InfeasibleError) as exc:
         change_events.apply_failed(store, tenant, plan_id, exc.message)
         raise
     _deployed.forget(store, tenant)
     change_events.applied(store, result.to_dict())
+    for order_id in result.cancelled_orders:
+        change_events.order_moved(store, tenant, order_id, "cancelled")
     for alarm in crossings(before, _link_utilisation(store, links)):
         # Backbone load is the operator's business: the alarm is operator-wide, it names no tenant.
         publish(store, "capacity.alarm", tenant=None, data={**alarm, "plan_id": plan_id})
