@@ -27,7 +27,7 @@ from unilink.catalog.prices import Quote
 from unilink.devices.diff import DeviceChange
 from unilink.devices.journal import text_sha
 from unilink.devices.push import BoundJournal
-from unilink.devices.render import RenderedConfig
+from unilink.devices.render import RenderedConfig, dialect
 from unilink.engine import records
 from unilink.engine import runtime as rt
 from unilink.engine.admission import (
@@ -571,8 +571,8 @@ def _journal_pushes(store: Any, plan_id: str, now: datetime, actor: str, reason:
         return None
     assert runtime.devices is not None
     routers = runtime.devices.routers
-    changes = [DeviceChange(router=r, vendor=str(routers[r].vendor),
-                            before=RenderedConfig(vendor=str(routers[r].vendor), text=before), after=after,
+    changes = [DeviceChange(router=r, vendor=dialect(routers[r]),
+                            before=RenderedConfig(vendor=dialect(routers[r]), text=before), after=after,
                             diff=diff, added=0, removed=0)
                for r, (before, after, diff) in sorted(pushes.items())]
     return BoundJournal.open(store, changes, actor=actor, reason=reason, plan_id=plan_id)

@@ -23,7 +23,7 @@ from unilink.devices.drivers.sim import SimDriver
 from unilink.devices.intent import AccessAttachment, ElineInstance, VpnInstance, build_device_intents
 from unilink.devices.intent import VpnTopology as DeviceVpnTopology
 from unilink.devices.journal import Journal, MemoryJournal
-from unilink.devices.render import RenderedConfig, render
+from unilink.devices.render import RenderedConfig, dialect, render_for_router
 from unilink.devices.transaction import DeviceTransaction, TransactionResult
 from unilink.engine.resources import ASN, attachments, backup_port_owner, p2p_subnets, rd_text
 from unilink.errors import UnilinkError
@@ -158,7 +158,7 @@ class DeviceModel:
             elines.extend(e for e in devices.elines if e.name in eline_names)
         routers = [self.routers[name] for name in sorted({a.router for a in atts} | touched_set)]
         intents = build_device_intents(routers, atts, vpns, elines, only=touched)
-        return {name: render(str(self.routers[name].vendor), intents[name]) for name in touched}
+        return {name: render_for_router(self.routers[name], intents[name]) for name in touched}
 
 
 def _index(devices: TenantDevices) -> _Index:
@@ -345,7 +345,7 @@ def commit_configs(routers: Mapping[str, Router], changes: Mapping[str, tuple[st
     device_changes = []
     drivers: dict[str, DeviceDriver] = {}
     for name, (before_text, after, diff) in sorted(changes.items()):
-        vendor = str(routers[name].vendor)
+        vendor = dialect(routers[name])
         before = RenderedConfig(vendor=vendor, text=before_text) if before_text else None
         lines = diff.splitlines()
         device_changes.append(DeviceChange(
