@@ -41,6 +41,7 @@ from unilink.engine.admission import (
 from unilink.engine.devices import (
     DriverFactory,
     TenantDevices,
+    attachment_changes,
     commit_configs,
     config_diff,
     sim_driver,
@@ -250,6 +251,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Any, desired: In
         alloc.pop((a.pool, a.scope, a.owner), None)
     alloc.update({(a.pool, a.scope, a.owner): a.value for a in new_allocs})
     devices = tenant_devices(tenant, effective, rates_at(effective, now), alloc, router_of_site)
+    old_devices = runtime.devices.tenants.get(tenant, TenantDevices()) if runtime.devices else TenantDevices()
     device_changes, configs = _device_changes(runtime, tenant, devices)
     new_orders = [w for w in works if w.site not in open_orders]
     desired_sites, waiting = {s.name for s in desired.sites}, {w.site for w in works}
@@ -283,6 +285,8 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Any, desired: In
         "allocations": {"new": [[a.pool, a.scope, a.owner, a.value] for a in new_allocs],
                         "release": [[a.pool, a.scope, a.owner, a.value] for a in released_allocs]},
         "devices": device_changes, "price": price,
+        # the tenant's view of `devices`: its own attachments per router, never the configs (engine.views)
+        "attachments": attachment_changes(old_devices, devices, device_changes),
     }
     return content, effective, devices, configs, desired_quote if effective is desired else None
 

@@ -38,7 +38,7 @@ from unilink.api.security import Principal, Role
 from unilink.engine import core as engine_core
 from unilink.engine import orders as engine_orders
 from unilink.engine import runtime as rt
-from unilink.engine.views import plan_view
+from unilink.engine.views import audience_of, plan_view
 from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
 from unilink.events import changes as change_events
 from unilink.events.alarms import crossings, utilisation
@@ -84,7 +84,10 @@ class PlanOut(BaseModel):
     new_orders: list[dict[str, Any]]
     bookings: list[dict[str, Any]]
     release: list[Any] = Field(default_factory=list, description="reservations the change gives back")
-    devices: dict[str, Any] = Field(description="Per router: lines added/removed, and the diff with ?devices=full")
+    devices: dict[str, Any] = Field(description="Per router touched. Operator roles: lines added/removed, and the "
+                                                "config diff with ?devices=full. Tenant roles: `changes`, what "
+                                                "changes on the tenant's own attachments there (never the "
+                                                "router's configuration, which carries other tenants)")
     feasible: bool = Field(True, description="An infeasible plan is not made: the answer is 422 naming the "
                                              "bottleneck")
 
@@ -187,8 +190,9 @@ def _tenants_in_scope(store: Store, principal: Principal, tenant: str | None) ->
         return list(session.scalars(select(Tenant.name).order_by(Tenant.name)))
 
 
-def _plan_out(content: dict[str, Any], devices: str) -> dict[str, Any]:
-    return plan_view(content, diffs=devices == "full")
+def _plan_out(content: dict[str, Any], devices: str, principal: Principal) -> dict[str, Any]:
+    """The plan as `principal` may read it: tenants never get router configs (see engine.views)."""
+    return plan_view(content, diffs=devices == "full", audience=audience_of(principal))
 
 
 def _visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
@@ -342,7 +346,7 @@ def put_intent(document: IntentDocument, request: Request, principal: WriterDep,
     name = acting_tenant(principal, tenant)
     mark_tenant(request, name)
     made = _make_plan(store, principal, name, _document(document), installed=False)
-    return _plan_out(made.content, devices)
+    return _plan_out(made.content, devices, principal)
 
 
 def _document(document: IntentDocument) -> dict[str, Any]:
@@ -362,13 +366,13 @@ async def create_plan(document: Annotated[IntentDocument, Body()], request: Requ
     name = acting_tenant(principal, tenant)
     mark_tenant(request, name)
     made = await in_engine_thread(_make_plan, store, principal, name, _document(document), installed)
-    return _plan_out(made.content, devices)
+    return _plan_out(made.content, devices, principal)
 
 
 @router.get("/plans/{plan_id}", tags=["plans"], response_model=PlanOut, summary="A plan, as it was shown")
 def get_plan(plan_id: PlanId, principal: PrincipalDep, store: StoreDep,
              devices: Annotated[Literal["summary", "full"], Query()] = "summary") -> dict[str, Any]:
-    return _plan_out(_visible_plan(store, principal, plan_id).content, devices)
+    return _plan_out(_visible_plan(store, principal, plan_id).content, devices, principal)
 
 
 @router.post("/plans/{plan_id}/apply", tags=["plans"], response_model=ApplyOut,
@@ -457,4 +461,4 @@ def revert(body: RevertRequest, request: Request, principal: WriterDep, store: S
     name = acting_tenant(principal, tenant)
     mark_tenant(request, name)
     made = engine_core.revert(store, name, body.version, actor=_actor(principal))
-    return _plan_out(made.content, "summary")
+    return _plan_out(made.content, "summary", principal)
