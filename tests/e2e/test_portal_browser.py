@@ -62,7 +62,10 @@ def test_tenant_admin_changes_a_rate_sees_the_plan_applies_it_and_finds_it_in_th
     expect(changes).to_contain_text("500 Mbit/s")
     expect(changes).to_contain_text("400 Mbit/s")
     expect(page.locator("#price-delta")).to_have_text(re.compile(r"^-€[\d,]+\.\d\d$"))  # lower rates cost less
-    expect(page.locator("#plan-devices")).to_contain_text("london-pe1")
+    # a tenant sees what changes on its own attachments per router, never a router's config (issue 11 item 2)
+    expect(page.locator("#plan-attachments")).to_contain_text("london-pe1")
+    expect(page.locator("#plan-attachments")).to_contain_text("rate down")
+    expect(page.locator("#plan-devices")).to_have_count(0)
     _shot(page, portal, "plan")
 
     page.get_by_label("Why (kept in the history)").fill("activity dropped")

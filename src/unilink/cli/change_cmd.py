@@ -79,7 +79,8 @@ def plan(file: Path = typer.Option(..., "--file", "-f", help="The desired-state 
         client = remote_client(api)
         if client is not None:
             with client:  # the server knows a tenant token's tenant; operators name it
-                content = client.plan(name, document, devices=True, installed=installed, base_version=base_version)
+                # the server's answer is already the view its caller's role may read (engine.views)
+                view = client.plan(name, document, devices=True, installed=installed, base_version=base_version)
         else:
             from unilink.engine import plan as make_plan
 
@@ -88,7 +89,7 @@ def plan(file: Path = typer.Option(..., "--file", "-f", help="The desired-state 
                                       accepted="--tenant NAME, or `tenant:` in the file")
             content = make_plan(open_store(database), name, intent, actor=_actor(),
                                 accesses_installed=installed, base_version=base_version).content
-        view = plan_view(content, diffs=True)
+            view = plan_view(content, diffs=True)  # local: the operator, with the database itself
     if as_json:
         print_json(view)
         return
@@ -144,12 +145,18 @@ def show_plan(content: dict[str, Any], *, devices: bool = False) -> None:
         console.print(f"[cyan]order[/] {order['kind']}: {order['description']} "
                       f"(lead time {order['lead_time_days']} days)", highlight=False)
     show_price(content["price"])
-    touched = [r for r, d in content["devices"].items() if d["diff"]]
+    # operators get each router's diff; tenants what changes on their own attachments (engine.views)
+    touched = [r for r, d in content["devices"].items() if d.get("diff") or d.get("changes")]
     console.print(f"routers changed: {', '.join(touched) or 'none'}; reservations: "
                   f"{len(content['bookings'])} booked, {len(content['release'])} released", highlight=False)
     if devices:
         for router in touched:
-            console.print(content["devices"][router]["diff"], highlight=False, markup=False)
+            device = content["devices"][router]
+            if "changes" in device:
+                for change in device["changes"]:
+                    console.print(f"{router}: {change['text']}", highlight=False, markup=False)
+            else:
+                console.print(device.get("diff", ""), highlight=False, markup=False)
     confirm = " --confirm-removals" if content.get("removals") else ""
     console.print(f"apply with: unilink apply {content['id']}{confirm}", highlight=False)
 
@@ -437,14 +444,14 @@ def revert(version: int = typer.Argument(..., help="The intent version to go bac
             with client:
                 made = client.revert(tenant, version)
                 # the revert answers the plan's summary; its device diffs come with the full plan document
-                content = client._call("GET", f"/api/v1/plans/{made['id']}", params={"devices": "full"})
+                view = client._call("GET", f"/api/v1/plans/{made['id']}", params={"devices": "full"})
         else:
             from unilink.engine.core import revert as make_revert
 
             if tenant is None:
                 raise ValidationError("which tenant?", field="tenant", value=None, accepted="--tenant NAME")
             content = make_revert(open_store(database), tenant, version, actor=_actor()).content
-        view = plan_view(content, diffs=True)
+            view = plan_view(content, diffs=True)
     if as_json:
         print_json(view)
         return

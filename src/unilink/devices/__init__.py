@@ -9,8 +9,8 @@ API summary (what the engine, the lab and the API use):
   `ElineInstance` (name, tenant, a_site, b_site, vc_id). Pure and deterministic.
 - `render.render(vendor, intent) -> RenderedConfig(vendor, text, shell)` for vendor in junos,
   iosxr, sros, frr, openconfig, ietf (XML for the netconf driver). `RenderedConfig.full_text()` is
-  what diffs and journals compare. `render.render_for_router(router, intent)` picks the format
-  from the router's driver and vendor.
+  what diffs and journals compare. `render.render_for_router(router, intent)` renders in
+  `render.dialect(router)`: the format that follows the router's driver and vendor.
 - `safe`: strict patterns (`check_description`, `check_identifier`, `check_port`) and per-vendor
   quoting (`quote(vendor, text)`).
 - `diff.diff_configs(router, vendor, before, after) -> DeviceChange(router, vendor, before, after,

@@ -32,7 +32,7 @@ from unilink.devices.diff import DeviceChange, diff_all
 from unilink.devices.drivers.base import BoundDriver, DeviceDriver
 from unilink.devices.drivers.sim import SimDriver
 from unilink.devices.journal import BOUND_STATE, StoreJournal, last_committed
-from unilink.devices.render import RenderedConfig
+from unilink.devices.render import RenderedConfig, dialect
 from unilink.devices.transaction import (
     DEFAULT_TIMEOUT_S,
     DeviceTransaction,
@@ -95,7 +95,7 @@ def push_configs(store: Store, routers: Mapping[str, Router], after: Mapping[str
     unknown = sorted(set(after) - set(routers))
     if unknown:
         raise ValidationError("unknown router", field="after", value=unknown[0], accepted="a router of the network")
-    changes = plan_changes(store, {name: str(r.vendor) for name, r in routers.items()}, after)
+    changes = plan_changes(store, {name: dialect(r) for name, r in routers.items()}, after)
     if drivers is None:
         drivers = default_drivers(routers[c.router] for c in changes)
     result = DeviceTransaction(drivers, changes, StoreJournal(store), actor=actor, reason=reason, plan_id=plan_id,

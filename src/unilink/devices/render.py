@@ -271,14 +271,15 @@ def frr_shell(intent: DeviceIntent) -> tuple[tuple[str, ...], ...]:
     return tuple(cmds)
 
 
-def format_for(vendor: str, driver: str) -> str:
-    """The rendering a router receives: its vendor's syntax, or ietf XML when reached over NETCONF.
+def dialect(router: Router) -> str:
+    """The rendering `router` receives — the one function that decides it, for plan, push, drift and
+    history alike: its vendor's syntax, or ietf XML when it is reached over NETCONF.
 
     Why: the `netconf` driver speaks the standard ietf-interfaces model (what a standards-only
     server validates), whatever the box's CLI dialect.
     """
-    return "ietf" if driver == "netconf" else vendor
+    return "ietf" if router.driver == "netconf" else str(router.vendor)
 
 
 def render_for_router(router: Router, intent: DeviceIntent) -> RenderedConfig:
-    return render(format_for(str(router.vendor), router.driver), intent)
+    return render(dialect(router), intent)

@@ -27,7 +27,7 @@ from unilink.catalog.prices import Quote
 from unilink.devices.diff import DeviceChange
 from unilink.devices.journal import text_sha
 from unilink.devices.push import BoundJournal
-from unilink.devices.render import RenderedConfig
+from unilink.devices.render import RenderedConfig, dialect
 from unilink.engine import holds, records
 from unilink.engine import runtime as rt
 from unilink.engine.admission import (
@@ -41,6 +41,7 @@ from unilink.engine.admission import (
 from unilink.engine.devices import (
     DriverFactory,
     TenantDevices,
+    attachment_changes,
     commit_configs,
     config_diff,
     sim_driver,
@@ -287,6 +288,7 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Any, desired: In
         alloc.pop((a.pool, a.scope, a.owner), None)
     alloc.update({(a.pool, a.scope, a.owner): a.value for a in new_allocs})
     devices = tenant_devices(tenant, effective, rates_at(effective, now), alloc, router_of_site)
+    old_devices = runtime.devices.tenants.get(tenant, TenantDevices()) if runtime.devices else TenantDevices()
     device_changes, configs = _device_changes(runtime, tenant, devices)
     new_orders = [w for w in works if w.site not in open_orders]
     cancelled = orphaned_orders(open_orders, desired, deployed.physical)
@@ -327,6 +329,8 @@ def _compute(session: Session, runtime: rt.Runtime, tenant_row: Any, desired: In
         "allocations": {"new": [[a.pool, a.scope, a.owner, a.value] for a in new_allocs],
                         "release": [[a.pool, a.scope, a.owner, a.value] for a in released_allocs]},
         "devices": device_changes, "price": price,
+        # the tenant's view of `devices`: its own attachments per router, never the configs (engine.views)
+        "attachments": attachment_changes(old_devices, devices, device_changes),
     }
     return content, effective, devices, configs, effective_quote
 
@@ -611,8 +615,8 @@ def _journal_pushes(store: Any, plan_id: str, now: datetime, actor: str, reason:
         return None
     assert runtime.devices is not None
     routers = runtime.devices.routers
-    changes = [DeviceChange(router=r, vendor=str(routers[r].vendor),
-                            before=RenderedConfig(vendor=str(routers[r].vendor), text=before), after=after,
+    changes = [DeviceChange(router=r, vendor=dialect(routers[r]),
+                            before=RenderedConfig(vendor=dialect(routers[r]), text=before), after=after,
                             diff=diff, added=0, removed=0)
                for r, (before, after, diff) in sorted(pushes.items())]
     return BoundJournal.open(store, changes, actor=actor, reason=reason, plan_id=plan_id)

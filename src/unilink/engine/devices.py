@@ -23,7 +23,7 @@ from unilink.devices.drivers.sim import SimDriver
 from unilink.devices.intent import AccessAttachment, ElineInstance, VpnInstance, build_device_intents
 from unilink.devices.intent import VpnTopology as DeviceVpnTopology
 from unilink.devices.journal import Journal, MemoryJournal
-from unilink.devices.render import RenderedConfig, render
+from unilink.devices.render import RenderedConfig, dialect, render_for_router
 from unilink.devices.transaction import DeviceTransaction, TransactionResult
 from unilink.engine.resources import ASN, attachments, backup_port_owner, p2p_subnets, rd_text
 from unilink.errors import UnilinkError
@@ -158,7 +158,7 @@ class DeviceModel:
             elines.extend(e for e in devices.elines if e.name in eline_names)
         routers = [self.routers[name] for name in sorted({a.router for a in atts} | touched_set)]
         intents = build_device_intents(routers, atts, vpns, elines, only=touched)
-        return {name: render(str(self.routers[name].vendor), intents[name]) for name in touched}
+        return {name: render_for_router(self.routers[name], intents[name]) for name in touched}
 
 
 def _index(devices: TenantDevices) -> _Index:
@@ -198,6 +198,62 @@ def touched_routers(old: TenantDevices, new: TenantDevices) -> set[str]:
         if was != now:
             touched |= (was[0] if was else frozenset()) | (now[0] if now else frozenset())
     return touched
+
+
+# What a tenant may read of a router change: its own attachments only (never the router's config,
+# which carries every tenant on the box). Fields shown, with the words the views use for them.
+_ATTACHMENT_FIELDS = {"port": "port", "vlan": "VLAN", "rate_down_bps": "rate down", "rate_up_bps": "rate up",
+                      "internet": "Internet", "vpns": "VPN membership", "eline": "E-Line", "backup": "backup line"}
+
+
+def _attachment_values(a: AccessAttachment) -> dict[str, object]:
+    return {"port": a.port, "vlan": a.vlan, "rate_down_bps": a.rate_down_bps, "rate_up_bps": a.rate_up_bps,
+            "internet": a.internet, "vpns": sorted(a.vpns), "eline": a.eline, "backup": a.backup}
+
+
+def attachment_changes(old: TenantDevices, new: TenantDevices, touched: Iterable[str]
+                       ) -> dict[str, list[dict[str, object]]]:
+    """Per touched router, what changes on *this tenant's* attachments there, built from its own inputs only:
+    [{"site", "backup", "action": add|delete|modify, "changes": {field: {"before", "after"}}}], and for a
+    router touched because one of its VPNs or E-Lines gained or lost a router elsewhere, a
+    {"service", "action": "modify", "changes": {"routers": …}} line. What tenant views show instead of diffs."""
+    def keyed(devices: TenantDevices) -> dict[tuple[str, str, bool], AccessAttachment]:
+        return {(a.router, a.site, a.backup): a for a in devices.attachments}
+
+    def segments(devices: TenantDevices) -> dict[str, list[str]]:
+        out: dict[str, set[str]] = {}
+        for a in devices.attachments:
+            for name in [*a.vpns, *([a.eline] if a.eline else [])]:
+                out.setdefault(name, set()).add(a.router)
+        return {name: sorted(routers) for name, routers in out.items()}
+
+    before, after = keyed(old), keyed(new)
+    out: dict[str, list[dict[str, object]]] = {router: [] for router in sorted(set(touched))}
+    for key in sorted(before.keys() | after.keys()):
+        router, site, backup = key
+        if router not in out:
+            continue
+        was = _attachment_values(before[key]) if key in before else {}
+        now = _attachment_values(after[key]) if key in after else {}
+        fields = {f: {"before": was.get(f), "after": now.get(f)} for f in _ATTACHMENT_FIELDS
+                  if was.get(f) != now.get(f)}
+        if fields:
+            action = "add" if not was else "delete" if not now else "modify"
+            out[router].append({"site": site, "backup": backup, "action": action, "changes": fields})
+    old_segments, new_segments = segments(old), segments(new)
+    for name in sorted(old_segments.keys() | new_segments.keys()):
+        was_routers, now_routers = old_segments.get(name, []), new_segments.get(name, [])
+        if was_routers == now_routers:
+            continue
+        for router in sorted(set(was_routers) | set(now_routers)):
+            if router in out and not out[router]:
+                out[router].append({"service": name, "action": "modify",
+                                    "changes": {"routers": {"before": was_routers, "after": now_routers}}})
+    return out
+
+
+def attachment_field_label(field: str) -> str:
+    return _ATTACHMENT_FIELDS.get(field, field)
 
 
 def config_diff(router: str, before: str, after: str, context: int = 1) -> str:
@@ -345,7 +401,7 @@ def commit_configs(routers: Mapping[str, Router], changes: Mapping[str, tuple[st
     device_changes = []
     drivers: dict[str, DeviceDriver] = {}
     for name, (before_text, after, diff) in sorted(changes.items()):
-        vendor = str(routers[name].vendor)
+        vendor = dialect(routers[name])
         before = RenderedConfig(vendor=vendor, text=before_text) if before_text else None
         lines = diff.splitlines()
         device_changes.append(DeviceChange(

@@ -169,11 +169,15 @@ def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
     """A plan as shown before Apply: what changes (before → after), what follows the field work, the
     price, the routers touched."""
     changes = _change_rows(plan["changes"])
+    # The API already shaped `devices` for the reader's role (engine.views): operators get each router's
+    # diff, tenants the changes on their own attachments there (`changes`), never a router's config.
     devices = [{"router": name, "added": d["added"], "removed": d["removed"], "diff": d.get("diff", "")}
-               for name, d in sorted(plan["devices"].items()) if d["added"] or d["removed"]]
+               for name, d in sorted(plan["devices"].items()) if "changes" not in d and (d["added"] or d["removed"])]
+    attachments = [{"router": name, "changes": [c["text"] for c in d["changes"]]}
+                   for name, d in sorted(plan["devices"].items()) if d.get("changes")]
     return {"id": plan["id"], "tenant": plan["tenant"], "empty": plan["empty"], "summary": plan["summary"],
             "changes": changes, "pending": _change_rows(plan.get("pending")), "price": plan["price"],
-            "new_orders": plan["new_orders"], "devices": devices,
+            "new_orders": plan["new_orders"], "devices": devices, "attachments": attachments,
             "bookings": len(plan["bookings"]), "removals": plan.get("removals", []),
             "rename_hints": plan.get("rename_hints", []), "cancel_orders": plan.get("cancel_orders", [])}
 

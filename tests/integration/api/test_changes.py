@@ -41,8 +41,12 @@ def test_plan_then_apply_a_bandwidth_change_and_see_it_everywhere(demo: DemoApi)
     changed = [c for c in plan["changes"]["services"] if c["action"] == "modify"]
     assert [c["name"] for c in changed] == [internet["name"]]
     assert plan["price"] and plan["devices"]
-    assert any(d["added"] or d["removed"] for d in plan["devices"].values())
-    assert all("diff" in d for d in plan["devices"].values())
+    # a tenant reads what changes on its own attachments, never a router's config (issue 11 item 2)
+    assert any(d["changes"] for d in plan["devices"].values())
+    assert all(set(d) == {"changes"} for d in plan["devices"].values())
+    as_operator = demo.call("GET", f"/api/v1/plans/{plan['id']}", "op-viewer", params={"devices": "full"}).json()
+    assert any(d["added"] or d["removed"] for d in as_operator["devices"].values())
+    assert all("diff" in d for d in as_operator["devices"].values())
     # the plan is readable by its tenant only
     assert demo.call("GET", f"/api/v1/plans/{plan['id']}", "acme-viewer").status_code == 200
     assert demo.call("GET", f"/api/v1/plans/{plan['id']}", "nordlink-admin").status_code == 404

@@ -41,7 +41,7 @@ from unilink.engine import holds as engine_holds
 from unilink.engine import orders as engine_orders
 from unilink.engine import runtime as rt
 from unilink.engine import versions as intent_versions
-from unilink.engine.views import plan_view
+from unilink.engine.views import audience_of, plan_view
 from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
 from unilink.events import changes as change_events
 from unilink.events.alarms import crossings, utilisation
@@ -94,7 +94,10 @@ class PlanOut(BaseModel):
     new_orders: list[dict[str, Any]]
     bookings: list[dict[str, Any]]
     release: list[Any] = Field(default_factory=list, description="reservations the change gives back")
-    devices: dict[str, Any] = Field(description="Per router: lines added/removed, and the diff with ?devices=full")
+    devices: dict[str, Any] = Field(description="Per router touched. Operator roles: lines added/removed, and the "
+                                                "config diff with ?devices=full. Tenant roles: `changes`, what "
+                                                "changes on the tenant's own attachments there (never the "
+                                                "router's configuration, which carries other tenants)")
     feasible: bool = Field(True, description="An infeasible plan is not made: the answer is 422 naming the "
                                              "bottleneck")
 
@@ -200,8 +203,9 @@ def _tenants_in_scope(store: Store, principal: Principal, tenant: str | None) ->
         return list(session.scalars(select(Tenant.name).order_by(Tenant.name)))
 
 
-def _plan_out(content: dict[str, Any], devices: str) -> dict[str, Any]:
-    return plan_view(content, diffs=devices == "full")
+def _plan_out(content: dict[str, Any], devices: str, principal: Principal) -> dict[str, Any]:
+    """The plan as `principal` may read it: tenants never get router configs (see engine.views)."""
+    return plan_view(content, diffs=devices == "full", audience=audience_of(principal))
 
 
 def _visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
@@ -378,7 +382,7 @@ def put_intent(document: IntentDocument, request: Request, principal: WriterDep,
     mark_tenant(request, name)
     data, body_base = _document(document)
     made = _make_plan(store, principal, name, data, installed=False, base=_base_version(if_match, body_base))
-    return _plan_out(made.content, devices)
+    return _plan_out(made.content, devices, principal)
 
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -403,7 +407,7 @@ def patch_intent(patch: Annotated[dict[str, Any], Body()], request: Request, pri
     merged = intent_versions.merge_patch(head.document or {}, patch)
     made = _make_plan(store, principal, name, IntentDocument.model_validate(merged).model_dump(exclude_unset=True),
                       installed=False, base=head.version)
-    return _plan_out(made.content, devices)
+    return _plan_out(made.content, devices, principal)
 
 
 def _document(document: IntentDocument) -> tuple[dict[str, Any], int | None]:
@@ -425,13 +429,13 @@ async def create_plan(document: Annotated[IntentDocument, Body()], request: Requ
     data, body_base = _document(document)
     made = await in_engine_thread(_make_plan, store, principal, name, data, installed,
                                   _base_version(if_match, body_base))
-    return _plan_out(made.content, devices)
+    return _plan_out(made.content, devices, principal)
 
 
 @router.get("/plans/{plan_id}", tags=["plans"], response_model=PlanOut, summary="A plan, as it was shown")
 def get_plan(plan_id: PlanId, principal: PrincipalDep, store: StoreDep,
              devices: Annotated[Literal["summary", "full"], Query()] = "summary") -> dict[str, Any]:
-    return _plan_out(_visible_plan(store, principal, plan_id).content, devices)
+    return _plan_out(_visible_plan(store, principal, plan_id).content, devices, principal)
 
 
 @router.post("/plans/{plan_id}/apply", tags=["plans"], response_model=ApplyOut,
@@ -535,4 +539,4 @@ def revert(body: RevertRequest, request: Request, principal: WriterDep, store: S
     name = acting_tenant(principal, tenant)
     mark_tenant(request, name)
     made = engine_core.revert(store, name, body.version, actor=_actor(principal))
-    return _plan_out(made.content, "summary")
+    return _plan_out(made.content, "summary", principal)

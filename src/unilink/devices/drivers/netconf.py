@@ -112,7 +112,7 @@ class NetconfDriver:
     def prepare(self, config: RenderedConfig) -> None:
         if config.vendor != "ietf":
             raise DeviceError(self.router, f"the netconf driver pushes ietf XML, not {config.vendor!r} "
-                                           "(render with format_for(vendor, 'netconf'))")
+                                           "(render with render.dialect(router))")
         with self._lock:
             self._rpc("lock", lambda m: m.lock("candidate"))
             self._locked = True
