@@ -51,11 +51,12 @@ def plan_view(content: dict[str, Any], *, diffs: bool, audience: Audience = Audi
         routers = {name: {"changes": [_with_text(c) for c in own.get(name, [])]} for name in content.get("devices", {})}
     return {"id": content["id"], "tenant": content["tenant"], "fingerprint": content["fingerprint"],
             "empty": content["empty"], "summary": content.get("summary", []), "changes": content["changes"],
-            "pending": content.get("pending"), "price": content["price"], "orders": content.get("orders", []),
-            "new_orders": content.get("new_orders", []), "bookings": content.get("bookings", []),
-            "release": content.get("release", []), "devices": routers, "feasible": True,
+            "pending": content.get("pending"), "price": content["price"],
+            # in the API's PlanOut order, so that the local CLI prints what the server answers
             "removals": content.get("removals", []), "rename_hints": content.get("rename_hints", []),
-            "cancel_orders": content.get("cancel_orders", [])}
+            "cancel_orders": content.get("cancel_orders", []), "orders": content.get("orders", []),
+            "new_orders": content.get("new_orders", []), "bookings": content.get("bookings", []),
+            "release": content.get("release", []), "devices": routers, "feasible": True}
 
 
 def _operator_router(change: dict[str, Any], diffs: bool) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -36,6 +35,7 @@ from engine_world import NOW, small_network  # noqa: E402
 from unilink.api import accounts  # noqa: E402
 from unilink.api.app import create_app  # noqa: E402
 from unilink.cli import change_cmd  # noqa: E402
+from unilink.clock import FrozenClock  # noqa: E402
 from unilink.devices.journal import last_committed  # noqa: E402
 from unilink.engine import runtime as rt  # noqa: E402
 from unilink.inventory.model import Network, Vendor  # noqa: E402
@@ -149,7 +149,8 @@ def _everything_the_tenant_reads(client: TestClient, token: str, kind: str) -> d
     read: dict[str, str] = {"POST /plans": made.text, "CLI plan": _cli_output(plan)}
     read["GET /plans/{id}"] = client.get(f"/api/v1/plans/{plan['id']}", params={"devices": "full"},
                                          headers=auth).text
-    applied = client.post(f"/api/v1/plans/{plan['id']}/apply", json={"reason": "test"}, headers=auth)
+    applied = client.post(f"/api/v1/plans/{plan['id']}/apply", json={"reason": "test", "confirm_removals": True},
+                          headers=auth)
     assert applied.status_code == 200, applied.text
     read["apply"] = applied.text
     for path in ("/api/v1/history", "/api/v1/intent/versions/1", "/api/v1/intent", "/api/v1/audit",
@@ -177,8 +178,8 @@ def _everything_the_tenant_reads(client: TestClient, token: str, kind: str) -> d
        order=st.sampled_from(["before", "after"]))
 def test_a_tenant_reads_nothing_of_another_tenant(rendering: tuple[str, str], kind: str, me: str, other: str,
                                                   other_pops: list[str], order: str,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rt, "now_utc", lambda: NOW)  # plans over the API at the world's instant
+                                                  frozen_clock: FrozenClock) -> None:
+    frozen_clock.set(NOW)  # plans over the API at the world's instant
     vendor, driver = rendering
     with _world(vendor, driver, me, other, other_pops, order=order) as (client, store, token):
         shared = {f"{p.lower()}-pe1" for p in other_pops} - {"london-pe1"}
@@ -217,18 +218,14 @@ def _plan_only(client: TestClient, token: str, kind: str) -> dict[str, Any]:
     return _plan_only_of(made.text)
 
 
-def test_the_operator_still_gets_the_router_diffs() -> None:
+def test_the_operator_still_gets_the_router_diffs(frozen_clock: FrozenClock) -> None:
     """Operator roles read the raw diff (with other tenants' lines as context); tenants do not."""
     with _world("junos", "sim", "acme", "zebra-wholesale", ["Paris"]) as (client, store, token):
         with store.session(write=True) as session:
             operator = accounts.create_token(session, role="operator-viewer", tenant=None, name="noc")[0].token
-        rt_now = rt.now_utc
-        try:
-            rt.now_utc = lambda: NOW  # type: ignore[assignment]
-            made = client.post("/api/v1/plans", params={"devices": "full", "tenant": "acme"}, json=changed("rate"),
-                               headers={"Authorization": f"Bearer {token}"}).json()
-        finally:
-            rt.now_utc = rt_now  # type: ignore[assignment]
+        frozen_clock.set(NOW)
+        made = client.post("/api/v1/plans", params={"devices": "full", "tenant": "acme"}, json=changed("rate"),
+                           headers={"Authorization": f"Bearer {token}"}).json()
         as_operator = client.get(f"/api/v1/plans/{made['id']}", params={"devices": "full"},
                                  headers={"Authorization": f"Bearer {operator}"}).json()
     paris = as_operator["devices"]["paris-pe1"]
