@@ -391,7 +391,8 @@ MERGE_PATCH = "application/merge-patch+json"
 @router.patch("/intent", tags=["intents"], response_model=PlanOut,
               summary="Change part of the desired state (JSON Merge Patch, RFC 7396; a list is replaced whole): "
                       "answers the plan, like PUT; 409 when If-Match is not the latest intent version",
-              openapi_extra={"requestBody": {"content": {MERGE_PATCH: {"schema": {"type": "object"}}}}})
+              openapi_extra={"requestBody": {"content": {MERGE_PATCH: {"schema": {"type": "object"}}}}},
+              responses={415: {**PROBLEM_RESPONSES[422], "description": f"Not {MERGE_PATCH}"}})
 def patch_intent(patch: Annotated[dict[str, Any], Body()], request: Request, principal: WriterDep, store: StoreDep,
                  tenant: TenantQuery = None, if_match: IfMatch = None,
                  devices: Annotated[Literal["summary", "full"], Query()] = "summary") -> dict[str, Any]:
