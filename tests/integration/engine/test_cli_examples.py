@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from seeded_template import make_seeded_template
 from unilink.cli.main import app
 from unilink.clock import FrozenClock
-from unilink.store.db import Store
-from unilink.store.seed import seed
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 runner = CliRunner()
@@ -21,13 +20,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seeded") / "unilink.db"
-    store = Store.open(f"sqlite:///{path}")
-    try:
-        seed(store)
-        with store.engine.connect() as conn:  # fold the WAL in: a plain file copy must carry everything
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        store.close()
+    make_seeded_template(path, users={})  # seeded, its WAL folded in: a plain copy carries everything
     return path
 
 
