@@ -27,6 +27,21 @@ from unilink.errors import NotFoundError, ValidationError
 from unilink.inventory.model import Link, Network
 
 METRICS = ("latency", "igp")
+DIRECTIONS = ("ab", "ba")  # a link's two directions: a → b and b → a (the order of its two arcs)
+_DIRECTION_OFFSET = {"ab": 0, "ba": 1}
+
+
+def arc_of(link: int, direction: str) -> int:
+    """The arc of link number `link` running in `direction` ("ab": arc 2*link, "ba": 2*link + 1).
+
+    A KeyError for any other direction: the ledger's rows only ever hold these two."""
+    return 2 * link + _DIRECTION_OFFSET[direction]
+
+
+def direction_of(arc: int) -> str:
+    """The direction ("ab" or "ba") an arc runs along its link."""
+    return DIRECTIONS[arc % 2]
+
 METRICS_ACCEPTED = "latency or igp"
 # Cache bounds: the trees cache holds at most ~TREE_CACHE_CELLS distances (2 arrays of n per tree), so a
 # 10,000-node graph keeps the 200 most recent sources and a 150-node one every source; paths are small.
@@ -200,7 +215,11 @@ class CompiledGraph:
                 self.nodes[int(self.arc_dst[arc])])
 
     def arcs_of_link(self, link: int) -> tuple[int, int]:
-        return 2 * link, 2 * link + 1
+        return arc_of(link, "ab"), arc_of(link, "ba")
+
+    def arc_id(self, link_name: str, direction: str) -> int:
+        """The arc of the link named `link_name` in `direction` ("ab" or "ba")."""
+        return arc_of(self.link_id(link_name), direction)
 
     def weights(self, metric: str) -> np.ndarray:
         if metric == "latency":

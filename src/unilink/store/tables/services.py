@@ -38,7 +38,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from unilink.store.base import Base
 
-ORDER_STATES = ("acknowledged", "inProgress", "held", "pending", "completed", "failed", "cancelled")
 PLAN_STATUSES = ("ready", "applied", "superseded", "failed", "cancelled")  # cancelled: 0007
 _TZ = DateTime(timezone=True)
 _TENANT_FK = "tenants.id"
