@@ -180,7 +180,7 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
     )
     app.state.store_holder = holder
     app.state.authenticator = Authenticator(limiter)
-    app.state.login_backoff = LoginBackoff()  # per account, this process (api/backoff.py)
+    app.state.login_backoff = LoginBackoff()  # per account, this process (access/backoff.py)
     app.state.login_limiter = TokenBucketLimiter(rate_per_s=2, burst=10)  # per client address (proxies.py)
     app.state.webhook_egress = egress  # checked at registration, and by the dispatcher before each delivery
     metrics = Metrics()
