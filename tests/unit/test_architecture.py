@@ -5,6 +5,7 @@ import-linter).
    top-level modules such as `units`): a package that imports another must not be imported back, or
    neither can be read, tested or replaced alone.
 2. SQL only in `unilink.store`: no module outside it imports `sqlalchemy`.
+3. `unilink.access` (principals, accounts, scoping) lies below `api`, `web`, `cli` and `events`.
 
 On failure the test names the chain of imports that closes the cycle, or the module that imports
 sqlalchemy, each with its line.
@@ -176,6 +177,18 @@ def test_sql_only_in_store(graph: grimp.ImportGraph) -> None:
     found = sql_outside_store(graph, ROOT, STORE, SQL_BEING_REMOVED)
     assert not found, _report("sqlalchemy imported outside unilink.store (move the query into a store/ "
                               "repository):", [str(i) for i in found])
+
+
+# The layer the API and the portal share: it may import neither of them (nor the CLI), or the portal
+# would reach the API's routes through it again.
+BELOW_THE_ADAPTERS = {"unilink.access": ("unilink.api", "unilink.web", "unilink.cli", "unilink.events")}
+
+
+def test_access_imports_no_adapter(graph: grimp.ImportGraph) -> None:
+    edges = package_edges(graph, ROOT)
+    found = [str(edges[(low, high)]) for low, highs in BELOW_THE_ADAPTERS.items() for high in highs
+             if (low, high) in edges]
+    assert not found, _report("unilink.access imports an adapter above it:", found)
 
 
 def test_allow_lists_hold_only_what_still_exists(graph: grimp.ImportGraph) -> None:
