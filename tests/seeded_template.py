@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from unilink.api import accounts
+from unilink.access import accounts
 from unilink.store.db import Store
 from unilink.store.seed import seed
 

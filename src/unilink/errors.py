@@ -1,7 +1,8 @@
 """Errors shared by every layer.
 
 A `UnilinkError` always says which field was wrong, the value that was given and what would be
-accepted, so that the CLI, the API and the portal can show it as it is.
+accepted, so that the CLI, the API and the portal can show it as it is. Each kind carries the exit
+code the CLI ends with and the HTTP status the API and the portal answer with.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ class UnilinkError(Exception):
     """Base of every error unilink raises on purpose (never a bug)."""
 
     exit_code = 1
+    http_status = 400
 
     def __init__(self, message: str, *, field: str | None = None, value: object = None,
                  accepted: str | None = None) -> None:
@@ -43,6 +45,7 @@ class ValidationError(UnilinkError):
     """Bad input: wrong type, unit, range or reference. Nothing was changed."""
 
     exit_code = 2
+    http_status = 422
 
 
 class ParseError(ValidationError):
@@ -59,12 +62,14 @@ class NotFoundError(UnilinkError):
     """A named object does not exist (or belongs to another tenant: we never say which)."""
 
     exit_code = 2
+    http_status = 404
 
 
 class InfeasibleError(UnilinkError):
     """The network cannot carry what was asked; `details` names the bottleneck."""
 
     exit_code = 3
+    http_status = 422
 
     def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
         self.details = details or {}
@@ -78,3 +83,4 @@ class ConflictError(UnilinkError):
     """The state changed under a request (a stale plan, a concurrent change)."""
 
     exit_code = 4
+    http_status = 409

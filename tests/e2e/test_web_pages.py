@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from unilink.api import accounts
+from unilink.access import accounts
 from unilink.api.app import create_app
 from unilink.store.db import Store
 from unilink.store.tables.auth import AuditRow

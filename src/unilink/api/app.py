@@ -28,20 +28,20 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from unilink import __version__
-from unilink.api.backoff import LoginBackoff
+from unilink.access.backoff import LoginBackoff
+from unilink.access.ratelimit import TokenBucketLimiter
 from unilink.api.bodies import BodyGuard, BodyLimits
 from unilink.api.deps import Authenticator
 from unilink.api.middleware import Metrics, ObserveMiddleware
 from unilink.api.problems import install_problem_handlers
 from unilink.api.proxies import ClientAddress, TrustedProxies
-from unilink.api.ratelimit import TokenBucketLimiter
 from unilink.api.schemas import Health
 from unilink.errors import ValidationError
 from unilink.events.egress import EgressPolicy
+from unilink.store.health import ping
 
 if TYPE_CHECKING:
     from unilink.store.db import Store
@@ -180,7 +180,7 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
     )
     app.state.store_holder = holder
     app.state.authenticator = Authenticator(limiter)
-    app.state.login_backoff = LoginBackoff()  # per account, this process (api/backoff.py)
+    app.state.login_backoff = LoginBackoff()  # per account, this process (access/backoff.py)
     app.state.login_limiter = TokenBucketLimiter(rate_per_s=2, burst=10)  # per client address (proxies.py)
     app.state.webhook_egress = egress  # checked at registration, and by the dispatcher before each delivery
     metrics = Metrics()
@@ -197,8 +197,7 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
              responses={503: {"model": Health, "description": "the database is unreachable"}})
     def health(request: Request) -> Health | JSONResponse:
         try:
-            with request.app.state.store_holder.get().session() as session:
-                session.execute(text("SELECT 1"))
+            ping(request.app.state.store_holder.get())
         except Exception:  # health must answer, whatever the database does
             body = Health(status="degraded", version=__version__, database="unreachable")
             return JSONResponse(body.model_dump(), status_code=503)

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from unilink.api import accounts
+from unilink.access import accounts
 from unilink.api.deps import PRINCIPAL_SCOPE_KEY, TENANT_SCOPE_KEY
 
 log = logging.getLogger("unilink.api")

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from unilink.errors import ConflictError, InfeasibleError, NotFoundError, UnilinkError, ValidationError
+from unilink.errors import InfeasibleError, UnilinkError
 
 log = logging.getLogger("unilink.api")
 
@@ -119,13 +119,7 @@ def loc_to_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def status_for(exc: UnilinkError) -> int:
-    if isinstance(exc, NotFoundError):
-        return 404
-    if isinstance(exc, ConflictError):
-        return 409
-    if isinstance(exc, InfeasibleError | ValidationError):
-        return 422
-    return 400
+    return exc.http_status  # the error's kind decides (unilink.errors): the portal reads it there too
 
 
 async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+# the login body lives with the login (access.login: the portal shares it); re-exported for the routes
+from unilink.access.login import LoginRequest as LoginRequest
 from unilink.inventory.model import NAME_RE
 
 Name = Annotated[str, StringConstraints(pattern=NAME_RE.pattern, max_length=64)]
@@ -32,13 +34,6 @@ class Whoami(BaseModel):
     subject: str
     role: str
     tenant: str | None
-
-
-class LoginRequest(Strict):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    tenant: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
-        default=None, description="The user's tenant (usernames are per tenant); none for operator users")
 
 
 class TokenCreate(Strict):

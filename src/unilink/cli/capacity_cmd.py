@@ -129,8 +129,8 @@ def scenario(
 
 def _current_network(database_url: str | None, *, with_ledger: bool) -> tuple[Any, Any]:
     """The stored network and, when asked, the bit/s its ledger has booked per arc now."""
-    from unilink.planning.ledger_load import reserved_arc_bps
     from unilink.store.db import Store
+    from unilink.store.reservations_repo import reserved_arc_bps
 
     store = Store.open(database_url)
     try:

@@ -9,11 +9,10 @@ from __future__ import annotations
 import os
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from unilink.cli.common import cli_errors, console, print_json
-from unilink.errors import UnilinkError
 from unilink.store.db import DATABASE_URL_ENV, Store, default_url
+from unilink.store.health import open_reachable
 
 DATABASE_OPTION = typer.Option(
     None, "--database", envvar=DATABASE_URL_ENV, show_envvar=True,
@@ -25,13 +24,7 @@ db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 
 def open_store(database: str | None) -> Store:
     """Open (and migrate) the database; a database that cannot be reached is a clear error, not a trace."""
-    url = database or default_url()
-    try:
-        return Store.open(url)
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise UnilinkError(f"cannot open the database: {reason}", field="database", value=url,
-                           accepted="a reachable sqlite:/// or postgresql+psycopg:// URL") from exc
+    return open_reachable(database or default_url())
 
 
 @db_app.command("upgrade")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from unilink.api import token_cmd
-from unilink.cli import capacity_cmd, change_cmd, db_cmd, intent_cmd, lab_cmd, network_cmd, path_cmd
+from unilink.cli import capacity_cmd, change_cmd, db_cmd, intent_cmd, lab_cmd, network_cmd, path_cmd, token_cmd
 
 app = typer.Typer(
     name="unilink",

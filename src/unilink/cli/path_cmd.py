@@ -26,6 +26,7 @@ from unilink.network.disjoint import find_disjoint_pair
 from unilink.network.graph import METRICS, METRICS_ACCEPTED, CompiledGraph
 from unilink.network.ledger import CapacityLedger
 from unilink.network.whatif import fail
+from unilink.store.reservations_repo import ReservationLine, reservation_lines
 from unilink.units import format_bandwidth, parse_duration_ms, parse_positive_bandwidth
 
 whatif_app = typer.Typer(help="Failure what-if: which services a failure hits, where they go, which cannot.",
@@ -33,21 +34,6 @@ whatif_app = typer.Typer(help="Failure what-if: which services a failure hits, w
 
 
 # -- the state: network + reservations from the store ------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ReservationLine:
-    """One row of the engine's reservations table: bit/s on one link direction over a window."""
-
-    id: int
-    service: str  # "<tenant>/<service>"
-    link: str
-    direction: str  # "ab" (link.a → link.b) or "ba"
-    bps: int
-    start: datetime
-    end: datetime | None
-    hold_until: datetime | None
-    priority: int
-
-
 @dataclass(frozen=True, slots=True)
 class State:
     graph: CompiledGraph
@@ -83,21 +69,8 @@ def load_state() -> State:
     with Store.open() as store:
         network = store.load_network()
         with store.session() as session:
-            lines = _reservation_lines(session)
+            lines = reservation_lines(session)
     return build_state(network, lines)
-
-
-def _reservation_lines(session: Any) -> list[ReservationLine]:
-    from sqlalchemy import select
-
-    from unilink.store.tables.services import ReservationRow
-    from unilink.store.tables.tenancy import Tenant
-
-    rows = session.execute(select(ReservationRow, Tenant.name).join(Tenant, Tenant.id == ReservationRow.tenant_id)
-                           .order_by(ReservationRow.id))
-    return [ReservationLine(id=row.id, service=f"{tenant}/{row.service}", link=row.link, direction=row.direction,
-                            bps=int(row.bps), start=row.start_at, end=row.end_at, hold_until=row.hold_expires_at,
-                            priority=row.priority) for row, tenant in rows]
 
 
 # -- unilink path ------------------------------------------------------------------------------------

@@ -38,12 +38,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
-from sqlalchemy import func, select, update
 
 from unilink.events.egress import EgressPolicy, Target, WebhookTargetRefused
 from unilink.events.publish import row_to_event
 from unilink.events.signing import SIGNATURE_HEADER, sign
-from unilink.store.tables.auth import EventRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
+from unilink.store import webhook_repo
 
 if TYPE_CHECKING:
     from unilink.store.db import Store
@@ -214,45 +213,28 @@ class WebhookDispatcher:
 
     def _due_hooks(self, moment: datetime, busy: frozenset[int]) -> list[tuple[int, str | None]]:
         """(hook, tenant) of the hooks with a due delivery and no lane, oldest due delivery first."""
-        oldest = func.min(WebhookDeliveryRow.id)
-        query = (select(WebhookDeliveryRow.webhook_id, WebhookRow.tenant)
-                 .join(WebhookRow, WebhookRow.id == WebhookDeliveryRow.webhook_id)
-                 .where(WebhookDeliveryRow.state == "pending", WebhookDeliveryRow.next_attempt_at <= moment)
-                 .group_by(WebhookDeliveryRow.webhook_id, WebhookRow.tenant).order_by(oldest).limit(_DUE_PAGE))
-        if busy:  # in SQL, so that a page of busy hooks cannot hide the others
-            query = query.where(WebhookDeliveryRow.webhook_id.notin_(sorted(busy)))
         with self.store.session() as session:
-            rows = session.execute(query).all()
+            rows = webhook_repo.due_hooks(session, moment, busy, _DUE_PAGE)
         return [(hook, tenant) for hook, tenant in rows if hook not in busy and not self._is_paused(hook)]
 
     def _next_due(self, hook: int, moment: datetime, skip: frozenset[int]) -> tuple[int, datetime] | None:
-        query = (select(WebhookDeliveryRow.id, WebhookDeliveryRow.next_attempt_at)
-                 .where(WebhookDeliveryRow.webhook_id == hook, WebhookDeliveryRow.state == "pending",
-                        WebhookDeliveryRow.next_attempt_at <= moment)
-                 .order_by(WebhookDeliveryRow.id).limit(len(skip) + 1))
         with self.store.session() as session:
-            for delivery_id, planned in session.execute(query):
+            for delivery_id, planned in webhook_repo.due_deliveries(session, hook, moment, len(skip) + 1):
                 if delivery_id not in skip:
                     return delivery_id, planned
         return None
 
     def _claim(self, delivery_id: int, planned: datetime, moment: datetime) -> bool:
         with self.store.session(write=True) as session:
-            result = session.execute(
-                update(WebhookDeliveryRow)
-                .where(WebhookDeliveryRow.id == delivery_id, WebhookDeliveryRow.state == "pending",
-                       WebhookDeliveryRow.next_attempt_at == planned)
-                .values(next_attempt_at=moment + timedelta(seconds=self.policy.lease_s))
-            )
-            return result.rowcount == 1
+            return webhook_repo.claim(session, delivery_id, planned,
+                                      moment + timedelta(seconds=self.policy.lease_s))
 
     def _prepare(self, delivery_id: int) -> tuple[int, _Prepared] | None:
         with self.store.session() as session:
-            delivery = session.get(WebhookDeliveryRow, delivery_id)
-            hook = session.get(WebhookRow, delivery.webhook_id) if delivery else None
-            event_row = session.get(EventRow, delivery.event_id) if delivery else None
-            if delivery is None or hook is None or event_row is None:
+            parts = webhook_repo.delivery_parts(session, delivery_id)
+            if parts is None:
                 return None
+            hook, event_row = parts
             url, secret, event, hook_id = hook.url, hook.secret, row_to_event(event_row), hook.id
         body = json.dumps(event.to_dict(), separators=(",", ":"), sort_keys=True).encode()
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body),
@@ -264,13 +246,10 @@ class WebhookDispatcher:
                 duration_ms: float) -> None:
         now = _utcnow()
         with self.store.session(write=True) as session:
-            delivery = session.get(WebhookDeliveryRow, delivery_id)
+            delivery = webhook_repo.log_attempt(session, delivery_id, at=now, status=status, error=error,
+                                                duration_ms=round(duration_ms, 3))
             if delivery is None:
                 return
-            delivery.attempts += 1
-            session.add(WebhookAttemptRow(delivery_id=delivery_id, attempt=delivery.attempts, at=now, status=status,
-                                          error=error, duration_ms=round(duration_ms, 3)))
-            delivery.last_status, delivery.last_error = status, error
             if error is None:
                 delivery.state, delivery.delivered_at = "delivered", now
                 return

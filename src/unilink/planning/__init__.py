@@ -1,6 +1,6 @@
 """Capacity planning: traffic scenarios, link loads (ECMP and optimal), answers, pictures.
 
-Pure core (no I/O) except `inputs` (files), `ledger_load` (the store) and `scenario.load_scenario`.
+Pure core (no I/O) except `inputs` (files), `scenario.load_scenario`.
 
     from unilink.planning.problem import build_problem          # Network + demands → arrays
     from unilink.planning.loads import ecmp_loads               # IGP shortest paths, equal splits

@@ -29,7 +29,7 @@ STEPS: list[tuple[str, str]] = [
     ("tenants", "unilink.store.seed:seed_tenants"),
     # -- other domains' steps below, one line each, in the order they must run --
     ("service intents", "unilink.engine.seeding:seed_service_intents"),
-    ("api tokens", "unilink.api.token_cmd:seed_hint"),
+    ("api tokens", "unilink.cli.token_cmd:seed_hint"),
 ]
 
 

@@ -1,9 +1,11 @@
 """The web portal: server-rendered pages for tenants (sites, change → plan → apply, history, orders)
 and operators (the backbone's utilisation, tenants). `mount_portal(app)` adds it to the API app.
 
-Every page is an adapter over the API's own functions: the route functions of
-`unilink.api.routes.*` (called as plain functions with the caller's principal) and the scoping
-helpers of `unilink.api.deps`. The portal never decides who may see what; it only draws it.
+Every page is an adapter over the functions the API calls too: the scoping rules of
+`unilink.access.scope`, accounts and login of `unilink.access`, the event stream of
+`unilink.events.stream`, and (for now) the change route functions of `unilink.api.routes.changes`,
+called as plain functions with the caller's principal. The portal never decides who may see what; it
+only draws it.
 Forms POST (the whole flow works without JavaScript); the one script adds live refresh from the
 server-sent-events stream.
 """
@@ -26,7 +28,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from unilink.api.deps import (
+from unilink.access import accounts
+from unilink.access.login import LoginRequest, password_login
+from unilink.access.scope import (
     TenantQuery,
     acting_tenant,
     get_store,
@@ -34,14 +38,11 @@ from unilink.api.deps import (
     require_writer,
     visible_tenant,
 )
-from unilink.api.problems import status_for
-from unilink.api.routes import accounts as account_routes
+from unilink.access.security import Principal
 from unilink.api.routes import changes as change_routes
-from unilink.api.routes import events as event_routes
-from unilink.api.schemas import LoginRequest
-from unilink.api.security import Principal
 from unilink.engine import core as engine_core
 from unilink.errors import InfeasibleError, UnilinkError, ValidationError
+from unilink.events.stream import event_stream
 from unilink.store.db import Store
 from unilink.web import forms, views
 from unilink.web.session import (
@@ -107,8 +108,8 @@ class PortalRoute(APIRoute):
             return RedirectResponse(f"{PREFIX}/sign-in?{urlencode({'next': target, 'why': exc.reason})}",
                                     status_code=303)
         except UnilinkError as exc:
-            title = {404: "Not found", 409: "Conflict"}.get(status_for(exc), "Refused")
-            return _error_page(request, status_for(exc), title, views.error_dict(exc))
+            title = {404: "Not found", 409: "Conflict"}.get(exc.http_status, "Refused")
+            return _error_page(request, exc.http_status, title, views.error_dict(exc))
         except RequestValidationError as exc:
             first = exc.errors()[0] if exc.errors() else {}
             field = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
@@ -208,8 +209,8 @@ async def sign_in(request: Request) -> Response:
         elif username:
             body = LoginRequest(username=username, password=fields.get("password", ""),
                                 tenant=fields.get("tenant", "").strip() or None)
-            created = await run_in_threadpool(account_routes.password_login, body, request, _store(request))
-            token = created.token
+            minted, _info = await run_in_threadpool(password_login, body, request, _store(request))
+            token = minted.token
         else:
             raise ValidationError("give an API token, or a username and password", field="token", value="",
                                   accepted="a token ul_… (unilink token create), or username + password")
@@ -250,9 +251,14 @@ def sites_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = 
     pops = store.load_network().pop_index()
     rows = views.site_rows(sites, services, pops, orders)
     scope = visible_tenant(principal, tenant)
-    about = account_routes.get_tenant(scope, principal, store) if scope else None
+    about = _tenant_info(store, scope) if scope else None
     return _page(request, "sites.html", {**_base(principal, tenant, "sites"), "rows": rows, "scope": scope,
                                          "about": about, "applied": applied})
+
+
+def _tenant_info(store: Store, name: str) -> accounts.TenantInfo:
+    with store.session() as session:
+        return accounts.tenant_info(session, name)
 
 
 @router.get("/services")
@@ -381,8 +387,9 @@ def orders_page(request: Request, principal: PrincipalDep, tenant: TenantQuery =
 @router.get("/events")
 async def events(request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> Response:
     """The API's event stream, authenticated by the session cookie (EventSource cannot send a header)."""
-    return await event_routes.stream_events(request, principal, _store(request), tenant,
-                                            request.headers.get("last-event-id"), True)
+    scope = visible_tenant(principal, tenant)
+    return await event_stream(request, _store(request), principal, scope, request.headers.get("last-event-id"),
+                              True)
 
 
 # -- operator pages ---------------------------------------------------------------------------------
@@ -411,7 +418,8 @@ async def network_picture(kind: str, request: Request, principal: PrincipalDep) 
 def tenants_page(request: Request, principal: PrincipalDep) -> HTMLResponse:
     require_operator(principal)
     store = _store(request)
-    tenants = account_routes.list_tenants(principal, store)
+    with store.session() as session:
+        tenants = accounts.tenant_infos(session, principal)
     sites = _data(change_routes.list_sites(principal, store, None))
     services = _data(change_routes.list_services(principal, store, None))
     return _page(request, "tenants.html", {**_base(principal, None, "tenants"),

@@ -1,23 +1,23 @@
 """Who is using the portal: the API token kept in an HttpOnly, SameSite=Strict cookie.
 
 The cookie holds the same token the API takes as `Authorization: Bearer ...` (pasted at sign-in, or
-minted by a password sign-in through the API's own login). A request is authenticated by the API's
-`Authenticator` (same cache, same rate limit) and the principal is put where the API's audit
-middleware looks for it, so that a write from the portal is audited like one from the API. Scoping
-is never decided here: the pages call the API's functions (`visible_tenant`, the route functions).
+minted by the same password login as the API's, `unilink.access.login`). A request is authenticated
+by the app's `Authenticator` (the API's cache and rate limit) and the principal is put where the
+audit middleware looks for it, so that a write from the portal is audited like one from the API.
+Scoping is never decided here: the pages call `unilink.access.scope` (`visible_tenant`, …).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.responses import Response
 
-from unilink.api import accounts
-from unilink.api.deps import PRINCIPAL_SCOPE_KEY, Authenticator, get_store
-from unilink.api.ratelimit import TokenBucketLimiter
-from unilink.api.security import Principal
+from unilink.access import accounts
+from unilink.access.authn import Authenticator
+from unilink.access.scope import check_rate, get_store, mark_principal
+from unilink.access.security import Principal
 
 COOKIE_NAME = "unilink_session"
 
@@ -53,13 +53,8 @@ def portal_principal(request: Request) -> Principal:
     principal = principal_for(request, token)
     if principal is None:
         raise SignInRequired("ended")
-    limiter = request.app.state.authenticator.limiter
-    if limiter is not None:
-        wait_s = limiter.acquire(principal.subject)
-        if wait_s > 0:
-            raise HTTPException(429, f"rate limit of {limiter.rate_per_s:g} requests/s exceeded for this token",
-                                headers={"Retry-After": TokenBucketLimiter.retry_after_header(wait_s)})
-    request.scope[PRINCIPAL_SCOPE_KEY] = principal  # the audit log of writes reads it from here
+    check_rate(request.app.state.authenticator.limiter, principal)
+    mark_principal(request, principal)  # the audit log of writes reads it from here
     return principal
 
 
@@ -72,7 +67,7 @@ def end_session(request: Request, token: str) -> None:
         revoked = accounts.revoke_login_token(session, token)
     if revoked is not None:
         request.app.state.authenticator.forget(revoked.prefix)
-        request.scope[PRINCIPAL_SCOPE_KEY] = principal  # the audit log records the sign-out as a write
+        mark_principal(request, principal)  # the audit log records the sign-out as a write
 
 
 def same_origin(request: Request) -> bool:

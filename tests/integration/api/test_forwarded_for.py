@@ -11,8 +11,8 @@ from contextlib import contextmanager
 import httpx
 import uvicorn
 
+from unilink.access.ratelimit import TokenBucketLimiter
 from unilink.api.app import create_app
-from unilink.api.ratelimit import TokenBucketLimiter
 from unilink.store.db import Store
 
 PORT = 18101  # this worktree's ports (18100-18199)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from unilink.api import accounts
+from unilink.access import accounts
 from unilink.api.app import create_app
 from unilink.engine import apply, plan
 from unilink.inventory.model import Network, Pop, Router, RouterRole, Vendor, make_link

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from unilink.api import accounts
+from unilink.access import accounts
 from unilink.api.app import create_app
 from unilink.events import publish
 from unilink.events.egress import EgressPolicy

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from unilink.api import accounts, authn
+from unilink.access import accounts, authn
 from unilink.api.app import create_app
 from unilink.store import tenancy
 from unilink.store.db import Store

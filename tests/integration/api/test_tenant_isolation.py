@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 from engine_helpers import go  # noqa: E402
 from engine_world import NOW, small_network  # noqa: E402
 
-from unilink.api import accounts  # noqa: E402
+from unilink.access import accounts  # noqa: E402
 from unilink.api.app import create_app  # noqa: E402
 from unilink.cli import change_cmd  # noqa: E402
 from unilink.clock import FrozenClock  # noqa: E402

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from unilink.api import accounts
+from unilink.access import accounts
 from unilink.cli.main import app
 from unilink.store import tenancy
 from unilink.store.db import Store

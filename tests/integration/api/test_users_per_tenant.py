@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from unilink.api import accounts
+from unilink.access import accounts
 from unilink.store import tenancy
 from unilink.store.db import Store
 from unilink.store.tables.auth import UserRow

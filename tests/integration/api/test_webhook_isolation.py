@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from unilink.api import accounts
+from unilink.access import accounts
 from unilink.api.app import create_app
 from unilink.events import publish
 from unilink.events.egress import EgressPolicy

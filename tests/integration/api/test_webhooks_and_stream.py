@@ -16,7 +16,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from unilink.api import accounts
+from unilink.access import accounts
 from unilink.api.app import create_app
 from unilink.errors import ValidationError
 from unilink.events import publish

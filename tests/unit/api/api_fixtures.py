@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
-from unilink.api import accounts
+from unilink.access import accounts
 from unilink.inventory.model import Network, Pop, Router, RouterRole, Vendor, make_link
 from unilink.store import tenancy
 from unilink.store.db import Store

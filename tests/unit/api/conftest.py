@@ -14,10 +14,10 @@ import pytest
 from api_fixtures import Api, seed_accounts, seed_engine_objects, seed_objects, small_network
 from fastapi.testclient import TestClient
 
+from unilink.access.backoff import LoginBackoff
+from unilink.access.ratelimit import TokenBucketLimiter
 from unilink.api.app import StoreHolder, create_app
-from unilink.api.backoff import LoginBackoff
 from unilink.api.deps import Authenticator
-from unilink.api.ratelimit import TokenBucketLimiter
 from unilink.store.db import Store
 
 

@@ -12,12 +12,12 @@ from api_fixtures import Api
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from unilink.api import accounts
+from unilink.access import accounts
+from unilink.access.authn import live_prefixes
+from unilink.access.backoff import BASE_LOCK_S, FREE_FAILURES, LoginBackoff
+from unilink.access.ratelimit import TokenBucketLimiter
 from unilink.api.app import create_app
-from unilink.api.authn import live_prefixes
-from unilink.api.backoff import BASE_LOCK_S, FREE_FAILURES, LoginBackoff
 from unilink.api.proxies import TRUSTED_PROXIES_ENV, TrustedProxies
-from unilink.api.ratelimit import TokenBucketLimiter
 from unilink.errors import ValidationError
 from unilink.store.tables.auth import ApiTokenRow
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from unilink.api.problems import clip, loc_to_path
-from unilink.api.ratelimit import TokenBucketLimiter
-from unilink.api.security import (
+from unilink.access.ratelimit import TokenBucketLimiter
+from unilink.access.security import (
     Role,
     hash_password,
     mint_token,
@@ -15,6 +14,7 @@ from unilink.api.security import (
     split_token,
     verify_password,
 )
+from unilink.api.problems import clip, loc_to_path
 from unilink.errors import ValidationError
 from unilink.events.signing import sign, verify
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
-from sqlalchemy import select
 
-from unilink.api import accounts
-from unilink.api.backoff import LoginBackoff
+from unilink.access import accounts
+from unilink.access.login import password_login
+from unilink.access.security import OPERATOR_ROLES, Principal, Role
 from unilink.api.deps import (
     OperatorAdminDep,
     PrincipalDep,
@@ -19,7 +19,6 @@ from unilink.api.deps import (
     visible_tenant,
 )
 from unilink.api.problems import PROBLEM_RESPONSES
-from unilink.api.ratelimit import TokenBucketLimiter
 from unilink.api.schemas import (
     AuditOut,
     LoginRequest,
@@ -33,12 +32,9 @@ from unilink.api.schemas import (
     UserOut,
     Whoami,
 )
-from unilink.api.security import OPERATOR_ROLES, Principal, Role
 from unilink.errors import NotFoundError
-from unilink.store import tenancy
-from unilink.store.db import Store
-from unilink.store.tables.auth import AuditRow, UserRow
-from unilink.store.tables.tenancy import Tenant
+from unilink.store import accounts_repo
+from unilink.store.tables.auth import UserRow
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
@@ -65,32 +61,8 @@ def _no_store(response: Response) -> None:
 @router.post("/auth/login", tags=["auth"], response_model=TokenCreated, status_code=201,
              summary="Exchange a tenant, username and password for a 12-hour token (portal login)")
 def login(body: LoginRequest, request: Request, store: StoreDep, response: Response) -> TokenCreated:
-    created = password_login(body, request, store)
+    minted, info = password_login(body, request, store)  # the portal's sign-in calls it too
     _no_store(response)
-    return created
-
-
-def password_login(body: LoginRequest, request: Request, store: Store) -> TokenCreated:
-    """The login of the API and of the portal: rate limit per address, back-off per account."""
-    client = request.client.host if request.client else "unknown"  # the proxy's client when trusted (proxies.py)
-    limiter: TokenBucketLimiter = request.app.state.login_limiter
-    wait_s = limiter.acquire(client)
-    if wait_s > 0:
-        raise HTTPException(429, "too many login attempts",
-                            headers={"Retry-After": limiter.retry_after_header(wait_s)})
-    backoff: LoginBackoff = request.app.state.login_backoff
-    account = LoginBackoff.key(body.tenant, body.username)
-    wait_s = backoff.attempt(account)
-    if wait_s > 0:  # the same for every name, existing or not; the password is not even checked
-        raise HTTPException(429, "too many failed logins for this account: try again later",
-                            headers={"Retry-After": TokenBucketLimiter.retry_after_header(wait_s)})
-    with store.session() as session:
-        result = accounts.login(session, body.username, body.password, body.tenant)
-    if result is None:
-        raise HTTPException(401, "wrong tenant, username or password",
-                            headers={"WWW-Authenticate": 'Bearer realm="unilink"'})
-    backoff.succeeded(account)
-    minted, info = result
     return TokenCreated(token=minted.token, **info.to_dict())
 
 
@@ -136,11 +108,8 @@ def _user_out(row: UserRow, tenant: str | None) -> UserOut:
 @router.get("/users", tags=["tenants"], response_model=list[UserOut], summary="Users (of your tenant)")
 def list_users(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> list[UserOut]:
     scope = visible_tenant(principal, tenant)
-    query = select(UserRow, Tenant.name).outerjoin(Tenant, UserRow.tenant_id == Tenant.id).order_by(UserRow.username)
-    if scope is not None:
-        query = query.where(Tenant.name == scope)
     with store.session() as session:
-        return [_user_out(row, name) for row, name in session.execute(query)]
+        return [_user_out(row, name) for row, name in accounts_repo.users(session, scope)]
 
 
 @router.post("/users", tags=["tenants"], response_model=UserOut, status_code=201, summary="Create a user")
@@ -170,31 +139,29 @@ def disable_user(username: Annotated[str, Path(min_length=1, max_length=64)], re
     return out
 
 
-def _tenant_out(row: Tenant) -> TenantOut:
-    return TenantOut(name=row.name, kind=row.kind, display_name=row.display_name,
-                     created_at=accounts.as_utc(row.created_at))
+def _tenant_out(info: accounts.TenantInfo) -> TenantOut:
+    return TenantOut(name=info.name, kind=info.kind, display_name=info.display_name, created_at=info.created_at)
 
 
 @router.get("/tenants", tags=["tenants"], response_model=list[TenantOut],
             summary="Tenants: every one for operators, your own for tenant roles")
 def list_tenants(principal: PrincipalDep, store: StoreDep) -> list[TenantOut]:
     with store.session() as session:
-        rows = tenancy.list_tenants(session)
-    return [_tenant_out(r) for r in rows if principal.is_operator or r.name == principal.tenant]
+        return [_tenant_out(t) for t in accounts.tenant_infos(session, principal)]
 
 
 @router.get("/tenants/{name}", tags=["tenants"], response_model=TenantOut, summary="One tenant")
 def get_tenant(name: Name, principal: PrincipalDep, store: StoreDep) -> TenantOut:
     visible_tenant(principal, name)
     with store.session() as session:
-        return _tenant_out(tenancy.get_tenant(session, name))
+        return _tenant_out(accounts.tenant_info(session, name))
 
 
 @router.post("/tenants", tags=["tenants"], response_model=TenantOut, status_code=201, summary="Create a tenant")
 def create_tenant(body: TenantCreate, request: Request, principal: OperatorAdminDep, store: StoreDep) -> TenantOut:
     mark_tenant(request, body.name)
     with store.session(write=True) as session:
-        return _tenant_out(tenancy.add_tenant(session, body.name, body.kind, body.display_name))
+        return _tenant_out(accounts.add_tenant(session, body.name, body.kind, body.display_name))
 
 
 @router.get("/audit", tags=["auth"], response_model=list[AuditOut],
@@ -202,10 +169,7 @@ def create_tenant(body: TenantCreate, request: Request, principal: OperatorAdmin
 def audit_log(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditOut]:
     scope = visible_tenant(principal, tenant)
-    query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
-    if scope is not None:
-        query = query.where(AuditRow.tenant == scope)
     with store.session() as session:
-        rows = list(session.scalars(query))
+        rows = accounts_repo.audit_entries(session, scope, limit)
     return [AuditOut(id=r.id, at=accounts.as_utc(r.at), subject=r.subject, role=r.role, tenant=r.tenant,
                      method=r.method, path=r.path, action=r.action, status=r.status, client=r.client) for r in rows]

@@ -24,14 +24,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
 
-from unilink.api import accounts
-from unilink.api.ratelimit import TokenBucketLimiter
-from unilink.api.security import Principal
+from unilink.access import accounts
+from unilink.access.ratelimit import TokenBucketLimiter
+from unilink.access.security import Principal
+from unilink.store import accounts_repo
 from unilink.store.db import Store
-from unilink.store.tables.auth import ApiTokenRow
 
 # How long a principal is kept in memory: it only saves the lookup (validity is asked on every request).
 PRINCIPAL_CACHE_S = 300.0
@@ -40,12 +39,7 @@ MAX_CACHED = 10_000
 
 def live_prefixes(store: Store, prefixes: Iterable[str], now: datetime | None = None) -> set[str]:
     """Those of `prefixes` whose token still exists, is not revoked and has not expired at `now`."""
-    wanted = list(prefixes)
-    moment = now or datetime.now(UTC)
-    with store.engine.connect() as conn:  # a Core read: no ORM session on the hottest query of the API
-        return set(conn.scalars(select(ApiTokenRow.prefix).where(
-            ApiTokenRow.prefix.in_(wanted), ApiTokenRow.revoked_at.is_(None),
-            or_(ApiTokenRow.expires_at.is_(None), ApiTokenRow.expires_at > moment))))
+    return accounts_repo.live_prefixes(store, prefixes, now or datetime.now(UTC))
 
 
 class _Batch:

@@ -1,4 +1,8 @@
-"""Users, API tokens and the audit log in the store (the adapter behind `security.py`)."""
+"""Users, API tokens and the audit log: who may hold which role, minting, login, revocation.
+
+The rules are here; the queries are in `unilink.store.accounts_repo`. Every function takes the
+caller's `Session` (from `Store.session()`), so that it runs in the caller's transaction.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
-from sqlalchemy.orm import Session
-
-from unilink.api.security import (
+from unilink.access.security import (
     OPERATOR_ROLES,
     MintedToken,
     Principal,
@@ -23,9 +24,12 @@ from unilink.api.security import (
     verify_password,
 )
 from unilink.errors import NotFoundError, ValidationError
-from unilink.store.db import connection_of
-from unilink.store.tables.auth import ApiTokenRow, AuditRow, UserRow
+from unilink.store import accounts_repo as repo
+from unilink.store import tenancy
+from unilink.store.tables.auth import ApiTokenRow, UserRow
 from unilink.store.tables.tenancy import Tenant
+from unilink.store.tenancy import find_tenant
+from unilink.store.types import Executor, Session
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 TOKEN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@:-]{0,99}$")
@@ -44,7 +48,7 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 
 def tenant_row(session: Session, name: str, *, field: str = "tenant") -> Tenant:
-    row = session.scalar(select(Tenant).where(Tenant.name == name))
+    row = find_tenant(session, name)
     if row is None:
         raise NotFoundError("no such tenant", field=field, value=name, accepted="the name of an existing tenant")
     return row
@@ -93,11 +97,9 @@ def create_token(session: Session, *, role: str, tenant: str | None, name: str =
     scope = _scope_for(session, parsed, tenant)
     minted = mint_token()
     now = utcnow()
-    row = ApiTokenRow(prefix=minted.prefix, secret_sha256=minted.secret_sha256, name=name, role=parsed.value,
-                      tenant_id=scope.id if scope else None, user_id=user_id, created_at=now,
-                      expires_at=now + ttl if ttl else None)
-    session.add(row)
-    session.flush()
+    row = repo.add_token(session, prefix=minted.prefix, secret_sha256=minted.secret_sha256, name=name,
+                         role=parsed.value, tenant_id=scope.id if scope else None, user_id=user_id, created_at=now,
+                         expires_at=now + ttl if ttl else None)
     return minted, _token_info(row, scope.name if scope else None)
 
 
@@ -109,16 +111,11 @@ def _token_info(row: ApiTokenRow, tenant: str | None) -> TokenInfo:
 
 def list_tokens(session: Session, tenant: str | None) -> list[TokenInfo]:
     """Tokens of one tenant, or every token (tenant None: operator view)."""
-    query = select(ApiTokenRow, Tenant.name).outerjoin(Tenant, ApiTokenRow.tenant_id == Tenant.id)
-    if tenant is not None:
-        query = query.where(Tenant.name == tenant)
-    return [_token_info(row, name) for row, name in session.execute(query.order_by(ApiTokenRow.id))]
+    return [_token_info(row, name) for row, name in repo.tokens(session, tenant)]
 
 
 def revoke_token(session: Session, prefix: str, tenant: str | None) -> TokenInfo:
-    query = select(ApiTokenRow, Tenant.name).outerjoin(Tenant, ApiTokenRow.tenant_id == Tenant.id)
-    query = query.where(ApiTokenRow.prefix == prefix)
-    found = session.execute(query).first()
+    found = repo.token(session, prefix)
     if found is None or (tenant is not None and found[1] != tenant):
         raise NotFoundError("no such token", field="prefix", value=prefix, accepted="the prefix of one of your tokens")
     row, name = found
@@ -135,10 +132,7 @@ def revoke_login_token(session: Session, token: str) -> TokenInfo | None:
     parts = split_token(token)
     if parts is None:
         return None
-    found = session.execute(
-        select(ApiTokenRow, Tenant.name).outerjoin(Tenant, ApiTokenRow.tenant_id == Tenant.id)
-        .where(ApiTokenRow.prefix == parts[0])
-    ).first()
+    found = repo.token(session, parts[0])
     if found is None or found[0].user_id is None or found[0].revoked_at is not None:
         return None
     row, tenant = found
@@ -154,10 +148,7 @@ def principal_for_token(session: Session, token: str) -> Principal | None:
     if parts is None:
         return None
     prefix, secret = parts
-    found = session.execute(
-        select(ApiTokenRow, Tenant.name).outerjoin(Tenant, ApiTokenRow.tenant_id == Tenant.id)
-        .where(ApiTokenRow.prefix == prefix)
-    ).first()
+    found = repo.token(session, prefix)
     if found is None:
         return None
     row, tenant = found
@@ -171,7 +162,7 @@ def principal_for_token(session: Session, token: str) -> Principal | None:
 
 
 def token_expiry(session: Session, prefix: str) -> datetime | None:
-    return as_utc(session.scalar(select(ApiTokenRow.expires_at).where(ApiTokenRow.prefix == prefix)))
+    return as_utc(repo.token_expires_at(session, prefix))
 
 
 def create_user(session: Session, *, username: str, password: str | None, role: str, tenant: str | None,
@@ -184,17 +175,13 @@ def create_user(session: Session, *, username: str, password: str | None, role: 
                               accepted="1-64 characters: lower-case letters, digits, . _ @ -")
     parsed = parse_role(role)
     scope = _scope_for(session, parsed, tenant)
-    same_scope = UserRow.tenant_id.is_(None) if scope is None else UserRow.tenant_id == scope.id
-    if session.scalar(select(UserRow.id).where(UserRow.username == username, same_scope)) is not None:
+    if repo.user_exists(session, username, scope.id if scope is not None else None):
         whose = f"tenant {scope.name}" if scope is not None else "the operator"
         raise ValidationError(f"{whose} already has a user of this name", field="username", value=username,
                               accepted="a username not yet in use in this tenant (GET /api/v1/users)")
-    row = UserRow(username=username, display_name=display_name or username,
-                  password_hash=hash_password(password) if password is not None else None, role=parsed.value,
-                  tenant_id=scope.id if scope else None, disabled=False, created_at=utcnow())
-    session.add(row)
-    session.flush()
-    return row
+    return repo.add_user(session, username=username, display_name=display_name or username,
+                         password_hash=hash_password(password) if password is not None else None, role=parsed.value,
+                         tenant_id=scope.id if scope else None, created_at=utcnow())
 
 
 def disable_user(session: Session, username: str, tenant: str | None) -> tuple[UserRow, str | None, list[str]]:
@@ -202,11 +189,7 @@ def disable_user(session: Session, username: str, tenant: str | None) -> tuple[U
     its tenant and the revoked tokens' prefixes. `tenant`: the tenant whose user it is — for a tenant
     caller its own (another tenant's user is not found, like one that does not exist); None (operators
     only): the one user of that name, wherever it is, or a request to name the tenant if there are several."""
-    query = select(UserRow, Tenant.name).outerjoin(Tenant, UserRow.tenant_id == Tenant.id) \
-        .where(UserRow.username == username)
-    if tenant is not None:
-        query = query.where(Tenant.name == tenant)
-    found = session.execute(query.order_by(UserRow.id)).all()
+    found = repo.users_named(session, username, tenant)
     operators = [(u, n) for u, n in found if n is None]
     if tenant is None and operators:  # without ?tenant=, an operator user of that name comes first
         found = operators
@@ -217,8 +200,7 @@ def disable_user(session: Session, username: str, tenant: str | None) -> tuple[U
                               value=None, accepted="?tenant= one of " + ", ".join(str(n) for _, n in found))
     user, name = found[0]
     user.disabled = True
-    tokens = list(session.scalars(select(ApiTokenRow).where(ApiTokenRow.user_id == user.id,
-                                                            ApiTokenRow.revoked_at.is_(None))))
+    tokens = repo.live_tokens_of_user(session, user.id)
     for token in tokens:
         token.revoked_at = utcnow()
     session.flush()
@@ -229,10 +211,7 @@ def login(session: Session, username: str, password: str, tenant: str | None = N
           ) -> tuple[MintedToken, TokenInfo] | None:
     """A short-lived token for the user `username` of `tenant` (None: an operator user) whose password
     matches, else None (no hint which part was wrong: an unknown tenant is an unknown user)."""
-    query = select(UserRow, Tenant.name).outerjoin(Tenant, UserRow.tenant_id == Tenant.id) \
-        .where(UserRow.username == username)
-    query = query.where(UserRow.tenant_id.is_(None)) if tenant is None else query.where(Tenant.name == tenant)
-    found = session.execute(query).first()
+    found = repo.user_in_scope(session, username, tenant)
     if found is None:
         verify_password(password, _DUMMY_HASH)  # same work whether or not the user exists
         return None
@@ -249,14 +228,41 @@ def login(session: Session, username: str, password: str, tenant: str | None = N
 _DUMMY_HASH = hash_password("not-a-real-password-only-for-timing")
 
 
-def record_audit(session: Session | Connection, *, principal: Principal | None, method: str, path: str, action: str,
+def record_audit(session: Executor, *, principal: Principal | None, method: str, path: str, action: str,
                  status: int, client: str, tenant: str | None = None, detail: dict[str, Any] | None = None) -> None:
-    # a Core insert on the session's connection: every write request records one (see engine.records)
-    connection_of(session).execute(_INSERT_AUDIT, {
+    repo.add_audit(session, {
         "at": utcnow(), "subject": principal.subject if principal else "anonymous",
         "role": principal.role.value if principal else "-",
         "tenant": tenant or (principal.tenant if principal else None), "method": method, "path": path[:500],
         "action": action[:100], "status": status, "client": client[:100], "detail": detail})
 
 
-_INSERT_AUDIT = insert(AuditRow)
+
+@dataclass(frozen=True, slots=True)
+class TenantInfo:
+    """A tenant as the API and the portal show it."""
+
+    name: str
+    kind: str
+    display_name: str
+    created_at: datetime
+
+
+def _tenant_info(row: Tenant) -> TenantInfo:
+    return TenantInfo(name=row.name, kind=row.kind, display_name=row.display_name,
+                      created_at=as_utc(row.created_at))  # type: ignore[arg-type]
+
+
+def tenant_infos(session: Session, principal: Principal) -> list[TenantInfo]:
+    """Every tenant for operators, its own for a tenant role; by name."""
+    rows = tenancy.list_tenants(session)
+    return [_tenant_info(r) for r in rows if principal.is_operator or r.name == principal.tenant]
+
+
+def tenant_info(session: Session, name: str) -> TenantInfo:
+    """The tenant `name` (the caller checked it may see it); NotFoundError when there is none."""
+    return _tenant_info(tenancy.get_tenant(session, name))
+
+
+def add_tenant(session: Session, name: str, kind: str, display_name: str) -> TenantInfo:
+    return _tenant_info(tenancy.add_tenant(session, name, kind, display_name))

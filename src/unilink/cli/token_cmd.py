@@ -9,7 +9,7 @@ import getpass
 
 import typer
 
-from unilink.api import accounts
+from unilink.access import accounts
 from unilink.cli.common import cli_errors, console, print_json
 from unilink.store.db import DATABASE_URL_ENV, Store, default_url
 
