@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -539,9 +539,17 @@ def load_plan(session: Session, plan_id: str) -> tuple[_PlanHead, dict[str, Any]
     return head, content
 
 
+AfterApply = Callable[[Any, "ApplyResult"], None]
+
+
 def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *, now: datetime | None = None,
-          action: str = "apply", confirm_removals: bool = False) -> ApplyResult:
+          action: str = "apply", confirm_removals: bool = False, after_apply: AfterApply | None = None
+          ) -> ApplyResult:
     """Run exactly plan `plan_id`: refuse it when stale, else book, allocate, configure, record.
+
+    `after_apply(session, result)` runs inside the apply's write transaction, after the history row
+    is written and before the commit (what a change records beyond its history, e.g. an outbox, is
+    written there with the same session); if it raises, the whole apply rolls back, routers included.
 
     ConflictError when the tenant or the topology changed since the plan was made, or the plan
     expired or was applied; InfeasibleError when capacity it needs was taken meanwhile;
@@ -564,6 +572,8 @@ def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *,
                         runtime = rt.runtime_for(store, session, locked=True,
                                                  versions=(row.topology_version, row.ledger_seq))
                         result = _apply_locked(session, runtime, row, content, actor, reason, now, action, journal)
+                        if after_apply is not None:  # same transaction: its rows commit with the change or not at all
+                            after_apply(session, result)
                         runtime.ledger_seq = row.ledger_seq
                     return result
                 except BaseException as exc:
