@@ -60,3 +60,21 @@ def test_the_hook_writes_in_the_same_transaction(onboarded: Store) -> None:
     results: list[ApplyResult] = []
     result = apply(onboarded, p.id, "alice", "", now=NOW, after_apply=lambda session, r: results.append(r))
     assert results == [result]
+
+
+def test_a_plan_stored_before_schema_versions_still_applies(onboarded: Store) -> None:
+    """A stored plan document without "schema_version" (written before the plan was typed) loads as schema 1."""
+    from sqlalchemy import select, update
+
+    from unilink.engine import core
+    from unilink.engine import runtime as rt
+    from unilink.store.tables.services import PlanRow
+
+    p = plan(onboarded, "acme", _bigger_vpn(), now=NOW)
+    with onboarded.session(write=True) as session:
+        stored = dict(session.scalars(select(PlanRow.content).where(PlanRow.id == p.id)).one())
+        del stored["schema_version"]
+        session.execute(update(PlanRow).where(PlanRow.id == p.id).values(content=stored))
+    core.PLAN_CACHE.clear()  # as another process: read from the table
+    rt.forget(onboarded)
+    assert apply(onboarded, p.id, "alice", "", now=NOW).revision == 2

@@ -164,3 +164,18 @@ def test_booking_and_pool_keys_keep_the_stored_strings() -> None:
     assert TemporaryKey("sched", "nightly", "HQ", start).stored() == "sched:nightly@HQ#2026-11-26T22:00:00+00:00"
     assert PoolKey.of("vlan", "lyon-pe1", "acme", "Plant/vpn:corp").owner == "acme/Plant/vpn:corp"
     assert PoolKey("vni", "", "acme/vpn:corp").tenant == "acme"
+
+
+def test_the_plan_cache_is_bounded_and_drops_the_least_recently_used() -> None:
+    from unilink.engine.devices import TenantDevices
+    from unilink.engine.plan_cache import CachedPlan, PlanCache
+
+    made = run(snapshot(network()), document())
+    cache = PlanCache(limit=2)
+    entries = [CachedPlan(replace(made, id=f"p-{i}"), parse_intent(document()), TenantDevices(), {}, None)
+               for i in range(3)]
+    cache.put(entries[0])
+    cache.put(entries[1])
+    assert cache.get("p-0") is entries[0]  # used: p-1 is now the oldest
+    cache.put(entries[2])
+    assert "p-1" not in cache and "p-0" in cache and "p-2" in cache and len(cache) == 2
