@@ -108,9 +108,3 @@ def create_user(username: str = typer.Argument(..., help="Login name."),
         print_json(created)
     else:
         console.print(f"created user {username} ({role})", highlight=False)
-
-
-def seed_hint(store: Store, force: bool) -> str:
-    """Seed step: no token is created at seeding (none may end up in a file); say how to make one."""
-    return ("no API tokens are seeded; create one with: .venv/bin/unilink token create --role operator-admin "
-            "(or --role tenant-admin --tenant <name>)")

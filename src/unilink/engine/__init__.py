@@ -6,5 +6,8 @@
 """
 
 from unilink.engine.core import ApplyResult, Plan, apply, plan
+from unilink.engine.wiring import register_with_store
+
+register_with_store()  # the removal guard and the demo seed step (the store never imports the engine)
 
 __all__ = ["ApplyResult", "Plan", "apply", "plan"]

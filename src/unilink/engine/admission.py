@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from unilink.engine.change_plan import PlannedBooking
+from unilink.engine.keys import BookingKey, TemporaryKey
 from unilink.errors import InfeasibleError
 from unilink.inventory.model import InterconnectKind, Network
 from unilink.network.cspf import find_path
@@ -36,18 +38,21 @@ METRIC = "latency"
 
 @dataclass(frozen=True, slots=True)
 class Booking:
-    key: str  # "svc:<service>" | "boost:<service>@<site>" | "sched:<name>@<site>#<start>"
+    key: BookingKey  # a service's base booking, or a boost's / schedule's window (engine.keys)
     arc_bps: tuple[tuple[int, int], ...]
     start: datetime
     end: datetime | None
 
-    def to_dict(self, graph: CompiledGraph) -> dict[str, Any]:
+    def planned(self, graph: CompiledGraph) -> PlannedBooking:
+        """The booking as the plan keeps it: by link name and direction (arc ids change with the topology)."""
         arcs = []
         for arc, bps in self.arc_bps:
             link, _, _ = graph.arc_name(arc)
-            arcs.append([link, "ab" if arc % 2 == 0 else "ba", bps])
-        return {"key": self.key, "arcs": arcs, "start": self.start.isoformat(),
-                "end": self.end.isoformat() if self.end else None}
+            arcs.append((link, "ab" if arc % 2 == 0 else "ba", bps))
+        return PlannedBooking(self.key, tuple(arcs), self.start, self.end)
+
+    def to_dict(self, graph: CompiledGraph) -> dict[str, Any]:
+        return self.planned(graph).to_document()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,10 +224,11 @@ def temporary_windows(item: Boost | Schedule, now: datetime) -> list[tuple[datet
     return windows
 
 
-def temporary_key(item: Boost | Schedule, site: str) -> str:
+def temporary_key(item: Boost | Schedule, site: str, start: datetime | None = None) -> TemporaryKey:
+    """The booking key of a boost's or schedule's window starting at `start` at `site`."""
     if isinstance(item, Boost):
-        return f"boost:{item.service}@{site}"
-    return f"sched:{item.name}@{site}"
+        return TemporaryKey("boost", item.service, site, start)
+    return TemporaryKey("sched", item.name, site, start)
 
 
 def rates_at(intent: Intent, when: datetime) -> dict[tuple[str, str], tuple[int, int]]:
@@ -232,7 +238,7 @@ def rates_at(intent: Intent, when: datetime) -> dict[tuple[str, str], tuple[int,
     for item in items:
         if not any(start <= when and (end is None or when < end) for start, end in temporary_windows(item, when)):
             continue
-        for site in _item_sites(intent, item):
+        for site in item_sites(intent, item):
             down, up = rates[(item.service, site)]
             # A symmetric service (E-Line, symmetric access) moves both ways; otherwise only down moves.
             new_up = min(item.rate, intent.site(site).access.port) if down == up else up
@@ -240,7 +246,8 @@ def rates_at(intent: Intent, when: datetime) -> dict[tuple[str, str], tuple[int,
     return rates
 
 
-def _item_sites(intent: Intent, item: Boost | Schedule) -> list[str]:
+def item_sites(intent: Intent, item: Boost | Schedule) -> list[str]:
+    """The sites whose rate a boost or schedule raises."""
     svc = intent.service(item.service)
     if isinstance(svc, IpVpnService):
         return [item.site] if item.site else []

@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from unilink.engine import records
 from unilink.engine import runtime as rt
+from unilink.engine.change_plan import Plan
 from unilink.errors import ConflictError, InfeasibleError, NotFoundError
 from unilink.network.ledger import Reservation, to_seconds
-from unilink.store import holds_repo
+from unilink.store import change_repo, holds_repo
+
+Session = Any  # an open store session
 
 MAX_HOLDING_PLANS_PER_TENANT = 1  # the newest plan holds; see the module doc
 
@@ -59,7 +59,7 @@ def _arc(runtime: rt.Runtime, link: str, direction: str) -> int:
     return 2 * runtime.graph.link_id(link) + (0 if direction == "ab" else 1)
 
 
-def hold_arcs(runtime: rt.Runtime, content: dict[str, Any]) -> list[list[Any]]:
+def hold_arcs(runtime: rt.Runtime, plan: Plan) -> list[list[Any]]:
     """[link, direction, bit/s, start, end] the plan must hold: its bookings less what it releases.
 
     A released reservation counts towards a booking on the same arc only if its window covers the
@@ -68,16 +68,17 @@ def hold_arcs(runtime: rt.Runtime, content: dict[str, Any]) -> list[list[Any]]:
     """
     ledger = runtime.ledger
     credit: dict[int, list[list[Any]]] = {}  # arc → [[start, end, bit/s left], …] of released reservations
-    for rid in content["release"]:
+    for rid in plan.release:
         if rid in ledger:
             old = ledger.get(rid)
             for arc, bps in old.arc_bps:
                 credit.setdefault(arc, []).append([old.start, old.end, bps])
     out = []
-    for booking in content["bookings"]:
-        start = to_seconds(datetime.fromisoformat(booking["start"]), default=0.0)
-        end = to_seconds(datetime.fromisoformat(booking["end"]) if booking["end"] else None, default=float("inf"))
-        for link, direction, bps in booking["arcs"]:
+    for booking in plan.bookings:
+        start = to_seconds(booking.start, default=0.0)
+        end = to_seconds(booking.end, default=float("inf"))
+        start_text, end_text = booking.start.isoformat(), booking.end.isoformat() if booking.end else None
+        for link, direction, bps in booking.arcs:
             need = bps
             for entry in credit.get(_arc(runtime, link, direction), []):
                 if need and entry[2] and entry[0] <= start and entry[1] >= end:
@@ -85,7 +86,7 @@ def hold_arcs(runtime: rt.Runtime, content: dict[str, Any]) -> list[list[Any]]:
                     entry[2] -= used
                     need -= used
             if need:
-                out.append([link, direction, need, booking["start"], booking["end"]])
+                out.append([link, direction, need, start_text, end_text])
     return out
 
 
@@ -110,34 +111,32 @@ def _book(runtime: rt.Runtime, tenant_id: int, plan_id: str, expires_at: datetim
     return held
 
 
-def take(runtime: rt.Runtime, tenant_id: int, content: dict[str, Any], expires_at: datetime) -> bool:
-    """Hold what the plan `content` books and allocates (sets content["hold"]); whether anything is held.
+def take(runtime: rt.Runtime, tenant_id: int, plan: Plan, expires_at: datetime) -> dict[str, Any] | None:
+    """Hold what `plan` books and allocates; the hold (the plan document's "hold"), None when nothing is held.
 
     Called under the engine lock right after the plan was computed on this ledger, with the tenant's
     previous hold set aside: the hold then always fits (if it ever did not, the plan holds nothing).
     """
-    hold = {"arcs": hold_arcs(runtime, content), "pools": [list(a) for a in content["allocations"]["new"]]}
-    content["hold"] = None
+    hold = {"arcs": hold_arcs(runtime, plan), "pools": [a.to_document() for a in plan.new_allocations]}
     if not hold["arcs"] and not hold["pools"]:
-        return False
+        return None
     try:
-        _book(runtime, tenant_id, content["id"], expires_at, hold)
+        _book(runtime, tenant_id, plan.id, expires_at, hold)
     except InfeasibleError:
-        return False
-    content["hold"] = hold
-    return True
+        return None
+    return hold
 
 
 class HoldsMoved(Exception):
     """Another process applied or changed holds since this runtime saw them: sync and plan again."""
 
 
-def save(store: Any, runtime: rt.Runtime, tenant_id: int, content: dict[str, Any], now: datetime,
-         expires_at: datetime, insert: Callable[[Any, bool], None]) -> bool:
-    """Hold the plan and save it (`insert(connection, holding)`), checking under the engine's lock that
+def save(store: Any, runtime: rt.Runtime, tenant_id: int, plan: Plan, now: datetime,
+         expires_at: datetime, insert: Callable[[Any, dict[str, Any] | None], None]) -> bool:
+    """Hold the plan and save it (`insert(connection, hold)`), checking under the engine's lock that
     no other process applied or changed holds since this runtime saw them. False when one did: the
     runtime was brought up to date (or dropped), nothing was saved, and the caller plans again."""
-    holding = take(runtime, tenant_id, content, expires_at)
+    holding = take(runtime, tenant_id, plan, expires_at)
     try:
         with store.connection(write=True) as connection:
             seq = holds_repo.lock(connection)
@@ -228,7 +227,7 @@ def load(session: Session, runtime: rt.Runtime) -> None:
         hold, base = content.get("hold"), content["base"]
         if not hold or base["topology_version"] != runtime.topology_version:
             continue
-        if (records.deployed_revision(session, tenant_id) or 0) != base["revision"]:
+        if (change_repo.deployed_revision(session, tenant_id) or 0) != base["revision"]:
             continue
         try:
             _book(runtime, tenant_id, plan_id, _aware(expires_at), hold)
@@ -242,18 +241,17 @@ def _aware(value: datetime) -> datetime:
 
 def cancel(store: Any, plan_id: str) -> dict[str, Any]:
     """Cancel a ready plan: it can no longer be applied, and what it holds is released."""
-    from unilink.store.tables.services import PlanRow
-
     with rt.LOCK, store.session(write=True) as session:
-        row = session.get(PlanRow, plan_id)
-        if row is None:
+        found = change_repo.plan_status(session, plan_id)
+        if found is None:
             raise NotFoundError("no such plan", field="plan_id", value=plan_id,
                                 accepted="the id printed by `unilink plan`")
+        status, tenant_id = found
         if not holds_repo.cancel(session, plan_id):
-            raise ConflictError(f"plan {plan_id} is {row.status}: only a ready plan can be cancelled",
+            raise ConflictError(f"plan {plan_id} is {status}: only a ready plan can be cancelled",
                                 field="plan_id", value=plan_id, accepted="a plan that is ready")
         runtime = rt.runtime_for(store, session)
-        held = runtime.holds.get(row.tenant_id)
+        held = runtime.holds.get(tenant_id)
         if held is not None and held.plan_id == plan_id:
-            drop(runtime, row.tenant_id)
+            drop(runtime, tenant_id)
     return {"plan_id": plan_id, "status": "cancelled"}

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from unilink.devices.journal import StoreJournal
 from unilink.devices.render import RenderedConfig
 from unilink.devices.transaction import RecoveryOutcome, recover_entry
@@ -48,7 +46,7 @@ def recover_applies(store: Any) -> list[RecoveryOutcome]:
 class _InSession:
     """The journal, writing in the session that holds the engine's lock (SQLite: the only writer)."""
 
-    def __init__(self, journal: StoreJournal, session: Session) -> None:
+    def __init__(self, journal: StoreJournal, session: Any) -> None:
         self.journal, self.session = journal, session
 
     def finish(self, tx_id: str, state: str, **details: Any) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from unilink.engine.keys import owner_of
 from unilink.errors import InfeasibleError
 from unilink.services.intent import ELineService, Intent, InternetService, IpVpnService, site_usages
 
@@ -68,7 +69,7 @@ BACKUP_PREFIX = "backup:"
 def backup_port_owner(tenant: str, site: str) -> str:
     """The port pool's owner for a site's backup line (the primary's is "<tenant>/<site>"); no site
     name holds a colon, so it cannot be another site's."""
-    return f"{tenant}/{site}:backup"
+    return owner_of(tenant, f"{site}:backup")
 
 
 def attachments(intent: Intent, rates: Mapping[tuple[str, str], tuple[int, int]] | None = None) -> list[Attachment]:
@@ -132,20 +133,20 @@ class Allocation:
 
 
 def wanted_owners(tenant: str, intent: Intent, router_of_site: Mapping[str, str]) -> set[tuple[str, str, str]]:
-    """(pool, scope, owner) of every resource the intent needs."""
+    """(pool, scope, owner) of every resource the intent needs (`PoolKey.as_tuple()`, the runtime's index key)."""
     wanted: set[tuple[str, str, str]] = set()
     for att in attachments(intent):
-        owner = f"{tenant}/{att.owner}"
-        port_owner = backup_port_owner(tenant, att.site) if att.backup else f"{tenant}/{att.site}"
+        owner = owner_of(tenant, att.owner)
+        port_owner = backup_port_owner(tenant, att.site) if att.backup else owner_of(tenant, att.site)
         wanted.add(("port", router_of_site[att.site], port_owner))
         wanted.add(("vlan", router_of_site[att.site], owner))
         wanted.add(("p2p", "", owner))
     for svc in intent.services:
         if isinstance(svc, IpVpnService):
             for pool in ("rd", "rt", "vni"):
-                wanted.add((pool, "", f"{tenant}/vpn:{svc.name}"))
+                wanted.add((pool, "", owner_of(tenant, f"vpn:{svc.name}")))
         elif isinstance(svc, ELineService):
-            wanted.add(("vni", "", f"{tenant}/eline:{svc.name}"))
+            wanted.add(("vni", "", owner_of(tenant, f"eline:{svc.name}")))
     return wanted
 
 

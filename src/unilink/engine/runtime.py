@@ -14,25 +14,18 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from unilink.devices.journal import committed_configs
-from unilink.engine import records
 from unilink.engine.admission import internet_gateways, rates_at
 from unilink.engine.devices import DeviceModel, tenant_devices
+from unilink.engine.keys import tenant_of_owner
 from unilink.errors import InfeasibleError
 from unilink.inventory.model import Network, Pop, RouterRole
 from unilink.network.graph import CompiledGraph
 from unilink.network.ledger import CapacityLedger
 from unilink.services.intent import Intent
-from unilink.store import network_repo
-from unilink.store.tables.services import (
-    DeploymentRow,
-    PoolAllocationRow,
-    ReservationRow,
-)
-from unilink.store.tables.tenancy import Tenant
+from unilink.store import change_repo, network_repo, runtime_repo
+
+Session = Any  # an open store session (unilink.store.db.Store.session()): the engine needs no SQLAlchemy
 
 
 @dataclass(slots=True)
@@ -50,7 +43,7 @@ class Runtime:
     tenant_pools: dict[str, dict[tuple[str, str, str], int]] = field(default_factory=dict)  # the same, by tenant
     devices: DeviceModel | None = None
     overbooked: list[int] = field(default_factory=list)  # reservations beyond capacity (booked all the same)
-    deployed: dict[int, Any] = field(default_factory=dict)  # tenant id → engine.core._Deployed, by revision
+    deployed: dict[int, Any] = field(default_factory=dict)  # tenant id → engine.stages.snapshot.Deployed
     holds: dict[int, Any] = field(default_factory=dict)  # tenant id → engine.holds.Held: its newest plan's hold
 
     def router_of_site(self, intent: Intent) -> dict[str, str]:
@@ -61,7 +54,7 @@ class Runtime:
 
     def allocated(self, pool: str, scope: str, owner: str, value: int | None) -> None:
         """Record an allocation (value) or its release (None) in both indexes."""
-        tenant = owner.split("/", 1)[0]
+        tenant = tenant_of_owner(owner)
         if value is None:
             self.pools.get((pool, scope), {}).pop(owner, None)
             self.tenant_pools.get(tenant, {}).pop((pool, scope, owner), None)
@@ -81,7 +74,7 @@ def runtime_for(store: Any, session: Session, *, locked: bool = False,
     `locked`: the caller has taken the engine lock, which already advanced the sequence by one.
     `versions`: (topology version, ledger sequence) when the caller has just read them.
     """
-    topology, seq = versions if versions is not None else records.versions(session)
+    topology, seq = versions if versions is not None else change_repo.versions(session)
     if locked:
         seq -= 1
     runtime = _RUNTIMES.get(store)
@@ -128,8 +121,7 @@ def load_runtime(session: Session, topology: int, seq: int) -> Runtime:
     runtime = Runtime(topology, seq, network, graph, CapacityLedger(graph), internet_gateways(network),
                       network.pop_index(), edge_router)
     _load_reservations(session, runtime)
-    for row in session.execute(select(PoolAllocationRow.pool, PoolAllocationRow.scope, PoolAllocationRow.owner,
-                                      PoolAllocationRow.value)):
+    for row in runtime_repo.allocations(session):
         runtime.allocated(row.pool, row.scope, row.owner, int(row.value))
     runtime.devices = _load_devices(session, runtime)
     from unilink.engine import holds  # local: holds builds on this module
@@ -140,8 +132,7 @@ def load_runtime(session: Session, topology: int, seq: int) -> Runtime:
 
 def _load_reservations(session: Session, runtime: Runtime) -> None:
     graph, ledger = runtime.graph, runtime.ledger
-    rows = session.execute(select(ReservationRow).order_by(ReservationRow.id)).scalars()
-    for row in rows:
+    for row in runtime_repo.reservations(session):
         link = graph.link_index.get(row.link)
         if link is None:  # the link was removed from the inventory: the reservation is void
             runtime.overbooked.append(row.id)
@@ -159,9 +150,7 @@ def _load_reservations(session: Session, runtime: Runtime) -> None:
 
 def _load_devices(session: Session, runtime: Runtime) -> DeviceModel:
     model = DeviceModel({r.name: r for r in runtime.network.routers})
-    rows = session.execute(select(Tenant.name, DeploymentRow.document, DeploymentRow.updated_at)
-                           .join(DeploymentRow, DeploymentRow.tenant_id == Tenant.id))
-    for name, document, updated_at in rows:
+    for name, document, updated_at in runtime_repo.deployed_documents(session):
         intent = Intent.model_validate(document)
         if not intent.sites:
             continue

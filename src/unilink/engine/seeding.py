@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from unilink.engine.core import apply, plan
 from unilink.services.demo import demo_intent
-from unilink.store.tables.services import DeploymentRow
-from unilink.store.tables.tenancy import Tenant
+from unilink.store import change_repo
 
 ACTOR = "seed"
 
@@ -23,8 +20,8 @@ def seed_service_intents(store: Any, force: bool) -> str:
     from unilink.inventory.sample import load_demo_tenants
 
     with store.session() as session:
-        deployed = set(session.scalars(select(Tenant.name).join(DeploymentRow, DeploymentRow.tenant_id == Tenant.id)))
-        known = set(session.scalars(select(Tenant.name)))
+        deployed = change_repo.deployed_tenant_names(session)
+        known = change_repo.tenant_names(session)
     applied = []
     for raw in load_demo_tenants():
         if raw["name"] not in known or (raw["name"] in deployed and not force):

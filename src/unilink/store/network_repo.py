@@ -7,7 +7,6 @@ the topology version when something did. The caller owns the transaction: all or
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ from unilink.inventory.model import (
     RouterRole,
     Vendor,
 )
-from unilink.store import capacity_audit
+from unilink.store import callbacks, capacity_audit
 from unilink.store.tables.inventory import (
     InterconnectAreaRow,
     InterconnectRow,
@@ -131,20 +130,17 @@ class Removal:
 
 RemovalGuard = Callable[[Session, Removal], list[str]]
 
-# Domains that refer to inventory elements BY NAME (no foreign key can protect those rows) add one
-# line here: "module:function", where the function is `(session, removal) -> list[str]` and returns
-# a description of each use that the removal would break ("site acme/paris-hq on router par-pe1").
-# A non-empty answer refuses the save with ConflictError (exit 4), and nothing is changed.
-REMOVAL_GUARDS: list[str] = [
-    # e.g. "unilink.<domain>.<module>:<function>",
-    "unilink.engine.guards:services_in_use",
-]
+# Domains that refer to inventory elements BY NAME (no foreign key can protect those rows) register a
+# guard at start-up (store.callbacks.register_removal_guard): `(session, removal) -> list[str]`, a
+# description of each use the removal would break ("site acme/paris-hq on router par-pe1"). A
+# non-empty answer refuses the save with ConflictError (exit 4), and nothing is changed. The
+# engine's guard (engine.guards.services_in_use) is registered when `unilink.engine` is imported.
 
 
 def check_removal(session: Session, removal: Removal) -> None:
     if not removal:
         return
-    uses = [use for target in REMOVAL_GUARDS for use in _resolve_guard(target)(session, removal)]
+    uses = [use for guard in callbacks.removal_guards() for use in guard(session, removal)]
     if uses:
         shown = "; ".join(uses[:5]) + (f"; and {len(uses) - 5} more" if len(uses) > 5 else "")
         raise ConflictError(f"the network cannot be saved: it removes elements still in use: {shown}",
@@ -171,11 +167,6 @@ def check_capacity(session: Session, network: Network) -> None:
             f"({short['direction']}; free would be -{format_bandwidth(-free)}) by {short['text']}; nothing was changed",
             field="capacity_bps", value=capacity,
             accepted=f"at least {booked} (what is booked), or move or shrink those services first")
-
-
-def _resolve_guard(target: str) -> RemovalGuard:
-    module_name, _, function_name = target.partition(":")
-    return getattr(importlib.import_module(module_name), function_name)
 
 
 def _removal(session: Session, network: Network) -> Removal:

@@ -5,8 +5,9 @@ missing and leaves what is there (unless `force`, which resets the demo data it 
 `unilink seed --if-empty` on every start is safe.
 
 Another domain adds its seeding as ONE line in `STEPS`: a name and "module:function", where the
-function is `(store: Store, force: bool) -> str` returning what it did in a few words. Steps are
-imported only when they run, so a domain's module may import the store freely.
+function is `(store: Store, force: bool) -> str` returning what it did in a few words; or a name and
+`REGISTERED`, when the domain registers the function itself at start-up
+(`store.callbacks.register_seed_step`), as the engine does: the store never imports the engine.
 """
 
 from __future__ import annotations
@@ -18,18 +19,20 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from unilink.errors import UnilinkError
+from unilink.store import callbacks
 from unilink.store.db import Store
 from unilink.store.tables.tenancy import Tenant
 from unilink.store.tenancy import add_tenant
 
 SeedStep = Callable[[Store, bool], str]
+REGISTERED = "registered"  # a step whose domain registers its function (store.callbacks)
 
 STEPS: list[tuple[str, str]] = [
     ("inventory", "unilink.store.seed:seed_inventory"),
     ("tenants", "unilink.store.seed:seed_tenants"),
     # -- other domains' steps below, one line each, in the order they must run --
-    ("service intents", "unilink.engine.seeding:seed_service_intents"),
-    ("api tokens", "unilink.cli.token_cmd:seed_hint"),
+    ("service intents", REGISTERED),  # engine.seeding.seed_service_intents (engine.wiring)
+    ("api tokens", "unilink.store.seed:seed_token_hint"),
 ]
 
 
@@ -49,14 +52,19 @@ def seed(store: Store, *, force: bool = False) -> list[SeedResult]:
     results = []
     for name, target in STEPS:
         try:
-            outcome = _resolve(target)(store, force)
+            outcome = _resolve(name, target)(store, force)
         except UnilinkError as exc:
             outcome = f"skipped: {exc}"
         results.append(SeedResult(name, outcome))
     return results
 
 
-def _resolve(target: str) -> SeedStep:
+def _resolve(name: str, target: str) -> SeedStep:
+    if target == REGISTERED:
+        step = callbacks.seed_step(name)
+        if step is None:  # its domain is not loaded in this process
+            raise UnilinkError(f"no {name!r} seed step is registered (import unilink.engine first)")
+        return step
     module_name, _, function_name = target.partition(":")
     return getattr(importlib.import_module(module_name), function_name)
 
@@ -89,3 +97,9 @@ def seed_tenants(store: Store, force: bool) -> str:
                 tenant.kind, tenant.display_name = raw["kind"], raw["display_name"]
                 reset += 1
     return f"added {added} demo tenants" + (f", reset {reset}" if reset else "")
+
+
+def seed_token_hint(store: Store, force: bool) -> str:
+    """No token is created at seeding (none may end up in a file): say how to make one."""
+    return ("no API tokens are seeded; create one with: .venv/bin/unilink token create --role operator-admin "
+            "(or --role tenant-admin --tenant <name>)")

@@ -26,6 +26,7 @@ from unilink.devices.journal import BOUND_STATE, StoreJournal, committed_configs
 from unilink.devices.render import RenderedConfig
 from unilink.engine import apply, core, plan
 from unilink.engine import runtime as rt
+from unilink.engine.plan_cache import CachedPlan as PlanCacheEntry
 from unilink.store.db import Store
 from unilink.store.tables.services import (
     DeploymentRow,
@@ -35,6 +36,13 @@ from unilink.store.tables.services import (
 )
 
 CHILD = Path(__file__).with_name("crash_child.py")
+
+
+def _cached(plan_id: str) -> PlanCacheEntry:
+    """The plan as this process keeps it in memory (with its rendered configs)."""
+    entry = core.PLAN_CACHE.get(plan_id)
+    assert entry is not None
+    return entry
 
 
 def running(state_dir: Path, router: str) -> str:
@@ -100,7 +108,7 @@ def test_apply_killed_mid_push_is_undone_by_recovery_in_a_new_process(
     store, url, state_dir = world
     before = snapshot(store)
     p = plan(store, "acme", acme("300M"))
-    new = {r: core._RECENT_CONFIGS[p.id][r].full_text() for r in ROUTERS}  # what this plan renders
+    new = {r: _cached(p.id).configs[r].full_text() for r in ROUTERS}  # what this plan renders
     assert all(core._sha(new[r]) == p.content["devices"][r]["after_sha"] for r in ROUTERS)
     assert all(new[r] != db_config(store, r) for r in ROUTERS)  # the change touches every router
     hung = "milan-pe1"
@@ -167,7 +175,9 @@ def test_a_database_failure_after_the_push_undoes_the_routers(world: tuple[Store
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("disk full while recording the intent")
 
-    monkeypatch.setattr(core, "_record_intent", broken)  # runs after the routers committed
+    from unilink.engine.stages import record
+
+    monkeypatch.setattr(record, "_record_intent", broken)  # the record stage runs after the routers committed
     with pytest.raises(RuntimeError, match="disk full"):
         apply(store, p.id, "tester", "fails late")
     assert snapshot(store) == before
@@ -203,7 +213,7 @@ def test_recovery_waits_for_an_apply_in_flight_instead_of_undoing_it(world: tupl
     """Recovery started while another process is pushing (one slow router) must not undo that push."""
     store, url, state_dir = world
     p = plan(store, "acme", acme("300M"))
-    new = {r: core._RECENT_CONFIGS[p.id][r].full_text() for r in ROUTERS}
+    new = {r: _cached(p.id).configs[r].full_text() for r in ROUTERS}
     env = {**os.environ, "PYTHONPATH": str(CHILD.parent), "CRASH_CHILD_NOW": clock.default().now().isoformat()}
     applying = subprocess.Popen([sys.executable, str(CHILD), "apply", url, str(state_dir), p.id, "milan-pe1", "slow"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -237,7 +247,9 @@ def test_an_apply_refused_under_the_lock_before_any_push_closes_its_journal_entr
     def taken(*_args: Any, **_kwargs: Any) -> None:
         raise InfeasibleError("Lyon-Milan is full")
 
-    monkeypatch.setattr(core, "_apply_allocations", taken)  # runs under the lock, before the devices
+    from unilink.engine.stages import commit
+
+    monkeypatch.setattr(commit, "_book_allocations", taken)  # runs under the lock, before the devices
     with pytest.raises(InfeasibleError):
         apply(store, p.id, "tester", "refused under the lock")
     assert snapshot(store) == before

@@ -189,9 +189,7 @@ def test_plan_made_by_another_process_applies_the_same(onboarded: Store) -> None
     doc = acme()
     doc["services"][2]["members"].append({"site": "London-shop", "rate": "100M"})
     p = plan(onboarded, "acme", doc, now=NOW)
-    core._RECENT_PLANS.clear()  # as if another process made it: apply reads the plan from the table
-    core._RECENT_OBJECTS.clear()
-    core._RECENT_CONFIGS.clear()
+    core.PLAN_CACHE.clear()  # as if another process made it: apply reads the plan from the table
     rt.forget(onboarded)
     apply(onboarded, p.id, "alice", "", now=NOW)
 

@@ -18,7 +18,7 @@ from unilink.inventory.model import (
     Vendor,
     make_link,
 )
-from unilink.store import network_repo
+from unilink.store import callbacks, network_repo
 from unilink.store.db import Store
 from unilink.store.tables.inventory import LinkRow, PopRow, RouterRow
 
@@ -251,7 +251,7 @@ def _router_guard(session: object, removal: network_repo.Removal) -> list[str]:
 def test_a_removal_guard_refuses_to_delete_what_is_used_by_name(any_store: Store,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     any_store.replace_network(small_network())
-    monkeypatch.setattr(network_repo, "REMOVAL_GUARDS", [f"{__name__}:_router_guard"])
+    monkeypatch.setattr(callbacks, "_REMOVAL_GUARDS", [_router_guard])
     GUARD_CALLS.clear()
     any_store.replace_network(small_network())  # removes nothing: the guard is not even asked
     assert GUARD_CALLS == []

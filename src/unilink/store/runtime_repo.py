@@ -1,0 +1,32 @@
+"""What the engine's in-process state is loaded from: every reservation, pool allocation and deployment.
+
+Read once per runtime (re)load (engine.runtime.load_runtime), in the caller's transaction, as plain rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
+
+from unilink.store.tables.services import DeploymentRow, PoolAllocationRow, ReservationRow
+from unilink.store.tables.tenancy import Tenant
+
+
+def reservations(session: Session) -> Iterator[ReservationRow]:
+    """Every reservation, oldest first."""
+    return iter(session.execute(select(ReservationRow).order_by(ReservationRow.id)).scalars())
+
+
+def allocations(session: Session) -> Iterator[Row[Any]]:
+    """(pool, scope, owner, value) of every pool allocation."""
+    return iter(session.execute(select(PoolAllocationRow.pool, PoolAllocationRow.scope, PoolAllocationRow.owner,
+                                       PoolAllocationRow.value)))
+
+
+def deployed_documents(session: Session) -> Iterator[Row[Any]]:
+    """(tenant name, deployed intent document, updated_at) of every tenant with a deployment."""
+    return iter(session.execute(select(Tenant.name, DeploymentRow.document, DeploymentRow.updated_at)
+                                .join(DeploymentRow, DeploymentRow.tenant_id == Tenant.id)))
