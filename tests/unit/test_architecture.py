@@ -43,13 +43,6 @@ BEING_REMOVED: frozenset[tuple[str, str]] = frozenset({
 # Modules outside unilink.store that still import sqlalchemy, being moved into store/ by the helpers
 # named. The lead empties this at merge: nothing may be added.
 SQL_BEING_REMOVED: frozenset[str] = frozenset({
-    "unilink.engine.core",         # helper "stages"
-    "unilink.engine.guards",       # helper "stages"
-    "unilink.engine.holds",        # helper "stages"
-    "unilink.engine.records",      # helper "stages"
-    "unilink.engine.recovery",     # helper "stages"
-    "unilink.engine.runtime",      # helper "stages"
-    "unilink.engine.seeding",      # helper "stages"
     "unilink.engine.orders",       # helper "service"
     "unilink.engine.scheduler",    # helper "service"
     "unilink.events.publish",      # helper "service"
