@@ -23,7 +23,7 @@ from unilink.errors import InfeasibleError, ValidationError
 from unilink.inventory.model import Network
 from unilink.network.cspf import find_path
 from unilink.network.disjoint import find_disjoint_pair
-from unilink.network.graph import METRICS, METRICS_ACCEPTED, CompiledGraph
+from unilink.network.graph import METRICS, METRICS_ACCEPTED, CompiledGraph, arc_of
 from unilink.network.ledger import CapacityLedger
 from unilink.network.whatif import fail
 from unilink.store.reservations_repo import ReservationLine, reservation_lines
@@ -52,7 +52,7 @@ def build_state(network: Network, lines: Iterable[ReservationLine] = ()) -> Stat
         if link is None:
             skipped.append(line.id)
             continue
-        arc = 2 * link + (0 if line.direction == "ab" else 1)
+        arc = arc_of(link, line.direction)
         try:
             ledger.reserve({arc: line.bps}, service_id=line.service, start=line.start, end=line.end,
                            hold_until=line.hold_until, priority=line.priority, reservation_id=line.id)

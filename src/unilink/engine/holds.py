@@ -56,7 +56,7 @@ def _placeholder(plan_id: str, owner: str) -> str:
 
 
 def _arc(runtime: rt.Runtime, link: str, direction: str) -> int:
-    return 2 * runtime.graph.link_id(link) + (0 if direction == "ab" else 1)
+    return runtime.graph.arc_id(link, direction)
 
 
 def hold_arcs(runtime: rt.Runtime, plan: Plan) -> list[list[Any]]:

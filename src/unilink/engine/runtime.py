@@ -20,7 +20,7 @@ from unilink.engine.devices import DeviceModel, tenant_devices
 from unilink.engine.keys import tenant_of_owner
 from unilink.errors import InfeasibleError
 from unilink.inventory.model import Network, Pop, RouterRole
-from unilink.network.graph import CompiledGraph
+from unilink.network.graph import CompiledGraph, arc_of
 from unilink.network.ledger import CapacityLedger
 from unilink.services.intent import Intent
 from unilink.store import change_repo, network_repo, runtime_repo
@@ -137,7 +137,7 @@ def _load_reservations(session: Session, runtime: Runtime) -> None:
         if link is None:  # the link was removed from the inventory: the reservation is void
             runtime.overbooked.append(row.id)
             continue
-        arc = 2 * link + (0 if row.direction == "ab" else 1)
+        arc = arc_of(link, row.direction)
         booking = {"service_id": f"{row.tenant_id}/{row.service}", "start": row.start_at, "end": row.end_at,
                    "hold_until": row.hold_expires_at, "priority": row.priority, "reservation_id": row.id}
         try:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from unilink.errors import NotFoundError
+from unilink.services.order_states import CLOSED_STATES
 from unilink.store.db import connection_of
 from unilink.store.tables.inventory import TopologyRow
 from unilink.store.tables.services import (
@@ -38,9 +39,9 @@ from unilink.store.tables.services import (
 from unilink.store.tables.tenancy import Tenant
 from unilink.store.tenancy import get_tenant
 
-CLOSED_ORDER_STATES = ("completed", "failed", "cancelled")  # the states an order ends in
-
 Executor = Session | Connection  # the records work in an ORM session's transaction or on a bare connection
+
+_CLOSED_STATE_NAMES = tuple(sorted(state.value for state in CLOSED_STATES))  # plain strings for the driver
 
 
 _TOPOLOGY = select(TopologyRow.version).where(TopologyRow.id == 1).scalar_subquery()
@@ -53,7 +54,7 @@ _PLAN_CONTEXT = select(  # what a plan reads first, in one statement
 ).where(Tenant.name == bindparam("name"))
 _REVISION = select(DeploymentRow.revision).where(DeploymentRow.tenant_id == bindparam("tenant_id"))
 _OPEN_ORDERS = select(ServiceOrderRow.id, ServiceOrderRow.site).where(
-    ServiceOrderRow.tenant_id == bindparam("tenant_id"), ServiceOrderRow.state.notin_(CLOSED_ORDER_STATES))
+    ServiceOrderRow.tenant_id == bindparam("tenant_id"), ServiceOrderRow.state.notin_(_CLOSED_STATE_NAMES))
 _PLAN_HEAD = select(
     PlanRow.id, PlanRow.tenant_id, PlanRow.fingerprint, PlanRow.status, PlanRow.expires_at,
     select(DeploymentRow.revision).where(DeploymentRow.tenant_id == PlanRow.tenant_id).scalar_subquery(),
@@ -157,7 +158,7 @@ def cancel_orders(session: Executor, tenant_id: int, orders: list[dict[str, Any]
     for order in orders:
         moved = connection.execute(
             update(ServiceOrderRow).where(ServiceOrderRow.id == order["id"], ServiceOrderRow.tenant_id == tenant_id,
-                                          ServiceOrderRow.state.notin_(CLOSED_ORDER_STATES))
+                                          ServiceOrderRow.state.notin_(_CLOSED_STATE_NAMES))
             .values(state="cancelled", updated_at=now)).rowcount
         if moved:
             connection.execute(_INSERT_HISTORY, {
@@ -271,7 +272,7 @@ def reservation_count(session: Session, tenant_id: int) -> int:
 
 def open_order_ids(session: Session, tenant_id: int) -> list[str]:
     return sorted(session.scalars(select(ServiceOrderRow.id).where(
-        ServiceOrderRow.tenant_id == tenant_id, ServiceOrderRow.state.notin_(CLOSED_ORDER_STATES))).all())
+        ServiceOrderRow.tenant_id == tenant_id, ServiceOrderRow.state.notin_(_CLOSED_STATE_NAMES))).all())
 
 
 def deployed_tenant_names(session: Session) -> set[str]:

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from unilink.inventory.model import Network
+from unilink.network.graph import arc_of
 from unilink.store.db import Store
 from unilink.store.tables.services import ReservationRow
 from unilink.store.tables.tenancy import Tenant
@@ -61,5 +62,5 @@ def reserved_arc_bps(store: Store, network: Network, at: datetime | None = None)
             i = link_index.get(link)
             if i is None:  # a link since removed from the inventory: its reservation is void
                 continue
-            booked[2 * i + (0 if direction == "ab" else 1)] += int(bps)
+            booked[arc_of(i, direction)] += int(bps)
     return booked

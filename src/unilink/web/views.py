@@ -17,7 +17,6 @@ from unilink.inventory.model import NAME_RE, Pop
 
 SitePath = PathParam(max_length=64, pattern=NAME_RE.pattern)
 OrderPath = PathParam(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
-OPEN_ORDER_STATES = frozenset({"acknowledged", "inProgress", "held", "pending"})
 RATE_FIELDS = ("rate", "down", "up", "port")
 
 

@@ -66,7 +66,7 @@ def _book_capacity(session: Any, runtime: rt.Runtime, tenant_id: int, plan: Plan
                          "priority": 0})
     ids = _insert_reservations(session, rows, changes)
     for r, rid in zip(rows, ids, strict=True):
-        arc = 2 * graph.link_id(r["link"]) + (0 if r["direction"] == "ab" else 1)
+        arc = graph.arc_id(r["link"], r["direction"])
         try:
             ledger.reserve({arc: r["bps"]}, service_id=f"{tenant_id}/{r['service']}", start=r["start_at"],
                            end=r["end_at"], reservation_id=rid)
