@@ -38,8 +38,8 @@ def main() -> dict[str, object]:
     from unilink.inventory.sample import load_demo_tenants, load_sample_network
     from unilink.lab import shell
     from unilink.lab.builder import Lab
-    from unilink.lab.changes import LabChanges, SiteService
     from unilink.lab.frr import FRR_DAEMON_DIR
+    from unilink.lab.site_services import LabChanges, SiteService
 
     directory = Path(tempfile.mkdtemp(prefix="ul-labbench-", dir="/tmp"))
     directory.chmod(0o755)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from unilink.lab.changes import LabChanges, SiteService
+from unilink.lab.site_services import LabChanges, SiteService
 from unilink.lab.traffic import Iperf3Flow, ping, wait_reachable
 
 pytestmark = [pytest.mark.slow, pytest.mark.lab]

@@ -2,7 +2,7 @@
 
 API summary (what the engine, the lab and the API use):
 
-- `intent.build_device_intents(routers, attachments, vpns, elines) -> dict[router, DeviceIntent]`
+- `device_intent.build_device_intents(routers, attachments, vpns, elines) -> dict[router, DeviceIntent]`
   Inputs are frozen dataclasses the engine fills: `AccessAttachment` (site, tenant, router, port,
   vlan, ipv4 /31, ipv6 /127, rate_down_bps, rate_up_bps, internet, vpns, eline, routed_prefixes),
   `VpnInstance` (name, tenant, rd, import_rts, export_rts, vni, topology, hub_sites),

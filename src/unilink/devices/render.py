@@ -34,7 +34,7 @@ import jinja2
 from lxml import etree
 
 from unilink.devices import safe
-from unilink.devices.intent import DeviceIntent, InterfaceIntent
+from unilink.devices.device_intent import DeviceIntent, InterfaceIntent
 from unilink.errors import ValidationError
 from unilink.inventory.model import Router
 

@@ -25,9 +25,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 
+from unilink.devices.device_intent import DeviceIntent
 from unilink.devices.diff import DeviceChange
 from unilink.devices.drivers.base import DeviceDriver, DeviceError, DeviceTimeout, verify_config
-from unilink.devices.intent import DeviceIntent
 from unilink.devices.journal import BOUND_STATE, Journal, JournalEntry, StoreJournal
 from unilink.devices.render import VENDORS, RenderedConfig, render
 from unilink.errors import ValidationError

@@ -1,6 +1,6 @@
 """The device side of a plan: from a tenant's effective intent to per-router configs and diffs.
 
-Fills the device layer's inputs (`unilink.devices.intent`: AccessAttachment, VpnInstance,
+Fills the device layer's inputs (`unilink.devices.device_intent`: AccessAttachment, VpnInstance,
 ElineInstance) from the intent, the rates in force and the pool allocations, then renders each
 touched router with `unilink.devices.render`. `DeviceModel` keeps every tenant's inputs in memory,
 indexed by router and by segment (VNI), so that a change re-renders only the routers it touches —
@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from unilink.devices.device_intent import AccessAttachment, ElineInstance, VpnInstance, build_device_intents
+from unilink.devices.device_intent import VpnTopology as DeviceVpnTopology
 from unilink.devices.diff import DeviceChange
 from unilink.devices.drivers.base import DeviceDriver
 from unilink.devices.drivers.sim import SimDriver
-from unilink.devices.intent import AccessAttachment, ElineInstance, VpnInstance, build_device_intents
-from unilink.devices.intent import VpnTopology as DeviceVpnTopology
 from unilink.devices.journal import Journal, MemoryJournal
 from unilink.devices.render import RenderedConfig, dialect, render_for_router
 from unilink.devices.transaction import DeviceTransaction, TransactionResult

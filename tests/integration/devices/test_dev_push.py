@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import dev_scenarios as scenarios
 import pytest
 
+from unilink.devices.device_intent import build_device_intents
 from unilink.devices.diff import diff_configs
-from unilink.devices.intent import build_device_intents
 from unilink.devices.journal import StoreJournal, last_committed
 from unilink.devices.push import plan_changes, push_configs, recover_at_start, reset_sim_devices, sim_driver
 from unilink.devices.render import render_for_router

@@ -14,10 +14,10 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from unilink.devices.device_intent import AccessAttachment, VpnInstance, build_device_intents
 from unilink.devices.diff import diff_configs
 from unilink.devices.drivers.base import bind_all
 from unilink.devices.drivers.lab import LabDriver
-from unilink.devices.intent import AccessAttachment, VpnInstance, build_device_intents
 from unilink.devices.journal import MemoryJournal
 from unilink.devices.render import RenderedConfig, render
 from unilink.devices.transaction import DeviceTransaction, TransactionResult
