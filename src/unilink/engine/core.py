@@ -25,9 +25,11 @@ from sqlalchemy.orm import Session
 
 from unilink.catalog.prices import Quote
 from unilink.devices.diff import DeviceChange
+from unilink.devices.drivers.registry import drivers_for
 from unilink.devices.journal import text_sha
 from unilink.devices.push import BoundJournal
 from unilink.devices.render import RenderedConfig, dialect
+from unilink.devices.transaction import commit_changes
 from unilink.engine import holds, records
 from unilink.engine import runtime as rt
 from unilink.engine.admission import (
@@ -39,12 +41,10 @@ from unilink.engine.admission import (
     temporary_windows,
 )
 from unilink.engine.devices import (
-    DriverFactory,
     TenantDevices,
     attachment_changes,
-    commit_configs,
     config_diff,
-    sim_driver,
+    pushed_changes,
     tenant_devices,
     touched_routers,
 )
@@ -630,14 +630,12 @@ def _settle(store: Any, journal: BoundJournal, exc: BaseException) -> None:
 
 
 def _drivers_for(store: Any, journal: BoundJournal) -> Any:
-    """The drivers that undo `journal`'s routers after a failed apply (what recovery would use)."""
-    vendors = {c.router: c for c in journal.changes}
-
+    """The drivers that undo `journal`'s routers after a failed apply (what recovery would use: the
+    configured driver, `devices.drivers.registry`)."""
     def build(routers: Any) -> dict[str, Any]:
-        network = store.load_network()
-        by_name = {r.name: r for r in network.routers}
-        return {r: driver_factory(by_name[r], vendors[r].before or RenderedConfig(vendor=vendors[r].vendor, text=""))
-                for r in routers if r in by_name}
+        by_name = {r.name: r for r in store.load_network().routers}
+        wanted = set(routers)
+        return drivers_for(by_name, [c for c in journal.changes if c.router in wanted and c.router in by_name])
     return build
 
 
@@ -771,10 +769,6 @@ def _apply_allocations(session: Session, runtime: rt.Runtime, tenant_id: int, al
         runtime.allocated(pool, scope, owner, value)
 
 
-# Builds the driver of each router a change touches; tests and the lab swap it (sim by default).
-driver_factory: DriverFactory = sim_driver
-
-
 def _effective_doc(content: dict[str, Any]) -> dict[str, Any]:
     return content["effective"] if content["effective"] is not None else content["desired"]
 
@@ -829,8 +823,10 @@ def _apply_devices(session: Session, runtime: rt.Runtime, content: dict[str, Any
     if pushes:
         assert journal is not None
         journal.bind(session)  # its `done` commits with this apply, or not at all
-        commit_configs(model.routers, pushes, driver_factory=driver_factory, actor=actor, reason=reason,
-                       plan_id=content["id"], journal=journal, tx_id=journal.id)
+        changes = pushed_changes(model.routers, pushes)
+        # the configured driver (`UNILINK_DRIVER`, default sim), by name from the registry
+        commit_changes(changes, drivers_for(model.routers, changes), journal, actor=actor, reason=reason,
+                       plan_id=content["id"], tx_id=journal.id).raise_for_failure()
     # The journal's `done` (in this session) recorded the pushed configs as the routers' committed ones.
     changed = sorted(pushes)
     for r in changed:
