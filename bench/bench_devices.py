@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+from unilink.devices.device_intent import AccessAttachment, build_device_intents  # noqa: E402
 from unilink.devices.diff import diff_configs  # noqa: E402
 from unilink.devices.drivers.sim import SimDriver  # noqa: E402
-from unilink.devices.intent import AccessAttachment, build_device_intents  # noqa: E402
 from unilink.devices.journal import StoreJournal  # noqa: E402
 from unilink.devices.render import RenderedConfig, render  # noqa: E402
 from unilink.devices.transaction import DeviceTransaction  # noqa: E402

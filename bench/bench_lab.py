@@ -34,12 +34,12 @@ def main() -> dict[str, object]:
     reason = missing_for_lab()
     if reason:
         return {"benchmark": "lab", "skipped": reason}
-    from unilink.devices.drivers.lab import LabDriver
     from unilink.inventory.sample import load_demo_tenants, load_sample_network
     from unilink.lab import shell
     from unilink.lab.builder import Lab
-    from unilink.lab.changes import LabChanges, SiteService
+    from unilink.lab.driver import LabDriver
     from unilink.lab.frr import FRR_DAEMON_DIR
+    from unilink.lab.site_services import LabChanges, SiteService
 
     directory = Path(tempfile.mkdtemp(prefix="ul-labbench-", dir="/tmp"))
     directory.chmod(0o755)
@@ -148,22 +148,23 @@ def engine_figures(lab: object) -> dict[str, object]:
     """The same kinds of change through the engine: `engine.apply` of a plan (database, ledger,
     render, DeviceTransaction into the lab, verify), with the lab's routers registered as FRR."""
     import shutil
+    from contextlib import ExitStack
 
-    import unilink.engine.core as core
-    from unilink.devices.drivers.lab import lab_driver_factory
+    from unilink.devices.drivers.registry import using_driver
     from unilink.engine import apply, plan
-    from unilink.engine.devices import sim_driver
+    from unilink.lab.driver import lab_driver_factory
     from unilink.store.db import Store
     from unilink.store.seed import seed_inventory, seed_tenants
 
     db_dir = Path(tempfile.mkdtemp(prefix="ul-labbench-db-"))
     store = Store.open(f"sqlite:///{db_dir / 'unilink.db'}")
-    factory = core.driver_factory
+    selected = ExitStack()
     try:
         seed_inventory(store, False)
         seed_tenants(store, False)
         lab.register(store)  # type: ignore[attr-defined]
-        core.driver_factory = lab_driver_factory(lab, fallback=sim_driver)  # type: ignore[arg-type]
+        # the engine pushes `driver: lab` routers to this lab (the others to sim), selected by name
+        selected.enter_context(using_driver("lab-bench", lab_driver_factory(lab)))  # type: ignore[arg-type]
 
         def document(lyon_rate: str, members: tuple[str, ...]) -> dict[str, object]:
             rates = {"paris-hq": "100M", "frankfurt-dc": "100M", "lyon-warehouse": lyon_rate}
@@ -198,7 +199,7 @@ def engine_figures(lab: object) -> dict[str, object]:
                 "engine_vpn_leave_plan_ms": round(statistics.median(vpn_plan), 1),
                 "engine_vpn_leave_apply_ms": round(statistics.median(vpn_apply), 1)}
     finally:
-        core.driver_factory = factory
+        selected.close()
         if lab.registered():  # type: ignore[attr-defined]
             lab.unregister(store)  # type: ignore[attr-defined]
         store.close()

@@ -29,7 +29,7 @@ def lab_changes() -> Iterator[object]:
         pytest.skip(reason)
     from unilink.inventory.sample import load_demo_tenants, load_sample_network
     from unilink.lab.builder import Lab
-    from unilink.lab.changes import LabChanges
+    from unilink.lab.site_services import LabChanges
 
     directory = Path(tempfile.mkdtemp(prefix="ul-labtest-", dir="/tmp"))
     directory.chmod(0o755)  # FRR runs as user frr and must enter it

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unilink.devices.drivers.lab import _already_true, _ip_before_tc, _rename_interfaces, _site_for, _split
+from unilink.lab.driver import _already_true, _ip_before_tc, _rename_interfaces, _site_for, _split
 from unilink.lab.frrconf import carries, changed_stanzas, merge, only_adds, removal_commands, without_bgp
 from unilink.lab.linux_state import (
     LinkState,

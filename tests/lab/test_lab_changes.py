@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from unilink.lab.changes import LabChanges, SiteService
+from unilink.lab.site_services import LabChanges, SiteService
 from unilink.lab.traffic import Iperf3Flow, ping, wait_reachable
 
 pytestmark = [pytest.mark.slow, pytest.mark.lab]
@@ -135,8 +135,8 @@ def test_recovery_after_a_crash_half_way_undoes_it_with_a_fresh_driver(lab_chang
     on the routers and in the lab dir, not in the dead process."""
     from unilink.devices.diff import diff_configs
     from unilink.devices.drivers.base import bind_all
-    from unilink.devices.drivers.lab import LabDriver
     from unilink.devices.transaction import recover
+    from unilink.lab.driver import LabDriver
 
     changes = lab_changes
     a, b, c, d = sites(changes)
@@ -163,9 +163,9 @@ def test_recovery_after_a_crash_half_way_undoes_it_with_a_fresh_driver(lab_chang
 
 
 def test_prepare_refuses_unknown_ports_and_foreign_programs_and_changes_nothing(lab_changes: LabChanges) -> None:
-    from unilink.devices.drivers.lab import lab_drivers
     from unilink.devices.render import RenderedConfig
     from unilink.errors import ValidationError
+    from unilink.lab.driver import lab_drivers
 
     changes = lab_changes
     router = changes.topology.routers[0].inventory_name

@@ -57,17 +57,17 @@ class EngineLab:
 
     def apply(self, document: dict[str, Any], *, fail_on: tuple[str, ...] = ()) -> tuple[Any, float]:
         """plan + apply; returns the ApplyResult and the seconds the apply took."""
-        import unilink.engine.core as core
-        from unilink.devices.drivers.lab import lab_driver_factory
+        from unilink.devices.drivers.registry import using_driver
         from unilink.engine import apply, plan
-        from unilink.engine.devices import sim_driver
+        from unilink.lab.driver import lab_driver_factory
 
-        core.driver_factory = lab_driver_factory(self.lab, fallback=sim_driver, fail_commit_on=fail_on)
-        p = plan(self.store, TENANT, document, accesses_installed=True)
-        started = time.perf_counter()
-        # the scenarios move sites out of VPNs on purpose: removals confirmed
-        result = apply(self.store, p.id, "lab-test", "lab scenario", confirm_removals=True)
-        return result, time.perf_counter() - started
+        # `driver: lab` routers to this lab, the others to sim: selected by name for this apply
+        with using_driver("lab-test", lab_driver_factory(self.lab, fail_commit_on=fail_on)):
+            p = plan(self.store, TENANT, document, accesses_installed=True)
+            started = time.perf_counter()
+            # the scenarios move sites out of VPNs on purpose: removals confirmed
+            result = apply(self.store, p.id, "lab-test", "lab scenario", confirm_removals=True)
+            return result, time.perf_counter() - started
 
     def host(self, site: str) -> str:
         return self.lab.topology().site(site).netns
@@ -81,7 +81,6 @@ def engine_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineLab]:
     reason = lab_skip_reason()
     if reason:
         pytest.skip(reason)
-    import unilink.engine.core as core
     from unilink.inventory.sample import load_demo_tenants
     from unilink.lab.builder import Lab
     from unilink.store.db import Store
@@ -93,14 +92,12 @@ def engine_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineLab]:
     directory = Path(tempfile.mkdtemp(prefix="ul-labengine-", dir="/tmp"))
     directory.chmod(0o755)
     lab = Lab.at(directory)
-    factory = core.driver_factory
     try:
         lab.up(store.load_network(), load_demo_tenants(), 5, prefix=PREFIX)
         assert set(SITES) <= {s.name for s in lab.topology().sites}
         lab.register(store)
         yield EngineLab(store, lab)
     finally:
-        core.driver_factory = factory
         if lab.registered():
             lab.unregister(store)
         lab.down(prefix=PREFIX)
@@ -152,9 +149,9 @@ def test_engine_vpn_membership_isolates(engine_lab: EngineLab) -> None:
 
 def test_engine_failure_on_one_router_rolls_back_everything(engine_lab: EngineLab) -> None:
 
-    from unilink.devices.drivers.lab import LabDriver
     from unilink.devices.journal import committed_configs
     from unilink.engine.devices import DeviceCommitError
+    from unilink.lab.driver import LabDriver
 
     members = {"paris-hq": "50M", "frankfurt-dc": "50M"}
     engine_lab.apply(intent(members, {"marseille-warehouse": "20M", "lyon-warehouse": "50M"}))

@@ -17,7 +17,7 @@ from unilink.devices.drivers.base import DeviceDriver, verify_config
 from unilink.devices.drivers.netconf import interfaces_as_text
 from unilink.devices.journal import StoreJournal, last_committed
 from unilink.devices.render import RenderedConfig
-from unilink.devices.transaction import DeviceTransaction, TransactionResult
+from unilink.devices.transaction import TransactionResult, commit_changes
 from unilink.store.db import Store
 
 
@@ -75,6 +75,5 @@ def reconcile(store: Store, drivers: Mapping[str, DeviceDriver], routers: Iterab
                             before=(RenderedConfig(vendor=d.expected.vendor, text=d.running)
                                     if d.expected.vendor != "ietf" else None),
                             after=d.expected, diff=d.diff, added=d.added, removed=d.removed) for d in drifts]
-    result = DeviceTransaction(drivers, changes, StoreJournal(store), actor=actor, reason=reason,
-                               timeout_s=timeout_s).run()
+    result = commit_changes(changes, drivers, StoreJournal(store), actor=actor, reason=reason, timeout_s=timeout_s)
     return drifts, result

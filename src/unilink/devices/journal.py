@@ -16,22 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Protocol
 
-from sqlalchemy import JSON, DateTime, LargeBinary, bindparam, insert, select, text, update
-from sqlalchemy.orm import Session
-
 from unilink.devices.diff import DeviceChange
 from unilink.devices.render import RenderedConfig
+from unilink.store import journal_repo as repo
 from unilink.store.db import Store
-from unilink.store.tables.journal import DeviceCommittedConfigRow, DeviceTransactionRow, DeviceTransactionStepRow
+from unilink.store.journal_repo import FINAL_STATES, JournalSession
 
-FINAL_STATES = frozenset({"done", "rolled_back", "rollback_failed"})
+__all__ = ["BOUND_STATE", "FINAL_STATES", "Journal", "JournalEntry", "JournalStep", "MemoryJournal", "StoreJournal",
+           "committed_configs", "config_sha", "last_committed", "store_committed", "text_sha"]
 BOUND_STATE = "preparing"  # the first state of a transaction whose outcome is its caller's DB transaction
 
 
@@ -100,31 +98,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-# Built once: a transaction writes its entry on every apply (see engine.records for why it matters).
-_TX, _STEP = DeviceTransactionRow, DeviceTransactionStepRow
-_INSERT_TX = insert(_TX)
-_INSERT_STEPS = insert(_STEP)
-_TX_STATE = update(_TX).where(_TX.id == bindparam("tx")).values(state=bindparam("state"),
-                                                               updated_at=bindparam("updated_at"))
-_TX_STATE_ERROR = _TX_STATE.values(error=bindparam("error"))
-_STEPS_STATE = (update(_STEP).where(_STEP.transaction_id == bindparam("tx"),
-                                    _STEP.router.in_(bindparam("routers", expanding=True)))
-                .values(state=bindparam("state"), updated_at=bindparam("updated_at")))
-_STEP_ERROR = (update(_STEP).where(_STEP.transaction_id == bindparam("tx"), _STEP.router == bindparam("step_router"))
-               .values(error=bindparam("error"), updated_at=bindparam("updated_at")))
-# The same SQL on SQLite and PostgreSQL. As text: SQLAlchemy's ON CONFLICT constructs cannot be
-# cached, and compiling one cost more than running it.
-_UPSERT_COMMITTED = text(
-    "INSERT INTO device_committed_configs (router, vendor, text_z, shell, transaction_id, committed_at) "
-    "VALUES (:router, :vendor, :text_z, :shell, :transaction_id, :committed_at) "
-    "ON CONFLICT (router) DO UPDATE SET vendor = excluded.vendor, text_z = excluded.text_z, "
-    "shell = excluded.shell, transaction_id = excluded.transaction_id, committed_at = excluded.committed_at"
-).bindparams(bindparam("text_z", type_=LargeBinary), bindparam("shell", type_=JSON),
-             bindparam("committed_at", type_=DateTime(timezone=True)))
-
-
 class StoreJournal:
-    """The journal in the database (tables `device_transactions`, `device_transaction_steps`)."""
+    """The journal in the database (tables `device_transactions`, `device_transaction_steps`; the SQL is
+    `unilink.store.journal_repo`)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -135,26 +111,21 @@ class StoreJournal:
 
         `compact`: keep each step's config hashes, not the configs (see `JournalStep`).
         """
-        now = _now()
-        steps = [{"transaction_id": tx_id, "router": c.router, "vendor": c.vendor, "state": "pending",
+        steps = [{"router": c.router, "vendor": c.vendor,
                   "before": None if compact or c.before is None else c.before.to_dict(),
                   "after": None if compact else c.after.to_dict(),
                   "before_sha": config_sha(c.before) if compact else None,
-                  "after_sha": config_sha(c.after) if compact else None, "error": None, "updated_at": now}
+                  "after_sha": config_sha(c.after) if compact else None}
                  for c in changes]
         with self.store.session(write=True) as session:
-            connection = session.connection()
-            # the parent row first: PostgreSQL checks the steps' foreign key at once
-            connection.execute(_INSERT_TX, {"id": tx_id, "state": state, "actor": actor[:100],
-                                            "reason": reason[:500], "plan_id": plan_id, "error": None,
-                                            "created_at": now, "updated_at": now})
-            if steps:
-                connection.execute(_INSERT_STEPS, steps)
+            repo.insert_transaction(session, tx_id, state=state, actor=actor, reason=reason, plan_id=plan_id,
+                                    steps=steps, at=_now())
 
     def record(self, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
                errors: Mapping[str, str] | None = None, error: str | None = None) -> None:
         with self.store.session(write=True) as session:
-            self._update(session, tx_id, state, steps or {}, errors or {}, error)
+            repo.update_transaction(session, tx_id, state, steps=steps or {}, errors=errors or {}, error=error,
+                                    at=_now())
 
     def finish(self, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
                errors: Mapping[str, str] | None = None, error: str | None = None,
@@ -162,96 +133,59 @@ class StoreJournal:
         with self.store.session(write=True) as session:
             self.finish_in(session, tx_id, state, steps=steps, errors=errors, error=error, committed=committed)
 
-    def finish_in(self, session: Session, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
+    def finish_in(self, session: JournalSession, tx_id: str, state: str, *, steps: Mapping[str, str] | None = None,
                   errors: Mapping[str, str] | None = None, error: str | None = None,
                   committed: Mapping[str, RenderedConfig] | None = None) -> None:
         """`finish`, written in the caller's session: it commits (or not) with the caller's own changes."""
         now = _now()
-        self._update(session, tx_id, state, steps or {}, errors or {}, error)
+        repo.update_transaction(session, tx_id, state, steps=steps or {}, errors=errors or {}, error=error, at=now)
         if committed:
             store_committed(session, committed, tx_id=tx_id, at=now)
 
-    @staticmethod
-    def _update(session: Session, tx_id: str, state: str, steps: Mapping[str, str], errors: Mapping[str, str],
-                error: str | None) -> None:
-        now = _now()
-        connection = session.connection()
-        if error is None:
-            connection.execute(_TX_STATE, {"tx": tx_id, "state": state, "updated_at": now})
-        else:
-            connection.execute(_TX_STATE_ERROR, {"tx": tx_id, "state": state, "error": error[:4000],
-                                                 "updated_at": now})
-        # One UPDATE per distinct step state (not per router): a 50-router phase is one statement.
-        by_state: dict[str, list[str]] = {}
-        for router, step_state in steps.items():
-            by_state.setdefault(step_state, []).append(router)
-        for step_state, routers in sorted(by_state.items()):
-            connection.execute(_STEPS_STATE, {"tx": tx_id, "routers": sorted(routers), "state": step_state,
-                                              "updated_at": now})
-        for router, message in sorted(errors.items()):
-            connection.execute(_STEP_ERROR, {"tx": tx_id, "step_router": router, "error": message[:4000],
-                                             "updated_at": now})
-
     def unfinished(self) -> list[JournalEntry]:
         with self.store.session() as session:
-            txs = session.scalars(select(DeviceTransactionRow)
-                                  .where(DeviceTransactionRow.state.not_in(sorted(FINAL_STATES)))
-                                  .order_by(DeviceTransactionRow.created_at, DeviceTransactionRow.id)).all()
-            return [self._entry(session, tx) for tx in txs]
+            return [_entry(session, tx) for tx in repo.unfinished_transactions(session)]
 
     def recent(self, limit: int = 50, *, plan_id: str | None = None) -> list[JournalEntry]:
         """The latest transactions, newest first (optionally those of one plan): for history views."""
         with self.store.session() as session:
-            query = select(DeviceTransactionRow)
-            if plan_id is not None:
-                query = query.where(DeviceTransactionRow.plan_id == plan_id)
-            txs = session.scalars(query.order_by(DeviceTransactionRow.created_at.desc(), DeviceTransactionRow.id)
-                                  .limit(limit)).all()
-            return [self._entry(session, tx) for tx in txs]
+            return [_entry(session, tx) for tx in repo.recent_transactions(session, limit, plan_id=plan_id)]
 
     def get(self, tx_id: str) -> JournalEntry | None:
         with self.store.session() as session:
-            tx = session.get(DeviceTransactionRow, tx_id)
-            return self._entry(session, tx) if tx is not None else None
-
-    @staticmethod
-    def _entry(session: Session, tx: DeviceTransactionRow) -> JournalEntry:
-        rows = session.scalars(select(DeviceTransactionStepRow)
-                               .where(DeviceTransactionStepRow.transaction_id == tx.id)
-                               .order_by(DeviceTransactionStepRow.router)).all()
-        compact = [r.router for r in rows if r.before is None and r.before_sha is not None]
-        committed = _committed_in(session, compact) if compact else {}
-        steps = tuple(JournalStep(router=r.router, vendor=r.vendor, state=r.state,
-                                  before=(RenderedConfig.from_dict(r.before) if r.before is not None
-                                          else committed.get(r.router)),
-                                  after=RenderedConfig.from_dict(r.after) if r.after is not None else None,
-                                  error=r.error, before_sha=r.before_sha, after_sha=r.after_sha) for r in rows)
-        return JournalEntry(id=tx.id, state=tx.state, actor=tx.actor, reason=tx.reason, plan_id=tx.plan_id,
-                            error=tx.error, steps=steps, created_at=tx.created_at)
+            tx = repo.get_transaction(session, tx_id)
+            return _entry(session, tx) if tx is not None else None
 
 
-def _committed_in(session: Session, routers: Sequence[str] | None = None) -> dict[str, RenderedConfig]:
-    row = DeviceCommittedConfigRow
-    query = select(row.router, row.vendor, row.text_z, row.shell)
-    if routers is not None:
-        query = query.where(row.router.in_(sorted(routers)))
-    return {router: RenderedConfig(vendor=vendor, text=zlib.decompress(text_z).decode(),
-                                   shell=tuple(tuple(str(a) for a in cmd) for cmd in shell))
-            for router, vendor, text_z, shell in session.execute(query)}
+def _entry(session: JournalSession, tx: repo.TransactionRecord) -> JournalEntry:
+    """A stored transaction as the device layer's entry; a compact step's `before` is read back from
+    the router's committed config, in the same session."""
+    compact = [s.router for s in tx.steps if s.before is None and s.before_sha is not None]
+    committed = _committed_in(session, compact) if compact else {}
+    steps = tuple(JournalStep(router=s.router, vendor=s.vendor, state=s.state,
+                              before=(RenderedConfig.from_dict(s.before) if s.before is not None
+                                      else committed.get(s.router)),
+                              after=RenderedConfig.from_dict(s.after) if s.after is not None else None,
+                              error=s.error, before_sha=s.before_sha, after_sha=s.after_sha) for s in tx.steps)
+    return JournalEntry(id=tx.id, state=tx.state, actor=tx.actor, reason=tx.reason, plan_id=tx.plan_id,
+                        error=tx.error, steps=steps, created_at=tx.created_at)
 
 
-def committed_configs(session: Session) -> dict[str, RenderedConfig]:
+def _committed_in(session: JournalSession, routers: Sequence[str] | None = None) -> dict[str, RenderedConfig]:
+    return {router: RenderedConfig(vendor=c.vendor, text=c.text, shell=c.shell)
+            for router, c in repo.committed(session, routers).items()}
+
+
+def committed_configs(session: JournalSession) -> dict[str, RenderedConfig]:
     """Every router's last committed config, read in `session` (the engine's device model)."""
     return _committed_in(session)
 
 
-def store_committed(session: Session, configs: Mapping[str, RenderedConfig], *, tx_id: str | None,
+def store_committed(session: JournalSession, configs: Mapping[str, RenderedConfig], *, tx_id: str | None,
                     at: datetime) -> None:
     """Record `configs` as what their routers run: one upsert for all of them (no read first)."""
-    values = [{"router": router, "vendor": config.vendor, "text_z": zlib.compress(config.text.encode(), 1),
-               "shell": [list(cmd) for cmd in config.shell], "transaction_id": tx_id, "committed_at": at}
-              for router, config in sorted(configs.items())]
-    session.connection().execute(_UPSERT_COMMITTED, values)
+    repo.upsert_committed(session, {router: repo.CommittedConfig(vendor=c.vendor, text=c.text, shell=c.shell)
+                                    for router, c in configs.items()}, tx_id=tx_id, at=at)
 
 
 def last_committed(store: Store) -> dict[str, RenderedConfig]:

@@ -15,29 +15,29 @@ with the caller's state or not at all. A crash or any failure before that commit
 `after` maps router name → `RenderedConfig` (from `render.render_for_router`). The config "before"
 is what the store says the router runs: its last committed config (`journal.last_committed`).
 
-Drivers come from each router's `driver` field unless given: `sim` routers share one `SimDriver`
-per router name per process (so consecutive applies see each other's configs); `lab` routers go to
-the LAB engineer's `LabDriver` on the running lab; `netconf` routers need connection details, which
-only the caller has (pass `drivers=`).
+Drivers come from each router's `driver` field unless given, by name from the registry
+(`drivers.registry.driver_for`): `sim` routers get a `SimDriver` running their last committed
+config; `lab` routers the lab's driver (registered when `unilink.lab` is imported); `netconf`
+routers need connection details, which only the caller has (pass `drivers=`).
+Every push goes through `transaction.commit_changes`, the one commit path.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from unilink.devices.diff import DeviceChange, diff_all
-from unilink.devices.drivers.base import BoundDriver, DeviceDriver
-from unilink.devices.drivers.sim import SimDriver
+from unilink.devices.drivers.base import DeviceDriver
+from unilink.devices.drivers.registry import driver_for, registered_drivers
 from unilink.devices.journal import BOUND_STATE, StoreJournal, last_committed
 from unilink.devices.render import RenderedConfig, dialect
 from unilink.devices.transaction import (
     DEFAULT_TIMEOUT_S,
-    DeviceTransaction,
     RecoveryOutcome,
     TransactionResult,
+    commit_changes,
     recover,
     recover_entry,
 )
@@ -45,40 +45,20 @@ from unilink.errors import ValidationError
 from unilink.inventory.model import Router
 from unilink.store.db import Store
 
-_SIM_DEVICES: dict[str, SimDriver] = {}
-_SIM_LOCK = threading.Lock()
 
-
-def sim_driver(router: str) -> SimDriver:
-    """The process-wide simulated router of this name (created on first use)."""
-    with _SIM_LOCK:
-        if router not in _SIM_DEVICES:
-            _SIM_DEVICES[router] = SimDriver(router)
-        return _SIM_DEVICES[router]
-
-
-def reset_sim_devices() -> None:
-    """Forget every simulated router (tests)."""
-    with _SIM_LOCK:
-        _SIM_DEVICES.clear()
-
-
-def default_drivers(routers: Iterable[Router]) -> dict[str, DeviceDriver]:
+def default_drivers(routers: Iterable[Router], running: Mapping[str, RenderedConfig]) -> dict[str, DeviceDriver]:
+    """Each router's driver by its inventory `driver` name, from the registry (`drivers.registry`),
+    told the config `running` says it runs (an empty one when absent)."""
     drivers: dict[str, DeviceDriver] = {}
-    lab_driver = None
     for router in routers:
-        if router.driver == "sim":
-            drivers[router.name] = sim_driver(router.name)
-        elif router.driver == "lab":
-            if lab_driver is None:
-                from unilink.devices.drivers.lab import LabDriver  # only when a lab router is touched
-
-                lab_driver = LabDriver()
-            drivers[router.name] = BoundDriver(lab_driver, router.name)
-        else:
+        if router.driver not in registered_drivers():
             raise ValidationError("no default driver for this router", field=f"router[{router.name}].driver",
                                   value=router.driver,
-                                  accepted="sim or lab (netconf routers need drivers= with their connection)")
+                                  accepted=f"a registered driver: {', '.join(registered_drivers())} (netconf "
+                                           "routers need drivers= with their connection; the lab registers "
+                                           "'lab' when unilink.lab is imported)")
+        before = running.get(router.name) or RenderedConfig(vendor=dialect(router), text="")
+        drivers[router.name] = driver_for(router.driver)(router, before)
     return drivers
 
 
@@ -97,9 +77,10 @@ def push_configs(store: Store, routers: Mapping[str, Router], after: Mapping[str
         raise ValidationError("unknown router", field="after", value=unknown[0], accepted="a router of the network")
     changes = plan_changes(store, {name: dialect(r) for name, r in routers.items()}, after)
     if drivers is None:
-        drivers = default_drivers(routers[c.router] for c in changes)
-    result = DeviceTransaction(drivers, changes, StoreJournal(store), actor=actor, reason=reason, plan_id=plan_id,
-                               timeout_s=timeout_s).run()
+        drivers = default_drivers([routers[c.router] for c in changes],
+                                  {c.router: c.before for c in changes if c.before is not None})
+    result = commit_changes(changes, drivers, StoreJournal(store), actor=actor, reason=reason, plan_id=plan_id,
+                            timeout_s=timeout_s)
     return changes, result
 
 
@@ -111,8 +92,9 @@ def recover_at_start(store: Store, routers: Iterable[Router], *,
     if not pending:
         return []
     if drivers is None:
+        before = {s.router: s.before for entry in pending for s in entry.steps if s.before is not None}
         wanted = {s.router for entry in pending for s in entry.steps}
-        drivers = default_drivers(r for r in routers if r.name in wanted)
+        drivers = default_drivers([r for r in routers if r.name in wanted], before)
     return recover(journal, drivers)
 
 

@@ -8,7 +8,7 @@ Vendors: junos (set style), iosxr, sros (MD-CLI flat paths), frr (vtysh config +
 openconfig (JSON), and the format `ietf` (ietf-interfaces/ietf-ip XML, what the `netconf` driver
 pushes to a standards-only NETCONF server).
 
-FRR output, shared with the LAB engineer's driver (`drivers/lab.py`):
+FRR output, shared with the LAB engineer's driver (`lab/driver.py`):
 - `text`: the *service part* of frr.conf (access interfaces with addresses, static routes,
   `router bgp` with EVPN). The lab adds its own underlay (hostname, loopback, OSPF) around it.
 - `shell`: argv lists, run inside the router's network namespace in order, describing the whole
@@ -34,7 +34,7 @@ import jinja2
 from lxml import etree
 
 from unilink.devices import safe
-from unilink.devices.intent import DeviceIntent, InterfaceIntent
+from unilink.devices.device_intent import DeviceIntent, InterfaceIntent
 from unilink.errors import ValidationError
 from unilink.inventory.model import Router
 

@@ -1,4 +1,4 @@
-"""One change across many routers: on all of them or on none.
+"""One change across many routers: on all of them or on none (`commit_changes`, the one commit path).
 
     journal "started" (before any push) → prepare all, in parallel, with a timeout
     → commit all (parallel) → verify all → confirm (drivers with a confirmed commit) → journal "done"
@@ -25,12 +25,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 
+from unilink.devices.device_intent import DeviceIntent
 from unilink.devices.diff import DeviceChange
 from unilink.devices.drivers.base import DeviceDriver, DeviceError, DeviceTimeout, verify_config
-from unilink.devices.intent import DeviceIntent
 from unilink.devices.journal import BOUND_STATE, Journal, JournalEntry, StoreJournal
 from unilink.devices.render import VENDORS, RenderedConfig, render
-from unilink.errors import ValidationError
+from unilink.errors import UnilinkError, ValidationError
 
 DEFAULT_TIMEOUT_S = 30.0
 MAX_WORKERS = 32
@@ -49,9 +49,34 @@ class TransactionResult:
     def ok(self) -> bool:
         return self.state == "done"
 
+    def raise_for_failure(self) -> TransactionResult:
+        """`DeviceCommitError` unless every router took the change; the result itself otherwise."""
+        if not self.ok:
+            failed = ", ".join(f"{router}: {error}" for router, error in sorted(self.failed.items()))
+            raise DeviceCommitError(f"the routers refused the change in {self.phase} ({failed}); "
+                                    f"every router was rolled back ({self.state})", field="devices")
+        return self
+
     def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "state": self.state, "routers": list(self.routers), "failed": self.failed,
                 "phase": self.phase, "timings_ms": self.timings_ms}
+
+
+class DeviceCommitError(UnilinkError):
+    """The routers refused the change; every router was rolled back and nothing was recorded."""
+
+    exit_code = 1
+
+
+def commit_changes(changes: Sequence[DeviceChange], drivers: Mapping[str, DeviceDriver], journal: Journal, *,
+                   actor: str = "unilink", reason: str = "", plan_id: str | None = None, tx_id: str | None = None,
+                   timeout_s: float = DEFAULT_TIMEOUT_S) -> TransactionResult:
+    """THE commit path of every change to routers — the engine's apply, `push.push_configs`, drift's
+    reconcile, the lab's own changes: journal, prepare on every router, commit all, verify, confirm;
+    any failure or timeout rolls every touched router back (see the module docstring). Returns the
+    outcome; `.raise_for_failure()` turns a refusal into a `DeviceCommitError`."""
+    return DeviceTransaction(drivers, changes, journal, actor=actor, reason=reason, plan_id=plan_id,
+                             timeout_s=timeout_s, tx_id=tx_id).run()
 
 
 def _error_text(exc: BaseException) -> str:

@@ -21,14 +21,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from unilink.devices.diff import DeviceChange
+from unilink.devices.drivers.registry import drivers_for
 from unilink.devices.push import BoundJournal
-from unilink.devices.render import RenderedConfig, dialect
+from unilink.devices.render import RenderedConfig
 from unilink.engine import holds
 from unilink.engine import runtime as rt
 from unilink.engine.admission import rates_at
 from unilink.engine.change_plan import Plan, PlanBase, PlannedAllocation
-from unilink.engine.devices import DriverFactory, TenantDevices, sim_driver, tenant_devices
+from unilink.engine.devices import TenantDevices, pushed_changes, tenant_devices
 from unilink.engine.keys import PoolKey
 from unilink.engine.plan_cache import CachedPlan, PlanCache
 from unilink.engine.ports import ChangeStore
@@ -46,7 +46,7 @@ from unilink.errors import ConflictError, InfeasibleError, NotFoundError, Unilin
 from unilink.services.intent import Intent, load_intent_text, parse_intent, without_ended_boosts
 from unilink.store import change_repo
 
-__all__ = ["AfterApply", "ApplyResult", "PLAN_CACHE", "Plan", "apply", "driver_factory", "history",
+__all__ = ["AfterApply", "ApplyResult", "PLAN_CACHE", "Plan", "apply", "history",
            "intent_version", "latest_intent", "plan", "revert", "status"]
 
 PLAN_LIFETIME = timedelta(minutes=30)
@@ -55,8 +55,6 @@ _log = logging.getLogger(__name__)
 changes: ChangeStore = change_repo  # type: ignore[assignment]  # the store's rows of the change path
 PLAN_CACHE = PlanCache()  # the plans this process made recently (the plans table stays the reference)
 
-# Builds the driver of each router a change touches; tests and the lab swap it (sim by default).
-driver_factory: DriverFactory = sim_driver
 
 AfterApply = Callable[[Any, ApplyResult], None]
 
@@ -321,8 +319,7 @@ def _apply_locked(session: Any, runtime: rt.Runtime, planned: Plan, context: App
     effective, devices, configs, quote = _memory_of(runtime, planned)
     with runtime.ledger.atomic():
         committed: Committed = commit(session, runtime, context.tenant_id, planned, devices, configs, journal,
-                                      changes, actor=context.actor, reason=context.reason,
-                                      driver_factory=driver_factory)
+                                      changes, actor=context.actor, reason=context.reason)
         return record(session, runtime, planned, committed, effective, quote, context, changes)
 
 
@@ -400,11 +397,7 @@ def _journal_pushes(store: Any, plan_id: str, now: datetime, actor: str, reason:
     if not pushes:
         return None
     assert runtime.devices is not None
-    routers = runtime.devices.routers
-    device_changes = [DeviceChange(router=r, vendor=dialect(routers[r]),
-                                   before=RenderedConfig(vendor=dialect(routers[r]), text=before), after=after,
-                                   diff=diff_text, added=0, removed=0)
-                      for r, (before, after, diff_text) in sorted(pushes.items())]
+    device_changes = pushed_changes(runtime.devices.routers, pushes)
     return BoundJournal.open(store, device_changes, actor=actor, reason=reason, plan_id=plan_id)
 
 
@@ -416,14 +409,13 @@ def _settle(store: Any, journal: BoundJournal, exc: BaseException) -> None:
 
 
 def _drivers_for(store: Any, journal: BoundJournal) -> Any:
-    """The drivers that undo `journal`'s routers after a failed apply (what recovery would use)."""
-    vendors = {c.router: c for c in journal.changes}
+    """The drivers that undo `journal`'s routers after a failed apply (what recovery would use: the
+    configured driver, `devices.drivers.registry`)."""
 
     def build(routers: Any) -> dict[str, Any]:
-        network = store.load_network()
-        by_name = {r.name: r for r in network.routers}
-        return {r: driver_factory(by_name[r], vendors[r].before or RenderedConfig(vendor=vendors[r].vendor, text=""))
-                for r in routers if r in by_name}
+        by_name = {r.name: r for r in store.load_network().routers}
+        wanted = set(routers)
+        return drivers_for(by_name, [c for c in journal.changes if c.router in wanted and c.router in by_name])
     return build
 
 

@@ -1,6 +1,6 @@
 """The device side of a plan: from a tenant's effective intent to per-router configs and diffs.
 
-Fills the device layer's inputs (`unilink.devices.intent`: AccessAttachment, VpnInstance,
+Fills the device layer's inputs (`unilink.devices.device_intent`: AccessAttachment, VpnInstance,
 ElineInstance) from the intent, the rates in force and the pool allocations, then renders each
 touched router with `unilink.devices.render`. `DeviceModel` keeps every tenant's inputs in memory,
 indexed by router and by segment (VNI), so that a change re-renders only the routers it touches —
@@ -10,27 +10,21 @@ neighbours depend on those).
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from unilink.devices.diff import DeviceChange
-from unilink.devices.drivers.base import DeviceDriver
-from unilink.devices.drivers.sim import SimDriver
-from unilink.devices.intent import AccessAttachment, ElineInstance, VpnInstance, build_device_intents
-from unilink.devices.intent import VpnTopology as DeviceVpnTopology
-from unilink.devices.journal import Journal, MemoryJournal
+from unilink.devices.device_intent import AccessAttachment, ElineInstance, VpnInstance, build_device_intents
+from unilink.devices.device_intent import VpnTopology as DeviceVpnTopology
+from unilink.devices.diff import DeviceChange, change_from_diff
+from unilink.devices.diff import config_diff as config_diff  # the one config diff: what plans show
 from unilink.devices.render import RenderedConfig, dialect, render_for_router
-from unilink.devices.transaction import DeviceTransaction, TransactionResult
+from unilink.devices.transaction import DeviceCommitError as DeviceCommitError  # what a refused apply raises
 from unilink.engine.resources import ASN, attachments, backup_port_owner, p2p_subnets, rd_text
-from unilink.errors import UnilinkError
 from unilink.inventory.model import Router
 from unilink.services.intent import Intent, IpVpnService
 
-_HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 Alloc = Mapping[tuple[str, str, str], int]  # (pool, scope, owner) → value
 
 
@@ -256,163 +250,15 @@ def attachment_field_label(field: str) -> str:
     return _ATTACHMENT_FIELDS.get(field, field)
 
 
-def config_diff(router: str, before: str, after: str, context: int = 1) -> str:
-    """Unified diff of two configs. A change usually touches a few lines of a long config: the
-    common head and tail are found on the text itself (string comparisons run in C) and skipped
-    before difflib runs (it is quadratic), and the hunk line numbers are shifted back to the whole
-    file's. Only the differing middle, with `context` lines around it, is split into lines."""
-    if before == after:
-        return ""
-    start = before.rfind("\n", 0, _common_prefix(before, after)) + 1  # a line start in both texts
-    common_tail = _common_suffix(before, after, limit=min(len(before), len(after)) - start)
-    # the first line start inside the common tail (its newline is common, so a line start in both)
-    end = before.find("\n", len(before) - common_tail) + 1 if common_tail else 0
-    end = end or len(before)
-    for _ in range(context):  # widen by the context lines, which both texts share
-        if start:
-            start = before.rfind("\n", 0, start - 1) + 1
-        if end < len(before):
-            end = before.find("\n", end) + 1 or len(before)
-    after_end = len(after) - (len(before) - end)
-    skipped_lines = before.count("\n", 0, start)
-    old, new = before[start:end].splitlines(keepends=True), after[start:after_end].splitlines(keepends=True)
-    names = f"{router} (running)", f"{router} (planned)"
-    aligned = _aligned_diff(old, new, names, context, skipped_lines)
-    if aligned is not None:
-        return aligned
-    lines = difflib.unified_diff(old, new, fromfile=names[0], tofile=names[1], n=context)
-    return "".join(_shift_hunk(line, skipped_lines) for line in lines)
+# -- committing: through the device layer's one commit path (`devices.transaction.commit_changes`) ------
 
-
-def _aligned_diff(old: list[str], new: list[str], names: tuple[str, str], context: int, offset: int) -> str | None:
-    """The unified diff of two equally long line lists that differ in a few places, line for line.
-
-    The common case of a rate change: a few lines rewritten in place, spread over the config (policy
-    maps at the top, interfaces at the bottom), where difflib would compare everything in between.
-    None when the lists differ in length or in more than a quarter of their lines (difflib then
-    finds a shorter edit than line for line).
-    """
-    if len(old) != len(new) or not old or not old[-1].endswith("\n") or not new[-1].endswith("\n"):
-        return None
-    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
-    if not changed or len(changed) * 4 > len(old):
-        return None
-    hunks: list[list[int]] = [[changed[0], changed[0]]]
-    for i in changed[1:]:
-        if i - hunks[-1][1] <= 2 * context + 1:  # as difflib: hunks closer than twice the context merge
-            hunks[-1][1] = i
-        else:
-            hunks.append([i, i])
-    out = [f"--- {names[0]}\n", f"+++ {names[1]}\n"]
-    for first, last in hunks:
-        low, high = max(0, first - context), min(len(old), last + context + 1)
-        span = _unified_range(low + offset, high + offset)
-        out.append(f"@@ -{span} +{span} @@\n")
-        i = low
-        while i < high:
-            if old[i] == new[i]:
-                out.append(" " + old[i])
-                i += 1
-                continue
-            run = i
-            while run < high and old[run] != new[run]:
-                run += 1
-            out.extend("-" + line for line in old[i:run])
-            out.extend("+" + line for line in new[i:run])
-            i = run
-    return "".join(out)
-
-
-def _unified_range(start: int, stop: int) -> str:
-    """A hunk range as difflib writes it: `first,length` (one line: `first`; none: `first-1,0`)."""
-    length = stop - start
-    if length == 1:
-        return str(start + 1)
-    return f"{start + 1 if length else start},{length}"
-
-
-_CHUNK = 4096
-
-
-def _common_prefix(a: str, b: str) -> int:
-    """Length of the longest common prefix, by chunk comparisons then a bisection (all in C)."""
-    limit = min(len(a), len(b))
-    low = 0
-    while low + _CHUNK <= limit and a[low:low + _CHUNK] == b[low:low + _CHUNK]:
-        low += _CHUNK
-    high = min(limit, low + _CHUNK)
-    while low < high:  # a[:low] == b[:low]; the answer is at most `high`
-        mid = (low + high + 1) // 2
-        if a[low:mid] == b[low:mid]:
-            low = mid
-        else:
-            high = mid - 1
-    return low
-
-
-def _common_suffix(a: str, b: str, *, limit: int) -> int:
-    """Length of the longest common suffix, at most `limit`."""
-    low, la, lb = 0, len(a), len(b)
-    while low + _CHUNK <= limit and a[la - low - _CHUNK:la - low] == b[lb - low - _CHUNK:lb - low]:
-        low += _CHUNK
-    high = min(limit, low + _CHUNK)
-    while low < high:
-        mid = (low + high + 1) // 2
-        if a[la - mid:la - low] == b[lb - mid:lb - low]:
-            low = mid
-        else:
-            high = mid - 1
-    return low
-
-
-def _shift_hunk(line: str, offset: int) -> str:
-    if not offset or not line.startswith("@@ "):
-        return line
-    match = _HUNK_RE.match(line)
-    if match is None:  # pragma: no cover - difflib always writes this form
-        return line
-    a, a_len, b, b_len = match.groups()
-    a_start, b_start = int(a) + offset, int(b) + offset
-    return (f"@@ -{a_start}{',' + a_len if a_len is not None else ''} "
-            f"+{b_start}{',' + b_len if b_len is not None else ''} @@\n")
-
-
-# -- committing: through the device layer's transaction -------------------------------------------
-
-DriverFactory = Callable[[Router, RenderedConfig], DeviceDriver]
-
-
-def sim_driver(router: Router, running: RenderedConfig) -> DeviceDriver:
-    """The default: a simulated router already running what the store says it runs."""
-    return SimDriver(router.name, initial=running)
-
-
-class DeviceCommitError(UnilinkError):
-    """The routers refused the change; every router was rolled back and nothing was recorded."""
-
-    exit_code = 1
-
-
-def commit_configs(routers: Mapping[str, Router], changes: Mapping[str, tuple[str, RenderedConfig, str]], *,
-                   driver_factory: DriverFactory, actor: str, reason: str, plan_id: str,
-                   journal: Journal | None = None, tx_id: str | None = None) -> TransactionResult:
-    """Push `changes` (router → (config before as text, config after, the plan's diff)) as one
-    all-or-nothing device transaction."""
-    device_changes = []
-    drivers: dict[str, DeviceDriver] = {}
-    for name, (before_text, after, diff) in sorted(changes.items()):
+def pushed_changes(routers: Mapping[str, Router], pushes: Mapping[str, tuple[str, RenderedConfig, str]]
+                   ) -> list[DeviceChange]:
+    """A plan's pushes (router → (config before as text, config after, the plan's diff)) as the device
+    layer's changes, by router name. The plan's diff is kept as it was shown, not computed again."""
+    changes = []
+    for name, (before_text, after, diff) in sorted(pushes.items()):
         vendor = dialect(routers[name])
         before = RenderedConfig(vendor=vendor, text=before_text) if before_text else None
-        lines = diff.splitlines()
-        device_changes.append(DeviceChange(
-            router=name, vendor=vendor, before=before, after=after, diff=diff,
-            added=sum(1 for ln in lines if ln.startswith("+") and not ln.startswith("+++")),
-            removed=sum(1 for ln in lines if ln.startswith("-") and not ln.startswith("---"))))
-        drivers[name] = driver_factory(routers[name], before or RenderedConfig(vendor=vendor, text=""))
-    result = DeviceTransaction(drivers, device_changes, journal or MemoryJournal(), actor=actor, reason=reason,
-                               plan_id=plan_id, tx_id=tx_id).run()
-    if not result.ok:
-        failed = ", ".join(f"{router}: {error}" for router, error in sorted(result.failed.items()))
-        raise DeviceCommitError(f"the routers refused the change in {result.phase} ({failed}); "
-                                f"every router was rolled back ({result.state})", field="devices")
-    return result
+        changes.append(change_from_diff(name, vendor, before, after, diff))
+    return changes

@@ -1,7 +1,7 @@
 """Start-up recovery of the engine's device transactions.
 
 `recover_applies(store)` finishes or undoes every device transaction the journal shows unfinished,
-with the drivers the engine itself pushes through (`engine.core.driver_factory`), so that a crash in
+with the driver the engine itself pushes through (the configured one, `devices.drivers.registry`), so that a crash in
 the middle of an apply leaves routers and database in agreement (see `devices.push.BoundJournal`:
 an apply's entry still `preparing` is undone, since its database transaction never committed).
 Run by `unilink serve` before it accepts requests, and by `unilink recover`.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from unilink.devices.drivers.registry import configured_driver
 from unilink.devices.journal import StoreJournal
 from unilink.devices.render import RenderedConfig
 from unilink.devices.transaction import RecoveryOutcome, recover_entry
@@ -33,10 +34,10 @@ def recover_applies(store: Any) -> list[RecoveryOutcome]:
     with rt.LOCK, store.session(write=True) as session:  # no apply runs meanwhile, in any process
         core._lock(session)
         outcomes = []
+        factory = configured_driver()
         for entry in journal.unfinished():  # read again: what an apply in flight left is settled now
             # a router gone from the inventory gets no driver: recover_entry reports it as failed
-            drivers = {s.router: core.driver_factory(routers[s.router],
-                                                     s.before or RenderedConfig(vendor=s.vendor, text=""))
+            drivers = {s.router: factory(routers[s.router], s.before or RenderedConfig(vendor=s.vendor, text=""))
                        for s in entry.steps if s.router in routers}
             outcomes.append(recover_entry(entry, _InSession(journal, session), drivers))  # type: ignore[arg-type]
     rt.forget(store)  # the lock moved the engine's sequence; reload on the next use

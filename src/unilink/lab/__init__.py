@@ -9,7 +9,12 @@ Layout (pure core first, adapters at the edge):
 - `frr`       — start/stop one FRR instance (zebra, staticd, ospfd, bgpd) per router namespace.
 - `builder`   — `up` / `down` / `status` of a whole lab; a JSON state file under the lab dir.
 - `traffic`   — ping and iperf3 between site hosts (used by the lab tests and the benchmark).
+- `driver`    — the device driver that pushes rendered configs into these routers (`LabDriver`).
+- `site_services` — service changes on a running lab through the device layer, without the engine.
 
-The device driver that pushes rendered configs into these routers is
-`unilink.devices.drivers.lab`. See docs/lab.md for what the lab emulates and what this kernel lacks.
+Loading this package registers the lab's driver as `lab` in the device layer's registry
+(`unilink.devices.drivers.registry`): the device layer never imports the lab, the lab plugs in.
+See docs/lab.md for what the lab emulates and what this kernel lacks.
 """
+
+from unilink.lab import driver as _driver  # noqa: F401  (registers the `lab` driver)

@@ -34,7 +34,7 @@ DEFAULT_POP_COUNT = 5
 MAX_POP_COUNT = 40  # about 27 MB of FRR per router: 40 routers stay near 1 GB
 DEFAULT_MAX_SITES = 12
 DEFAULT_SITE_RATE_BPS = 100_000_000
-LAB_ASN = 65000  # one iBGP AS for the EVPN overlay between PEs (= devices.intent.DEFAULT_ASN)
+LAB_ASN = 65000  # one iBGP AS for the EVPN overlay between PEs (= devices.device_intent.DEFAULT_ASN)
 BACKBONE_POOL = ipaddress.IPv4Network("10.0.0.0/16")
 ACCESS_POOL = ipaddress.IPv4Network("10.1.0.0/16")
 VPN_HOST_NET = ipaddress.IPv4Network("172.20.0.0/24")

@@ -9,11 +9,11 @@ from dataclasses import replace
 import dev_netconf_server
 import pytest
 
+from unilink.devices.device_intent import AccessAttachment, build_device_intents
 from unilink.devices.diff import diff_configs
 from unilink.devices.drivers.base import DeviceError
 from unilink.devices.drivers.netconf import NetconfDriver, canonical_interfaces
 from unilink.devices.drivers.sim import SimDriver
-from unilink.devices.intent import AccessAttachment, build_device_intents
 from unilink.devices.journal import StoreJournal, last_committed
 from unilink.devices.render import RenderedConfig, render
 from unilink.devices.transaction import DeviceTransaction, recover

@@ -14,9 +14,10 @@ import sys
 from datetime import datetime
 
 from unilink.clock import FrozenClock
+from unilink.devices.drivers.registry import using_driver
 from unilink.devices.drivers.sim import SimDriver
 from unilink.devices.render import RenderedConfig
-from unilink.engine import apply, core
+from unilink.engine import apply
 from unilink.engine.recovery import recover_applies
 from unilink.inventory.model import Router
 from unilink.store.db import Store
@@ -40,14 +41,14 @@ def main(argv: list[str]) -> int:
     store = Store.open(url, clock=FrozenClock(datetime.fromisoformat(os.environ["CRASH_CHILD_NOW"])))
     if command == "apply":
         plan_id, hang_router, hang_on = argv[3], argv[4], argv[5]
-        core.driver_factory = file_backed(state_dir, hang_router, hang_on)
         print("applying", flush=True)
-        apply(store, plan_id, "crash-test", "killed mid-push")
+        with using_driver("crash-file-backed", file_backed(state_dir, hang_router, hang_on)):
+            apply(store, plan_id, "crash-test", "killed mid-push")
         print("applied", flush=True)  # unless the test killed us while a router hangs
         return 0
     if command == "recover":
-        core.driver_factory = file_backed(state_dir)  # the routers as the dead process left them
-        outcomes = recover_applies(store)
+        with using_driver("crash-file-backed", file_backed(state_dir)):  # the routers as the dead process left them
+            outcomes = recover_applies(store)
         print(json.dumps([{"id": o.id, "decision": o.decision, "routers": list(o.routers), "errors": o.errors}
                           for o in outcomes]), flush=True)
         return 0

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from world import ROUTERS, acme, prepare
 
 from unilink import clock
+from unilink.devices.drivers.registry import using_driver
 from unilink.devices.drivers.sim import SimDriver
 from unilink.devices.journal import BOUND_STATE, StoreJournal, committed_configs
 from unilink.devices.render import RenderedConfig
@@ -78,16 +80,16 @@ def file_backed(state_dir: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def world(any_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Store, str, Path]:
+def world(any_store: Store, tmp_path: Path) -> Iterator[tuple[Store, str, Path]]:
     store = prepare(any_store)
     state_dir = tmp_path / "routers"
     state_dir.mkdir()
-    monkeypatch.setattr(core, "driver_factory", file_backed(state_dir))
-    plan_id = plan(store, "acme", acme("100M"), accesses_installed=True).id
-    apply(store, plan_id, "tester", "onboarding")
-    for router in ROUTERS:
-        assert running(state_dir, router) == db_config(store, router) != ""
-    return store, store.engine.url.render_as_string(hide_password=False), state_dir
+    with using_driver("test-file-backed", file_backed(state_dir)):  # the engine pushes through it, by name
+        plan_id = plan(store, "acme", acme("100M"), accesses_installed=True).id
+        apply(store, plan_id, "tester", "onboarding")
+        for router in ROUTERS:
+            assert running(state_dir, router) == db_config(store, router) != ""
+        yield store, store.engine.url.render_as_string(hide_password=False), state_dir
 
 
 def _wait_until(condition: Any, proc: subprocess.Popen[str], timeout_s: float = 30.0) -> None:
@@ -187,8 +189,7 @@ def test_a_database_failure_after_the_push_undoes_the_routers(world: tuple[Store
     assert entry.state == "rolled_back" and StoreJournal(store).unfinished() == []
 
 
-def test_a_router_refusal_leaves_the_journal_rolled_back(world: tuple[Store, str, Path],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_router_refusal_leaves_the_journal_rolled_back(world: tuple[Store, str, Path]) -> None:
     from unilink.engine.devices import DeviceCommitError
 
     store, _, state_dir = world
@@ -198,9 +199,8 @@ def test_a_router_refusal_leaves_the_journal_rolled_back(world: tuple[Store, str
         return SimDriver(router.name, state_dir=state_dir, initial=running_config,
                          fail_on="commit" if router.name == "lyon-pe1" else None)
 
-    monkeypatch.setattr(core, "driver_factory", refusing)
     p = plan(store, "acme", acme("300M"))
-    with pytest.raises(DeviceCommitError):
+    with using_driver("test-refusing", refusing), pytest.raises(DeviceCommitError):
         apply(store, p.id, "tester", "refused")
     assert snapshot(store) == before
     for router in ROUTERS:

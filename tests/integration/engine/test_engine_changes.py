@@ -158,27 +158,25 @@ def test_pools_unique_across_tenants(onboarded: Store) -> None:
     assert sorted(vnis.values()) == [10_000, 10_001]
 
 
-def test_router_refusal_rolls_everything_back(onboarded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_router_refusal_rolls_everything_back(onboarded: Store) -> None:
+    from unilink.devices.drivers.registry import using_driver
     from unilink.devices.drivers.sim import SimDriver
-    from unilink.engine import core
     from unilink.engine.devices import DeviceCommitError
 
     def failing_on_milan(router, running):  # type: ignore[no-untyped-def]
         return SimDriver(router.name, initial=running, fail_on="commit" if router.name == "milan-pe1" else None)
 
-    monkeypatch.setattr(core, "driver_factory", failing_on_milan)
     before, allocs, lyon = booked(onboarded), allocations(onboarded), config(onboarded, "lyon-pe1")
     doc = acme()
     doc["services"][2]["members"][1]["rate"] = "300M"  # Lyon and Milan routers both change
     doc["services"][2]["members"][2]["rate"] = "60M"
     p = plan(onboarded, "acme", doc, now=NOW)
-    with pytest.raises(DeviceCommitError) as err:
+    with using_driver("test-failing-on-milan", failing_on_milan), pytest.raises(DeviceCommitError) as err:
         apply(onboarded, p.id, "alice", "", now=NOW)
     assert "milan-pe1" in str(err.value) and "rolled back" in str(err.value)
     assert booked(onboarded) == before and allocations(onboarded) == allocs and config(onboarded, "lyon-pe1") == lyon
     assert status(onboarded, "acme")["revision"] == 1
-    monkeypatch.undo()
-    apply(onboarded, p.id, "alice", "retry", now=NOW)  # the plan is still good once the router behaves
+    apply(onboarded, p.id, "alice", "retry", now=NOW)  # the plan is still good once the router behaves (sim again)
     assert status(onboarded, "acme")["revision"] == 2
 
 

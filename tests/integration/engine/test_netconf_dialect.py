@@ -17,10 +17,11 @@ from engine_world import NOW, acme, prepare, small_network
 
 from unilink.devices.drift import detect
 from unilink.devices.drivers.base import DeviceError
+from unilink.devices.drivers.registry import using_driver
 from unilink.devices.drivers.sim import SimDriver
 from unilink.devices.journal import StoreJournal, last_committed
 from unilink.devices.render import RenderedConfig, dialect
-from unilink.engine import apply, core, plan
+from unilink.engine import apply, plan
 from unilink.engine.views import plan_view
 from unilink.inventory.model import Network, Router
 from unilink.store.db import Store
@@ -44,7 +45,7 @@ def _network() -> Network:
 
 
 @pytest.fixture
-def pushed(monkeypatch: pytest.MonkeyPatch) -> dict[str, SimDriver]:
+def pushed() -> Iterator[dict[str, SimDriver]]:
     drivers: dict[str, SimDriver] = {}
 
     def factory(router: Router, running: RenderedConfig) -> SimDriver:
@@ -52,8 +53,8 @@ def pushed(monkeypatch: pytest.MonkeyPatch) -> dict[str, SimDriver]:
         drivers[router.name] = cls(router.name, initial=running)
         return drivers[router.name]
 
-    monkeypatch.setattr(core, "driver_factory", factory)
-    return drivers
+    with using_driver("test-ietf-only", factory):  # the engine pushes through it, by name
+        yield drivers
 
 
 @pytest.fixture

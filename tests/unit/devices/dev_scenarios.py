@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from unilink.devices.intent import AccessAttachment, ElineInstance, VpnInstance, VpnTopology
+from unilink.devices.device_intent import AccessAttachment, ElineInstance, VpnInstance, VpnTopology
 from unilink.inventory.model import Router, RouterRole, Vendor
 
 ROUTERS = [

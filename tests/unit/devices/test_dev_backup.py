@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from unilink.devices.intent import BACKUP_DISTANCE, AccessAttachment, VpnInstance, build_device_intents
+from unilink.devices.device_intent import BACKUP_DISTANCE, AccessAttachment, VpnInstance, build_device_intents
 from unilink.devices.render import VENDORS, render
 from unilink.errors import ValidationError
 from unilink.inventory.model import Router, RouterRole, Vendor

@@ -17,8 +17,8 @@ import dev_scenarios as scenarios
 import pytest
 from lxml import etree
 
+from unilink.devices.device_intent import build_device_intents
 from unilink.devices.diff import diff_all
-from unilink.devices.intent import build_device_intents
 from unilink.devices.render import VENDORS, RenderedConfig, render
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -7,7 +7,7 @@ from dataclasses import replace
 import dev_scenarios as scenarios
 import pytest
 
-from unilink.devices.intent import build_device_intents
+from unilink.devices.device_intent import build_device_intents
 from unilink.errors import ValidationError
 
 

@@ -9,9 +9,9 @@ from dataclasses import replace
 import dev_scenarios as scenarios
 import pytest
 
-from unilink.devices import intent as intent_module
+from unilink.devices import device_intent as intent_module
 from unilink.devices import render as render_module
-from unilink.devices.intent import AccessAttachment, DeviceIntent, InterfaceIntent, build_device_intents
+from unilink.devices.device_intent import AccessAttachment, DeviceIntent, InterfaceIntent, build_device_intents
 from unilink.devices.render import VENDORS, render
 from unilink.inventory.model import Router, RouterRole, Vendor
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from unilink.devices import safe
-from unilink.devices.intent import build_device_intents
+from unilink.devices.device_intent import build_device_intents
 from unilink.devices.render import VENDORS, render
 from unilink.errors import ValidationError
 

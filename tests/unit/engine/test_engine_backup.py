@@ -9,7 +9,7 @@ from typing import Any
 
 from unilink.catalog.access import Technology
 from unilink.catalog.prices import DEFAULT_PRICE_BOOK
-from unilink.devices.intent import BACKUP_DISTANCE
+from unilink.devices.device_intent import BACKUP_DISTANCE
 from unilink.engine.admission import rates_at
 from unilink.engine.devices import tenant_devices
 from unilink.engine.fieldwork import backup_key, effective_intent, field_work, physical_of

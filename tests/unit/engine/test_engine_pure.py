@@ -162,7 +162,7 @@ _LINE = st.sampled_from(["a\n", "b\n", "c\n", "d\n", "ab\n", "ba\n", "\n"])
 def test_config_diff_turns_the_old_config_into_the_new(old: list[str], new: list[str], context: int) -> None:
     """Skipping the common head and tail must keep the diff exact, hunk line numbers included —
     also when lines share prefixes and suffixes (rendered configs always end with a newline)."""
-    from unilink.engine.devices import config_diff
+    from unilink.devices.diff import config_diff
 
     old_text, new_text = "".join(old), "".join(new)
     old, new = old_text.splitlines(keepends=True), new_text.splitlines(keepends=True)
@@ -176,7 +176,7 @@ def test_config_diff_turns_the_old_config_into_the_new(old: list[str], new: list
 def test_config_diff_of_lines_rewritten_in_place(old: list[str], data: st.DataObject, context: int) -> None:
     """A few lines changed in place (the line-for-line path): the diff patches old into new, and
     when at most a quarter of the lines changed it removes exactly those lines, no others."""
-    from unilink.engine.devices import _aligned_diff, config_diff
+    from unilink.devices.diff import _aligned_diff, config_diff
 
     new = list(old)
     for index in data.draw(st.lists(st.integers(0, len(old) - 1), max_size=3)):
@@ -191,7 +191,7 @@ def test_config_diff_of_lines_rewritten_in_place(old: list[str], data: st.DataOb
 
 
 def test_config_diff_of_long_configs_skips_the_common_parts() -> None:
-    from unilink.engine.devices import config_diff
+    from unilink.devices.diff import config_diff
 
     old = "".join(f"interface cust{i}\n description site {i}\n" for i in range(5000))
     new = old.replace(" description site 2500\n", " description site 2500 moved\n")

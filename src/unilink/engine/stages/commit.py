@@ -4,7 +4,7 @@ router in one device transaction (prepare all → commit all → verify; any fai
 Runs under the engine's write lock, in the apply's database transaction and inside the ledger's
 `atomic()`: a refusal anywhere (a reservation gone, a pool value taken, a router saying no) leaves
 the ledger, the tables and the routers as they were. All device pushing of the engine is
-`push_devices` (one call of `commit_configs`).
+`push_devices` (one call of `devices.transaction.commit_changes`, the one commit path).
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from unilink.devices.diff import config_diff
+from unilink.devices.drivers.registry import drivers_for
 from unilink.devices.push import BoundJournal
 from unilink.devices.render import RenderedConfig
+from unilink.devices.transaction import commit_changes
 from unilink.engine import holds
 from unilink.engine import runtime as rt
 from unilink.engine.change_plan import Plan, RouterChange
-from unilink.engine.devices import DriverFactory, TenantDevices, commit_configs, config_diff
+from unilink.engine.devices import TenantDevices, pushed_changes
 from unilink.engine.ports import ChangeStore
 from unilink.engine.stages.rendering import config_sha
 from unilink.errors import ConflictError, InfeasibleError
@@ -38,13 +41,12 @@ class Committed:
 
 def commit(session: Any, runtime: rt.Runtime, tenant_id: int, plan: Plan, devices: TenantDevices,
            configs: Mapping[str, RenderedConfig] | None, journal: BoundJournal | None, changes: ChangeStore, *,
-           actor: str, reason: str, driver_factory: DriverFactory) -> Committed:
+           actor: str, reason: str) -> Committed:
     """Capacity, then pool values (flushed: a clash stops us before any router), then the routers."""
     holds.on_apply(session, runtime, tenant_id)  # the tenant's hold becomes the bookings below
     booked = _book_capacity(session, runtime, tenant_id, plan, changes)
     _book_allocations(session, runtime, tenant_id, plan, changes)
-    routers = push_devices(session, runtime, plan, devices, configs, journal, actor=actor, reason=reason,
-                           driver_factory=driver_factory)
+    routers = push_devices(session, runtime, plan, devices, configs, journal, actor=actor, reason=reason)
     return Committed(tuple(routers), tuple(booked))
 
 
@@ -141,7 +143,7 @@ def _render_again(runtime: rt.Runtime, plan: Plan, devices: TenantDevices) -> di
 
 def push_devices(session: Any, runtime: rt.Runtime, plan: Plan, devices: TenantDevices,
                  configs: Mapping[str, RenderedConfig] | None, journal: BoundJournal | None, *, actor: str,
-                 reason: str, driver_factory: DriverFactory) -> list[str]:
+                 reason: str) -> list[str]:
     """Push the plan's configs in one journalled device transaction (all routers or none), then keep
     them as the routers' configs in the device model; the routers changed."""
     model = runtime.devices
@@ -153,8 +155,10 @@ def push_devices(session: Any, runtime: rt.Runtime, plan: Plan, devices: TenantD
     if pushes:
         assert journal is not None
         journal.bind(session)  # its `done` commits with this apply, or not at all
-        commit_configs(model.routers, pushes, driver_factory=driver_factory, actor=actor, reason=reason,
-                       plan_id=plan.id, journal=journal, tx_id=journal.id)
+        changes = pushed_changes(model.routers, pushes)
+        # the configured driver (`UNILINK_DRIVER`, default sim), by name from the registry
+        commit_changes(changes, drivers_for(model.routers, changes), journal, actor=actor, reason=reason,
+                       plan_id=plan.id, tx_id=journal.id).raise_for_failure()
     # The journal's `done` (in this session) recorded the pushed configs as the routers' committed ones.
     changed = sorted(pushes)
     for r in changed:

@@ -3,7 +3,7 @@
 Used by the lab tests and the benchmark when the engine is not in the loop: it fills the device
 layer's inputs for the lab's sites the way the engine does (ports `cust<N>` with a VLAN per
 attachment, a /31 per Internet attachment, one VPN instance per VNI), renders them with
-`render("frr", ...)`, and pushes them with `DeviceTransaction` (journal, parallel prepare →
+`render("frr", ...)`, and pushes them with `commit_changes` (journal, parallel prepare →
 commit → verify, rollback of all on any failure) through `LabDriver`.
 """
 
@@ -14,15 +14,15 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from unilink.devices.device_intent import AccessAttachment, VpnInstance, build_device_intents
 from unilink.devices.diff import diff_configs
 from unilink.devices.drivers.base import bind_all
-from unilink.devices.drivers.lab import LabDriver
-from unilink.devices.intent import AccessAttachment, VpnInstance, build_device_intents
 from unilink.devices.journal import MemoryJournal
 from unilink.devices.render import RenderedConfig, render
-from unilink.devices.transaction import DeviceTransaction, TransactionResult
+from unilink.devices.transaction import TransactionResult, commit_changes
 from unilink.inventory.model import Router, RouterRole, Vendor
 from unilink.lab.builder import Lab
+from unilink.lab.driver import LabDriver
 from unilink.lab.topology import LabSite, LabTopology
 
 DEFAULT_RATE_BPS = 100_000_000
@@ -97,7 +97,7 @@ class LabChanges:
             changes = [c for c in changes if c.changed or c.router not in self.committed]
         driver = LabDriver(self.lab, fail_commit_on=set(fail_commit_on) | self.fail_commit_on)
         drivers = bind_all(driver, [c.router for c in changes])
-        result = DeviceTransaction(drivers, changes, self.journal, actor="lab", reason="lab scenario").run()
+        result = commit_changes(changes, drivers, self.journal, actor="lab", reason="lab scenario")
         elapsed = time.perf_counter() - started
         if result.ok:
             self.committed.update({c.router: c.after for c in changes})

@@ -1,5 +1,9 @@
 """Device driver for the FRR lab: real routers in network namespaces (`unilink lab up`).
 
+Registered as `lab` in the device layer's driver registry when `unilink.lab` is loaded
+(`lab_driver`); `lab_driver_factory(lab, fail_commit_on=...)` makes one bound to a given lab, to
+register under a name of the caller's choosing (tests, benchmarks).
+
 It takes what `render("frr", intent)` produces — `text` (the service part of frr.conf) and `shell`
 (argv lists describing the whole desired Linux state of the access ports) — and:
 
@@ -28,13 +32,16 @@ import contextlib
 import json
 import re
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from unilink.devices.drivers.base import BoundDriver, DeviceDriver, DeviceError, bind_all
+from unilink.devices.drivers.registry import DriverFactory, driver_for, register_driver
+from unilink.devices.render import RenderedConfig
 from unilink.errors import ValidationError
+from unilink.inventory.model import Router
 from unilink.lab import linux_state, shell
 from unilink.lab.builder import Lab
 from unilink.lab.frr import FrrInstance
@@ -272,16 +279,25 @@ def lab_drivers(routers: Iterable[str], lab: Lab | Path | str | None = None) -> 
     return bind_all(driver, known)
 
 
-def lab_driver_factory(lab: Lab | Path | str | None = None, *, fallback: Callable[[Any, Any], DeviceDriver],
-                       fail_commit_on: Iterable[str] = ()) -> Callable[[Any, Any], DeviceDriver]:
-    """A driver factory for the engine (`unilink.engine.core.driver_factory(router, running)`):
-    routers whose inventory `driver` is "lab" go to one `LabDriver` on `lab`, others to `fallback`."""
+def lab_driver_factory(lab: Lab | Path | str | None = None, *, fallback: DriverFactory | None = None,
+                       fail_commit_on: Iterable[str] = ()) -> DriverFactory:
+    """A driver factory for the registry (`register_driver(name, factory)`): routers whose inventory
+    `driver` is "lab" go to one `LabDriver` on `lab`, the others to `fallback` (default: `sim`)."""
     driver = LabDriver(lab, fail_commit_on=fail_commit_on)
+    others = fallback or driver_for("sim")
 
-    def factory(router: Any, running: Any) -> DeviceDriver:
-        return BoundDriver(driver, router.name) if router.driver == "lab" else fallback(router, running)
+    def factory(router: Router, running: RenderedConfig) -> DeviceDriver:
+        return BoundDriver(driver, router.name) if router.driver == "lab" else others(router, running)
 
     return factory
+
+
+def lab_driver(router: Router, running: RenderedConfig) -> DeviceDriver:
+    """`lab`, as registered: a router with `driver: lab` goes to the running lab in `var/lab`
+    (read afresh at each push: the lab may have been rebuilt), any other to `sim`."""
+    if router.driver != "lab":
+        return driver_for("sim")(router, running)
+    return BoundDriver(LabDriver(), router.name)
 
 
 def _in_lab(topology: LabTopology, router: str) -> bool:
@@ -439,3 +455,8 @@ def _run_batched(netns: str, commands: list[list[str]], *, existing: set[str]) -
             flush()
         group.append(argv)
     flush()
+
+
+# The lab's driver plugs into the device layer's registry when the lab is loaded (the device layer
+# never imports the lab): `UNILINK_DRIVER=lab` makes the engine push `driver: lab` routers here.
+register_driver("lab", lab_driver)
