@@ -28,13 +28,6 @@ SQL_PACKAGE = "sqlalchemy"
 # Imports other branches of issue 12 are removing while this check lands; each entry is one
 # (importer module, imported module) edge. The lead empties this at merge: nothing may be added.
 BEING_REMOVED: frozenset[tuple[str, str]] = frozenset({
-    # devices <-> lab (helper "devices": the lab driver moves into lab/, devices never imports lab)
-    ("unilink.devices.drivers.lab", "unilink.lab.builder"),
-    ("unilink.devices.drivers.lab", "unilink.lab.frr"),
-    ("unilink.devices.drivers.lab", "unilink.lab.frrconf"),
-    ("unilink.devices.drivers.lab", "unilink.lab.linux_state"),
-    ("unilink.devices.drivers.lab", "unilink.lab.shell"),
-    ("unilink.devices.drivers.lab", "unilink.lab.topology"),
     # web -> api: the portal's plan / apply / orders pages call api.routes.changes (helper "service"
     # replaces them with application-service calls)
     ("unilink.web.portal", "unilink.api.routes.changes"),
@@ -47,7 +40,6 @@ SQL_BEING_REMOVED: frozenset[str] = frozenset({
     "unilink.engine.scheduler",    # helper "service"
     "unilink.events.publish",      # helper "service"
     "unilink.api.routes.changes",  # helper "service"
-    "unilink.devices.journal",     # helper "devices"
 })
 
 
