@@ -34,8 +34,8 @@ from functools import lru_cache
 from unilink.devices.safe import check_description, check_port, check_rd_rt
 from unilink.errors import ValidationError
 from unilink.inventory.model import Router
+from unilink.network.numbering import BACKBONE_ASN
 
-DEFAULT_ASN = 65000
 # Administrative distance (Junos: preference) of the routes through a backup line: above every
 # vendor's default for static, connected, OSPF, IS-IS and iBGP routes (≤ 200 is iBGP on IOS-XR, 170
 # BGP on Junos), below 255 (unusable), so such a route wins only when no other remains.
@@ -179,7 +179,7 @@ class DeviceIntent:
     router: str
     vendor: str
     loopback: str
-    asn: int = DEFAULT_ASN
+    asn: int = BACKBONE_ASN
     interfaces: tuple[InterfaceIntent, ...] = ()
     vrfs: tuple[VrfIntent, ...] = ()
     elines: tuple[ElineIntent, ...] = ()
@@ -362,7 +362,7 @@ def _interface_sort_key(i: InterfaceIntent) -> tuple[str, int]:
 
 def build_device_intents(routers: Iterable[Router], attachments: Sequence[AccessAttachment],
                          vpns: Sequence[VpnInstance] = (), elines: Sequence[ElineInstance] = (),
-                         *, asn: int = DEFAULT_ASN, only: Iterable[str] | None = None) -> dict[str, DeviceIntent]:
+                         *, asn: int = BACKBONE_ASN, only: Iterable[str] | None = None) -> dict[str, DeviceIntent]:
     """One `DeviceIntent` per router given (routers without services get an empty intent); with
     `only`, for those routers alone (the others still count as segment ends: BGP neighbours).
 

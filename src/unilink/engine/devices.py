@@ -21,8 +21,9 @@ from unilink.devices.diff import DeviceChange, change_from_diff
 from unilink.devices.diff import config_diff as config_diff  # the one config diff: what plans show
 from unilink.devices.render import RenderedConfig, dialect, render_for_router
 from unilink.devices.transaction import DeviceCommitError as DeviceCommitError  # what a refused apply raises
-from unilink.engine.resources import ASN, attachments, backup_port_owner, p2p_subnets, rd_text
+from unilink.engine.resources import attachments, backup_port_owner, p2p_subnets, rd_text
 from unilink.inventory.model import Router
+from unilink.network.numbering import BACKBONE_ASN
 from unilink.services.intent import Intent, IpVpnService
 
 Alloc = Mapping[tuple[str, str, str], int]  # (pool, scope, owner) → value
@@ -79,7 +80,8 @@ def tenant_devices(tenant: str, intent: Intent, rates: Mapping[tuple[str, str], 
             hub = svc.topology.value == "hub-and-spoke"
             vpns.append(VpnInstance(
                 name=svc.name, tenant=tenant, rd=rd_text(alloc[("rd", "", owner)]),
-                import_rts=(f"{ASN + 1}:{rt}",) if hub else (f"{ASN}:{rt}",), export_rts=(f"{ASN}:{rt}",),
+                import_rts=(f"{BACKBONE_ASN + 1}:{rt}",) if hub else (f"{BACKBONE_ASN}:{rt}",),
+                export_rts=(f"{BACKBONE_ASN}:{rt}",),
                 vni=alloc[("vni", "", owner)], topology=DeviceVpnTopology(svc.topology.value),
                 hub_sites=tuple(m.site for m in svc.members if m.role == "hub")))
     elines = [ElineInstance(name=s.name, tenant=tenant, a_site=s.a, b_site=s.b,

@@ -27,7 +27,6 @@ from unilink.errors import InfeasibleError
 from unilink.network.numbering import BACKBONE_ASN
 from unilink.services.intent import ELineService, Intent, InternetService, IpVpnService, site_usages
 
-ASN = BACKBONE_ASN  # route distinguishers and targets are ASN:number
 VLAN_RANGE = (100, 4094)
 P2P_V4 = ipaddress.IPv4Network("100.64.0.0/16")  # RFC 6598 shared space: PE–CE links only, never routed out
 P2P_V6 = ipaddress.IPv6Network("fd75:6e69:6c6b::/64")  # a ULA /64 ("unilk"): /127s by the same index as the /31s
@@ -189,8 +188,8 @@ def p2p_subnets(index: int) -> tuple[str, str]:
 
 
 def rd_text(value: int) -> str:
-    return f"{ASN}:{value}"
+    return f"{BACKBONE_ASN}:{value}"
 
 
 def rt_text(value: int) -> str:
-    return f"{ASN}:{value}"
+    return f"{BACKBONE_ASN}:{value}"

@@ -24,6 +24,7 @@ from unilink.inventory.model import Router, RouterRole, Vendor
 from unilink.lab.builder import Lab
 from unilink.lab.driver import LabDriver
 from unilink.lab.topology import LabSite, LabTopology
+from unilink.network.numbering import BACKBONE_ASN
 
 DEFAULT_RATE_BPS = 100_000_000
 INTERNET_VLAN_BASE = 100
@@ -77,8 +78,9 @@ class LabChanges:
                     site=site.name, tenant=self.tenant, router=router, port=port,
                     vlan=VPN_VLAN_BASE + site.index, ipv4=None, ipv6=None,
                     rate_down_bps=svc.down_bps, rate_up_bps=svc.up_bps, vpns=(f"vpn{svc.vni}",)))
-        vpns = [VpnInstance(name=f"vpn{vni}", tenant=self.tenant, rd=f"65000:{vni}", import_rts=(f"65000:{vni}",),
-                            export_rts=(f"65000:{vni}",), vni=vni) for vni in sorted(vnis)]
+        vpns = [VpnInstance(name=f"vpn{vni}", tenant=self.tenant, rd=f"{BACKBONE_ASN}:{vni}",
+                            import_rts=(f"{BACKBONE_ASN}:{vni}",),
+                            export_rts=(f"{BACKBONE_ASN}:{vni}",), vni=vni) for vni in sorted(vnis)]
         return atts, vpns
 
     def render_all(self, services: Mapping[str, SiteService]) -> dict[str, RenderedConfig]:

@@ -26,6 +26,7 @@ from typing import Any
 
 from unilink.errors import ValidationError
 from unilink.inventory.model import Network, RouterRole, Vendor
+from unilink.network.numbering import BACKBONE_ASN
 from unilink.units import parse_bandwidth
 
 DEFAULT_PREFIX = "ul-"
@@ -34,7 +35,6 @@ DEFAULT_POP_COUNT = 5
 MAX_POP_COUNT = 40  # about 27 MB of FRR per router: 40 routers stay near 1 GB
 DEFAULT_MAX_SITES = 12
 DEFAULT_SITE_RATE_BPS = 100_000_000
-LAB_ASN = 65000  # one iBGP AS for the EVPN overlay between PEs (= devices.device_intent.DEFAULT_ASN)
 BACKBONE_POOL = ipaddress.IPv4Network("10.0.0.0/16")
 ACCESS_POOL = ipaddress.IPv4Network("10.1.0.0/16")
 VPN_HOST_NET = ipaddress.IPv4Network("172.20.0.0/24")
@@ -95,7 +95,7 @@ class LabTopology:
     routers: tuple[LabRouter, ...]
     links: tuple[LabLink, ...]
     sites: tuple[LabSite, ...]
-    asn: int = LAB_ASN
+    asn: int = BACKBONE_ASN
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def router(self, netns_or_name: str) -> LabRouter:
@@ -124,7 +124,7 @@ class LabTopology:
                    routers=tuple(LabRouter(**r) for r in data["routers"]),
                    links=tuple(LabLink(**lk) for lk in data["links"]),
                    sites=tuple(LabSite(**s) for s in data["sites"]),
-                   asn=data.get("asn", LAB_ASN), notes=tuple(data.get("notes", ())))
+                   asn=data.get("asn", BACKBONE_ASN), notes=tuple(data.get("notes", ())))
 
 
 # -- choosing PoPs --------------------------------------------------------------------------------
