@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -540,13 +540,18 @@ def load_plan(session: Session, plan_id: str) -> tuple[_PlanHead, dict[str, Any]
 
 
 def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *, now: datetime | None = None,
-          action: str = "apply", confirm_removals: bool = False) -> ApplyResult:
+          action: str = "apply", confirm_removals: bool = False,
+          after_apply: Callable[[Session, ApplyResult], None] | None = None) -> ApplyResult:
     """Run exactly plan `plan_id`: refuse it when stale, else book, allocate, configure, record.
 
     ConflictError when the tenant or the topology changed since the plan was made, or the plan
     expired or was applied; InfeasibleError when capacity it needs was taken meanwhile;
     ValidationError (field confirm_removals) when it removes live sites, services or VPN members
     and `confirm_removals` is not given. In every refusal nothing changes.
+
+    `after_apply(session, result)` runs inside the apply's write transaction, after the history row
+    and before the commit (the application service records its outbox rows there); raising in it
+    rolls the whole apply back.
     """
     now = now or store.clock.now()
     if len(reason) > 500:
@@ -563,7 +568,8 @@ def apply(store: Any, plan_id: str, actor: str = "unknown", reason: str = "", *,
                         # reloaded if another process applied
                         runtime = rt.runtime_for(store, session, locked=True,
                                                  versions=(row.topology_version, row.ledger_seq))
-                        result = _apply_locked(session, runtime, row, content, actor, reason, now, action, journal)
+                        result = _apply_locked(session, runtime, row, content, actor, reason, now, action, journal,
+                                               after_apply)
                         runtime.ledger_seq = row.ledger_seq
                     return result
                 except BaseException as exc:
@@ -668,7 +674,8 @@ def _mark(store: Any, plan_id: str, status: str) -> None:
 
 
 def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content: dict[str, Any], actor: str,
-                  reason: str, now: datetime, action: str, journal: BoundJournal | None = None) -> ApplyResult:
+                  reason: str, now: datetime, action: str, journal: BoundJournal | None = None,
+                  after_apply: Callable[[Session, ApplyResult], None] | None = None) -> ApplyResult:
     tenant_id, tenant = row.tenant_id, content["tenant"]
     ledger, graph = runtime.ledger, runtime.graph
     with ledger.atomic():
@@ -727,6 +734,11 @@ def _apply_locked(session: Session, runtime: rt.Runtime, row: _PlanHead, content
                                summary={"changes": content["summary"], "orders": orders,
                                         "cancelled_orders": cancelled, "price": content["price"]})
         records.mark_applied(session, row.id, now)
+        if after_apply is not None:  # inside the ledger's atomic block too: raising undoes the bookings
+            gone = set(content["release"])
+            kept = sum(rid not in gone for rids in runtime.keys.get(tenant_id, {}).values() for rid in rids)
+            after_apply(session, ApplyResult(row.id, tenant, revision, intent_version, tuple(routers), tuple(orders),
+                                             kept + len(new_rows), tuple(cancelled)))
     runtime.deployed[tenant_id] = _Deployed(revision, intent_version, effective, dict(content["physical"]),
                                             content["desired"], _effective_doc(content), _RECENT_QUOTES.get(row.id))
     # the in-memory index follows the table (only after everything above succeeded)
