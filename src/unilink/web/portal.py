@@ -1,15 +1,18 @@
 """The web portal: server-rendered pages for tenants (sites, change → plan → apply, history, orders)
 and operators (the backbone's utilisation, tenants). `mount_portal(app)` adds it to the API app.
 
-Every page is an adapter over the API's own functions: the route functions of
-`unilink.api.routes.*` (called as plain functions with the caller's principal) and the scoping
-helpers of `unilink.api.deps`. The portal never decides who may see what; it only draws it.
+Every page is an adapter: a change (plan, apply, revert, cancel an order) calls the application
+services of `unilink.usecases`, as the API and the CLI do, so it records the same history and events;
+the reads call the route functions of `unilink.api.routes.*` (as plain functions with the caller's
+principal); who may see what is decided by the scoping helpers of `unilink.api.deps` and the routes'
+visibility checks. The portal never decides who may see what; it only draws it.
 Forms POST (the whole flow works without JavaScript); the one script adds live refresh from the
 server-sent-events stream.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -30,19 +33,23 @@ from unilink.api.deps import (
     TenantQuery,
     acting_tenant,
     get_store,
+    mark_tenant,
     require_operator,
     require_writer,
     visible_tenant,
 )
 from unilink.api.problems import status_for
 from unilink.api.routes import accounts as account_routes
-from unilink.api.routes import changes as change_routes
 from unilink.api.routes import events as event_routes
+from unilink.api.routes import tenant_changes as change_routes
 from unilink.api.schemas import LoginRequest
 from unilink.api.security import Principal
 from unilink.engine import core as engine_core
 from unilink.errors import InfeasibleError, UnilinkError, ValidationError
 from unilink.store.db import Store
+from unilink.usecases import order_moves
+from unilink.usecases.change_plans import plan_change, revert_to
+from unilink.usecases.plan_applying import apply_plan as apply_change
 from unilink.web import forms, views
 from unilink.web.session import (
     COOKIE_NAME,
@@ -299,9 +306,9 @@ async def submit_change(site: Annotated[str, views.SitePath], request: Request, 
     try:
         desired = forms.apply_site_change(document, site, fields, now=_store(request).clock.now())
         base = forms.base_version_of(fields)
-        intent = change_routes.IntentDocument.model_validate(desired if base is None else
-                                                             {**desired, "base_version": base})
-        made = await change_routes.create_plan(intent, request, principal, store, tenant, "summary", False)
+        mark_tenant(request, name)
+        document_in = change_routes.IntentDocument.model_validate(desired).model_dump(exclude_unset=True)
+        made = await change_routes.in_engine_thread(_plan_form, store, name, document_in, principal.subject, base)
     except UnilinkError as exc:
         error = views.error_dict(exc)
         if isinstance(exc, InfeasibleError):
@@ -311,7 +318,11 @@ async def submit_change(site: Annotated[str, views.SitePath], request: Request, 
         return _page(request, "change.html", {
             **_base(principal, tenant, "sites"), "form": forms.form_from_fields(base_form, fields), "acting": name,
             "error": error, "error_field": error_field, "base_version": version}, status_code=422)
-    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{_data(made)['id']}", principal, tenant), status_code=303)
+    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{made.id}", principal, tenant), status_code=303)
+
+
+def _plan_form(store: Store, tenant: str, document: dict[str, Any], actor: str, base: int | None) -> Any:
+    return plan_change(store, tenant, document, actor=actor, base_version=base)
 
 
 def _plan_id(plan_id: str) -> str:
@@ -330,11 +341,13 @@ def plan_page(plan_id: str, request: Request, principal: PrincipalDep, tenant: T
 async def apply_plan(plan_id: str, request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> Response:
     require_writer(principal)
     fields = await _form(request)
-    body = change_routes.ApplyRequest(reason=fields.get("reason", "")[:500],
-                                      confirm_removals=fields.get("confirm_removals") == "yes")
-    result = await run_in_threadpool(change_routes.apply_plan, _plan_id(plan_id), request, principal,
-                                     _store(request), body)
-    return RedirectResponse(_with_tenant(f"{PREFIX}/history?applied={_data(result)['plan_id']}", principal, tenant),
+    store = _store(request)
+    shown = await run_in_threadpool(change_routes.visible_plan, store, principal, _plan_id(plan_id))
+    mark_tenant(request, shown.content["tenant"])
+    result = await run_in_threadpool(functools.partial(
+        apply_change, store, plan_id, actor=principal.subject, reason=fields.get("reason", "")[:500],
+        confirm_removals=fields.get("confirm_removals") == "yes"))
+    return RedirectResponse(_with_tenant(f"{PREFIX}/history?applied={result.plan_id}", principal, tenant),
                             status_code=303)
 
 
@@ -356,9 +369,11 @@ async def revert(request: Request, principal: PrincipalDep, tenant: TenantQuery 
     if not version.isdigit() or not 1 <= int(version) < 2**31:
         raise ValidationError("not an intent version", field="version", value=version,
                               accepted="a version number shown in the history")
-    body = change_routes.RevertRequest(version=int(version))
-    made = await run_in_threadpool(change_routes.revert, body, request, principal, _store(request), tenant)
-    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{_data(made)['id']}", principal, tenant), status_code=303)
+    name = acting_tenant(principal, tenant)
+    mark_tenant(request, name)
+    made = await run_in_threadpool(functools.partial(revert_to, _store(request), name, int(version),
+                                                     actor=principal.subject))
+    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{made.id}", principal, tenant), status_code=303)
 
 
 @router.post("/orders/{order_id}/cancel")
@@ -366,7 +381,10 @@ async def cancel_order(order_id: Annotated[str, views.OrderPath], request: Reque
                        tenant: TenantQuery = None) -> Response:
     require_writer(principal)
     await _form(request)
-    await run_in_threadpool(change_routes.cancel_order, order_id, request, principal, _store(request))
+    store = _store(request)
+    order = await run_in_threadpool(change_routes.visible_order, store, principal, order_id)
+    mark_tenant(request, order["tenant"])
+    await run_in_threadpool(functools.partial(order_moves.cancel_order, store, order_id, actor=principal.subject))
     return RedirectResponse(_with_tenant(f"{PREFIX}/orders", principal, tenant), status_code=303)
 
 

@@ -1,8 +1,10 @@
 """A tenant's services through the engine: sites, services, intent (GET/PUT), plans, apply, orders,
 history, revert, reservations and schedules.
 
-Every route calls `unilink.engine` (plan, apply, orders, history, status); none reimplements it. A plan
-or order of another tenant answers 404. State changes are published as events.
+Every change goes through the application services (`unilink.usecases`: plan, apply, revert, order
+moves), which record its history and events in the change's own transaction; the reads call
+`unilink.engine` (orders, history, status). None reimplements either. A plan or order of another
+tenant answers 404.
 """
 
 from __future__ import annotations
@@ -39,16 +41,16 @@ from unilink.api.security import Principal, Role
 from unilink.engine import core as engine_core
 from unilink.engine import holds as engine_holds
 from unilink.engine import orders as engine_orders
-from unilink.engine import runtime as rt
 from unilink.engine import versions as intent_versions
 from unilink.engine.views import audience_of, plan_view
-from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
-from unilink.events import changes as change_events
-from unilink.events.alarms import crossings, utilisation
-from unilink.events.publish import publish
+from unilink.errors import NotFoundError, ValidationError
 from unilink.store.db import Store
 from unilink.store.tables.services import DeploymentRow, PlanRow, ReservationRow, ServiceOrderRow
 from unilink.store.tables.tenancy import Tenant
+from unilink.usecases import order_moves
+from unilink.usecases.change_listeners import on_tenant_changed
+from unilink.usecases.change_plans import plan_change, revert_to
+from unilink.usecases.plan_applying import apply_plan as apply_change
 
 T = TypeVar("T")
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
@@ -188,6 +190,7 @@ class DeployedCache:
 
 
 _deployed = DeployedCache()
+on_tenant_changed(_deployed.forget)  # a change made in this process by any entry point (portal, scheduler)
 
 
 def _deployed_document(store: Store, tenant: str) -> dict[str, Any]:
@@ -208,6 +211,11 @@ def _plan_out(content: dict[str, Any], devices: str, principal: Principal) -> di
     return plan_view(content, diffs=devices == "full", audience=audience_of(principal))
 
 
+def visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
+    """The plan, when `principal` may see it (NotFoundError otherwise: another tenant's plan is a 404)."""
+    return _visible_plan(store, principal, plan_id)
+
+
 def _visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
     with store.session() as session:
         row = session.get(PlanRow, plan_id)
@@ -215,6 +223,11 @@ def _visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
     if row is None or (not principal.is_operator and tenant != principal.tenant):
         raise NotFoundError("no such plan", field="plan_id", value=plan_id, accepted="the id returned by POST /plans")
     return row
+
+
+def visible_order(store: Store, principal: Principal, order_id: str) -> dict[str, Any]:
+    """The order, when `principal` may see it (NotFoundError otherwise)."""
+    return _visible_order(store, principal, order_id)
 
 
 def _visible_order(store: Store, principal: Principal, order_id: str) -> dict[str, Any]:
@@ -242,8 +255,8 @@ def _make_plan(store: Store, principal: Principal, tenant: str, document: dict[s
     if installed and principal.role is not Role.OPERATOR_ADMIN:
         raise ValidationError("only operator-admin may take accesses as installed", field="installed", value=True,
                               accepted="false")
-    # A plan changes nothing, so it publishes no event (events are state changes); apply does.
-    return engine.plan(store, tenant, document, actor=_actor(principal), accesses_installed=installed,
+    # A plan changes nothing, so it records no event (events are state changes); apply does.
+    return plan_change(store, tenant, document, actor=_actor(principal), accesses_installed=installed,
                        base_version=base)
 
 
@@ -446,21 +459,8 @@ def apply_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: S
     row = _visible_plan(store, principal, plan_id)
     tenant = row.content["tenant"]
     mark_tenant(request, tenant)
-    links = {arc[0] for booking in row.content.get("bookings", []) for arc in booking.get("arcs", [])}
-    before = _link_utilisation(store, links, row.tenant_id)
-    try:
-        result = engine.apply(store, plan_id, _actor(principal), (body.reason if body else ""),
-                              confirm_removals=bool(body and body.confirm_removals))
-    except (ConflictError, InfeasibleError) as exc:
-        change_events.apply_failed(store, tenant, plan_id, exc.message)
-        raise
-    _deployed.forget(store, tenant)
-    change_events.applied(store, result.to_dict())
-    for order_id in result.cancelled_orders:
-        change_events.order_moved(store, tenant, order_id, "cancelled")
-    for alarm in crossings(before, _link_utilisation(store, links)):
-        # Backbone load is the operator's business: the alarm is operator-wide, it names no tenant.
-        publish(store, "capacity.alarm", tenant=None, data={**alarm, "plan_id": plan_id})
+    result = apply_change(store, plan_id, actor=_actor(principal), reason=(body.reason if body else ""),
+                          confirm_removals=bool(body and body.confirm_removals))
     return result.to_dict()
 
 
@@ -470,18 +470,6 @@ def cancel_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: 
     row = _visible_plan(store, principal, plan_id)
     mark_tenant(request, row.content["tenant"])
     return engine_holds.cancel(store, plan_id)
-
-
-def _link_utilisation(store: Store, links: set[str], tenant_id: int | None = None) -> dict[tuple[str, str], float]:
-    """Booked share per link direction; without `tenant_id`'s plan hold (the load before its apply)."""
-    if not links:
-        return {}
-    with rt.LOCK, store.session() as session:
-        runtime = rt.runtime_for(store, session)
-        if tenant_id is None:
-            return utilisation(runtime.graph, runtime.ledger, links, store.clock.now())
-        with engine_holds.without_hold(runtime, tenant_id):
-            return utilisation(runtime.graph, runtime.ledger, links, store.clock.now())
 
 
 # -- orders ------------------------------------------------------------------------------------------
@@ -501,9 +489,7 @@ def get_order(order_id: OrderId, principal: PrincipalDep, store: StoreDep) -> di
 def cancel_order(order_id: OrderId, request: Request, principal: WriterDep, store: StoreDep) -> dict[str, Any]:
     order = _visible_order(store, principal, order_id)
     mark_tenant(request, order["tenant"])
-    updated = engine_orders.set_order_state(store, order_id, "cancelled", _actor(principal))
-    change_events.order_moved(store, order["tenant"], order_id, "cancelled")
-    return updated
+    return order_moves.cancel_order(store, order_id, actor=_actor(principal))
 
 
 @router.post("/orders/{order_id}/state", tags=["orders"],
@@ -513,16 +499,10 @@ def set_order_state(order_id: OrderId, body: OrderStateRequest, request: Request
                     store: StoreDep) -> dict[str, Any]:
     order = _visible_order(store, principal, order_id)
     mark_tenant(request, order["tenant"])
-    if body.state == "completed":
-        result = engine_orders.complete_order(store, order_id, _actor(principal))
-        _deployed.forget(store, order["tenant"])
-        updated = {**_visible_order(store, principal, order_id), "applied": result.to_dict() if result else None}
-        if result is not None:
-            publish(store, "change.applied", tenant=order["tenant"], data=result.to_dict())
-    else:
-        updated = engine_orders.set_order_state(store, order_id, body.state, _actor(principal))
-    change_events.order_moved(store, order["tenant"], order_id, body.state)
-    return updated
+    moved, result = order_moves.move_order(store, order_id, body.state, actor=_actor(principal))
+    if body.state != "completed":
+        return moved
+    return {**moved, "applied": result.to_dict() if result else None}
 
 
 # -- history and revert ------------------------------------------------------------------------------
@@ -539,5 +519,5 @@ def revert(body: RevertRequest, request: Request, principal: WriterDep, store: S
            tenant: TenantQuery = None) -> dict[str, Any]:
     name = acting_tenant(principal, tenant)
     mark_tenant(request, name)
-    made = engine_core.revert(store, name, body.version, actor=_actor(principal))
+    made = revert_to(store, name, body.version, actor=_actor(principal))
     return _plan_out(made.content, "summary", principal)
