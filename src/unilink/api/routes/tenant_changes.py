@@ -21,7 +21,6 @@ from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi import HTTPException as FastAPIHTTPException
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from unilink import engine
@@ -44,9 +43,9 @@ from unilink.engine import orders as engine_orders
 from unilink.engine import versions as intent_versions
 from unilink.engine.views import audience_of, plan_view
 from unilink.errors import NotFoundError, ValidationError
+from unilink.store import deployed_repo, orders_repo
 from unilink.store.db import Store
-from unilink.store.tables.services import DeploymentRow, PlanRow, ReservationRow, ServiceOrderRow
-from unilink.store.tables.tenancy import Tenant
+from unilink.store.tables.services import PlanRow
 from unilink.usecases import order_moves
 from unilink.usecases.change_listeners import on_tenant_changed
 from unilink.usecases.change_plans import plan_change, revert_to
@@ -166,22 +165,19 @@ class DeployedCache:
     def document(self, store: Store, tenant: str) -> dict[str, Any]:
         checked = time.monotonic()
         with store.engine.connect() as conn:
-            found = conn.execute(select(Tenant.id, DeploymentRow.revision)
-                                 .outerjoin(DeploymentRow, DeploymentRow.tenant_id == Tenant.id)
-                                 .where(Tenant.name == tenant)).first()
+            found = deployed_repo.revision(conn, tenant)
             if found is None:
                 raise NotFoundError("no such tenant", field="tenant", value=tenant,
                                     accepted="the name of an existing tenant")
-            tenant_id, revision = found[0], found[1] if found[1] is not None else -1
+            tenant_id, revision = found
             key = (store.engine, tenant)
             cached = self._by_tenant.get(key)
             if cached is not None and cached[0] == revision:
                 self._by_tenant[key] = (revision, cached[1], checked)
                 return cached[1]
-            row = conn.execute(select(DeploymentRow.document, DeploymentRow.physical)
-                               .where(DeploymentRow.tenant_id == tenant_id)).first()
-        document = dict(row[0] or {}) if row else {}
-        document["_physical"] = (row[1] if row else None) or {}
+            deployed, physical = deployed_repo.document(conn, tenant_id)
+        document = dict(deployed or {})
+        document["_physical"] = physical or {}
         with self._lock:
             if len(self._by_tenant) > 10_000:
                 self._by_tenant.clear()
@@ -203,7 +199,7 @@ def _tenants_in_scope(store: Store, principal: Principal, tenant: str | None) ->
     if scope is not None:
         return [scope]
     with store.session() as session:
-        return list(session.scalars(select(Tenant.name).order_by(Tenant.name)))
+        return deployed_repo.tenant_names(session)
 
 
 def _plan_out(content: dict[str, Any], devices: str, principal: Principal) -> dict[str, Any]:
@@ -218,11 +214,10 @@ def visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
 
 def _visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
     with store.session() as session:
-        row = session.get(PlanRow, plan_id)
-        tenant = session.get(Tenant, row.tenant_id).name if row is not None else None
-    if row is None or (not principal.is_operator and tenant != principal.tenant):
+        found = deployed_repo.plan(session, plan_id)
+    if found is None or (not principal.is_operator and found[1] != principal.tenant):
         raise NotFoundError("no such plan", field="plan_id", value=plan_id, accepted="the id returned by POST /plans")
-    return row
+    return found[0]
 
 
 def visible_order(store: Store, principal: Principal, order_id: str) -> dict[str, Any]:
@@ -232,12 +227,11 @@ def visible_order(store: Store, principal: Principal, order_id: str) -> dict[str
 
 def _visible_order(store: Store, principal: Principal, order_id: str) -> dict[str, Any]:
     with store.session() as session:
-        row = session.get(ServiceOrderRow, order_id)
-        tenant = session.get(Tenant, row.tenant_id).name if row is not None else None
-        if row is None or (not principal.is_operator and tenant != principal.tenant):
+        found = orders_repo.order(session, order_id)
+        if found is None or (not principal.is_operator and found[1] != principal.tenant):
             raise NotFoundError("no such order", field="order_id", value=order_id,
                                 accepted="the id of one of your orders")
-        return engine_orders.order_dict(row, tenant)
+        return engine_orders.order_dict(*found)
 
 
 # Plans run one at a time per process anyway (the engine's lock). On the request threadpool, every
@@ -336,12 +330,8 @@ def list_schedules(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery
 def list_reservations(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None,
                       limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[dict[str, Any]]:
     scope = visible_tenant(principal, tenant)
-    query = (select(ReservationRow, Tenant.name).join(Tenant, Tenant.id == ReservationRow.tenant_id)
-             .order_by(ReservationRow.id).limit(limit))
-    if scope is not None:
-        query = query.where(Tenant.name == scope)
     with store.session() as session:
-        rows = session.execute(query).all()
+        rows = deployed_repo.reservations(session, scope, limit)
     return [{"id": r.id, "tenant": name, "service": r.service, "link": r.link, "direction": r.direction,
              "bps": r.bps, "start_at": engine_core.aware(r.start_at), "end_at": engine_core.aware(r.end_at),
              "priority": r.priority} for r, name in rows]
