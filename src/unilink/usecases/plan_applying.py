@@ -55,5 +55,7 @@ def record_failure(store: Any, tenant: str, plan_id: str, reason: str, *, now: d
 def _plan_facts(store: Any, plan_id: str) -> tuple[str, int, set[str]]:
     """(tenant, tenant id, links the plan books on); NotFoundError as the apply would raise it."""
     with store.session() as session:
-        head, content = engine_core.load_plan(session, plan_id)
+        head, planned = engine_core.load_plan(session, plan_id)
+    # the plan's document form: the dict itself, or the `content` of a typed plan
+    content = getattr(planned, "content", planned)
     return content["tenant"], head.tenant_id, plan_links(content)
