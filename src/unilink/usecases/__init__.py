@@ -9,6 +9,8 @@ delivered after the commit (`unilink.events.outbox_delivery`).
     scheduled_changes.run_due / run_forever    boosts ending, windows opening: applied like any change
     capacity_view.link_utilisation             the booked share per link direction (what alarms compare)
     what_if.fail_elements                      fail links, PoPs or SRLGs on the live ledger, change nothing
+    tenant_views.sites / services / orders /   what a tenant has and did, read by the API and the portal
+      history / visible_plan / visible_order     alike (each tenant's deployed document cached per revision)
 
 Adapters call these and only render the answer; none of them publishes or invalidates by itself
 (except their own caches: the API's deployed-document cache).

@@ -1,11 +1,11 @@
 """The web portal: server-rendered pages for tenants (sites, change → plan → apply, history, orders)
 and operators (the backbone's utilisation, tenants). `mount_portal(app)` adds it to the API app.
 
-Every page is an adapter: a change (plan, apply, revert, cancel an order) calls the application
-services of `unilink.usecases`, as the API and the CLI do, so it records the same history and events;
-the reads call the route functions of `unilink.api.routes.*` (as plain functions with the caller's
-principal); who may see what is decided by the scoping helpers of `unilink.api.deps` and the routes'
-visibility checks. The portal never decides who may see what; it only draws it.
+Every page is an adapter over the application services of `unilink.usecases`, as the API and the
+CLI are: a change (plan, apply, revert, cancel an order) records the same history and events
+whichever way it came, and a read (sites, services, orders, history, a plan) is the API's own
+(`usecases.tenant_views`). Who may see what is decided by the scoping helpers (`visible_tenant`,
+`acting_tenant`) and the views' visibility checks; the portal never decides it, it only draws it.
 Forms POST (the whole flow works without JavaScript); the one script adds live refresh from the
 server-sent-events stream.
 """
@@ -41,13 +41,13 @@ from unilink.api.deps import (
 from unilink.api.problems import status_for
 from unilink.api.routes import accounts as account_routes
 from unilink.api.routes import events as event_routes
-from unilink.api.routes import tenant_changes as change_routes
 from unilink.api.schemas import LoginRequest
 from unilink.api.security import Principal
 from unilink.engine import core as engine_core
+from unilink.engine.views import audience_of, plan_view
 from unilink.errors import InfeasibleError, UnilinkError, ValidationError
 from unilink.store.db import Store
-from unilink.usecases import order_moves
+from unilink.usecases import order_moves, tenant_views
 from unilink.usecases.change_plans import plan_change, revert_to
 from unilink.usecases.plan_applying import apply_plan as apply_change
 from unilink.web import forms, views
@@ -137,11 +137,14 @@ root_router = APIRouter(include_in_schema=False)
 PrincipalDep = Annotated[Principal, Depends(portal_principal)]
 
 
-def _data(answer: Any) -> Any:
-    """What an API route function answered, as plain data (some answer a ready JSONResponse for speed)."""
-    if isinstance(answer, Response):
-        return json.loads(bytes(answer.body))
-    return answer
+def _copy(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A copy of rows built over the process's cached deployed documents, for the page to shape freely."""
+    return json.loads(json.dumps(rows))
+
+
+def _caller_tenant(principal: Principal) -> str | None:
+    """The tenant a caller is limited to (None: an operator, who sees every tenant's)."""
+    return None if principal.is_operator else principal.tenant
 
 
 def _store(request: Request) -> Store:
@@ -251,9 +254,10 @@ async def sign_out(request: Request) -> Response:
 def sites_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None,
                applied: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
     store = _store(request)
-    sites = _data(change_routes.list_sites(principal, store, tenant))
-    services = _data(change_routes.list_services(principal, store, tenant))
-    orders = _data(change_routes.list_orders(principal, store, tenant, open_only=True))
+    scope = visible_tenant(principal, tenant)
+    sites = _copy(tenant_views.sites(store, scope))
+    services = _copy(tenant_views.services(store, scope))
+    orders = tenant_views.orders(store, scope, open_only=True)
     pops = store.load_network().pop_index()
     rows = views.site_rows(sites, services, pops, orders)
     scope = visible_tenant(principal, tenant)
@@ -264,7 +268,7 @@ def sites_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = 
 
 @router.get("/services")
 def services_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
-    services = _data(change_routes.list_services(principal, _store(request), tenant))
+    services = _copy(tenant_views.services(_store(request), visible_tenant(principal, tenant)))
     return _page(request, "services.html", {**_base(principal, tenant, "services"),
                                             "services": views.service_rows(services),
                                             "scope": visible_tenant(principal, tenant)})
@@ -307,8 +311,7 @@ async def submit_change(site: Annotated[str, views.SitePath], request: Request, 
         desired = forms.apply_site_change(document, site, fields, now=_store(request).clock.now())
         base = forms.base_version_of(fields)
         mark_tenant(request, name)
-        document_in = change_routes.IntentDocument.model_validate(desired).model_dump(exclude_unset=True)
-        made = await change_routes.in_engine_thread(_plan_form, store, name, document_in, principal.subject, base)
+        made = await run_in_threadpool(_plan_form, store, name, desired, principal.subject, base)
     except UnilinkError as exc:
         error = views.error_dict(exc)
         if isinstance(exc, InfeasibleError):
@@ -333,7 +336,8 @@ def _plan_id(plan_id: str) -> str:
 
 @router.get("/plans/{plan_id}")
 def plan_page(plan_id: str, request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
-    shown = _data(change_routes.get_plan(_plan_id(plan_id), principal, _store(request), devices="full"))
+    row = tenant_views.visible_plan(_store(request), _plan_id(plan_id), _caller_tenant(principal))
+    shown = plan_view(row.content, diffs=True, audience=audience_of(principal))
     return _page(request, "plan.html", {**_base(principal, tenant, "sites"), "plan": views.plan_view(shown)})
 
 
@@ -342,7 +346,7 @@ async def apply_plan(plan_id: str, request: Request, principal: PrincipalDep, te
     require_writer(principal)
     fields = await _form(request)
     store = _store(request)
-    shown = await run_in_threadpool(change_routes.visible_plan, store, principal, _plan_id(plan_id))
+    shown = await run_in_threadpool(tenant_views.visible_plan, store, _plan_id(plan_id), _caller_tenant(principal))
     mark_tenant(request, shown.content["tenant"])
     result = await run_in_threadpool(functools.partial(
         apply_change, store, plan_id, actor=principal.subject, reason=fields.get("reason", "")[:500],
@@ -354,7 +358,7 @@ async def apply_plan(plan_id: str, request: Request, principal: PrincipalDep, te
 @router.get("/history")
 def history_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None,
                  applied: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
-    entries = _data(change_routes.history(principal, _store(request), tenant, limit=100))
+    entries = tenant_views.history(_store(request), visible_tenant(principal, tenant), 100)
     return _page(request, "history.html", {**_base(principal, tenant, "history"),
                                            "entries": views.history_rows(entries), "applied": applied,
                                            "scope": visible_tenant(principal, tenant)})
@@ -382,7 +386,7 @@ async def cancel_order(order_id: Annotated[str, views.OrderPath], request: Reque
     require_writer(principal)
     await _form(request)
     store = _store(request)
-    order = await run_in_threadpool(change_routes.visible_order, store, principal, order_id)
+    order = await run_in_threadpool(tenant_views.visible_order, store, order_id, _caller_tenant(principal))
     mark_tenant(request, order["tenant"])
     await run_in_threadpool(functools.partial(order_moves.cancel_order, store, order_id, actor=principal.subject))
     return RedirectResponse(_with_tenant(f"{PREFIX}/orders", principal, tenant), status_code=303)
@@ -390,7 +394,7 @@ async def cancel_order(order_id: Annotated[str, views.OrderPath], request: Reque
 
 @router.get("/orders")
 def orders_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
-    orders = _data(change_routes.list_orders(principal, _store(request), tenant, open_only=False))
+    orders = tenant_views.orders(_store(request), visible_tenant(principal, tenant), open_only=False)
     return _page(request, "orders.html", {**_base(principal, tenant, "orders"), "orders": orders,
                                           "open_states": views.OPEN_ORDER_STATES,
                                           "scope": visible_tenant(principal, tenant)})
@@ -430,8 +434,8 @@ def tenants_page(request: Request, principal: PrincipalDep) -> HTMLResponse:
     require_operator(principal)
     store = _store(request)
     tenants = account_routes.list_tenants(principal, store)
-    sites = _data(change_routes.list_sites(principal, store, None))
-    services = _data(change_routes.list_services(principal, store, None))
+    sites = _copy(tenant_views.sites(store, visible_tenant(principal, None)))
+    services = _copy(tenant_views.services(store, visible_tenant(principal, None)))
     return _page(request, "tenants.html", {**_base(principal, None, "tenants"),
                                            "tenants": views.tenant_rows(tenants, sites, services)})
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Literal, TypeVar
@@ -39,17 +37,16 @@ from unilink.api.schemas import Strict
 from unilink.api.security import Principal, Role
 from unilink.engine import core as engine_core
 from unilink.engine import holds as engine_holds
-from unilink.engine import orders as engine_orders
 from unilink.engine import versions as intent_versions
 from unilink.engine.views import audience_of, plan_view
 from unilink.errors import NotFoundError, ValidationError
-from unilink.store import deployed_repo, orders_repo
+from unilink.store import deployed_repo
 from unilink.store.db import Store
 from unilink.store.tables.services import PlanRow
-from unilink.usecases import order_moves
-from unilink.usecases.change_listeners import on_tenant_changed
+from unilink.usecases import order_moves, tenant_views
 from unilink.usecases.change_plans import plan_change, revert_to
 from unilink.usecases.plan_applying import apply_plan as apply_change
+from unilink.usecases.tenant_views import REVALIDATE_S  # noqa: F401 - where the API's freshness is stated
 
 T = TypeVar("T")
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
@@ -134,72 +131,8 @@ def _actor(principal: Principal) -> str:
     return principal.subject
 
 
-REVALIDATE_S = 0.25  # how stale a read may be after *another process* changed the tenant
-
-
-class DeployedCache:
-    """Each tenant's deployed document, parsed once per deployment revision.
-
-    The revision (bumped by every apply) is checked with one small query at most every REVALIDATE_S per
-    tenant; the document (a JSON column, possibly large) is reloaded only when it moved. Changes made
-    through this process drop the entry at once (`forget`), so its own clients read their writes; a
-    change made by another process (a second worker, a local CLI) shows within REVALIDATE_S.
-    """
-
-    def __init__(self) -> None:
-        # (database engine, tenant) → (revision, document, monotonic time of the last revision check)
-        self._by_tenant: dict[tuple[Any, str], tuple[int, dict[str, Any], float]] = {}
-        self._lock = threading.Lock()
-
-    def fresh(self, store: Store, tenant: str) -> dict[str, Any] | None:
-        """The cached document if it was checked less than REVALIDATE_S ago (no I/O), else None."""
-        cached = self._by_tenant.get((store.engine, tenant))
-        if cached is not None and time.monotonic() - cached[2] < REVALIDATE_S:
-            return cached[1]
-        return None
-
-    def forget(self, store: Store, tenant: str) -> None:
-        with self._lock:
-            self._by_tenant.pop((store.engine, tenant), None)
-
-    def document(self, store: Store, tenant: str) -> dict[str, Any]:
-        checked = time.monotonic()
-        with store.engine.connect() as conn:
-            found = deployed_repo.revision(conn, tenant)
-            if found is None:
-                raise NotFoundError("no such tenant", field="tenant", value=tenant,
-                                    accepted="the name of an existing tenant")
-            tenant_id, revision = found
-            key = (store.engine, tenant)
-            cached = self._by_tenant.get(key)
-            if cached is not None and cached[0] == revision:
-                self._by_tenant[key] = (revision, cached[1], checked)
-                return cached[1]
-            deployed, physical = deployed_repo.document(conn, tenant_id)
-        document = dict(deployed or {})
-        document["_physical"] = physical or {}
-        with self._lock:
-            if len(self._by_tenant) > 10_000:
-                self._by_tenant.clear()
-            self._by_tenant[key] = (revision, document, checked)
-        return document
-
-
-_deployed = DeployedCache()
-on_tenant_changed(_deployed.forget)  # a change made in this process by any entry point (portal, scheduler)
-
-
-def _deployed_document(store: Store, tenant: str) -> dict[str, Any]:
-    """The effective intent in place for `tenant` (empty when nothing was ever applied)."""
-    return _deployed.document(store, tenant)
-
-
 def _tenants_in_scope(store: Store, principal: Principal, tenant: str | None) -> list[str]:
-    scope = visible_tenant(principal, tenant)
-    if scope is not None:
-        return [scope]
-    with store.session() as session:
-        return deployed_repo.tenant_names(session)
+    return tenant_views.tenants_in_scope(store, visible_tenant(principal, tenant))
 
 
 def _plan_out(content: dict[str, Any], devices: str, principal: Principal) -> dict[str, Any]:
@@ -212,12 +145,13 @@ def visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
     return _visible_plan(store, principal, plan_id)
 
 
+def _caller_tenant(principal: Principal) -> str | None:
+    """The tenant a caller is limited to (None: an operator, who sees every tenant's)."""
+    return None if principal.is_operator else principal.tenant
+
+
 def _visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
-    with store.session() as session:
-        found = deployed_repo.plan(session, plan_id)
-    if found is None or (not principal.is_operator and found[1] != principal.tenant):
-        raise NotFoundError("no such plan", field="plan_id", value=plan_id, accepted="the id returned by POST /plans")
-    return found[0]
+    return tenant_views.visible_plan(store, plan_id, _caller_tenant(principal))
 
 
 def visible_order(store: Store, principal: Principal, order_id: str) -> dict[str, Any]:
@@ -226,12 +160,7 @@ def visible_order(store: Store, principal: Principal, order_id: str) -> dict[str
 
 
 def _visible_order(store: Store, principal: Principal, order_id: str) -> dict[str, Any]:
-    with store.session() as session:
-        found = orders_repo.order(session, order_id)
-        if found is None or (not principal.is_operator and found[1] != principal.tenant):
-            raise NotFoundError("no such order", field="order_id", value=order_id,
-                                accepted="the id of one of your orders")
-        return engine_orders.order_dict(*found)
+    return tenant_views.visible_order(store, order_id, _caller_tenant(principal))
 
 
 # Plans run one at a time per process anyway (the engine's lock). On the request threadpool, every
@@ -257,13 +186,7 @@ def _make_plan(store: Store, principal: Principal, tenant: str, document: dict[s
 # -- sites, services, schedules: what is deployed ----------------------------------------------------
 
 def _sites(store: Store, principal: Principal, tenant: str | None) -> list[dict[str, Any]]:
-    return [row for name in _tenants_in_scope(store, principal, tenant)
-            for row in _site_rows(name, _deployed_document(store, name))]
-
-
-def _site_rows(tenant: str, document: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"tenant": tenant, **site, "installed": document["_physical"].get(site["name"])}
-            for site in document.get("sites", [])]
+    return tenant_views.sites(store, visible_tenant(principal, tenant))
 
 
 def list_sites(principal: Principal, store: Store, tenant: str | None = None) -> JSONResponse:
@@ -277,11 +200,11 @@ async def read_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQue
     # The hot read path: a tenant's own sites from the cache without a thread hop, a query or even JSON
     # encoding when fresh (the encoded answer is kept with the document it was made from).
     scope = visible_tenant(principal, tenant)
-    document = _deployed.fresh(store, scope) if scope is not None else None
+    document = tenant_views.deployed.fresh(store, scope) if scope is not None else None
     if document is not None:
         encoded = document.get("_sites_json")
         if encoded is None:
-            encoded = document["_sites_json"] = JSONResponse(_site_rows(scope, document)).body
+            encoded = document["_sites_json"] = JSONResponse(tenant_views.site_rows(scope, document)).body
         return Response(encoded, media_type="application/json")
     return JSONResponse(await run_in_threadpool(_sites, store, principal, tenant))
 
@@ -296,8 +219,7 @@ def get_site(site: Annotated[str, Path(max_length=64)], principal: PrincipalDep,
 
 
 def _services(store: Store, principal: Principal, tenant: str | None) -> list[dict[str, Any]]:
-    return [{"tenant": name, **svc} for name in _tenants_in_scope(store, principal, tenant)
-            for svc in _deployed_document(store, name).get("services", [])]
+    return tenant_views.services(store, visible_tenant(principal, tenant))
 
 
 @router.get("/services", tags=["services"], summary="Services in place (internet, ipvpn, eline)",
@@ -320,7 +242,7 @@ def get_service(service: Annotated[str, Path(max_length=64)], principal: Princip
 def list_schedules(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> list[dict[str, Any]]:
     out = []
     for name in _tenants_in_scope(store, principal, tenant):
-        document = _deployed_document(store, name)
+        document = tenant_views.deployed_document(store, name)
         out += [{"tenant": name, "type": "boost", **b} for b in document.get("boosts", [])]
         out += [{"tenant": name, "type": "schedule", **s} for s in document.get("schedules", [])]
     return out
@@ -467,7 +389,7 @@ def cancel_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: 
 @router.get("/orders", tags=["orders"], summary="Field-work orders (TMF641 states)")
 def list_orders(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None,
                 open_only: Annotated[bool, Query(alias="open")] = False) -> list[dict[str, Any]]:
-    return engine_orders.list_orders(store, visible_tenant(principal, tenant), open_only=open_only)
+    return tenant_views.orders(store, visible_tenant(principal, tenant), open_only=open_only)
 
 
 @router.get("/orders/{order_id}", tags=["orders"], summary="One order")
@@ -500,7 +422,7 @@ def set_order_state(order_id: OrderId, body: OrderStateRequest, request: Request
 @router.get("/history", tags=["history"], summary="Changes, newest first: who, when, why, what")
 def history(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None,
             limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
-    return engine_core.history(store, visible_tenant(principal, tenant), limit)
+    return tenant_views.history(store, visible_tenant(principal, tenant), limit)
 
 
 @router.post("/revert", tags=["history"], response_model=PlanOut, status_code=201,
