@@ -314,7 +314,7 @@ def test_a_bug_behind_a_page_shows_a_plain_page_never_a_trace(world, monkeypatch
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals /etc/passwd")
 
-    monkeypatch.setattr("unilink.api.routes.changes.list_orders", broken)
+    monkeypatch.setattr("unilink.usecases.tenant_views.orders", broken)
     answer = client.get("/portal/orders")
     assert answer.status_code == 500 and "Something went wrong" in answer.text
     assert "secret internals" not in answer.text and "Traceback" not in answer.text

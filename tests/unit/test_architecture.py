@@ -25,23 +25,6 @@ ROOT = "unilink"
 STORE = "unilink.store"
 SQL_PACKAGE = "sqlalchemy"
 
-# Imports other branches of issue 12 are removing while this check lands; each entry is one
-# (importer module, imported module) edge. The lead empties this at merge: nothing may be added.
-BEING_REMOVED: frozenset[tuple[str, str]] = frozenset({
-    # web -> api: the portal's plan / apply / orders pages call api.routes.changes (helper "service"
-    # replaces them with application-service calls)
-    ("unilink.web.portal", "unilink.api.routes.changes"),
-})
-
-# Modules outside unilink.store that still import sqlalchemy, being moved into store/ by the helpers
-# named. The lead empties this at merge: nothing may be added.
-SQL_BEING_REMOVED: frozenset[str] = frozenset({
-    "unilink.engine.orders",       # helper "service"
-    "unilink.engine.scheduler",    # helper "service"
-    "unilink.events.publish",      # helper "service"
-    "unilink.api.routes.changes",  # helper "service"
-})
-
 
 @dataclass(frozen=True, slots=True)
 class ModuleImport:
@@ -152,14 +135,14 @@ def graph() -> grimp.ImportGraph:
 
 
 def test_no_cycle_between_top_level_packages(graph: grimp.ImportGraph) -> None:
-    cycles = package_cycles(graph, ROOT, BEING_REMOVED)
+    cycles = package_cycles(graph, ROOT)
     described = [" → ".join([c[0].importer.split(".")[1], *(i.imported.split(".")[1] for i in c)]) + ": "
                  + "; ".join(str(i) for i in c) for c in cycles]
     assert not cycles, _report("package cycles (move the shared code into a package below both):", described)
 
 
 def test_sql_only_in_store(graph: grimp.ImportGraph) -> None:
-    found = sql_outside_store(graph, ROOT, STORE, SQL_BEING_REMOVED)
+    found = sql_outside_store(graph, ROOT, STORE)
     assert not found, _report("sqlalchemy imported outside unilink.store (move the query into a store/ "
                               "repository):", [str(i) for i in found])
 
@@ -176,13 +159,7 @@ def test_access_imports_no_adapter(graph: grimp.ImportGraph) -> None:
     assert not found, _report("unilink.access imports an adapter above it:", found)
 
 
-def test_allow_lists_hold_only_what_still_exists(graph: grimp.ImportGraph) -> None:
-    """An entry whose import is gone must leave the allow-list, so that it cannot come back unnoticed."""
-    stale = sorted(e for e in BEING_REMOVED if e[0] not in graph.modules or e[1] not in
-                   graph.find_modules_directly_imported_by(e[0]))
-    stale_sql = sorted(m for m in SQL_BEING_REMOVED if m not in graph.modules or SQL_PACKAGE not in
-                       graph.find_modules_directly_imported_by(m))
-    assert not stale and not stale_sql, f"remove from the allow-lists: {stale} {stale_sql}"
+
 
 
 # -- the checker itself catches what it must ------------------------------------------------------
@@ -232,3 +209,33 @@ def test_the_check_names_the_module_that_imports_sqlalchemy(synthetic: grimp.Imp
     assert [str(i) for i in sql_outside_store(synthetic, "synth", "synth.store")] == [
         "synth.web:1 imports sqlalchemy"]
     assert sql_outside_store(synthetic, "synth", "synth.store", {"synth.web"}) == []
+
+
+# Which top-level package may import which (docs/architecture.md, "Layers"). The core (domain and
+# algorithms) imports no adapter; the store imports only the domain it persists; the application
+# services sit between the adapters (api, web, cli) and the engine. A new edge is a design decision:
+# add it here and in the doc, in the same commit.
+_DOMAIN = {"errors", "units", "clock", "inventory", "catalog", "network", "services", "planning", "coop"}
+MAY_IMPORT: dict[str, set[str]] = {
+    "errors": set(), "units": {"errors"}, "clock": set(), "coop": set(),
+    "inventory": {"errors", "units"}, "catalog": {"errors", "units"}, "planning": {"errors", "inventory", "units"},
+    "network": {"errors", "inventory", "units"}, "services": {"catalog", "errors", "inventory", "units"},
+    "store": _DOMAIN - {"planning", "coop"},
+    "devices": {"errors", "inventory", "network", "units", "store"},
+    "lab": {"devices", "errors", "inventory", "network", "units"},
+    "engine": _DOMAIN - {"planning", "coop", "clock"} | {"devices", "store"},
+    "access": {"errors", "inventory", "store"},
+    "events": {"access", "errors", "network", "store"},
+    "usecases": {"engine", "errors", "events", "network", "services", "store"},
+    "web": _DOMAIN | {"access", "engine", "events", "store", "usecases"},
+    "api": _DOMAIN | {"access", "engine", "events", "store", "usecases", "web"},
+    "cli": _DOMAIN | {"access", "api", "engine", "lab", "store", "usecases"},
+}
+
+
+def test_each_package_imports_only_the_layers_below_it(graph: grimp.ImportGraph) -> None:
+    edges = {(a.split(".")[1], b.split(".")[1]): edge for (a, b), edge in package_edges(graph, ROOT).items()}
+    unknown = sorted({a for a, _ in edges} - set(MAY_IMPORT))
+    assert not unknown, f"new top-level packages: say in MAY_IMPORT what they may import: {unknown}"
+    found = [str(edges[(a, b)]) for a, b in sorted(edges) if b not in MAY_IMPORT[a]]
+    assert not found, _report("imports across the layers (see docs/architecture.md, Layers):", found)

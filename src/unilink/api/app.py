@@ -101,10 +101,10 @@ def parse_scheduler_interval(value: str | None) -> float:
 
 
 class SchedulerThread:
-    """The engine's scheduler loop (`engine.scheduler.run_forever`) in a daemon thread, with a stop event."""
+    """The scheduler loop (`usecases.scheduled_changes.run_forever`) in a daemon thread, with a stop event."""
 
     def __init__(self, store: Store, interval_s: float) -> None:
-        from unilink.engine.scheduler import run_forever
+        from unilink.usecases.scheduled_changes import run_forever
 
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=run_forever, args=(store, self.stop_event, interval_s),
@@ -127,6 +127,19 @@ def recover_at_start(store: Store) -> None:
                     ", ".join(outcome.routers), f" ({outcome.errors})" if outcome.errors else "")
 
 
+def deliver_outbox_at_start(store: Store) -> None:
+    """Deliver the events a process killed right after its commit left in the outbox."""
+    from unilink.events.outbox_delivery import deliver_pending
+
+    try:
+        delivered = deliver_pending(store)
+    except Exception:  # the server still starts; the scheduler loop and the next change retry
+        log.exception("could not deliver the outbox at start-up")
+        return
+    if delivered:
+        log.warning("outbox: delivered %d events left undelivered by an earlier process", delivered)
+
+
 def create_app(store: Store | None = None, *, rate_limit: str | None = None,
                deliver_webhooks: bool | None = None, recover: bool | None = None,
                scheduler_interval_s: float | None = None, webhook_allow: str | None = None,
@@ -147,6 +160,7 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if recover:
             await run_in_threadpool(recover_at_start, app.state.store_holder.get())
+        await run_in_threadpool(deliver_outbox_at_start, app.state.store_holder.get())
         scheduler = None
         if scheduler_interval_s:
             scheduler = SchedulerThread(app.state.store_holder.get(), scheduler_interval_s)
@@ -208,10 +222,10 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
     def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    from unilink.api.routes import accounts, changes, events, inventory, network
+    from unilink.api.routes import accounts, events, inventory, network, tenant_changes
 
     # Routes are matched in order: the tenants' services (the busiest reads) first.
-    for module in (changes, accounts, inventory, network, events):
+    for module in (tenant_changes, accounts, inventory, network, events):
         app.include_router(module.router)
     from unilink.web.portal import mount_portal  # the web portal: pages under /portal
 

@@ -10,8 +10,9 @@ Remote mode: with `--api URL` (or UNILINK_API, or `api = ...` in the config file
 UNILINK_TOKEN or the config file, see `unilink.cli.remote`) plan, apply, status, orders (and every
 orders sub-command), history and revert go to a unilink server instead of the local database, and
 print the same output with the same exit codes. A plan prints (with --json) the API's plan document in
-both modes: `plan_view`. Locally, the commands that change something publish the same events as the
-API does (`unilink.events.changes`), so that running servers stream and deliver them.
+both modes: `plan_view`. Locally, the commands that change something call the same application
+services as the API (`unilink.usecases`), so they record the same history and events (delivered from
+the outbox to the events table, which running servers stream and deliver to webhooks).
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ from unilink.cli.common import cli_errors, console, print_json
 from unilink.cli.db_cmd import DATABASE_OPTION, open_store
 from unilink.cli.remote import API_OPTION, RemoteClient, remote_client
 from unilink.engine.views import plan_view
-from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
-from unilink.events import changes as change_events
+from unilink.errors import NotFoundError, ValidationError
 from unilink.units import format_bandwidth
 
 T = TypeVar("T")
@@ -82,13 +82,13 @@ def plan(file: Path = typer.Option(..., "--file", "-f", help="The desired-state 
                 # the server's answer is already the view its caller's role may read (engine.views)
                 view = client.plan(name, document, devices=True, installed=installed, base_version=base_version)
         else:
-            from unilink.engine import plan as make_plan
+            from unilink.usecases.change_plans import plan_change
 
             if name is None:
                 raise ValidationError("which tenant?", field="tenant",
                                       accepted="--tenant NAME, or `tenant:` in the file")
-            content = make_plan(open_store(database), name, intent, actor=_actor(),
-                                accesses_installed=installed, base_version=base_version).content
+            content = plan_change(open_store(database), name, intent, actor=_actor(),
+                                  accesses_installed=installed, base_version=base_version).content
             view = plan_view(content, diffs=True)  # local: the operator, with the database itself
     if as_json:
         print_json(view)
@@ -228,28 +228,10 @@ def apply(plan_id: str = typer.Argument(..., help="The id printed by `unilink pl
 
 
 def _apply_locally(store: Any, plan_id: str, reason: str, confirm_removals: bool = False) -> dict[str, Any]:
-    """The engine's apply, with the events the API would publish (running servers stream and deliver them)."""
-    from unilink.engine import apply as run_apply
+    """The apply use case, as the API runs it: the same history and events."""
+    from unilink.usecases.plan_applying import apply_plan
 
-    try:
-        result = run_apply(store, plan_id, _actor(), reason, confirm_removals=confirm_removals).to_dict()
-    except (ConflictError, InfeasibleError) as exc:
-        tenant = _plan_tenant(store, plan_id)
-        if tenant is not None:
-            change_events.apply_failed(store, tenant, plan_id, exc.message)
-        raise
-    change_events.applied(store, result)
-    for order_id in result["cancelled_orders"]:
-        change_events.order_moved(store, result["tenant"], order_id, "cancelled")
-    return result
-
-
-def _plan_tenant(store: Any, plan_id: str) -> str | None:
-    from unilink.store.tables.services import PlanRow
-
-    with store.session() as session:
-        row = session.get(PlanRow, plan_id)
-        return row.content.get("tenant") if row is not None else None
+    return apply_plan(store, plan_id, actor=_actor(), reason=reason, confirm_removals=confirm_removals).to_dict()
 
 
 def status(tenant: str | None = typer.Option(None, "--tenant", "-t", help="One tenant (default: all)."),
@@ -379,17 +361,11 @@ def _move_order(client: RemoteClient | None, database: str | None, order_id: str
         if state == "completed":
             return {"order": order_id, "state": moved["state"], "applied": moved.get("applied")}
         return moved
-    from unilink.engine.orders import complete_order, set_order_state
+    from unilink.usecases.order_moves import move_order
 
-    store = open_store(database)
+    moved, result = move_order(open_store(database), order_id, state, actor=_actor())
     if state != "completed":
-        moved = set_order_state(store, order_id, state, _actor())
-        change_events.order_moved(store, moved["tenant"], order_id, state)  # the servers' streams see it
         return moved
-    result = complete_order(store, order_id, _actor())
-    if result is not None:
-        change_events.applied(store, result.to_dict())
-    change_events.order_moved(store, _local_order(store, order_id)["tenant"], order_id, state)
     return {"order": order_id, "state": "completed", "applied": result.to_dict() if result else None}
 
 
@@ -446,11 +422,11 @@ def revert(version: int = typer.Argument(..., help="The intent version to go bac
                 # the revert answers the plan's summary; its device diffs come with the full plan document
                 view = client._call("GET", f"/api/v1/plans/{made['id']}", params={"devices": "full"})
         else:
-            from unilink.engine.core import revert as make_revert
+            from unilink.usecases.change_plans import revert_to
 
             if tenant is None:
                 raise ValidationError("which tenant?", field="tenant", value=None, accepted="--tenant NAME")
-            content = make_revert(open_store(database), tenant, version, actor=_actor()).content
+            content = revert_to(open_store(database), tenant, version, actor=_actor()).content
             view = plan_view(content, diffs=True)
     if as_json:
         print_json(view)
@@ -464,7 +440,7 @@ scheduler_app = typer.Typer(help="Time-driven changes: boosts ending, scheduled 
 @scheduler_app.command("run-once")
 def run_once(database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Fire every boost return and schedule due now."""
-    from unilink.engine.scheduler import run_due
+    from unilink.usecases.scheduled_changes import run_due
 
     with cli_errors(as_json, working="firing what is due"):
         fired = run_due(open_store(database))

@@ -10,17 +10,21 @@ and applies the tenant's latest intent: the logical part lands by itself once th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy import select
 
 from unilink.engine import runtime as rt
 from unilink.engine.core import ApplyResult, aware, latest_intent, plan
 from unilink.engine.core import apply as apply_plan
 from unilink.errors import ConflictError, NotFoundError, ValidationError
-from unilink.store.tables.services import ChangeHistoryRow, DeploymentRow, ServiceOrderRow
-from unilink.store.tables.tenancy import Tenant
+from unilink.store import orders_repo
+
+# Called in the order's own transaction with (session, the order as it is now): the application
+# service records its events there (they commit, or roll back, with the transition).
+OnMoved = Callable[[Any, dict[str, Any]], None]
+# Applies the follow-up plan of a completion: (plan id, reason) → the result (default: the engine's apply).
+ApplyFollowUp = Callable[[str, str], ApplyResult]
 
 TERMINAL = ("completed", "failed", "cancelled")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -31,7 +35,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def order_dict(row: ServiceOrderRow, tenant: str) -> dict[str, Any]:
+def order_dict(row: Any, tenant: str) -> dict[str, Any]:
     return {"id": row.id, "tenant": tenant, "state": row.state, "kind": row.kind, "site": row.site,
             "description": row.description, "lead_time_days": row.lead_time_days,
             "requested_at": aware(row.requested_at).isoformat(),  # type: ignore[union-attr]
@@ -42,17 +46,19 @@ def order_dict(row: ServiceOrderRow, tenant: str) -> dict[str, Any]:
 
 def list_orders(store: Any, tenant: str | None = None, *, open_only: bool = False) -> list[dict[str, Any]]:
     with store.session() as session:
-        query = select(ServiceOrderRow, Tenant.name).join(Tenant, Tenant.id == ServiceOrderRow.tenant_id)
-        if tenant is not None:
-            query = query.where(Tenant.name == tenant)
-        if open_only:
-            query = query.where(ServiceOrderRow.state.notin_(TERMINAL))
-        rows = session.execute(query.order_by(ServiceOrderRow.requested_at, ServiceOrderRow.id)).all()
+        rows = orders_repo.orders(session, tenant, closed_states=TERMINAL if open_only else None)
         return [order_dict(row, name) for row, name in rows]
 
 
-def set_order_state(store: Any, order_id: str, state: str, actor: str, *, now: datetime | None = None
-                    ) -> dict[str, Any]:
+def get_order(store: Any, order_id: str) -> dict[str, Any]:
+    """One order (NotFoundError when there is none)."""
+    with store.session() as session:
+        row, tenant = _order(session, order_id)
+        return order_dict(row, tenant)
+
+
+def set_order_state(store: Any, order_id: str, state: str, actor: str, *, now: datetime | None = None,
+                    on_moved: OnMoved | None = None) -> dict[str, Any]:
     """Move an order along its lifecycle (not to completed: use `complete_order`)."""
     now = now or store.clock.now()
     with store.session(write=True) as session:
@@ -62,33 +68,36 @@ def set_order_state(store: Any, order_id: str, state: str, actor: str, *, now: d
             raise ValidationError("use complete_order to complete an order", field="state", value=state,
                                   accepted=", ".join(s for s in TRANSITIONS[row.state] if s != "completed"))
         row.state, row.updated_at = state, now
-        session.add(ChangeHistoryRow(tenant_id=row.tenant_id, at=now, actor=actor, reason=f"order {state}",
-                                     action="order", plan_id=row.plan_id, intent_version=None,
-                                     summary={"order": order_id, "state": state}))
-        return order_dict(row, tenant)
+        orders_repo.add_history(session, tenant_id=row.tenant_id, at=now, actor=actor, reason=f"order {state}",
+                                action="order", plan_id=row.plan_id, summary={"order": order_id, "state": state})
+        moved = order_dict(row, tenant)
+        if on_moved is not None:
+            on_moved(session, moved)
+        return moved
 
 
-def complete_order(store: Any, order_id: str, actor: str, *, now: datetime | None = None) -> ApplyResult | None:
-    """The line is in: record it, then apply the tenant's latest intent (None if nothing to do)."""
+def complete_order(store: Any, order_id: str, actor: str, *, now: datetime | None = None,
+                   on_moved: OnMoved | None = None, apply_follow_up: ApplyFollowUp | None = None
+                   ) -> ApplyResult | None:
+    """The line is in: record it, then apply the tenant's latest intent (None if nothing to do).
+
+    `on_moved` runs in the completion's transaction; `apply_follow_up` applies the follow-up plan."""
     now = now or store.clock.now()
     with rt.LOCK, store.session(write=True) as session:
         row, tenant = _order(session, order_id)
         _check_transition(row, "completed")
         row.state, row.updated_at = "completed", now
-        deployment = session.get(DeploymentRow, row.tenant_id)
         item = row.item
         installed = {"technology": item["access"]["technology"], "provider": item["access"].get("provider", "on-net"),
                      "port": item["access"]["port"], "pop": item["pop"]}
-        if deployment is None:
-            deployment = DeploymentRow(tenant_id=row.tenant_id, revision=0, intent_version=None,
-                                       document={"sites": [], "services": [], "boosts": [], "schedules": []},
-                                       physical={}, updated_at=now)
-            session.add(deployment)
+        deployment = orders_repo.deployment(session, row.tenant_id, now)
         deployment.physical = _installed_into(deployment.physical, item, installed)
         deployment.revision += 1  # plans made before the line existed are stale
-        session.add(ChangeHistoryRow(tenant_id=row.tenant_id, at=now, actor=actor, reason=f"order {order_id} done",
-                                     action="order-completed", plan_id=row.plan_id, intent_version=None,
-                                     summary={"order": order_id, "site": row.site, "installed": installed}))
+        orders_repo.add_history(session, tenant_id=row.tenant_id, at=now, actor=actor,
+                                reason=f"order {order_id} done", action="order-completed", plan_id=row.plan_id,
+                                summary={"order": order_id, "site": row.site, "installed": installed})
+        if on_moved is not None:
+            on_moved(session, order_dict(row, tenant))
         rt.forget(store)
     desired = latest_intent(store, tenant)
     if desired is None:
@@ -96,9 +105,11 @@ def complete_order(store: Any, order_id: str, actor: str, *, now: datetime | Non
     follow_up = plan(store, tenant, desired, now=now, actor=actor)
     if follow_up.is_empty:
         return None
+    reason = f"order {order_id} completed"
+    if apply_follow_up is not None:
+        return apply_follow_up(follow_up.id, reason)
     # the latest intent's removals were confirmed when it was applied: the rest of it lands now
-    return apply_plan(store, follow_up.id, actor, f"order {order_id} completed", now=now, action="order-completed",
-                      confirm_removals=True)
+    return apply_plan(store, follow_up.id, actor, reason, now=now, action="order-completed", confirm_removals=True)
 
 
 def _installed_into(physical: dict[str, Any], item: dict[str, Any], line: dict[str, Any]) -> dict[str, Any]:
@@ -116,15 +127,14 @@ def _installed_into(physical: dict[str, Any], item: dict[str, Any], line: dict[s
     return {**physical, site: entry}
 
 
-def _order(session: Any, order_id: str) -> tuple[ServiceOrderRow, str]:
-    row = session.get(ServiceOrderRow, order_id)
-    if row is None:
+def _order(session: Any, order_id: str) -> tuple[Any, str]:
+    found = orders_repo.order(session, order_id)
+    if found is None:
         raise NotFoundError("no such order", field="order_id", value=order_id, accepted="an id from `unilink orders`")
-    tenant = session.get(Tenant, row.tenant_id)
-    return row, tenant.name
+    return found
 
 
-def _check_transition(row: ServiceOrderRow, state: str) -> None:
+def _check_transition(row: Any, state: str) -> None:
     allowed = TRANSITIONS.get(row.state, ())
     if state not in allowed:
         raise ConflictError(f"order {row.id} is {row.state}", field="state", value=state,

@@ -8,15 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
-
 from unilink.errors import ValidationError
 from unilink.events.model import EVENT_TYPES, Event
-from unilink.store.tables.auth import EventRow, WebhookDeliveryRow, WebhookRow
+from unilink.store import events_repo
 
 if TYPE_CHECKING:
     from unilink.store.db import Store
+    from unilink.store.outbox_repo import OutboxSession as Session
+    from unilink.store.tables.auth import EventRow
 
 
 def publish(store: Store, type: str, *, tenant: str | None, data: dict[str, Any] | None = None,
@@ -34,20 +33,12 @@ def publish_in(session: Session, type: str, *, tenant: str | None, data: dict[st
     if type not in EVENT_TYPES:
         raise ValidationError("unknown event type", field="type", value=type, accepted=", ".join(EVENT_TYPES))
     now = datetime.now(UTC)
-    row = EventRow(at=now, type=type, tenant=tenant, data=dict(data or {}))
-    session.add(row)
-    session.flush()
+    row = events_repo.insert_event(session, at=now, type=type, tenant=tenant, data=dict(data or {}))
     # Operator hooks (tenant NULL) receive every event; a tenant's hooks only that tenant's.
-    hooks = session.scalars(select(WebhookRow).where(
-        WebhookRow.active.is_(True),
-        or_(WebhookRow.tenant.is_(None), WebhookRow.tenant == tenant) if tenant else WebhookRow.tenant.is_(None),
-        *([WebhookRow.id == only_hook] if only_hook is not None else []),
-    ))
-    for hook in hooks:
+    for hook in events_repo.active_hooks(session, tenant, only_hook):
         if only_hook is None and hook.event_types and type not in hook.event_types:
             continue
-        session.add(WebhookDeliveryRow(webhook_id=hook.id, event_id=row.id, state="pending", attempts=0,
-                                       next_attempt_at=now, created_at=now))
+        events_repo.queue_delivery(session, webhook_id=hook.id, event_id=row.id, at=now)
     return Event(id=row.id, type=type, tenant=tenant, at=now, data=row.data)
 
 
@@ -59,7 +50,6 @@ def row_to_event(row: EventRow) -> Event:
 def events_after(session: Session, after_id: int, *, tenant: str | None, operator: bool,
                  limit: int = 100) -> list[Event]:
     """Events with id > after_id that the caller may see: a tenant its own; an operator all (or one tenant)."""
-    query = select(EventRow).where(EventRow.id > after_id)
-    if not operator or tenant is not None:
-        query = query.where(EventRow.tenant == tenant)
-    return [row_to_event(r) for r in session.scalars(query.order_by(EventRow.id).limit(limit))]
+    rows = events_repo.events_after(session, after_id, tenant=tenant, every_tenant=operator and tenant is None,
+                                    limit=limit)
+    return [row_to_event(r) for r in rows]

@@ -1,17 +1,19 @@
 """The web portal: server-rendered pages for tenants (sites, change → plan → apply, history, orders)
 and operators (the backbone's utilisation, tenants). `mount_portal(app)` adds it to the API app.
 
-Every page is an adapter over the functions the API calls too: the scoping rules of
-`unilink.access.scope`, accounts and login of `unilink.access`, the event stream of
-`unilink.events.stream`, and (for now) the change route functions of `unilink.api.routes.changes`,
-called as plain functions with the caller's principal. The portal never decides who may see what; it
-only draws it.
+Every page is an adapter over the application services of `unilink.usecases`, as the API and the
+CLI are: a change (plan, apply, revert, cancel an order) records the same history and events
+whichever way it came, and a read (sites, services, orders, history, a plan) is the API's own
+(`usecases.tenant_views`). Accounts, login and the scoping rules are `unilink.access`'s, the event
+stream `unilink.events.stream`'s. Who may see what is decided there and in the views' visibility
+checks; the portal never decides it, it only draws it.
 Forms POST (the whole flow works without JavaScript); the one script adds live refresh from the
 server-sent-events stream.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -34,16 +36,20 @@ from unilink.access.scope import (
     TenantQuery,
     acting_tenant,
     get_store,
+    mark_tenant,
     require_operator,
     require_writer,
     visible_tenant,
 )
 from unilink.access.security import Principal
-from unilink.api.routes import changes as change_routes
 from unilink.engine import core as engine_core
+from unilink.engine.views import audience_of, plan_view
 from unilink.errors import InfeasibleError, UnilinkError, ValidationError
 from unilink.events.stream import event_stream
 from unilink.store.db import Store
+from unilink.usecases import order_moves, tenant_views
+from unilink.usecases.change_plans import plan_change, revert_to
+from unilink.usecases.plan_applying import apply_plan as apply_change
 from unilink.web import forms, views
 from unilink.web.session import (
     COOKIE_NAME,
@@ -131,11 +137,14 @@ root_router = APIRouter(include_in_schema=False)
 PrincipalDep = Annotated[Principal, Depends(portal_principal)]
 
 
-def _data(answer: Any) -> Any:
-    """What an API route function answered, as plain data (some answer a ready JSONResponse for speed)."""
-    if isinstance(answer, Response):
-        return json.loads(bytes(answer.body))
-    return answer
+def _copy(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A copy of rows built over the process's cached deployed documents, for the page to shape freely."""
+    return json.loads(json.dumps(rows))
+
+
+def _caller_tenant(principal: Principal) -> str | None:
+    """The tenant a caller is limited to (None: an operator, who sees every tenant's)."""
+    return None if principal.is_operator else principal.tenant
 
 
 def _store(request: Request) -> Store:
@@ -245,9 +254,10 @@ async def sign_out(request: Request) -> Response:
 def sites_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None,
                applied: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
     store = _store(request)
-    sites = _data(change_routes.list_sites(principal, store, tenant))
-    services = _data(change_routes.list_services(principal, store, tenant))
-    orders = _data(change_routes.list_orders(principal, store, tenant, open_only=True))
+    scope = visible_tenant(principal, tenant)
+    sites = _copy(tenant_views.sites(store, scope))
+    services = _copy(tenant_views.services(store, scope))
+    orders = tenant_views.orders(store, scope, open_only=True)
     pops = store.load_network().pop_index()
     rows = views.site_rows(sites, services, pops, orders)
     scope = visible_tenant(principal, tenant)
@@ -263,7 +273,7 @@ def _tenant_info(store: Store, name: str) -> accounts.TenantInfo:
 
 @router.get("/services")
 def services_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
-    services = _data(change_routes.list_services(principal, _store(request), tenant))
+    services = _copy(tenant_views.services(_store(request), visible_tenant(principal, tenant)))
     return _page(request, "services.html", {**_base(principal, tenant, "services"),
                                             "services": views.service_rows(services),
                                             "scope": visible_tenant(principal, tenant)})
@@ -305,9 +315,8 @@ async def submit_change(site: Annotated[str, views.SitePath], request: Request, 
     try:
         desired = forms.apply_site_change(document, site, fields, now=_store(request).clock.now())
         base = forms.base_version_of(fields)
-        intent = change_routes.IntentDocument.model_validate(desired if base is None else
-                                                             {**desired, "base_version": base})
-        made = await change_routes.create_plan(intent, request, principal, store, tenant, "summary", False)
+        mark_tenant(request, name)
+        made = await run_in_threadpool(_plan_form, store, name, desired, principal.subject, base)
     except UnilinkError as exc:
         error = views.error_dict(exc)
         if isinstance(exc, InfeasibleError):
@@ -317,7 +326,11 @@ async def submit_change(site: Annotated[str, views.SitePath], request: Request, 
         return _page(request, "change.html", {
             **_base(principal, tenant, "sites"), "form": forms.form_from_fields(base_form, fields), "acting": name,
             "error": error, "error_field": error_field, "base_version": version}, status_code=422)
-    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{_data(made)['id']}", principal, tenant), status_code=303)
+    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{made.id}", principal, tenant), status_code=303)
+
+
+def _plan_form(store: Store, tenant: str, document: dict[str, Any], actor: str, base: int | None) -> Any:
+    return plan_change(store, tenant, document, actor=actor, base_version=base)
 
 
 def _plan_id(plan_id: str) -> str:
@@ -328,7 +341,8 @@ def _plan_id(plan_id: str) -> str:
 
 @router.get("/plans/{plan_id}")
 def plan_page(plan_id: str, request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
-    shown = _data(change_routes.get_plan(_plan_id(plan_id), principal, _store(request), devices="full"))
+    row = tenant_views.visible_plan(_store(request), _plan_id(plan_id), _caller_tenant(principal))
+    shown = plan_view(row.content, diffs=True, audience=audience_of(principal))
     return _page(request, "plan.html", {**_base(principal, tenant, "sites"), "plan": views.plan_view(shown)})
 
 
@@ -336,18 +350,20 @@ def plan_page(plan_id: str, request: Request, principal: PrincipalDep, tenant: T
 async def apply_plan(plan_id: str, request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> Response:
     require_writer(principal)
     fields = await _form(request)
-    body = change_routes.ApplyRequest(reason=fields.get("reason", "")[:500],
-                                      confirm_removals=fields.get("confirm_removals") == "yes")
-    result = await run_in_threadpool(change_routes.apply_plan, _plan_id(plan_id), request, principal,
-                                     _store(request), body)
-    return RedirectResponse(_with_tenant(f"{PREFIX}/history?applied={_data(result)['plan_id']}", principal, tenant),
+    store = _store(request)
+    shown = await run_in_threadpool(tenant_views.visible_plan, store, _plan_id(plan_id), _caller_tenant(principal))
+    mark_tenant(request, shown.content["tenant"])
+    result = await run_in_threadpool(functools.partial(
+        apply_change, store, plan_id, actor=principal.subject, reason=fields.get("reason", "")[:500],
+        confirm_removals=fields.get("confirm_removals") == "yes"))
+    return RedirectResponse(_with_tenant(f"{PREFIX}/history?applied={result.plan_id}", principal, tenant),
                             status_code=303)
 
 
 @router.get("/history")
 def history_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None,
                  applied: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
-    entries = _data(change_routes.history(principal, _store(request), tenant, limit=100))
+    entries = tenant_views.history(_store(request), visible_tenant(principal, tenant), 100)
     return _page(request, "history.html", {**_base(principal, tenant, "history"),
                                            "entries": views.history_rows(entries), "applied": applied,
                                            "scope": visible_tenant(principal, tenant)})
@@ -362,9 +378,11 @@ async def revert(request: Request, principal: PrincipalDep, tenant: TenantQuery 
     if not version.isdigit() or not 1 <= int(version) < 2**31:
         raise ValidationError("not an intent version", field="version", value=version,
                               accepted="a version number shown in the history")
-    body = change_routes.RevertRequest(version=int(version))
-    made = await run_in_threadpool(change_routes.revert, body, request, principal, _store(request), tenant)
-    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{_data(made)['id']}", principal, tenant), status_code=303)
+    name = acting_tenant(principal, tenant)
+    mark_tenant(request, name)
+    made = await run_in_threadpool(functools.partial(revert_to, _store(request), name, int(version),
+                                                     actor=principal.subject))
+    return RedirectResponse(_with_tenant(f"{PREFIX}/plans/{made.id}", principal, tenant), status_code=303)
 
 
 @router.post("/orders/{order_id}/cancel")
@@ -372,13 +390,16 @@ async def cancel_order(order_id: Annotated[str, views.OrderPath], request: Reque
                        tenant: TenantQuery = None) -> Response:
     require_writer(principal)
     await _form(request)
-    await run_in_threadpool(change_routes.cancel_order, order_id, request, principal, _store(request))
+    store = _store(request)
+    order = await run_in_threadpool(tenant_views.visible_order, store, order_id, _caller_tenant(principal))
+    mark_tenant(request, order["tenant"])
+    await run_in_threadpool(functools.partial(order_moves.cancel_order, store, order_id, actor=principal.subject))
     return RedirectResponse(_with_tenant(f"{PREFIX}/orders", principal, tenant), status_code=303)
 
 
 @router.get("/orders")
 def orders_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
-    orders = _data(change_routes.list_orders(principal, _store(request), tenant, open_only=False))
+    orders = tenant_views.orders(_store(request), visible_tenant(principal, tenant), open_only=False)
     return _page(request, "orders.html", {**_base(principal, tenant, "orders"), "orders": orders,
                                           "open_states": views.OPEN_ORDER_STATES,
                                           "scope": visible_tenant(principal, tenant)})
@@ -420,8 +441,8 @@ def tenants_page(request: Request, principal: PrincipalDep) -> HTMLResponse:
     store = _store(request)
     with store.session() as session:
         tenants = accounts.tenant_infos(session, principal)
-    sites = _data(change_routes.list_sites(principal, store, None))
-    services = _data(change_routes.list_services(principal, store, None))
+    sites = _copy(tenant_views.sites(store, visible_tenant(principal, None)))
+    services = _copy(tenant_views.services(store, visible_tenant(principal, None)))
     return _page(request, "tenants.html", {**_base(principal, None, "tenants"),
                                            "tenants": views.tenant_rows(tenants, sites, services)})
 

@@ -10,9 +10,9 @@ from engine_world import NOW, acme
 
 from unilink.engine import apply, plan
 from unilink.engine.core import revert, status
-from unilink.engine.scheduler import run_due
 from unilink.errors import InfeasibleError, ValidationError
 from unilink.store.db import Store
+from unilink.usecases.scheduled_changes import run_due
 
 
 def test_refusals_change_nothing(any_estore: Store) -> None:

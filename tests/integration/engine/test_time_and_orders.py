@@ -12,10 +12,10 @@ from unilink.clock import FrozenClock
 from unilink.engine import apply, plan
 from unilink.engine.core import latest_intent, status
 from unilink.engine.orders import complete_order, list_orders, set_order_state
-from unilink.engine.scheduler import run_due
 from unilink.errors import ConflictError
 from unilink.events.publish import events_after
 from unilink.store.db import Store
+from unilink.usecases.scheduled_changes import run_due
 
 M = 10**6
 
@@ -132,7 +132,7 @@ def test_background_loop_fires_and_stops(onboarded: Store, frozen_clock: FrozenC
     import time
 
     from unilink.engine.core import history
-    from unilink.engine.scheduler import run_forever
+    from unilink.usecases.scheduled_changes import run_forever
 
     doc = acme()  # a boost applied at NOW that ends three hours later; the loop runs on the store's clock
     doc["boosts"] = [{"service": "lyon-internet", "rate": "600M", "until": (NOW + timedelta(hours=3)).isoformat()}]

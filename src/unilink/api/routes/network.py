@@ -17,7 +17,7 @@ from unilink.api.schemas import MAX_BPS, Name, Strict
 from unilink.engine import runtime as rt
 from unilink.network.cspf import find_path
 from unilink.network.disjoint import find_disjoint_pair
-from unilink.network.whatif import fail
+from unilink.usecases.what_if import fail_elements
 
 router = APIRouter(prefix="/api/v1", tags=["network"], responses=PROBLEM_RESPONSES)
 
@@ -61,6 +61,4 @@ def query_path(body: PathQuery, principal: OperatorDep, store: StoreDep) -> dict
 
 @router.post("/whatif", summary="Operator: fail links, PoPs or SRLGs and see what is re-routed and what is lost")
 def what_if(body: WhatIfQuery, principal: OperatorDep, store: StoreDep) -> dict[str, Any]:
-    with rt.LOCK, store.session() as session:
-        runtime = rt.runtime_for(store, session)
-        return fail(runtime.graph, runtime.ledger, links=body.links, nodes=body.nodes, srlgs=body.srlgs).to_dict()
+    return fail_elements(store, links=body.links, nodes=body.nodes, srlgs=body.srlgs)

@@ -1,16 +1,16 @@
 """A tenant's services through the engine: sites, services, intent (GET/PUT), plans, apply, orders,
 history, revert, reservations and schedules.
 
-Every route calls `unilink.engine` (plan, apply, orders, history, status); none reimplements it. A plan
-or order of another tenant answers 404. State changes are published as events.
+Every change goes through the application services (`unilink.usecases`: plan, apply, revert, order
+moves), which record its history and events in the change's own transaction; the reads call
+`unilink.engine` (orders, history, status). None reimplements either. A plan or order of another
+tenant answers 404.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Literal, TypeVar
@@ -19,10 +19,10 @@ from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi import HTTPException as FastAPIHTTPException
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from unilink import engine
+from unilink.access.security import Principal, Role
 from unilink.api.deps import (
     OperatorAdminDep,
     PrincipalDep,
@@ -35,20 +35,18 @@ from unilink.api.deps import (
 )
 from unilink.api.problems import PROBLEM_RESPONSES
 from unilink.api.schemas import Strict
-from unilink.api.security import Principal, Role
 from unilink.engine import core as engine_core
 from unilink.engine import holds as engine_holds
-from unilink.engine import orders as engine_orders
-from unilink.engine import runtime as rt
 from unilink.engine import versions as intent_versions
 from unilink.engine.views import audience_of, plan_view
-from unilink.errors import ConflictError, InfeasibleError, NotFoundError, ValidationError
-from unilink.events import changes as change_events
-from unilink.events.alarms import crossings, utilisation
-from unilink.events.publish import publish
+from unilink.errors import NotFoundError, ValidationError
+from unilink.store import deployed_repo
 from unilink.store.db import Store
-from unilink.store.tables.services import DeploymentRow, PlanRow, ReservationRow, ServiceOrderRow
-from unilink.store.tables.tenancy import Tenant
+from unilink.store.tables.services import PlanRow
+from unilink.usecases import order_moves, tenant_views
+from unilink.usecases.change_plans import plan_change, revert_to
+from unilink.usecases.plan_applying import apply_plan as apply_change
+from unilink.usecases.tenant_views import REVALIDATE_S  # noqa: F401 - where the API's freshness is stated
 
 T = TypeVar("T")
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
@@ -133,74 +131,8 @@ def _actor(principal: Principal) -> str:
     return principal.subject
 
 
-REVALIDATE_S = 0.25  # how stale a read may be after *another process* changed the tenant
-
-
-class DeployedCache:
-    """Each tenant's deployed document, parsed once per deployment revision.
-
-    The revision (bumped by every apply) is checked with one small query at most every REVALIDATE_S per
-    tenant; the document (a JSON column, possibly large) is reloaded only when it moved. Changes made
-    through this process drop the entry at once (`forget`), so its own clients read their writes; a
-    change made by another process (a second worker, a local CLI) shows within REVALIDATE_S.
-    """
-
-    def __init__(self) -> None:
-        # (database engine, tenant) → (revision, document, monotonic time of the last revision check)
-        self._by_tenant: dict[tuple[Any, str], tuple[int, dict[str, Any], float]] = {}
-        self._lock = threading.Lock()
-
-    def fresh(self, store: Store, tenant: str) -> dict[str, Any] | None:
-        """The cached document if it was checked less than REVALIDATE_S ago (no I/O), else None."""
-        cached = self._by_tenant.get((store.engine, tenant))
-        if cached is not None and time.monotonic() - cached[2] < REVALIDATE_S:
-            return cached[1]
-        return None
-
-    def forget(self, store: Store, tenant: str) -> None:
-        with self._lock:
-            self._by_tenant.pop((store.engine, tenant), None)
-
-    def document(self, store: Store, tenant: str) -> dict[str, Any]:
-        checked = time.monotonic()
-        with store.engine.connect() as conn:
-            found = conn.execute(select(Tenant.id, DeploymentRow.revision)
-                                 .outerjoin(DeploymentRow, DeploymentRow.tenant_id == Tenant.id)
-                                 .where(Tenant.name == tenant)).first()
-            if found is None:
-                raise NotFoundError("no such tenant", field="tenant", value=tenant,
-                                    accepted="the name of an existing tenant")
-            tenant_id, revision = found[0], found[1] if found[1] is not None else -1
-            key = (store.engine, tenant)
-            cached = self._by_tenant.get(key)
-            if cached is not None and cached[0] == revision:
-                self._by_tenant[key] = (revision, cached[1], checked)
-                return cached[1]
-            row = conn.execute(select(DeploymentRow.document, DeploymentRow.physical)
-                               .where(DeploymentRow.tenant_id == tenant_id)).first()
-        document = dict(row[0] or {}) if row else {}
-        document["_physical"] = (row[1] if row else None) or {}
-        with self._lock:
-            if len(self._by_tenant) > 10_000:
-                self._by_tenant.clear()
-            self._by_tenant[key] = (revision, document, checked)
-        return document
-
-
-_deployed = DeployedCache()
-
-
-def _deployed_document(store: Store, tenant: str) -> dict[str, Any]:
-    """The effective intent in place for `tenant` (empty when nothing was ever applied)."""
-    return _deployed.document(store, tenant)
-
-
 def _tenants_in_scope(store: Store, principal: Principal, tenant: str | None) -> list[str]:
-    scope = visible_tenant(principal, tenant)
-    if scope is not None:
-        return [scope]
-    with store.session() as session:
-        return list(session.scalars(select(Tenant.name).order_by(Tenant.name)))
+    return tenant_views.tenants_in_scope(store, visible_tenant(principal, tenant))
 
 
 def _plan_out(content: dict[str, Any], devices: str, principal: Principal) -> dict[str, Any]:
@@ -208,23 +140,27 @@ def _plan_out(content: dict[str, Any], devices: str, principal: Principal) -> di
     return plan_view(content, diffs=devices == "full", audience=audience_of(principal))
 
 
+def visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
+    """The plan, when `principal` may see it (NotFoundError otherwise: another tenant's plan is a 404)."""
+    return _visible_plan(store, principal, plan_id)
+
+
+def _caller_tenant(principal: Principal) -> str | None:
+    """The tenant a caller is limited to (None: an operator, who sees every tenant's)."""
+    return None if principal.is_operator else principal.tenant
+
+
 def _visible_plan(store: Store, principal: Principal, plan_id: str) -> PlanRow:
-    with store.session() as session:
-        row = session.get(PlanRow, plan_id)
-        tenant = session.get(Tenant, row.tenant_id).name if row is not None else None
-    if row is None or (not principal.is_operator and tenant != principal.tenant):
-        raise NotFoundError("no such plan", field="plan_id", value=plan_id, accepted="the id returned by POST /plans")
-    return row
+    return tenant_views.visible_plan(store, plan_id, _caller_tenant(principal))
+
+
+def visible_order(store: Store, principal: Principal, order_id: str) -> dict[str, Any]:
+    """The order, when `principal` may see it (NotFoundError otherwise)."""
+    return _visible_order(store, principal, order_id)
 
 
 def _visible_order(store: Store, principal: Principal, order_id: str) -> dict[str, Any]:
-    with store.session() as session:
-        row = session.get(ServiceOrderRow, order_id)
-        tenant = session.get(Tenant, row.tenant_id).name if row is not None else None
-        if row is None or (not principal.is_operator and tenant != principal.tenant):
-            raise NotFoundError("no such order", field="order_id", value=order_id,
-                                accepted="the id of one of your orders")
-        return engine_orders.order_dict(row, tenant)
+    return tenant_views.visible_order(store, order_id, _caller_tenant(principal))
 
 
 # Plans run one at a time per process anyway (the engine's lock). On the request threadpool, every
@@ -242,21 +178,15 @@ def _make_plan(store: Store, principal: Principal, tenant: str, document: dict[s
     if installed and principal.role is not Role.OPERATOR_ADMIN:
         raise ValidationError("only operator-admin may take accesses as installed", field="installed", value=True,
                               accepted="false")
-    # A plan changes nothing, so it publishes no event (events are state changes); apply does.
-    return engine.plan(store, tenant, document, actor=_actor(principal), accesses_installed=installed,
+    # A plan changes nothing, so it records no event (events are state changes); apply does.
+    return plan_change(store, tenant, document, actor=_actor(principal), accesses_installed=installed,
                        base_version=base)
 
 
 # -- sites, services, schedules: what is deployed ----------------------------------------------------
 
 def _sites(store: Store, principal: Principal, tenant: str | None) -> list[dict[str, Any]]:
-    return [row for name in _tenants_in_scope(store, principal, tenant)
-            for row in _site_rows(name, _deployed_document(store, name))]
-
-
-def _site_rows(tenant: str, document: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"tenant": tenant, **site, "installed": document["_physical"].get(site["name"])}
-            for site in document.get("sites", [])]
+    return tenant_views.sites(store, visible_tenant(principal, tenant))
 
 
 def list_sites(principal: Principal, store: Store, tenant: str | None = None) -> JSONResponse:
@@ -270,11 +200,11 @@ async def read_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQue
     # The hot read path: a tenant's own sites from the cache without a thread hop, a query or even JSON
     # encoding when fresh (the encoded answer is kept with the document it was made from).
     scope = visible_tenant(principal, tenant)
-    document = _deployed.fresh(store, scope) if scope is not None else None
+    document = tenant_views.deployed.fresh(store, scope) if scope is not None else None
     if document is not None:
         encoded = document.get("_sites_json")
         if encoded is None:
-            encoded = document["_sites_json"] = JSONResponse(_site_rows(scope, document)).body
+            encoded = document["_sites_json"] = JSONResponse(tenant_views.site_rows(scope, document)).body
         return Response(encoded, media_type="application/json")
     return JSONResponse(await run_in_threadpool(_sites, store, principal, tenant))
 
@@ -289,8 +219,7 @@ def get_site(site: Annotated[str, Path(max_length=64)], principal: PrincipalDep,
 
 
 def _services(store: Store, principal: Principal, tenant: str | None) -> list[dict[str, Any]]:
-    return [{"tenant": name, **svc} for name in _tenants_in_scope(store, principal, tenant)
-            for svc in _deployed_document(store, name).get("services", [])]
+    return tenant_views.services(store, visible_tenant(principal, tenant))
 
 
 @router.get("/services", tags=["services"], summary="Services in place (internet, ipvpn, eline)",
@@ -313,7 +242,7 @@ def get_service(service: Annotated[str, Path(max_length=64)], principal: Princip
 def list_schedules(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> list[dict[str, Any]]:
     out = []
     for name in _tenants_in_scope(store, principal, tenant):
-        document = _deployed_document(store, name)
+        document = tenant_views.deployed_document(store, name)
         out += [{"tenant": name, "type": "boost", **b} for b in document.get("boosts", [])]
         out += [{"tenant": name, "type": "schedule", **s} for s in document.get("schedules", [])]
     return out
@@ -323,12 +252,8 @@ def list_schedules(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery
 def list_reservations(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None,
                       limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[dict[str, Any]]:
     scope = visible_tenant(principal, tenant)
-    query = (select(ReservationRow, Tenant.name).join(Tenant, Tenant.id == ReservationRow.tenant_id)
-             .order_by(ReservationRow.id).limit(limit))
-    if scope is not None:
-        query = query.where(Tenant.name == scope)
     with store.session() as session:
-        rows = session.execute(query).all()
+        rows = deployed_repo.reservations(session, scope, limit)
     return [{"id": r.id, "tenant": name, "service": r.service, "link": r.link, "direction": r.direction,
              "bps": r.bps, "start_at": engine_core.aware(r.start_at), "end_at": engine_core.aware(r.end_at),
              "priority": r.priority} for r, name in rows]
@@ -446,21 +371,8 @@ def apply_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: S
     row = _visible_plan(store, principal, plan_id)
     tenant = row.content["tenant"]
     mark_tenant(request, tenant)
-    links = {arc[0] for booking in row.content.get("bookings", []) for arc in booking.get("arcs", [])}
-    before = _link_utilisation(store, links, row.tenant_id)
-    try:
-        result = engine.apply(store, plan_id, _actor(principal), (body.reason if body else ""),
-                              confirm_removals=bool(body and body.confirm_removals))
-    except (ConflictError, InfeasibleError) as exc:
-        change_events.apply_failed(store, tenant, plan_id, exc.message)
-        raise
-    _deployed.forget(store, tenant)
-    change_events.applied(store, result.to_dict())
-    for order_id in result.cancelled_orders:
-        change_events.order_moved(store, tenant, order_id, "cancelled")
-    for alarm in crossings(before, _link_utilisation(store, links)):
-        # Backbone load is the operator's business: the alarm is operator-wide, it names no tenant.
-        publish(store, "capacity.alarm", tenant=None, data={**alarm, "plan_id": plan_id})
+    result = apply_change(store, plan_id, actor=_actor(principal), reason=(body.reason if body else ""),
+                          confirm_removals=bool(body and body.confirm_removals))
     return result.to_dict()
 
 
@@ -472,24 +384,12 @@ def cancel_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: 
     return engine_holds.cancel(store, plan_id)
 
 
-def _link_utilisation(store: Store, links: set[str], tenant_id: int | None = None) -> dict[tuple[str, str], float]:
-    """Booked share per link direction; without `tenant_id`'s plan hold (the load before its apply)."""
-    if not links:
-        return {}
-    with rt.LOCK, store.session() as session:
-        runtime = rt.runtime_for(store, session)
-        if tenant_id is None:
-            return utilisation(runtime.graph, runtime.ledger, links, store.clock.now())
-        with engine_holds.without_hold(runtime, tenant_id):
-            return utilisation(runtime.graph, runtime.ledger, links, store.clock.now())
-
-
 # -- orders ------------------------------------------------------------------------------------------
 
 @router.get("/orders", tags=["orders"], summary="Field-work orders (TMF641 states)")
 def list_orders(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None,
                 open_only: Annotated[bool, Query(alias="open")] = False) -> list[dict[str, Any]]:
-    return engine_orders.list_orders(store, visible_tenant(principal, tenant), open_only=open_only)
+    return tenant_views.orders(store, visible_tenant(principal, tenant), open_only=open_only)
 
 
 @router.get("/orders/{order_id}", tags=["orders"], summary="One order")
@@ -501,9 +401,7 @@ def get_order(order_id: OrderId, principal: PrincipalDep, store: StoreDep) -> di
 def cancel_order(order_id: OrderId, request: Request, principal: WriterDep, store: StoreDep) -> dict[str, Any]:
     order = _visible_order(store, principal, order_id)
     mark_tenant(request, order["tenant"])
-    updated = engine_orders.set_order_state(store, order_id, "cancelled", _actor(principal))
-    change_events.order_moved(store, order["tenant"], order_id, "cancelled")
-    return updated
+    return order_moves.cancel_order(store, order_id, actor=_actor(principal))
 
 
 @router.post("/orders/{order_id}/state", tags=["orders"],
@@ -513,16 +411,10 @@ def set_order_state(order_id: OrderId, body: OrderStateRequest, request: Request
                     store: StoreDep) -> dict[str, Any]:
     order = _visible_order(store, principal, order_id)
     mark_tenant(request, order["tenant"])
-    if body.state == "completed":
-        result = engine_orders.complete_order(store, order_id, _actor(principal))
-        _deployed.forget(store, order["tenant"])
-        updated = {**_visible_order(store, principal, order_id), "applied": result.to_dict() if result else None}
-        if result is not None:
-            publish(store, "change.applied", tenant=order["tenant"], data=result.to_dict())
-    else:
-        updated = engine_orders.set_order_state(store, order_id, body.state, _actor(principal))
-    change_events.order_moved(store, order["tenant"], order_id, body.state)
-    return updated
+    moved, result = order_moves.move_order(store, order_id, body.state, actor=_actor(principal))
+    if body.state != "completed":
+        return moved
+    return {**moved, "applied": result.to_dict() if result else None}
 
 
 # -- history and revert ------------------------------------------------------------------------------
@@ -530,7 +422,7 @@ def set_order_state(order_id: OrderId, body: OrderStateRequest, request: Request
 @router.get("/history", tags=["history"], summary="Changes, newest first: who, when, why, what")
 def history(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None,
             limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
-    return engine_core.history(store, visible_tenant(principal, tenant), limit)
+    return tenant_views.history(store, visible_tenant(principal, tenant), limit)
 
 
 @router.post("/revert", tags=["history"], response_model=PlanOut, status_code=201,
@@ -539,5 +431,5 @@ def revert(body: RevertRequest, request: Request, principal: WriterDep, store: S
            tenant: TenantQuery = None) -> dict[str, Any]:
     name = acting_tenant(principal, tenant)
     mark_tenant(request, name)
-    made = engine_core.revert(store, name, body.version, actor=_actor(principal))
+    made = revert_to(store, name, body.version, actor=_actor(principal))
     return _plan_out(made.content, "summary", principal)
