@@ -109,7 +109,7 @@ def user_in_scope(session: Session, username: str, tenant: str | None) -> tuple[
 # -- the audit log ---------------------------------------------------------------------------------
 
 def add_audit(executor: Executor, values: dict[str, Any]) -> None:
-    # a Core insert on the session's connection: every write request records one (see engine.records)
+    # a Core insert on the session's connection: every write request records one (see store.change_repo)
     connection_of(executor).execute(_INSERT_AUDIT, values)
 
 

@@ -7,7 +7,7 @@ of `unilink.devices` (no package cycle).
 
 Each phase of a device transaction is one database transaction with one UPDATE per step state,
 and the statements are built once: a transaction writes its entry on every apply, and compiling a
-statement cost more than running it (see engine.records for the same reason).
+statement cost more than running it (see store.change_repo for the same reason).
 """
 
 from __future__ import annotations

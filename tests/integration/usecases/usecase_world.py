@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from unilink.api import accounts
+from unilink.access import accounts
 from unilink.engine import core as engine_core
 from unilink.events.publish import events_after
 from unilink.inventory.model import Network, Pop, Router, RouterRole, Vendor, make_link
