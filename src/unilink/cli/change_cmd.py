@@ -31,6 +31,7 @@ from unilink.cli.db_cmd import DATABASE_OPTION, open_store
 from unilink.cli.remote import API_OPTION, RemoteClient, remote_client
 from unilink.engine.views import plan_view
 from unilink.errors import NotFoundError, ValidationError
+from unilink.services.order_states import OrderState
 from unilink.units import format_bandwidth
 
 T = TypeVar("T")
@@ -292,8 +293,9 @@ def _remote_states(client: RemoteClient, tenant: str | None) -> list[dict[str, A
 
 
 orders_app = typer.Typer(help="Field-work orders (TMF641 states).", invoke_without_command=True)
-ORDER_STATES = {"start": "inProgress", "hold": "held", "pend": "pending", "cancel": "cancelled", "fail": "failed",
-                "complete": "completed"}
+# `unilink orders <verb> ID`: the state each verb moves the order to
+STATE_OF_VERB = {"start": OrderState.IN_PROGRESS, "hold": OrderState.HELD, "pend": OrderState.PENDING,
+                 "cancel": OrderState.CANCELLED, "fail": OrderState.FAILED, "complete": OrderState.COMPLETED}
 
 
 @orders_app.callback()
@@ -385,7 +387,7 @@ def _order_command(state: str) -> Any:
     return command
 
 
-for _name, _state in ORDER_STATES.items():
+for _name, _state in STATE_OF_VERB.items():
     orders_app.command(_name)(_order_command(_state))
 
 

@@ -18,6 +18,7 @@ from unilink.engine import runtime as rt
 from unilink.engine.core import ApplyResult, aware, latest_intent, plan
 from unilink.engine.core import apply as apply_plan
 from unilink.errors import ConflictError, NotFoundError, ValidationError
+from unilink.services.order_states import CLOSED_STATES, TRANSITIONS
 from unilink.store import orders_repo
 
 # Called in the order's own transaction with (session, the order as it is now): the application
@@ -26,13 +27,8 @@ OnMoved = Callable[[Any, dict[str, Any]], None]
 # Applies the follow-up plan of a completion: (plan id, reason) → the result (default: the engine's apply).
 ApplyFollowUp = Callable[[str, str], ApplyResult]
 
-TERMINAL = ("completed", "failed", "cancelled")
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "acknowledged": ("inProgress", "held", "pending", "cancelled", "failed"),
-    "inProgress": ("completed", "failed", "held", "pending", "cancelled"),
-    "held": ("inProgress", "cancelled"),
-    "pending": ("inProgress", "cancelled"),
-}
+# the states an order ends in, as the plain strings the order rows hold
+CLOSED_STATE_NAMES = tuple(sorted(state.value for state in CLOSED_STATES))
 
 
 def order_dict(row: Any, tenant: str) -> dict[str, Any]:
@@ -46,7 +42,7 @@ def order_dict(row: Any, tenant: str) -> dict[str, Any]:
 
 def list_orders(store: Any, tenant: str | None = None, *, open_only: bool = False) -> list[dict[str, Any]]:
     with store.session() as session:
-        rows = orders_repo.orders(session, tenant, closed_states=TERMINAL if open_only else None)
+        rows = orders_repo.orders(session, tenant, closed_states=CLOSED_STATE_NAMES if open_only else None)
         return [order_dict(row, name) for row, name in rows]
 
 

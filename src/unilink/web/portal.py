@@ -46,6 +46,7 @@ from unilink.engine import core as engine_core
 from unilink.engine.views import audience_of, plan_view
 from unilink.errors import InfeasibleError, UnilinkError, ValidationError
 from unilink.events.stream import event_stream
+from unilink.services.order_states import OPEN_STATES
 from unilink.store.db import Store
 from unilink.usecases import order_moves, tenant_views
 from unilink.usecases.change_plans import plan_change, revert_to
@@ -401,7 +402,7 @@ async def cancel_order(order_id: Annotated[str, views.OrderPath], request: Reque
 def orders_page(request: Request, principal: PrincipalDep, tenant: TenantQuery = None) -> HTMLResponse:
     orders = tenant_views.orders(_store(request), visible_tenant(principal, tenant), open_only=False)
     return _page(request, "orders.html", {**_base(principal, tenant, "orders"), "orders": orders,
-                                          "open_states": views.OPEN_ORDER_STATES,
+                                          "open_states": OPEN_STATES,
                                           "scope": visible_tenant(principal, tenant)})
 
 
