@@ -21,6 +21,7 @@ from unilink.devices.diff import DeviceChange, change_from_diff
 from unilink.devices.diff import config_diff as config_diff  # the one config diff: what plans show
 from unilink.devices.render import RenderedConfig, dialect, render_for_router
 from unilink.devices.transaction import DeviceCommitError as DeviceCommitError  # what a refused apply raises
+from unilink.engine.keys import owner_of
 from unilink.engine.resources import attachments, backup_port_owner, p2p_subnets, rd_text
 from unilink.inventory.model import Router
 from unilink.network.numbering import BACKBONE_ASN
@@ -59,14 +60,14 @@ def tenant_devices(tenant: str, intent: Intent, rates: Mapping[tuple[str, str], 
     wanted = attachments(intent, rates)
     backed_up = {a.primary_owner for a in wanted if a.backup}
     for att in wanted:
-        owner = f"{tenant}/{att.owner}"
+        owner = owner_of(tenant, att.owner)
         router = router_of_site[att.site]
         v4, v6 = p2p_subnets(alloc[("p2p", "", owner)])
-        port_owner = backup_port_owner(tenant, att.site) if att.backup else f"{tenant}/{att.site}"
+        port_owner = backup_port_owner(tenant, att.site) if att.backup else owner_of(tenant, att.site)
         port = port_name(alloc[("port", router, port_owner)])
         # A site with a backup is reached at its primary CE address through either line: a route
         # through the primary, and a floating one (BACKUP_DISTANCE) through the backup's CE.
-        site_routes = (ce_host_routes(alloc[("p2p", "", f"{tenant}/{att.primary_owner}")])
+        site_routes = (ce_host_routes(alloc[("p2p", "", owner_of(tenant, att.primary_owner))])
                        if att.primary_owner in backed_up else ())
         atts.append(AccessAttachment(
             site=att.site, tenant=tenant, router=router, port=port, vlan=alloc[("vlan", router, owner)],
@@ -75,7 +76,7 @@ def tenant_devices(tenant: str, intent: Intent, rates: Mapping[tuple[str, str], 
     vpns = []
     for svc in intent.services:
         if isinstance(svc, IpVpnService):
-            owner = f"{tenant}/vpn:{svc.name}"
+            owner = owner_of(tenant, f"vpn:{svc.name}")
             rt = alloc[("rt", "", owner)]
             hub = svc.topology.value == "hub-and-spoke"
             vpns.append(VpnInstance(
@@ -85,7 +86,7 @@ def tenant_devices(tenant: str, intent: Intent, rates: Mapping[tuple[str, str], 
                 vni=alloc[("vni", "", owner)], topology=DeviceVpnTopology(svc.topology.value),
                 hub_sites=tuple(m.site for m in svc.members if m.role == "hub")))
     elines = [ElineInstance(name=s.name, tenant=tenant, a_site=s.a, b_site=s.b,
-                            vc_id=alloc[("vni", "", f"{tenant}/eline:{s.name}")])
+                            vc_id=alloc[("vni", "", owner_of(tenant, f"eline:{s.name}"))])
               for s in intent.services if s.kind == "eline"]
     return TenantDevices(tuple(atts), tuple(vpns), tuple(elines))
 
