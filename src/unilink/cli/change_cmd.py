@@ -29,7 +29,7 @@ from unilink.catalog.prices import format_cents
 from unilink.cli.common import cli_errors, console, print_json
 from unilink.cli.db_cmd import DATABASE_OPTION, open_store
 from unilink.cli.remote import API_OPTION, RemoteClient, remote_client
-from unilink.engine.views import plan_view
+from unilink.engine.plan_views import plan_view
 from unilink.errors import NotFoundError, ValidationError
 from unilink.services.order_states import OrderState
 from unilink.units import format_bandwidth
@@ -80,7 +80,7 @@ def plan(file: Path = typer.Option(..., "--file", "-f", help="The desired-state 
         client = remote_client(api)
         if client is not None:
             with client:  # the server knows a tenant token's tenant; operators name it
-                # the server's answer is already the view its caller's role may read (engine.views)
+                # the server's answer is already the view its caller's role may read (engine.plan_views)
                 view = client.plan(name, document, devices=True, installed=installed, base_version=base_version)
         else:
             from unilink.usecases.change_plans import plan_change
@@ -146,7 +146,7 @@ def show_plan(content: dict[str, Any], *, devices: bool = False) -> None:
         console.print(f"[cyan]order[/] {order['kind']}: {order['description']} "
                       f"(lead time {order['lead_time_days']} days)", highlight=False)
     show_price(content["price"])
-    # operators get each router's diff; tenants what changes on their own attachments (engine.views)
+    # operators get each router's diff; tenants what changes on their own attachments (engine.plan_views)
     touched = [r for r, d in content["devices"].items() if d.get("diff") or d.get("changes")]
     console.print(f"routers changed: {', '.join(touched) or 'none'}; reservations: "
                   f"{len(content['bookings'])} booked, {len(content['release'])} released", highlight=False)

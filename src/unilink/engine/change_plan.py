@@ -3,7 +3,7 @@
 A `Plan` is built once by the engine from the stages' results (engine.stages) and is never changed
 afterwards (a new value is made with `dataclasses.replace`). Its document form (`to_document()`,
 `Plan.from_document()`) is what the plans table stores and what the API, the CLI and the portal read
-(engine.views.plan_view): the same keys as before the plan was typed, plus `schema_version`.
+(engine.plan_views.plan_view): the same keys as before the plan was typed, plus `schema_version`.
 A stored document without `schema_version` (written before it existed) loads as version 1.
 
 The parts that only adapters read (the diff, the price, the orders, the tenant's attachments) are
@@ -123,7 +123,7 @@ class Plan:
     physical: Document                 # site → the lines installed once applied
     effective: Document | None         # what the apply deploys, when field work keeps part of `desired` back
     new_intent_version: bool           # the desired document differs from the last intent version
-    changes: Document                  # services.diff.ChangeSet.to_dict() of deployed → effective
+    changes: Document                  # services.intent_diff.ChangeSet.to_dict() of deployed → effective
     summary: tuple[str, ...]
     pending: Document | None           # effective → desired: what lands once the orders complete
     orders: tuple[Document, ...]       # every field work the desired intent needs
@@ -138,7 +138,7 @@ class Plan:
     released_allocations: tuple[PlannedAllocation, ...]
     devices: Mapping[str, RouterChange]  # router → its change
     price: Document                    # engine.pricing.PlanPrice.to_dict()
-    attachments: Document              # the tenant's view of `devices` (engine.views)
+    attachments: Document              # the tenant's view of `devices` (engine.plan_views)
     actor: str = "unknown"
     hold: Document | None = None       # what the plan holds (engine.holds), when it holds anything
     schema_version: int = SCHEMA_VERSION  # the version it was stored with (written back as the current one)

@@ -43,7 +43,7 @@ from unilink.access.scope import (
 )
 from unilink.access.security import Principal
 from unilink.engine import core as engine_core
-from unilink.engine.views import audience_of, plan_view
+from unilink.engine.plan_views import audience_of, plan_view
 from unilink.errors import InfeasibleError, UnilinkError, ValidationError
 from unilink.events.stream import event_stream
 from unilink.services.order_states import OPEN_STATES

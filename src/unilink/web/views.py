@@ -168,7 +168,7 @@ def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
     """A plan as shown before Apply: what changes (before → after), what follows the field work, the
     price, the routers touched."""
     changes = _change_rows(plan["changes"])
-    # The API already shaped `devices` for the reader's role (engine.views): operators get each router's
+    # The API already shaped `devices` for the reader's role (engine.plan_views): operators get each router's
     # diff, tenants the changes on their own attachments there (`changes`), never a router's config.
     devices = [{"router": name, "added": d["added"], "removed": d["removed"], "diff": d.get("diff", "")}
                for name, d in sorted(plan["devices"].items()) if "changes" not in d and (d["added"] or d["removed"])]

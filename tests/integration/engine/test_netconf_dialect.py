@@ -22,7 +22,7 @@ from unilink.devices.drivers.sim import SimDriver
 from unilink.devices.journal import StoreJournal, last_committed
 from unilink.devices.render import RenderedConfig, dialect
 from unilink.engine import apply, plan
-from unilink.engine.views import plan_view
+from unilink.engine.plan_views import plan_view
 from unilink.inventory.model import Network, Router
 from unilink.store.db import Store
 

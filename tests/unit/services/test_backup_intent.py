@@ -9,8 +9,8 @@ import pytest
 
 from unilink.errors import ValidationError
 from unilink.inventory.model import Network
-from unilink.services.diff import Action, diff_intents
 from unilink.services.intent import check_intent, parse_intent
+from unilink.services.intent_diff import Action, diff_intents
 
 M = 10**6
 LTE = {"technology": "4g", "provider": "Orange Wholesale France", "port": "150M", "down": "100M", "up": "30M"}

@@ -7,8 +7,8 @@ import pytest
 
 from unilink.errors import ValidationError
 from unilink.inventory.model import Network
-from unilink.services.diff import Action, diff_intents
 from unilink.services.intent import check_intent, load_intent_text, parse_intent, site_usages
+from unilink.services.intent_diff import Action, diff_intents
 
 M = 10**6
 

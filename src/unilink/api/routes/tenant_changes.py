@@ -38,7 +38,7 @@ from unilink.api.schemas import Strict
 from unilink.engine import core as engine_core
 from unilink.engine import holds as engine_holds
 from unilink.engine import versions as intent_versions
-from unilink.engine.views import audience_of, plan_view
+from unilink.engine.plan_views import audience_of, plan_view
 from unilink.errors import NotFoundError, ValidationError
 from unilink.store import deployed_repo
 from unilink.store.db import Store
@@ -136,7 +136,7 @@ def _tenants_in_scope(store: Store, principal: Principal, tenant: str | None) ->
 
 
 def _plan_out(content: dict[str, Any], devices: str, principal: Principal) -> dict[str, Any]:
-    """The plan as `principal` may read it: tenants never get router configs (see engine.views)."""
+    """The plan as `principal` may read it: tenants never get router configs (see engine.plan_views)."""
     return plan_view(content, diffs=devices == "full", audience=audience_of(principal))
 
 

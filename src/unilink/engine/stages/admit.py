@@ -26,8 +26,8 @@ from unilink.engine.stages.diffing import IntentDiff
 from unilink.engine.stages.snapshot import PlanSnapshot
 from unilink.errors import InfeasibleError
 from unilink.network.ledger import CapacityLedger
-from unilink.services.diff import Action, ChangeSet
 from unilink.services.intent import Boost, Intent, Schedule, service_sites, site_usages
+from unilink.services.intent_diff import Action, ChangeSet
 
 Rates = dict[tuple[str, str], tuple[int, int]]  # (service, site) → (down, up) bit/s
 

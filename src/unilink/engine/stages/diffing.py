@@ -14,8 +14,8 @@ from unilink.engine.fieldwork import FieldWork, effective_intent, field_work, or
 from unilink.engine.removals import Removal, live_removals, rename_hints
 from unilink.engine.stages.snapshot import PlanSnapshot
 from unilink.engine.stages.validate import ValidIntent
-from unilink.services.diff import Action, ChangeSet, diff_documents
 from unilink.services.intent import Intent, check_intent
+from unilink.services.intent_diff import Action, ChangeSet, diff_documents
 from unilink.units import format_bandwidth
 
 

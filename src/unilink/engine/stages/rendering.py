@@ -25,7 +25,7 @@ class Rendering:
     devices: TenantDevices                   # the tenant's device inputs after the change
     routers: Mapping[str, RouterChange]      # touched router → its diff and config hashes
     configs: Mapping[str, RenderedConfig]    # touched router → its whole config after the change (memory only)
-    attachments: dict[str, Any]              # the tenant's own attachments per router (engine.views)
+    attachments: dict[str, Any]              # the tenant's own attachments per router (engine.plan_views)
 
     @property
     def changes_routers(self) -> bool:
