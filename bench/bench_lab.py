@@ -179,7 +179,7 @@ def engine_figures(lab: object) -> dict[str, object]:
             t0 = time.perf_counter()
             p = plan(store, "acme-logistics", doc, accesses_installed=True)
             t1 = time.perf_counter()
-            apply(store, p.id, "bench", "bench")
+            apply(store, p.id, "bench", "bench", confirm_removals=True)  # one step drops a VPN member on purpose
             return (t1 - t0) * 1000, (time.perf_counter() - t1) * 1000
 
         everyone = ("paris-hq", "frankfurt-dc", "lyon-warehouse")
