@@ -3,6 +3,10 @@ next process when this one died first — and never for a change that rolled bac
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from usecase_world import TENANT, copy_of, marks, recorded, the_change
 
+from unilink import clock
 from unilink.api.app import create_app
 from unilink.engine import core as engine_core
 from unilink.errors import ConflictError
@@ -22,6 +27,8 @@ from unilink.store.db import Store
 from unilink.usecases import plan_applying
 from unilink.usecases.change_plans import plan_change
 from unilink.usecases.plan_applying import apply_plan
+
+OUTBOX_CHILD = Path(__file__).with_name("outbox_child.py")
 
 
 @pytest.fixture
@@ -71,6 +78,29 @@ def test_the_events_are_rows_of_the_commit_and_a_new_process_delivers_them(
         assert all(row["delivered"] and row["event_id"] for row in _outbox(restarted, start["since_outbox"]))
         assert deliver_pending(restarted) == 0  # delivered once: a second drain finds nothing
         assert len(_events(restarted, start["since_event"])) == 4
+    finally:
+        restarted.close()
+
+
+def test_a_process_sigkilled_right_after_its_commit_loses_no_event(world_store: Store) -> None:
+    """A real process, killed by the kernel between the change's commit and the delivery: the change
+    is there, its events are outbox rows, and the next process delivers each of them once."""
+    store = world_store
+    start = marks(store)
+    made = plan_change(store, TENANT, the_change(), actor="alice")
+    env = {**os.environ, "PYTHONPATH": str(OUTBOX_CHILD.parent), "OUTBOX_CHILD_NOW": clock.default().now().isoformat()}
+    child = subprocess.run([sys.executable, str(OUTBOX_CHILD), store.url, made.id], env=env, timeout=120,
+                           capture_output=True, text=True)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    pending = _outbox(store, start["since_outbox"])
+    assert [row["topic"] for row in pending][:2] == ["change.applied", "order.stateChanged"]
+    assert not any(row["delivered"] for row in pending)
+    assert _events(store, start["since_event"]) == []
+    restarted = Store.open(store.url)
+    try:
+        assert deliver_pending(restarted) == len(pending)
+        assert [topic for topic, _ in _events(restarted, start["since_event"])] == [r["topic"] for r in pending]
+        assert deliver_pending(restarted) == 0
     finally:
         restarted.close()
 
