@@ -108,7 +108,10 @@ def test_serve_recovers_at_start_before_answering(served: tuple[Store, str, str]
     entry = StoreJournal(store).get(tx_id)
     assert entry is not None and entry.state == "rolled_back" and entry.state != BOUND_STATE
     assert entry.error == "recovered: undone"
-    assert StoreJournal(store).unfinished() == []
+    # Nothing from before the start is left unfinished. The server's scheduler may by now be applying
+    # the end of the 4 s boost (a slow machine gets there first): that entry is in flight, not left over.
+    left = [e for e in StoreJournal(store).unfinished() if e.actor != "scheduler"]
+    assert left == [], left
 
 
 def test_the_scheduler_returns_a_boost_while_the_server_runs(served: tuple[Store, str, str]) -> None:
