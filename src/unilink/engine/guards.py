@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from unilink.services.intent import Intent
-from unilink.store import usage_repo
+from unilink.store import deployed_repo, usage_repo
 from unilink.store.network_repo import Removal
 
 
@@ -27,7 +27,7 @@ def _sites_on(session: Any, removal: Removal) -> list[str]:
         return []
     edge = usage_repo.first_edge_routers(session)
     uses = []
-    for tenant, document in usage_repo.deployed_documents(session):
+    for tenant, document, _ in deployed_repo.deployments(session):
         for site in Intent.model_validate(document).sites:
             router = site.router or edge.get(site.pop)
             if site.pop in removal.pops:

@@ -23,7 +23,7 @@ from unilink.inventory.model import Network, Pop, RouterRole
 from unilink.network.graph import CompiledGraph, arc_of
 from unilink.network.ledger import CapacityLedger
 from unilink.services.intent import Intent
-from unilink.store import change_repo, network_repo, runtime_repo
+from unilink.store import change_repo, deployed_repo, network_repo, runtime_repo
 
 Session = Any  # an open store session (unilink.store.db.Store.session()): the engine needs no SQLAlchemy
 
@@ -150,7 +150,7 @@ def _load_reservations(session: Session, runtime: Runtime) -> None:
 
 def _load_devices(session: Session, runtime: Runtime) -> DeviceModel:
     model = DeviceModel({r.name: r for r in runtime.network.routers})
-    for name, document, updated_at in runtime_repo.deployed_documents(session):
+    for name, document, updated_at in deployed_repo.deployments(session):
         intent = Intent.model_validate(document)
         if not intent.sites:
             continue

@@ -17,7 +17,7 @@ from typing import Any
 from unilink.engine.admission import SCHEDULE_HORIZON, rates_at
 from unilink.engine.core import aware, latest_intent
 from unilink.services.intent import Intent
-from unilink.store import schedule_repo
+from unilink.store import deployed_repo
 
 ACTOR = "scheduler"
 ROLL_AFTER = SCHEDULE_HORIZON - timedelta(days=1)  # re-book recurring windows a day before the horizon
@@ -69,7 +69,7 @@ def due_reason(deployed: Intent, updated_at: datetime, now: datetime) -> str | N
 def due_changes(store: Any, now: datetime) -> list[Due]:
     """Every tenant due at `now`, by name."""
     with store.session() as session:
-        rows = schedule_repo.deployments(session)
+        rows = deployed_repo.deployments(session)
     due = []
     for tenant, document, updated_at in rows:
         if not document.get("boosts") and not document.get("schedules"):

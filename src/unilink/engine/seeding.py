@@ -11,7 +11,7 @@ from typing import Any
 
 from unilink.engine.core import apply, plan
 from unilink.services.demo import demo_intent
-from unilink.store import change_repo
+from unilink.store import deployed_repo
 
 ACTOR = "seed"
 
@@ -20,8 +20,8 @@ def seed_service_intents(store: Any, force: bool) -> str:
     from unilink.inventory.sample import load_demo_tenants
 
     with store.session() as session:
-        deployed = change_repo.deployed_tenant_names(session)
-        known = change_repo.tenant_names(session)
+        deployed = {name for name, _, _ in deployed_repo.deployments(session)}
+        known = set(deployed_repo.tenant_names(session))
     applied = []
     for raw in load_demo_tenants():
         if raw["name"] not in known or (raw["name"] in deployed and not force):

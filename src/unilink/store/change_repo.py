@@ -273,11 +273,3 @@ def reservation_count(session: Session, tenant_id: int) -> int:
 def open_order_ids(session: Session, tenant_id: int) -> list[str]:
     return sorted(session.scalars(select(ServiceOrderRow.id).where(
         ServiceOrderRow.tenant_id == tenant_id, ServiceOrderRow.state.notin_(_CLOSED_STATE_NAMES))).all())
-
-
-def deployed_tenant_names(session: Session) -> set[str]:
-    return set(session.scalars(select(Tenant.name).join(DeploymentRow, DeploymentRow.tenant_id == Tenant.id)))
-
-
-def tenant_names(session: Session) -> set[str]:
-    return set(session.scalars(select(Tenant.name)))

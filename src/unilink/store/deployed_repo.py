@@ -1,9 +1,10 @@
-"""What the API's tenant routes read (`unilink.api.routes.tenant_changes`): each tenant's deployed
-document and revision (the hot read path: prebuilt statements, one connection), the names of the
-tenants, plans and reservations with their tenant's name."""
+"""What is deployed: each tenant's deployed document and revision (the API's hot read path: prebuilt
+statements, one connection), every deployment at once (the engine's runtime, the scheduler, the
+removal guard), the names of the tenants, plans and reservations with their tenant's name."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
@@ -31,6 +32,13 @@ def document(conn: Connection, tenant_id: int) -> tuple[dict[str, Any] | None, d
     """(deployed document, physical state) of the tenant; (None, None) when nothing was deployed."""
     found = conn.execute(_DOCUMENT, {"b_tenant": tenant_id}).first()
     return (found[0], found[1]) if found is not None else (None, None)
+
+
+def deployments(session: Session) -> list[tuple[str, dict[str, Any], datetime]]:
+    """(tenant name, deployed intent document, when it was last applied) of every deployed tenant, by name."""
+    rows = session.execute(select(Tenant.name, DeploymentRow.document, DeploymentRow.updated_at)
+                           .join(DeploymentRow, DeploymentRow.tenant_id == Tenant.id).order_by(Tenant.name))
+    return [(name, document, updated_at) for name, document, updated_at in rows]
 
 
 def tenant_names(session: Session) -> list[str]:

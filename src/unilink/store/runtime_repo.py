@@ -11,8 +11,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from unilink.store.tables.services import DeploymentRow, PoolAllocationRow, ReservationRow
-from unilink.store.tables.tenancy import Tenant
+from unilink.store.tables.services import PoolAllocationRow, ReservationRow
 
 
 def reservations(session: Session) -> Iterator[ReservationRow]:
@@ -24,9 +23,3 @@ def allocations(session: Session) -> Iterator[Row[Any]]:
     """(pool, scope, owner, value) of every pool allocation."""
     return iter(session.execute(select(PoolAllocationRow.pool, PoolAllocationRow.scope, PoolAllocationRow.owner,
                                        PoolAllocationRow.value)))
-
-
-def deployed_documents(session: Session) -> Iterator[Row[Any]]:
-    """(tenant name, deployed intent document, updated_at) of every tenant with a deployment."""
-    return iter(session.execute(select(Tenant.name, DeploymentRow.document, DeploymentRow.updated_at)
-                                .join(DeploymentRow, DeploymentRow.tenant_id == Tenant.id)))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from unilink.store.tables.inventory import PopRow, RouterRow
-from unilink.store.tables.services import DeploymentRow, ReservationRow
+from unilink.store.tables.services import ReservationRow
 from unilink.store.tables.tenancy import Tenant
 
 
@@ -22,13 +21,6 @@ def first_edge_routers(session: Session) -> dict[str, str]:
     for pop, router in rows:
         first.setdefault(pop, router)
     return first
-
-
-def deployed_documents(session: Session) -> list[tuple[str, dict[str, Any]]]:
-    """(tenant name, deployed intent document) of every deployed tenant, by name."""
-    rows = session.execute(select(Tenant.name, DeploymentRow.document)
-                           .join(DeploymentRow, DeploymentRow.tenant_id == Tenant.id).order_by(Tenant.name))
-    return [(name, document) for name, document in rows]
 
 
 def live_reservations_on(session: Session, links: Iterable[str], now: datetime) -> list[tuple[str, str, str]]:
