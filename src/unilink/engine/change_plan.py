@@ -153,6 +153,11 @@ class Plan:
         """The intent document the apply deploys."""
         return self.effective if self.effective is not None else self.desired
 
+    @property
+    def booked_links(self) -> set[str]:
+        """The backbone links the plan books on (the apply's capacity alarms look at these)."""
+        return {link for booking in self.bookings for link, _, _ in booking.arcs}
+
     @cached_property
     def content(self) -> dict[str, Any]:
         """The document form (read-only), as the API, the CLI and the portal read it."""

@@ -42,7 +42,3 @@ def link_utilisation_in_apply(store: Any, session: Any, links: Iterable[str], no
     runtime = rt.runtime_for(store, session, locked=True)
     return utilisation(runtime.graph, runtime.ledger, names, now)
 
-
-def plan_links(content: dict[str, Any]) -> set[str]:
-    """The backbone links a plan books on."""
-    return {arc[0] for booking in content.get("bookings", []) for arc in booking.get("arcs", [])}

@@ -18,7 +18,7 @@ from unilink.errors import ConflictError, InfeasibleError
 from unilink.events import change_events
 from unilink.events.alarms import crossings
 from unilink.events.outbox_delivery import deliver_pending
-from unilink.usecases.capacity_view import link_utilisation, link_utilisation_in_apply, plan_links
+from unilink.usecases.capacity_view import link_utilisation, link_utilisation_in_apply
 from unilink.usecases.change_listeners import tenant_changed
 
 
@@ -56,6 +56,4 @@ def _plan_facts(store: Any, plan_id: str) -> tuple[str, int, set[str]]:
     """(tenant, tenant id, links the plan books on); NotFoundError as the apply would raise it."""
     with store.session() as session:
         head, planned = engine_core.load_plan(session, plan_id)
-    # the plan's document form: the dict itself, or the `content` of a typed plan
-    content = getattr(planned, "content", planned)
-    return content["tenant"], head.tenant_id, plan_links(content)
+    return planned.tenant, head.tenant_id, planned.booked_links
