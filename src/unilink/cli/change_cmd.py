@@ -31,6 +31,7 @@ from unilink.cli.db_cmd import DATABASE_OPTION, open_store
 from unilink.cli.remote import API_OPTION, RemoteClient, remote_client
 from unilink.engine.plan_views import plan_view
 from unilink.errors import NotFoundError, ValidationError
+from unilink.services.intent_diff import show_value
 from unilink.services.order_states import OrderState
 from unilink.units import format_bandwidth
 
@@ -136,7 +137,7 @@ def show_plan(content: dict[str, Any], *, devices: bool = False) -> None:
         for item in content["changes"][group]:
             if item["action"] == "noChange":
                 continue
-            fields = [f"{f}: {_show(c['before'])} → {_show(c['after'])}" for f, c in item["changes"].items()]
+            fields = [f"{f}: {show_value(c['before'])} → {show_value(c['after'])}" for f, c in item["changes"].items()]
             table.add_row(marks[item["action"]], item["kind"], item["name"],
                           "\n".join(fields) if item["action"] == "modify" else "")
     console.print(table)
@@ -198,13 +199,6 @@ def show_price(price: dict[str, Any]) -> None:
     for line in price.get("one_off", []):
         console.print(f"one-off {format_cents(line['cents'])}: {line['item']}", highlight=False)
 
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1000:
-        return format_bandwidth(value)
-    return str(value)
 
 
 def apply(plan_id: str = typer.Argument(..., help="The id printed by `unilink plan`."),

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from unilink.services.intent import Intent
+from unilink.units import format_bandwidth
 
 
 class Action(StrEnum):
@@ -119,3 +120,12 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> ChangeSet:
 
 def _without_name(items: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {k: {f: v for f, v in item.items() if f not in ("name", "kind")} for k, item in items.items()}
+
+
+def show_value(value: Any) -> str:
+    """A changed field's value for people: "—" for none, rates (int bit/s ≥ 1000) with their unit."""
+    if value is None:
+        return "—"
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1000:
+        return format_bandwidth(value)
+    return str(value)

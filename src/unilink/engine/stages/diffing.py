@@ -15,8 +15,7 @@ from unilink.engine.removals import Removal, live_removals, rename_hints
 from unilink.engine.stages.snapshot import PlanSnapshot
 from unilink.engine.stages.validate import ValidIntent
 from unilink.services.intent import Intent, check_intent
-from unilink.services.intent_diff import Action, ChangeSet, diff_documents
-from unilink.units import format_bandwidth
+from unilink.services.intent_diff import Action, ChangeSet, diff_documents, show_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +66,8 @@ def diff(snapshot: PlanSnapshot, valid: ValidIntent) -> IntentDiff:
 def summary_of(changes: ChangeSet) -> list[str]:
     lines = []
     for change in changes.changed():
-        parts = [f"{field} {_show(b)} → {_show(a)}" for field, (b, a) in change.changes.items()]
+        parts = [f"{field} {show_value(b)} → {show_value(a)}" for field, (b, a) in change.changes.items()]
         detail = ": " + ", ".join(parts) if change.action is Action.MODIFY else ""
         lines.append(f"{change.action.value} {change.kind} {change.name}{detail}")
     return lines
 
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1000:
-        return format_bandwidth(value)
-    return str(value)
