@@ -40,13 +40,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes for timezone-aware columns: they were stored as UTC."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def tenant_row(session: Session, name: str, *, field: str = "tenant") -> Tenant:
     row = find_tenant(session, name)
     if row is None:
@@ -105,8 +98,8 @@ def create_token(session: Session, *, role: str, tenant: str | None, name: str =
 
 def _token_info(row: ApiTokenRow, tenant: str | None) -> TokenInfo:
     return TokenInfo(id=row.id, prefix=row.prefix, name=row.name, role=row.role, tenant=tenant,
-                     created_at=as_utc(row.created_at), expires_at=as_utc(row.expires_at),  # type: ignore[arg-type]
-                     revoked_at=as_utc(row.revoked_at))
+                     created_at=row.created_at, expires_at=row.expires_at,
+                     revoked_at=row.revoked_at)
 
 
 def list_tokens(session: Session, tenant: str | None) -> list[TokenInfo]:
@@ -154,7 +147,7 @@ def principal_for_token(session: Session, token: str) -> Principal | None:
     row, tenant = found
     if not secret_matches(secret, row.secret_sha256) or row.revoked_at is not None:
         return None
-    expires = as_utc(row.expires_at)
+    expires = row.expires_at
     if expires is not None and expires <= utcnow():
         return None
     return Principal(subject=f"token:{prefix}", role=Role(row.role), tenant=tenant, tenant_id=row.tenant_id,
@@ -162,7 +155,7 @@ def principal_for_token(session: Session, token: str) -> Principal | None:
 
 
 def token_expiry(session: Session, prefix: str) -> datetime | None:
-    return as_utc(repo.token_expires_at(session, prefix))
+    return repo.token_expires_at(session, prefix)
 
 
 def create_user(session: Session, *, username: str, password: str | None, role: str, tenant: str | None,
@@ -250,7 +243,7 @@ class TenantInfo:
 
 def _tenant_info(row: Tenant) -> TenantInfo:
     return TenantInfo(name=row.name, kind=row.kind, display_name=row.display_name,
-                      created_at=as_utc(row.created_at))  # type: ignore[arg-type]
+                      created_at=row.created_at)
 
 
 def tenant_infos(session: Session, principal: Principal) -> list[TenantInfo]:

@@ -18,7 +18,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from unilink.devices.drivers.registry import drivers_for
@@ -57,13 +57,6 @@ PLAN_CACHE = PlanCache()  # the plans this process made recently (the plans tabl
 
 
 AfterApply = Callable[[Any, ApplyResult], None]
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes; the engine stores UTC only."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def coerce_intent(desired: Intent | dict[str, Any] | str) -> Intent:
@@ -255,7 +248,7 @@ def load_plan(session: Any, plan_id: str) -> tuple[_PlanHead, Plan]:
         raise NotFoundError("no such plan", field="plan_id", value=plan_id,
                             accepted="the id printed by `unilink plan`")
     plan_id_, tenant_id, fingerprint_, status_, expires_at, revision, topology, seq, version = found
-    head = _PlanHead(plan_id_, tenant_id, fingerprint_, status_, aware(expires_at), int(revision or 0),  # type: ignore[arg-type]
+    head = _PlanHead(plan_id_, tenant_id, fingerprint_, status_, expires_at, int(revision or 0),
                      int(topology or 0), int(seq), int(version or 0))
     cached = PLAN_CACHE.get(plan_id)
     return head, cached.plan if cached is not None else Plan.from_document(changes.plan_content(session, plan_id))
@@ -448,7 +441,7 @@ def revert(store: Any, tenant: str, version: int, *, now: datetime | None = None
 def history(store: Any, tenant: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     with store.session() as session:
         rows = changes.history(session, tenant, limit)
-        return [{"id": r.id, "tenant": name, "at": aware(r.at).isoformat(), "actor": r.actor,  # type: ignore[union-attr]
+        return [{"id": r.id, "tenant": name, "at": r.at.isoformat(), "actor": r.actor,
                  "reason": r.reason, "action": r.action, "plan_id": r.plan_id, "intent_version": r.intent_version,
                  "summary": r.summary} for r, name in rows]
 

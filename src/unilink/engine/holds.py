@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from unilink.engine import runtime as rt
@@ -141,7 +141,7 @@ def save(store: Any, runtime: rt.Runtime, tenant_id: int, plan: Plan, now: datet
         with store.connection(write=True) as connection:
             seq = holds_repo.lock(connection)
             theirs = {pid for pid, tid, expiry in holds_repo.holding_ids(connection)
-                      if tid != tenant_id and _aware(expiry) > now}
+                      if tid != tenant_id and expiry > now}
             mine = {h.plan_id for tid, h in runtime.holds.items() if tid != tenant_id}
             if seq != runtime.ledger_seq or theirs != mine:
                 raise HoldsMoved
@@ -230,13 +230,9 @@ def load(session: Session, runtime: rt.Runtime) -> None:
         if (change_repo.deployed_revision(session, tenant_id) or 0) != base["revision"]:
             continue
         try:
-            _book(runtime, tenant_id, plan_id, _aware(expires_at), hold)
+            _book(runtime, tenant_id, plan_id, expires_at, hold)
         except InfeasibleError:
             continue
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def cancel(store: Any, plan_id: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from unilink.engine import runtime as rt
-from unilink.engine.core import ApplyResult, aware, latest_intent, plan
+from unilink.engine.core import ApplyResult, latest_intent, plan
 from unilink.engine.core import apply as apply_plan
 from unilink.errors import ConflictError, NotFoundError, ValidationError
 from unilink.services.order_states import CLOSED_STATES, TRANSITIONS
@@ -34,9 +34,9 @@ CLOSED_STATE_NAMES = tuple(sorted(state.value for state in CLOSED_STATES))
 def order_dict(row: Any, tenant: str) -> dict[str, Any]:
     return {"id": row.id, "tenant": tenant, "state": row.state, "kind": row.kind, "site": row.site,
             "description": row.description, "lead_time_days": row.lead_time_days,
-            "requested_at": aware(row.requested_at).isoformat(),  # type: ignore[union-attr]
-            "due_at": aware(row.due_at).isoformat(),  # type: ignore[union-attr]
-            "updated_at": aware(row.updated_at).isoformat(),  # type: ignore[union-attr]
+            "requested_at": row.requested_at.isoformat(),
+            "due_at": row.due_at.isoformat(),
+            "updated_at": row.updated_at.isoformat(),
             "plan_id": row.plan_id, "item": row.item}
 
 

@@ -11,7 +11,6 @@ import gc
 import threading
 import weakref
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Any
 
 from unilink.devices.journal import committed_configs
@@ -154,10 +153,10 @@ def _load_devices(session: Session, runtime: Runtime) -> DeviceModel:
         intent = Intent.model_validate(document)
         if not intent.sites:
             continue
-        when = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=UTC)
         try:
-            model.set_tenant(name, tenant_devices(name, intent, rates_at(intent, when), runtime.tenant_alloc(name),
-                                                  runtime.router_of_site(intent)))
+            devices = tenant_devices(name, intent, rates_at(intent, updated_at), runtime.tenant_alloc(name),
+                                     runtime.router_of_site(intent))
+            model.set_tenant(name, devices)
         except KeyError:  # a site's PoP lost its edge router: the inventory check reports it
             continue
     for router, config in committed_configs(session).items():

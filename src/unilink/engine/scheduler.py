@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from unilink.engine.admission import SCHEDULE_HORIZON, rates_at
-from unilink.engine.core import aware, latest_intent
+from unilink.engine.core import latest_intent
 from unilink.services.intent import Intent
 from unilink.store import deployed_repo
 
@@ -74,7 +74,7 @@ def due_changes(store: Any, now: datetime) -> list[Due]:
     for tenant, document, updated_at in rows:
         if not document.get("boosts") and not document.get("schedules"):
             continue
-        reason = due_reason(Intent.model_validate(document), aware(updated_at), now)  # type: ignore[arg-type]
+        reason = due_reason(Intent.model_validate(document), updated_at, now)
         if reason is not None:
             due.append(Due(tenant, reason, document))
     return due

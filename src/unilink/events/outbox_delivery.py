@@ -45,7 +45,8 @@ def _deliver_batch(store: Any, batch: int) -> tuple[int, bool]:
                 continue
             try:
                 with outbox_repo.savepoint(session):
-                    event = publish_in(session, message.topic, tenant=message.tenant, data=message.payload)
+                    event = publish_in(session, message.topic, tenant=message.tenant, data=message.payload,
+                                       at=message.created_at)
                     if not outbox_repo.claim(session, message.id, at=store.clock.now(), event_id=event.id):
                         raise _DeliveredElsewhere
                 delivered += 1

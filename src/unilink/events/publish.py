@@ -28,11 +28,13 @@ def publish(store: Store, type: str, *, tenant: str | None, data: dict[str, Any]
 
 
 def publish_in(session: Session, type: str, *, tenant: str | None, data: dict[str, Any] | None = None,
-               only_hook: int | None = None) -> Event:
-    """Like `publish`, inside the caller's transaction (the event commits or rolls back with the change)."""
+               only_hook: int | None = None, at: datetime | None = None) -> Event:
+    """Like `publish`, inside the caller's transaction (the event commits or rolls back with the change).
+
+    `at`: when it happened (an outbox row's change time: delivered later, an event keeps that time)."""
     if type not in EVENT_TYPES:
         raise ValidationError("unknown event type", field="type", value=type, accepted=", ".join(EVENT_TYPES))
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     row = events_repo.insert_event(session, at=now, type=type, tenant=tenant, data=dict(data or {}))
     # Operator hooks (tenant NULL) receive every event; a tenant's hooks only that tenant's.
     for hook in events_repo.active_hooks(session, tenant, only_hook):
@@ -43,8 +45,7 @@ def publish_in(session: Session, type: str, *, tenant: str | None, data: dict[st
 
 
 def row_to_event(row: EventRow) -> Event:
-    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
-    return Event(id=row.id, type=row.type, tenant=row.tenant, at=at, data=row.data or {})
+    return Event(id=row.id, type=row.type, tenant=row.tenant, at=row.at, data=row.data or {})
 
 
 def events_after(session: Session, after_id: int, *, tenant: str | None, operator: bool,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -46,7 +46,7 @@ class ArcLoad:
 def _seconds(value: datetime | None, default: float) -> float:
     if value is None:
         return default
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    return value.timestamp()
 
 
 def reservations(session: Session, links: Iterable[str] | None = None) -> list[Booked]:

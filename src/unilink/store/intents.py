@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -29,8 +29,7 @@ def latest_intent_head(session: Session, tenant_id: int) -> IntentHead:
                           .order_by(IntentVersionRow.version.desc()).limit(1)).one_or_none()
     if row is None:
         return NO_INTENT
-    at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)  # SQLite: naive UTC
-    return IntentHead(row.version, dict(row.document), row.actor, at)
+    return IntentHead(row.version, dict(row.document), row.actor, row.created_at)
 
 
 def tenant_intent_head(session: Session, tenant: str) -> IntentHead:

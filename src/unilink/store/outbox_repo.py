@@ -23,7 +23,8 @@ from unilink.store.tables.outbox import OutboxRow
 OutboxSession = Session  # what the engine hands to its after-apply hook and the orders to theirs
 
 _INSERT = insert(OutboxRow)
-_PENDING = (select(OutboxRow.id, OutboxRow.topic, OutboxRow.tenant, OutboxRow.payload, OutboxRow.attempts)
+_PENDING = (select(OutboxRow.id, OutboxRow.topic, OutboxRow.tenant, OutboxRow.payload, OutboxRow.attempts,
+                   OutboxRow.created_at)
             .where(OutboxRow.delivered_at.is_(None), OutboxRow.attempts < bindparam("max_attempts"))
             .order_by(OutboxRow.id).limit(bindparam("limit")))
 _CLAIM = (update(OutboxRow).where(OutboxRow.id == bindparam("b_id"), OutboxRow.delivered_at.is_(None))
@@ -41,6 +42,7 @@ class Message:
     tenant: str | None
     payload: dict[str, Any]
     attempts: int
+    created_at: datetime  # when the change it tells of was made (UTC)
 
 
 def add(session: Session, *, topic: str, tenant: str | None, payload: dict[str, Any], at: datetime) -> None:
@@ -52,7 +54,8 @@ def add(session: Session, *, topic: str, tenant: str | None, payload: dict[str, 
 def pending(session: Session, *, limit: int, max_attempts: int) -> list[Message]:
     """Undelivered rows in commit order (ids grow), skipping those given up after `max_attempts`."""
     rows = connection_of(session).execute(_PENDING, {"limit": limit, "max_attempts": max_attempts})
-    return [Message(int(r.id), r.topic, r.tenant, dict(r.payload or {}), int(r.attempts)) for r in rows]
+    return [Message(int(r.id), r.topic, r.tenant, dict(r.payload or {}), int(r.attempts), r.created_at)
+            for r in rows]
 
 
 def claim(session: Session, message_id: int, *, at: datetime, event_id: int) -> bool:

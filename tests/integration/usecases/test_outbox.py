@@ -101,6 +101,9 @@ def test_a_process_sigkilled_right_after_its_commit_loses_no_event(world_store: 
         assert deliver_pending(restarted) == len(pending)
         assert [topic for topic, _ in _events(restarted, start["since_event"])] == [r["topic"] for r in pending]
         assert deliver_pending(restarted) == 0
+        with restarted.session() as session:  # each event keeps the time of the change, not of its delivery
+            times = {e.at for e in events_after(session, start["since_event"], tenant=None, operator=True)}
+        assert times == {clock.default().now()}
     finally:
         restarted.close()
 
@@ -163,11 +166,11 @@ def test_a_row_that_cannot_be_delivered_holds_back_its_tenant_only(monkeypatch: 
     real = outbox_delivery.publish_in
     calls: list[str | None] = []
 
-    def first_acme_fails(session: Any, type: str, *, tenant: str | None, data: Any) -> Any:
+    def first_acme_fails(session: Any, type: str, *, tenant: str | None, data: Any, at: Any = None) -> Any:
         calls.append(tenant)
         if len(calls) == 1:
             raise RuntimeError("receiver table locked")
-        return real(session, type, tenant=tenant, data=data)
+        return real(session, type, tenant=tenant, data=data, at=at)
 
     monkeypatch.setattr(outbox_delivery, "publish_in", first_acme_fails)
     assert deliver_pending(store) == 1  # "other" only: acme's second row waits behind its first

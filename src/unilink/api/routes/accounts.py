@@ -102,7 +102,7 @@ def revoke_token(prefix: Annotated[str, Path(pattern=r"^[0-9a-f]{10}$")], reques
 
 def _user_out(row: UserRow, tenant: str | None) -> UserOut:
     return UserOut(username=row.username, display_name=row.display_name, role=row.role, tenant=tenant,
-                   disabled=row.disabled, created_at=accounts.as_utc(row.created_at))
+                   disabled=row.disabled, created_at=row.created_at)
 
 
 @router.get("/users", tags=["tenants"], response_model=list[UserOut], summary="Users (of your tenant)")
@@ -171,5 +171,5 @@ def audit_log(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = No
     scope = visible_tenant(principal, tenant)
     with store.session() as session:
         rows = accounts_repo.audit_entries(session, scope, limit)
-    return [AuditOut(id=r.id, at=accounts.as_utc(r.at), subject=r.subject, role=r.role, tenant=r.tenant,
+    return [AuditOut(id=r.id, at=r.at, subject=r.subject, role=r.role, tenant=r.tenant,
                      method=r.method, path=r.path, action=r.action, status=r.status, client=r.client) for r in rows]

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from unilink.access.accounts import as_utc, utcnow
+from unilink.access.accounts import utcnow
 from unilink.access.security import Principal
 from unilink.api.deps import PrincipalDep, StoreDep, TenantQuery, WriterDep, mark_tenant, visible_tenant
 from unilink.api.problems import PROBLEM_RESPONSES
@@ -52,7 +52,7 @@ async def stream_events(request: Request, principal: PrincipalDep, store: StoreD
 
 def _hook_out(row: WebhookRow) -> WebhookOut:
     return WebhookOut(id=row.id, tenant=row.tenant, url=row.url, event_types=list(row.event_types or []),
-                      active=row.active, created_at=as_utc(row.created_at))
+                      active=row.active, created_at=row.created_at)
 
 
 def _visible_hook(session: Session, principal: Principal, hook_id: int) -> WebhookRow:
@@ -118,7 +118,7 @@ def list_deliveries(hook_id: HookId, principal: PrincipalDep, store: StoreDep,
         log = _attempts(session, [d.id for d, _ in rows])
         return [DeliveryOut(id=d.id, event_id=d.event_id, event_type=t, state=d.state, attempts=d.attempts,
                             last_status=d.last_status, last_error=d.last_error,
-                            next_attempt_at=as_utc(d.next_attempt_at), delivered_at=as_utc(d.delivered_at),
+                            next_attempt_at=d.next_attempt_at, delivered_at=d.delivered_at,
                             log=log.get(d.id, []))
                 for d, t in rows]
 
@@ -127,7 +127,7 @@ def _attempts(session: Session, delivery_ids: list[int]) -> dict[int, list[Attem
     """Each delivery's attempts, first to last (one query for the whole page)."""
     log: dict[int, list[AttemptOut]] = {}
     for row in webhook_repo.attempts(session, delivery_ids):
-        log.setdefault(row.delivery_id, []).append(AttemptOut(attempt=row.attempt, at=as_utc(row.at),
+        log.setdefault(row.delivery_id, []).append(AttemptOut(attempt=row.attempt, at=row.at,
                                                               status=row.status, error=row.error,
                                                               duration_ms=row.duration_ms))
     return log

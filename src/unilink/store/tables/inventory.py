@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Double, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Double, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from unilink.store.base import Base
+from unilink.store.base import Base, UtcDateTime
 
 NAME_LEN = 64  # inventory.model.NAME_RE allows 64 characters
 LINK_NAME_LEN = 200  # link names come from files ("Paris-London#2") and are not restricted like PoP names
@@ -129,4 +129,4 @@ class TopologyRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
     version: Mapped[int] = mapped_column(BigInteger)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from unilink.store.base import Base
+from unilink.store.base import Base, UtcDateTime
 
 TX_STATES = ("started", "preparing", "committing", "committed", "done", "rolling_back", "rolled_back",
              "rollback_failed")
@@ -35,8 +35,8 @@ class DeviceTransactionRow(Base):
     reason: Mapped[str] = mapped_column(String(500))
     plan_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class DeviceTransactionStepRow(Base):
@@ -57,7 +57,7 @@ class DeviceTransactionStepRow(Base):
     before_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
     after_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class DeviceCommittedConfigRow(Base):
@@ -70,4 +70,4 @@ class DeviceCommittedConfigRow(Base):
     text_z: Mapped[bytes] = mapped_column(LargeBinary)
     shell: Mapped[list[list[str]]] = mapped_column(JSON)
     transaction_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    committed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    committed_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from unilink.store.base import Base
+from unilink.store.base import Base, UtcDateTime
 
 PENDING = text("delivered_at IS NULL")
 
@@ -26,11 +26,11 @@ class OutboxRow(Base):
     __table_args__ = (Index("ix_outbox_pending", "id", sqlite_where=PENDING, postgresql_where=PENDING),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     topic: Mapped[str] = mapped_column(String(64))  # an event type (unilink.events.model.EVENT_TYPES)
     tenant: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: operator-wide
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     event_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # the event it became
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed deliveries so far
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

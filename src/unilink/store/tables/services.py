@@ -27,7 +27,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -36,10 +35,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from unilink.store.base import Base
+from unilink.store.base import Base, UtcDateTime
 
 PLAN_STATUSES = ("ready", "applied", "superseded", "failed", "cancelled")  # cancelled: 0007
-_TZ = DateTime(timezone=True)
+_TZ = UtcDateTime()
 _TENANT_FK = "tenants.id"
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Integer, String
+from sqlalchemy import CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from unilink.store.base import Base
+from unilink.store.base import Base, UtcDateTime
 
 TENANT_KINDS = ("enterprise", "operator", "cooperative")
 
@@ -20,7 +20,7 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     display_name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     def __repr__(self) -> str:
         return f"Tenant(id={self.id}, name={self.name!r}, kind={self.kind!r})"
