@@ -192,7 +192,7 @@ def test_sites_read_their_own_writes_and_see_other_processes_within_the_revalida
     import time
 
     from unilink import engine
-    from unilink.api.routes.tenant_changes import REVALIDATE_S
+    from unilink.usecases.tenant_views import REVALIDATE_S
 
     desired = _intent(demo)
     assert demo.call("GET", "/api/v1/sites", "acme-viewer").status_code == 200  # warms the cache

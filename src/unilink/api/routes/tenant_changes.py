@@ -46,7 +46,6 @@ from unilink.store.tables.services import PlanRow
 from unilink.usecases import order_moves, tenant_views
 from unilink.usecases.change_plans import plan_change, revert_to
 from unilink.usecases.plan_applying import apply_plan as apply_change
-from unilink.usecases.tenant_views import REVALIDATE_S  # noqa: F401 - where the API's freshness is stated
 
 T = TypeVar("T")
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
@@ -212,10 +211,15 @@ async def read_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQue
 @router.get("/sites/{site}", tags=["services"], summary="One site")
 def get_site(site: Annotated[str, Path(max_length=64)], principal: PrincipalDep, store: StoreDep,
              tenant: TenantQuery = None) -> dict[str, Any]:
-    for item in _sites(store, principal, tenant):
-        if item["name"] == site:
+    return _named(_sites(store, principal, tenant), "site", site)
+
+
+def _named(items: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    """The item called `name` among the caller's own; another tenant's is as absent as a missing one."""
+    for item in items:
+        if item["name"] == name:
             return item
-    raise NotFoundError("no such site", field="site", value=site, accepted="the name of one of your sites")
+    raise NotFoundError(f"no such {kind}", field=kind, value=name, accepted=f"the name of one of your {kind}s")
 
 
 def _services(store: Store, principal: Principal, tenant: str | None) -> list[dict[str, Any]]:
@@ -231,11 +235,7 @@ def list_services(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery 
 @router.get("/services/{service}", tags=["services"], summary="One service")
 def get_service(service: Annotated[str, Path(max_length=64)], principal: PrincipalDep, store: StoreDep,
                 tenant: TenantQuery = None) -> dict[str, Any]:
-    for item in _services(store, principal, tenant):
-        if item["name"] == service:
-            return item
-    raise NotFoundError("no such service", field="service", value=service,
-                        accepted="the name of one of your services")
+    return _named(_services(store, principal, tenant), "service", service)
 
 
 @router.get("/schedules", tags=["services"], summary="Boosts and scheduled changes in the tenant's intent")
@@ -255,7 +255,7 @@ def list_reservations(principal: PrincipalDep, store: StoreDep, tenant: TenantQu
     with store.session() as session:
         rows = deployed_repo.reservations(session, scope, limit)
     return [{"id": r.id, "tenant": name, "service": r.service, "link": r.link, "direction": r.direction,
-             "bps": r.bps, "start_at": engine_core.aware(r.start_at), "end_at": engine_core.aware(r.end_at),
+             "bps": r.bps, "start_at": r.start_at, "end_at": r.end_at,
              "priority": r.priority} for r, name in rows]
 
 
