@@ -11,7 +11,8 @@ import typer
 
 from unilink.access import accounts
 from unilink.cli.common import cli_errors, console, print_json
-from unilink.store.db import DATABASE_URL_ENV, Store, default_url
+from unilink.cli.db_cmd import open_store
+from unilink.store.db import DATABASE_URL_ENV
 
 DATABASE_OPTION = typer.Option(None, "--database", envvar=DATABASE_URL_ENV, show_envvar=True,
                                help="Database URL (default: ./var/unilink.db).")
@@ -21,10 +22,6 @@ app = typer.Typer(help="API tokens: create (shown once), list, revoke.", no_args
 user_app = typer.Typer(help="Users who log in to the portal with a password.", no_args_is_help=True)
 
 
-def _store(database: str | None) -> Store:
-    return Store.open(database or default_url())
-
-
 @app.command("create")
 def create(role: str = typer.Option(..., "--role", help=ROLE_HELP),
            tenant: str | None = typer.Option(None, "--tenant", help="The tenant (none for operator roles)."),
@@ -32,13 +29,8 @@ def create(role: str = typer.Option(..., "--role", help=ROLE_HELP),
            database: str | None = DATABASE_OPTION,
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Create an API token and print it — the only time it is shown."""
-    with cli_errors(as_json):
-        store = _store(database)
-        try:
-            with store.session(write=True) as session:
-                minted, info = accounts.create_token(session, role=role, tenant=tenant, name=name)
-        finally:
-            store.close()
+    with cli_errors(as_json), open_store(database) as store, store.session(write=True) as session:
+        minted, info = accounts.create_token(session, role=role, tenant=tenant, name=name)
     if as_json:
         print_json({"token": minted.token, **info.to_dict()})
         return
@@ -53,13 +45,8 @@ def list_tokens(tenant: str | None = typer.Option(None, "--tenant", help="Only t
                 database: str | None = DATABASE_OPTION,
                 as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List tokens (prefix, role, tenant, state) — never the tokens themselves."""
-    with cli_errors(as_json):
-        store = _store(database)
-        try:
-            with store.session() as session:
-                tokens = accounts.list_tokens(session, tenant)
-        finally:
-            store.close()
+    with cli_errors(as_json), open_store(database) as store, store.session() as session:
+        tokens = accounts.list_tokens(session, tenant)
     if as_json:
         print_json([t.to_dict() for t in tokens])
         return
@@ -73,13 +60,8 @@ def revoke(prefix: str = typer.Argument(..., help="The token's prefix (second pa
            database: str | None = DATABASE_OPTION,
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Revoke a token: it stops working at once, on every running server process."""
-    with cli_errors(as_json):
-        store = _store(database)
-        try:
-            with store.session(write=True) as session:
-                info = accounts.revoke_token(session, prefix, None)
-        finally:
-            store.close()
+    with cli_errors(as_json), open_store(database) as store, store.session(write=True) as session:
+        info = accounts.revoke_token(session, prefix, None)
     if as_json:
         print_json(info.to_dict())
     else:
@@ -96,14 +78,9 @@ def create_user(username: str = typer.Argument(..., help="Login name."),
     import os
 
     password = os.environ.get("UNILINK_PASSWORD") or getpass.getpass("password (12+ characters): ")
-    with cli_errors(as_json):
-        store = _store(database)
-        try:
-            with store.session(write=True) as session:
-                row = accounts.create_user(session, username=username, password=password, role=role, tenant=tenant)
-                created = {"username": row.username, "role": row.role, "tenant": tenant}
-        finally:
-            store.close()
+    with cli_errors(as_json), open_store(database) as store, store.session(write=True) as session:
+        row = accounts.create_user(session, username=username, password=password, role=role, tenant=tenant)
+        created = {"username": row.username, "role": row.role, "tenant": tenant}
     if as_json:
         print_json(created)
     else:
