@@ -189,10 +189,12 @@ def public_backbone_pops(network: Network) -> dict[str, frozenset[str]]:
     The rule: take away the PoPs where we meet the partner (its `public_backbone` interconnects); what
     is left falls apart into pieces. A piece belongs to the partner when it holds no Internet gateway
     (transit or peering PoP) and no PoP of any other interconnect — a public backbone reaches the
-    Internet only through us — and when every one of its PoPs lies in a country of the interconnect's
-    area ("FR-78" → FR): that keeps out a PoP of ours that happens to hang off the hand-off PoP alone
-    (Interoute 2010's Istanbul hangs off Paris only). An owner field on PoPs would make this a lookup;
-    it needs a schema change (docs/coop-design.md).
+    Internet only through us —, when it is a network (two PoPs or more) and when every one of its PoPs
+    lies in a country of the interconnect's area ("FR-78" → FR). The last two keep out the PoPs of ours
+    that hang off the hand-off PoP alone (Interoute 2010's Istanbul hangs off Paris only). A spur of two
+    or more PoPs of ours, in that country, hanging off the hand-off PoP alone would be taken for the
+    partner's: an owner field on PoPs would make this a lookup, and needs a schema change
+    (docs/coop-design.md).
     """
     graph = nx.Graph()
     graph.add_nodes_from(p.name for p in network.pops)
@@ -206,7 +208,7 @@ def public_backbone_pops(network: Network) -> dict[str, frozenset[str]]:
         rest = graph.subgraph(set(graph.nodes) - meets)
         pops: set[str] = set()
         for piece in nx.connected_components(rest):
-            if piece & elsewhere or (countries and any(country[p] not in countries for p in piece)):
+            if len(piece) < 2 or piece & elsewhere or (countries and any(country[p] not in countries for p in piece)):
                 continue
             pops |= piece
         out[partner] = frozenset(pops)
