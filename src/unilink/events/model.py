@@ -15,6 +15,11 @@ EVENT_TYPES: dict[str, str] = {
     "capacity.alarm": "a backbone link or interconnect crossed a utilisation threshold",
     "drift.detected": "a device's running configuration differs from what the store says it should be",
     "webhook.test": "a test event sent on request to check a webhook receiver",
+    "campaign.reached": "a campaign zone reached its target of confirmed pledges (once per zone)",
+    "campaign.designed": "the connection of a reached campaign zone was designed (candidates and the best one)",
+    "campaign.design_infeasible": "no candidate connection of a reached campaign zone is feasible (the bottleneck)",
+    "campaign.ordered": "the backhaul of a reached campaign zone was ordered (the plan and its orders)",
+    "campaign.expired": "a campaign zone passed its deadline short of its target: refunds are owed",
 }
 
 
