@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from unilink.cli import capacity_cmd, change_cmd, db_cmd, intent_cmd, lab_cmd, network_cmd, path_cmd, token_cmd
+from unilink.cli import (
+    capacity_cmd,
+    change_cmd,
+    coop_cmd,
+    db_cmd,
+    intent_cmd,
+    lab_cmd,
+    network_cmd,
+    path_cmd,
+    token_cmd,
+)
 
 app = typer.Typer(
     name="unilink",
@@ -34,6 +44,7 @@ app.add_typer(change_cmd.orders_app, name="orders")
 app.command("history")(change_cmd.history)
 app.command("revert")(change_cmd.revert)
 app.add_typer(change_cmd.scheduler_app, name="scheduler")
+app.add_typer(coop_cmd.app, name="coop")
 
 
 def main() -> None:
