@@ -78,6 +78,7 @@ def order_design(store: Any, tenant: str, design: dict[str, Any], *, candidate: 
         current = change_repo.latest_intent_document(session, tenant) or {}
     desired = with_connection(current, tenant, chosen, site_name)
     when = now or store.clock.now()
+    still_fits(store, chosen, when)
     plan = plan_change(store, tenant, desired, actor=actor, now=when)
     result = apply_plan(store, plan.id, actor=actor, now=when,
                         reason=f"coop connection: {chosen['kind']} at {chosen['attach']}")
@@ -100,6 +101,28 @@ def chosen_candidate(design: dict[str, Any], candidate: int | None) -> tuple[dic
         raise InfeasibleError(f"candidate {index} ({chosen['kind']} at {chosen['attach']}) is not feasible",
                               details={"candidate": index, "bottleneck": chosen.get("bottleneck")})
     return chosen, index
+
+
+def still_fits(store: Any, chosen: dict[str, Any], now: datetime) -> None:
+    """The candidate's links still have its backhaul free (a design is a what-if: it may be stale).
+
+    Checked here because the engine books a new site's service only when its access order completes:
+    a backhaul ordered over a link filled since the design would be refused months later."""
+    with rt.LOCK, store.session() as session:
+        runtime = rt.runtime_for(store, session)
+        free = link_free_bps(runtime.graph, runtime.ledger, now)
+    needed = int(chosen["backhaul_bps"])
+    for name in chosen.get("links", []):
+        if name not in runtime.graph.link_index:
+            raise InfeasibleError(f"link {name} of the design is no longer in the network: design again",
+                                  details={"bottleneck": {"reason": "link removed", "link": name}})
+        if free[name] < needed:
+            link = runtime.graph.links[runtime.graph.link_index[name]]
+            raise InfeasibleError(f"link {name} no longer has {needed} bit/s free for the backhaul",
+                                  details={"bottleneck": {"reason": "not enough capacity free on the link",
+                                                          "link": name, "a": link.a, "b": link.b,
+                                                          "capacity_bps": link.capacity_bps,
+                                                          "free_bps": free[name], "needed_bps": needed}})
 
 
 def internet_name(site_name: str) -> str:
