@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,6 +69,18 @@ def campaign(session: Session, name: str) -> dict[str, Any] | None:
     if found is None:
         return None
     return {**_as_dict(found[0], _CAMPAIGN_FIELDS), "tenant": found[1], "tenant_kind": found[2]}
+
+
+def delete_campaign(session: Session, name: str) -> None:
+    """Remove a campaign and everything that hangs off it (the seed's reset of its sample)."""
+    campaign_id = session.scalar(select(CampaignRow.id).where(CampaignRow.name == name))
+    if campaign_id is None:
+        return
+    pledge_ids = select(PledgeRow.id).where(PledgeRow.campaign_id == campaign_id)
+    session.execute(delete(PledgeTokenRow).where(PledgeTokenRow.pledge_id.in_(pledge_ids)))
+    for table in (RefundRow, PledgeRow, ZoneRow):
+        session.execute(delete(table).where(table.campaign_id == campaign_id))
+    session.execute(delete(CampaignRow).where(CampaignRow.id == campaign_id))
 
 
 def campaign_by_id(session: Session, campaign_id: int) -> dict[str, Any]:

@@ -7,7 +7,10 @@ missing and leaves what is there (unless `force`, which resets the demo data it 
 Another domain adds its seeding as ONE line in `STEPS`: a name and "module:function", where the
 function is `(store: Store, force: bool) -> str` returning what it did in a few words; or a name and
 `REGISTERED`, when the domain registers the function itself at start-up
-(`store.callbacks.register_seed_step`), as the engine does: the store never imports the engine.
+(`store.callbacks.register_seed_step`), as the engine does: the store never imports the engine. A
+domain the process may not have imported when it seeds (the `unilink seed` command loads no use case)
+declares its step as an entry point of group `unilink.seed_steps` in pyproject.toml instead, under the
+step's name: the store finds it there, still without naming the package.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 
 from sqlalchemy import select
 
@@ -26,12 +30,14 @@ from unilink.store.tenancy import add_tenant
 
 SeedStep = Callable[[Store, bool], str]
 REGISTERED = "registered"  # a step whose domain registers its function (store.callbacks)
+SEED_STEP_GROUP = "unilink.seed_steps"  # or declares it as an entry point (pyproject.toml)
 
 STEPS: list[tuple[str, str]] = [
     ("inventory", "unilink.store.seed:seed_inventory"),
     ("tenants", "unilink.store.seed:seed_tenants"),
     # -- other domains' steps below, one line each, in the order they must run --
     ("service intents", REGISTERED),  # engine.seeding.seed_service_intents (engine.wiring)
+    ("sample campaign", REGISTERED),  # usecases.campaign_seed (an installed entry point: see _installed_step)
     ("api tokens", "unilink.store.seed:seed_token_hint"),
 ]
 
@@ -61,12 +67,18 @@ def seed(store: Store, *, force: bool = False) -> list[SeedResult]:
 
 def _resolve(name: str, target: str) -> SeedStep:
     if target == REGISTERED:
-        step = callbacks.seed_step(name)
+        step = callbacks.seed_step(name) or _installed_step(name)
         if step is None:  # its domain is not loaded in this process
-            raise UnilinkError(f"no {name!r} seed step is registered (import unilink.engine first)")
+            raise UnilinkError(f"no {name!r} seed step is registered (import unilink.engine first, or install unilink)")
         return step
     module_name, _, function_name = target.partition(":")
     return getattr(importlib.import_module(module_name), function_name)
+
+
+def _installed_step(name: str) -> SeedStep | None:
+    """The seed step an installed package declares as the entry point `name` of `unilink.seed_steps`."""
+    found = entry_points(group=SEED_STEP_GROUP, name=name)
+    return next((entry.load() for entry in found), None)
 
 
 def seed_inventory(store: Store, force: bool) -> str:

@@ -11,6 +11,9 @@ delivered after the commit (`unilink.events.outbox_delivery`).
     what_if.fail_elements                      fail links, PoPs or SRLGs on the live ledger, change nothing
     tenant_views.sites / services / orders /   what a tenant has and did, read by the API and the portal
       history / visible_plan / visible_order     alike (each tenant's deployed document cached per revision)
+    campaigns.open_campaign / pledge /         cooperative campaigns: zones, pledges, single-use links, the
+      confirm_pledge / expire_due / …            exactly-once threshold, refunds, mail (docs/campaigns.md)
+    campaign_reach.design_zone                 a reached zone's design and backhaul order, once
 
 Adapters call these and only render the answer; none of them publishes or invalidates by itself
 (except their own caches: the API's deployed-document cache).
