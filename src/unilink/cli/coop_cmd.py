@@ -40,6 +40,11 @@ def design(
     horizon_years: float | None = typer.Option(None, "--horizon-years",
                                                help="Years of growth to size for (default 1)."),
     plan_mbps: list[float] = typer.Option([], "--plan-mbps", help="A pledged plan's Mbit/s (repeatable): the floor."),
+    route_factor: float | None = typer.Option(None, "--route-factor",
+                                              help="Fibre route km per great-circle km (default 1.3)."),
+    euros_per_km: float | None = typer.Option(None, "--euros-per-km", help="New fibre, € per km (default 20000)."),
+    months: int | None = typer.Option(None, "--amortisation-months",
+                                      help="Months the one-off cost is spread over (default 120)."),
     database: str | None = DATABASE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
@@ -56,7 +61,8 @@ def design(
         result = run_design(open_store(database), communes=names, points=points, members=members,
                             plan_rates_bps=[_mbps(r, "--plan-mbps") for r in plan_mbps],
                             busy_hour_bps=None if busy_hour_mbps is None else _mbps(busy_hour_mbps, "--busy-hour-mbps"),
-                            peak_factor=peak_factor, growth_per_year=growth, horizon_years=horizon_years)
+                            peak_factor=peak_factor, growth_per_year=growth, horizon_years=horizon_years,
+                            tariffs=_tariffs(route_factor, euros_per_km, months))
         if result["best"] is None:
             raise none_feasible(result)
         if as_json:
@@ -73,6 +79,12 @@ def none_feasible(result: dict[str, Any]) -> InfeasibleError:
     where = first.get("link") or first.get("interconnect") or first.get("access") or "the network"
     return InfeasibleError(f"no candidate can carry {format_bandwidth(result['model']['backhaul_bps'])} "
                            f"(first bottleneck: {where})", details={"bottleneck": bottlenecks, **result})
+
+
+def _tariffs(route_factor: float | None, euros_per_km: float | None, months: int | None) -> dict[str, Any]:
+    given = {"route_factor": route_factor, "amortisation_months": months,
+             "new_build_cents_per_km": None if euros_per_km is None else round(euros_per_km * 100)}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _points(lat: list[float], lon: list[float]) -> list[tuple[float, float]]:

@@ -285,7 +285,7 @@ def _evaluate(inp: DesignInput, spec: _Spec, backhaul: int) -> Candidate:
         bottlenecks += short
     if spec.interconnect is not None:
         bottlenecks += _interconnect_bottleneck(inp, spec.interconnect, backhaul)
-    distance = round(sum(network.links[graph.link_index[name]].length_km for name in links), 1)
+    distance = round(float(sum(network.links[graph.link_index[name]].length_km for name in links)), 1)
     lines = cost_lines(inp, spec, backhaul, port, new_build_km)
     monthly = sum(line["monthly_cents"] for line in lines)
     one_off = sum(line["one_off_cents"] for line in lines)

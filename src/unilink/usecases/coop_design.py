@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from unilink.catalog.backhaul import DEFAULT_BACKHAUL_TARIFFS
 from unilink.coop.design import DesignInput, area_of, local_loop_use
 from unilink.coop.design import design as make_design
 from unilink.coop.sizing import SizingModel
@@ -32,8 +33,12 @@ from unilink.usecases.plan_applying import apply_plan
 def design(store: Any, *, communes: list[str] | None = None, points: list[tuple[float, float]] | None = None,
            members: int, plan_rates_bps: Sequence[int] = (), busy_hour_bps: int | None = None,
            peak_factor: float | None = None, growth_per_year: float | None = None,
-           horizon_years: float | None = None, now: datetime | None = None, nearest: int = 3) -> dict[str, Any]:
+           horizon_years: float | None = None, now: datetime | None = None, nearest: int = 3,
+           tariffs: dict[str, Any] | None = None) -> dict[str, Any]:
     """The connection design for `members` in the area (communes and/or points), on the live network.
+
+    `tariffs` overrides figures of `catalog.backhaul.BackhaulTariffs` (route_factor,
+    new_build_cents_per_km, amortisation_months, …); the answer's "assumptions" shows those used.
 
     `best` is None when no candidate is feasible (each candidate then names its bottleneck); the CLI
     turns that into exit 3. Changes nothing.
@@ -50,7 +55,7 @@ def design(store: Any, *, communes: list[str] | None = None, points: list[tuple[
     inp = DesignInput(network=network, graph=graph, free_bps=free, area=area, members=members, model=model,
                       plan_rates_bps=tuple(int(r) for r in plan_rates_bps),
                       interconnect_used_bps=local_loop_use(network, (doc for _, doc, _ in deployments)),
-                      nearest=nearest)
+                      nearest=nearest, tariffs=DEFAULT_BACKHAUL_TARIFFS.with_overrides(**(tariffs or {})))
     return make_design(inp).to_dict()
 
 

@@ -125,3 +125,17 @@ def test_the_table_shows_the_candidates_side_by_side(cli) -> None:
     header = next(line for line in out.splitlines() if "#0" in line)
     assert all(f"#{i}" in header for i in range(7)) and "#3 ★" in header  # Thoiry, the best, marked
     assert "400M" in out and "€8.81" in out
+
+
+def test_the_cost_assumptions_are_adjustable(cli) -> None:
+    code, out = cli(*AREA, "--members", "120", "--route-factor", "1.5", "--euros-per-km", "5000",
+                    "--amortisation-months", "240", "--json")
+    assert code == 0, out
+    answer = json.loads(out)
+    assert answer["assumptions"]["route_factor"] == 1.5 and answer["assumptions"]["amortisation_months"] == 240
+    paris = answer["candidates"][0]
+    assert (paris["kind"], paris["attach"]) == ("backbone_pop", "Paris")
+    fibre_km = paris["new_build_km"]
+    assert paris["one_off_cents"] == round(fibre_km * 500_000) + 250_000  # € 5,000/km + the fibre installation
+    code, out = cli(*AREA, "--members", "120", "--route-factor", "0.9", "--json")
+    assert code == 2 and json.loads(out)["field"] == "route_factor"
