@@ -182,6 +182,11 @@ def local_loop_use(network: Network, documents: Iterable[dict[str, Any]]) -> dic
     return used
 
 
+def tariffs_with(overrides: Mapping[str, Any]) -> BackhaulTariffs:
+    """The default backhaul figures with `overrides` (names of `BackhaulTariffs` fields)."""
+    return DEFAULT_BACKHAUL_TARIFFS.with_overrides(**overrides)
+
+
 # -- whose PoP is it ---------------------------------------------------------------------------------
 def public_backbone_pops(network: Network) -> dict[str, frozenset[str]]:
     """Partner → the PoPs of its public backbone, derived from the graph (the inventory has no owner per PoP).

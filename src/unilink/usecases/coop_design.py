@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from unilink.catalog.backhaul import DEFAULT_BACKHAUL_TARIFFS
-from unilink.coop.design import DesignInput, area_of, local_loop_use
+from unilink.coop.design import DesignInput, area_of, local_loop_use, tariffs_with
 from unilink.coop.design import design as make_design
 from unilink.coop.sizing import SizingModel
 from unilink.engine import runtime as rt
@@ -55,7 +54,7 @@ def design(store: Any, *, communes: list[str] | None = None, points: list[tuple[
     inp = DesignInput(network=network, graph=graph, free_bps=free, area=area, members=members, model=model,
                       plan_rates_bps=tuple(int(r) for r in plan_rates_bps),
                       interconnect_used_bps=local_loop_use(network, (doc for _, doc, _ in deployments)),
-                      nearest=nearest, tariffs=DEFAULT_BACKHAUL_TARIFFS.with_overrides(**(tariffs or {})))
+                      nearest=nearest, tariffs=tariffs_with(tariffs or {}))
     return make_design(inp).to_dict()
 
 
