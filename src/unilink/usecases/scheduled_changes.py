@@ -2,7 +2,8 @@
 like any other change — same history, same events (`plan_applying.apply_plan`).
 
 Called by `unilink scheduler run-once` and by the background loop of `unilink serve` (`run_forever`),
-which also delivers, every round, outbox rows another process left undelivered.
+which also delivers, every round, outbox rows another process left undelivered, and runs the
+campaigns' round (`campaigns.run_due`: expiries, owed designs, the mail outbox).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from unilink.engine.scheduler import ACTOR, Due, Fired, desired_now, due_changes
 from unilink.errors import ConflictError, InfeasibleError, UnilinkError
 from unilink.events.outbox_delivery import deliver_pending
+from unilink.usecases import campaigns
 from unilink.usecases.change_plans import plan_change
 from unilink.usecases.plan_applying import apply_plan, record_failure
 
@@ -52,6 +54,9 @@ def run_forever(store: Any, stop: threading.Event, interval_s: float = 30.0) -> 
             deliver_pending(store)  # what a process killed after its commit left behind
             for fired in run_due(store):
                 log.info("scheduler: %s: %s → %s", fired.tenant, fired.reason, fired.plan_id or fired.error)
+            # campaigns: zones past their deadline expire (refunds owed), reached zones nobody designed
+            # are designed, and the mail outbox goes out (a pledge's own attempt may have failed)
+            campaigns.run_due(store)
         except Exception:  # the loop must outlive a bad round (a database restart, say)
             log.exception("scheduler round failed")
         stop.wait(interval_s)
