@@ -222,15 +222,16 @@ MAY_IMPORT: dict[str, set[str]] = {
     "inventory": {"errors", "units"}, "catalog": {"errors", "units"}, "planning": {"errors", "inventory", "units"},
     "network": {"errors", "inventory", "units"}, "services": {"catalog", "errors", "inventory", "units"},
     "store": _DOMAIN - {"planning", "coop"},
-    "devices": {"errors", "inventory", "network", "units", "store"},
+    "devices": {"clock", "errors", "inventory", "network", "units", "store"},
     "lab": {"devices", "errors", "inventory", "network", "units"},
     "engine": _DOMAIN - {"planning", "coop", "clock"} | {"devices", "store"},
     "access": {"errors", "inventory", "store"},
     "events": {"access", "errors", "network", "store"},
+    "usage": {"clock", "devices", "engine", "errors", "inventory", "network", "store", "units"},
     "usecases": {"coop", "engine", "errors", "events", "network", "services", "store"},
     "web": _DOMAIN | {"access", "engine", "events", "store", "usecases"},
-    "api": _DOMAIN | {"access", "engine", "events", "store", "usecases", "web"},
-    "cli": _DOMAIN | {"access", "api", "engine", "lab", "store", "usecases"},
+    "api": _DOMAIN | {"access", "engine", "events", "store", "usage", "usecases", "web"},
+    "cli": _DOMAIN | {"access", "api", "engine", "lab", "store", "usage", "usecases"},
 }
 
 

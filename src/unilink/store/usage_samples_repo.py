@@ -1,0 +1,166 @@
+"""The SQL of measured traffic (tables in store/tables/usage.py): series, samples, totals, retention.
+
+(`store/usage_repo.py` is something else: what live services use of the inventory.)
+
+Samples are written with one multi-row upsert per poll that adds octets to a bucket already there
+and keeps the larger peak — `INSERT … ON CONFLICT DO UPDATE`, which SQLite (≥ 3.24) and PostgreSQL
+both have; only the name of the two-argument maximum differs (`max` / `GREATEST`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from unilink.store.tables.usage import UsageSampleRow, UsageSeriesRow
+
+SeriesKey = tuple[str, str]  # (router, interface)
+
+
+class SeriesInfo(NamedTuple):
+    router: str
+    interface: str
+    kind: str
+    tenant: str
+    site: str
+    service: str
+    link: str
+    out_direction: str
+    in_direction: str
+
+
+class SampleWrite(NamedTuple):
+    series_id: int
+    resolution: int
+    start: datetime
+    octets_in: int
+    octets_out: int
+    max_in_bps: int
+    max_out_bps: int
+    covered_s: int
+    flags: int
+
+
+class TotalsWrite(NamedTuple):
+    series_id: int
+    octets_in: int      # added to the running totals
+    octets_out: int
+    last_in_bps: int
+    last_out_bps: int
+    last_at: datetime
+
+
+class SeriesTotals(NamedTuple):
+    info: SeriesInfo
+    octets_in_total: int
+    octets_out_total: int
+    last_in_bps: int
+    last_out_bps: int
+    last_at: datetime | None
+
+
+def series_ids(session: Session, wanted: Sequence[SeriesInfo]) -> dict[SeriesKey, int]:
+    """The id of each wanted series, creating the missing ones; what a series carries is updated
+    when the inventory says something new (a port given to another site)."""
+    known = {(r.router, r.interface): r for r in session.scalars(select(UsageSeriesRow))}
+    for info in wanted:
+        row = known.get((info.router, info.interface))
+        if row is None:
+            row = UsageSeriesRow(**info._asdict(), octets_in_total=0, octets_out_total=0, last_in_bps=0,
+                                 last_out_bps=0)
+            session.add(row)
+            known[(info.router, info.interface)] = row
+        elif _info(row) != info:
+            for name, value in info._asdict().items():
+                setattr(row, name, value)
+    session.flush()
+    return {key: row.id for key, row in known.items()}
+
+
+def _info(row: UsageSeriesRow) -> SeriesInfo:
+    return SeriesInfo(row.router, row.interface, row.kind, row.tenant, row.site, row.service, row.link,
+                      row.out_direction, row.in_direction)
+
+
+def _greatest(session: Session) -> Any:
+    return func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
+
+
+def add_samples(session: Session, samples: Sequence[SampleWrite]) -> None:
+    """Add each sample to its bucket (created when missing): octets and covered seconds summed,
+    peaks kept as the larger, flags or-ed."""
+    if not samples:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(UsageSampleRow)
+    new, greatest = stmt.excluded, _greatest(session)
+    table = UsageSampleRow.__table__
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["series_id", "resolution", "start"],
+        set_={"octets_in": table.c.octets_in + new.octets_in, "octets_out": table.c.octets_out + new.octets_out,
+              "max_in_bps": greatest(table.c.max_in_bps, new.max_in_bps),
+              "max_out_bps": greatest(table.c.max_out_bps, new.max_out_bps),
+              "covered_s": table.c.covered_s + new.covered_s, "flags": table.c.flags.op("|")(new.flags)})
+    session.execute(stmt, [s._asdict() for s in samples])
+
+
+def add_totals(session: Session, totals: Iterable[TotalsWrite]) -> None:
+    rows = [{"b_id": t.series_id, "b_in": t.octets_in, "b_out": t.octets_out, "b_last_in": t.last_in_bps,
+             "b_last_out": t.last_out_bps, "b_at": t.last_at} for t in totals]
+    if not rows:
+        return
+    table = UsageSeriesRow.__table__
+    stmt = (update(table).where(table.c.id == bindparam("b_id"))
+            .values(octets_in_total=table.c.octets_in_total + bindparam("b_in"),
+                    octets_out_total=table.c.octets_out_total + bindparam("b_out"),
+                    last_in_bps=bindparam("b_last_in"), last_out_bps=bindparam("b_last_out"),
+                    last_at=bindparam("b_at")))
+    session.connection().execute(stmt, rows)
+
+
+def purge(session: Session, older_than: Mapping[int, datetime]) -> dict[int, int]:
+    """Delete the samples of each resolution that start before its limit; rows deleted per resolution."""
+    deleted: dict[int, int] = {}
+    for resolution, limit in sorted(older_than.items()):
+        result = session.execute(delete(UsageSampleRow).where(UsageSampleRow.resolution == resolution,
+                                                              UsageSampleRow.start < limit))
+        deleted[resolution] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return deleted
+
+
+def samples(session: Session, series: Sequence[int], resolution: int, start: datetime, end: datetime
+            ) -> list[SampleWrite]:
+    """The samples of `series` at `resolution` in [start, end), by series then time."""
+    rows = session.execute(select(UsageSampleRow).where(UsageSampleRow.series_id.in_(list(series)),
+                                                        UsageSampleRow.resolution == resolution,
+                                                        UsageSampleRow.start >= start, UsageSampleRow.start < end)
+                           .order_by(UsageSampleRow.series_id, UsageSampleRow.start)).scalars()
+    return [SampleWrite(r.series_id, r.resolution, r.start, r.octets_in, r.octets_out, r.max_in_bps,
+                        r.max_out_bps, r.covered_s, r.flags) for r in rows]
+
+
+def totals_by_resolution(session: Session, series: Sequence[int], start: datetime, end: datetime
+                         ) -> dict[int, tuple[int, int]]:
+    """(octets in, octets out) summed per resolution over [start, end): equal across resolutions
+    wherever all three are kept (the check that downsampling keeps the totals)."""
+    rows = session.execute(select(UsageSampleRow.resolution, func.sum(UsageSampleRow.octets_in),
+                                  func.sum(UsageSampleRow.octets_out))
+                           .where(UsageSampleRow.series_id.in_(list(series)), UsageSampleRow.start >= start,
+                                  UsageSampleRow.start < end)
+                           .group_by(UsageSampleRow.resolution))
+    return {int(res): (int(i or 0), int(o or 0)) for res, i, o in rows}
+
+
+def series_totals(session: Session, tenant: str | None = None) -> list[SeriesTotals]:
+    """Every series with its running totals and last rates (one tenant's when `tenant` is given)."""
+    query = select(UsageSeriesRow).order_by(UsageSeriesRow.router, UsageSeriesRow.interface)
+    if tenant is not None:
+        query = query.where(UsageSeriesRow.tenant == tenant)
+    return [SeriesTotals(_info(r), r.octets_in_total, r.octets_out_total, r.last_in_bps, r.last_out_bps, r.last_at)
+            for r in session.scalars(query)]
