@@ -25,7 +25,7 @@ TOPOLOGY_ZOO = SHARED / "data" / "topology-zoo"
 
 
 # The real parts: under CI=true a test that needs one of them may not skip (see _real_part_skipped).
-REAL_PARTS = ("lab", "browser", "netconf", "postgres")
+REAL_PARTS = ("lab", "browser", "netconf", "postgres", "prometheus")
 # Where the markers are not written on the test itself, the place or the fixture says it.
 _REAL_PART_PATHS = {"lab": "tests/lab/", "browser": "tests/e2e/test_portal_browser.py",
                     "netconf": "tests/integration/devices/test_dev_netconf.py"}
@@ -92,6 +92,8 @@ _FROZEN = FrozenClock(TEST_NOW)
 
 def pytest_configure(config: pytest.Config) -> None:
     clock.set_default(_FROZEN)
+    # registered here rather than in pyproject.toml's list, beside REAL_PARTS that gives it its meaning
+    config.addinivalue_line("markers", "prometheus: needs a real Prometheus server (Debian's prometheus)")
 
 
 @pytest.fixture(autouse=True)

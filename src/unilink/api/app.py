@@ -14,6 +14,8 @@ the app never touches a database. Configuration from the environment:
   or CIDR blocks; default none: the header is ignored) — `unilink.api.proxies`;
 - `UNILINK_SCHEDULER_INTERVAL` = seconds between rounds of the engine's scheduler (boosts that end,
   scheduled windows), run in a background thread; unset or "0" means no scheduler in this process.
+- `UNILINK_USAGE_INTERVAL` = seconds between polls of the interface counters (docs/usage.md), run in
+  a background thread; unset or "0" means no collector in this process (`unilink serve` sets 300).
 """
 
 from __future__ import annotations
@@ -155,6 +157,7 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
         recover = os.environ.get(RECOVER_ENV, "off").lower() in ("on", "1", "yes")
     if scheduler_interval_s is None:
         scheduler_interval_s = parse_scheduler_interval(os.environ.get(SCHEDULER_ENV))
+    from unilink.api.routes.usage_metrics import collector_from_env  # UNILINK_USAGE_INTERVAL
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -165,6 +168,9 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
         if scheduler_interval_s:
             scheduler = SchedulerThread(app.state.store_holder.get(), scheduler_interval_s)
             scheduler.start()
+        usage = collector_from_env(app.state.store_holder.get())
+        if usage is not None:
+            usage.start()
         dispatcher = None
         if deliver_webhooks:
             from unilink.events.webhooks import WebhookDispatcher
@@ -178,6 +184,8 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
                 await run_in_threadpool(scheduler.stop)
             if dispatcher is not None:
                 await run_in_threadpool(dispatcher.stop)
+            if usage is not None:
+                await run_in_threadpool(usage.stop)
             app.state.authenticator.close()
             app.state.store_holder.close()
 
@@ -222,10 +230,14 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
     def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    from unilink.api.routes import accounts, coop, events, inventory, network, tenant_changes
+    from unilink.api.routes import usage_metrics  # before the catch-alls: /metrics/usage (operators)
+
+    app.include_router(usage_metrics.router)
+
+    from unilink.api.routes import accounts, events, inventory, network, tenant_changes
 
     # Routes are matched in order: the tenants' services (the busiest reads) first.
-    for module in (tenant_changes, accounts, inventory, network, events, coop):
+    for module in (tenant_changes, accounts, inventory, network, events):
         app.include_router(module.router)
     from unilink.web.portal import mount_portal  # the web portal: pages under /portal
 

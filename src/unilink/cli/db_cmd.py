@@ -85,6 +85,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
         os.environ[DATABASE_URL_ENV] = database  # create_app() opens the store from the environment
     os.environ[RECOVER_ENV] = "on" if recover else "off"
     os.environ[SCHEDULER_ENV] = f"{scheduler_interval:g}"
+    os.environ.setdefault("UNILINK_USAGE_INTERVAL", "300")  # the usage collector (docs/usage.md)
     with cli_errors():
         open_store(database).close()  # migrate now, and fail here rather than on the first request
     # forwarded headers are the app's business (UNILINK_TRUSTED_PROXIES): uvicorn's own default trusts

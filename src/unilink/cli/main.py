@@ -14,6 +14,7 @@ from unilink.cli import (
     network_cmd,
     path_cmd,
     token_cmd,
+    usage_cmd,
 )
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ app.add_typer(change_cmd.orders_app, name="orders")
 app.command("history")(change_cmd.history)
 app.command("revert")(change_cmd.revert)
 app.add_typer(change_cmd.scheduler_app, name="scheduler")
+app.add_typer(usage_cmd.app, name="usage")
 app.add_typer(coop_cmd.app, name="coop")
 
 

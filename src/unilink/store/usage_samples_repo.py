@@ -55,6 +55,18 @@ class TotalsWrite(NamedTuple):
     last_at: datetime
 
 
+class RawReading(NamedTuple):
+    """The collector's baseline of one series: its last raw counters."""
+
+    series_id: int
+    octets_in: int
+    octets_out: int
+    read_at: datetime
+    width: int
+    uptime_s: float | None
+    marker: str
+
+
 class SeriesTotals(NamedTuple):
     info: SeriesInfo
     octets_in_total: int
@@ -164,3 +176,24 @@ def series_totals(session: Session, tenant: str | None = None) -> list[SeriesTot
         query = query.where(UsageSeriesRow.tenant == tenant)
     return [SeriesTotals(_info(r), r.octets_in_total, r.octets_out_total, r.last_in_bps, r.last_out_bps, r.last_at)
             for r in session.scalars(query)]
+
+
+def save_raw(session: Session, readings: Sequence[RawReading]) -> None:
+    if not readings:
+        return
+    table = UsageSeriesRow.__table__
+    stmt = (update(table).where(table.c.id == bindparam("b_id"))
+            .values(raw_in=bindparam("b_in"), raw_out=bindparam("b_out"), raw_at=bindparam("b_at"),
+                    raw_width=bindparam("b_width"), raw_uptime_s=bindparam("b_uptime"),
+                    raw_marker=bindparam("b_marker")))
+    session.connection().execute(stmt, [
+        {"b_id": r.series_id, "b_in": str(r.octets_in), "b_out": str(r.octets_out), "b_at": r.read_at,
+         "b_width": r.width, "b_uptime": r.uptime_s, "b_marker": r.marker} for r in readings])
+
+
+def raw_readings(session: Session) -> dict[SeriesKey, RawReading]:
+    """The last raw reading of every series that has one, by (router, interface)."""
+    rows = session.execute(select(UsageSeriesRow).where(UsageSeriesRow.raw_at.is_not(None))).scalars()
+    return {(r.router, r.interface): RawReading(r.id, int(r.raw_in or 0), int(r.raw_out or 0), r.raw_at,  # type: ignore[arg-type]
+                                                 r.raw_width or 64, r.raw_uptime_s, r.raw_marker or "")
+            for r in rows}

@@ -4,8 +4,9 @@
     poller.poll_once()                 # one cycle (what `unilink usage collect --once` runs)
     run_forever(poller, stop_event)    # on a schedule (the server's collector thread, the CLI)
 
-The collector's last readings live in memory: a new process's first cycle only takes a baseline.
-One cycle is one database transaction (its samples at the three resolutions and the totals), and at
+The collector's last readings are kept in the store with the series (`raw_*`): a new process, or a
+`--once` run by cron, goes on from the last reading instead of starting from a baseline. One cycle is
+one database transaction (its samples at the three resolutions, the totals, the raw readings); at
 most once an hour the retention purge drops the samples past their resolution's keep.
 """
 
@@ -120,23 +121,36 @@ class Poller:
                 failed.append(router)
         return readings, failed
 
+    def load_baselines(self, session: Any, readings: Sequence[Counter]) -> None:
+        """The last readings the store kept (an earlier process's, or the last `--once`)."""
+        stored = repo.raw_readings(session)
+        for c in readings:
+            raw = stored.get(c.key)
+            if raw is not None and c.key not in self.collector.last:
+                self.collector.last[c.key] = Counter(c.router, c.interface, raw.octets_in, raw.octets_out,
+                                                     raw.read_at, width=raw.width, uptime_s=raw.uptime_s,
+                                                     marker=raw.marker, carries=c.carries, speed_bps=c.speed_bps)
+
     def poll_once(self) -> CycleResult:
         readings, failed = self.read()
         now = self.store.clock.now()
-        deltas = self.collector.feed(readings)
-        result = CycleResult(now, len(readings), len(deltas), failed_routers=failed,
-                             flagged=sum(1 for d in deltas if d.flags))
         with self.store.session(write=True) as session:
             missing = [series_info(c) for c in readings if c.key not in self._ids]
             if missing:
                 self._ids = repo.series_ids(session, missing)
+                self.load_baselines(session, readings)
+            deltas = self.collector.feed(readings)
             writes = merged_buckets(deltas, self._ids)
             repo.add_samples(session, writes)
             repo.add_totals(session, totals(deltas, self._ids))
-            result.samples = len(writes)
-            if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
+            repo.save_raw(session, [repo.RawReading(self._ids[c.key], c.octets_in, c.octets_out, c.read_at, c.width,
+                                                    c.uptime_s, c.marker) for c in readings])
+        result = CycleResult(now, len(readings), len(deltas), samples=len(writes), failed_routers=failed,
+                             flagged=sum(1 for d in deltas if d.flags))
+        if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
+            with self.store.session(write=True) as session:   # its own transaction: the samples are safe
                 result.purged = repo.purge(session, purge_limits(now))
-                self._purged_at = now
+            self._purged_at = now
         return result
 
 

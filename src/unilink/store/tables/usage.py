@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unilink.store.base import Base, UtcDateTime
@@ -41,6 +41,14 @@ class UsageSeriesRow(Base):
     last_in_bps: Mapped[int] = mapped_column(Octets, default=0)
     last_out_bps: Mapped[int] = mapped_column(Octets, default=0)
     last_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # the last raw reading, the collector's baseline (a new process, or `usage collect --once` run by
+    # cron, goes on from it); as text: a 64-bit unsigned counter does not fit a signed BIGINT
+    raw_in: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    raw_out: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    raw_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    raw_width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    raw_uptime_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    raw_marker: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class UsageSampleRow(Base):

@@ -40,6 +40,12 @@ def upgrade() -> None:
         sa.Column("last_in_bps", _octets(), nullable=False),
         sa.Column("last_out_bps", _octets(), nullable=False),
         sa.Column("last_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("raw_in", sa.String(20), nullable=True),
+        sa.Column("raw_out", sa.String(20), nullable=True),
+        sa.Column("raw_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("raw_width", sa.Integer(), nullable=True),
+        sa.Column("raw_uptime_s", sa.Float(), nullable=True),
+        sa.Column("raw_marker", sa.String(64), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_usage_series"),
         sa.UniqueConstraint("router", "interface", name="uq_usage_series_router_interface"),
     )
