@@ -26,8 +26,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from unilink.catalog.access import TECHNOLOGIES, Technology
 from unilink.catalog.backhaul import DEFAULT_BACKHAUL_TARIFFS, BackhaulTariffs
@@ -201,23 +202,34 @@ def public_backbone_pops(network: Network) -> dict[str, frozenset[str]]:
     partner's: an owner field on PoPs would make this a lookup, and needs a schema change
     (docs/coop-design.md).
     """
-    graph = nx.Graph()
-    graph.add_nodes_from(p.name for p in network.pops)
-    graph.add_edges_from((lk.a, lk.b) for lk in network.links)
     country = {p.name: p.country for p in network.pops}
     out: dict[str, frozenset[str]] = {}
     for partner in sorted({ic.partner for ic in network.interconnects if ic.kind is InterconnectKind.PUBLIC_BACKBONE}):
         meets = {ic.pop for ic in network.interconnects if ic.partner == partner}
         elsewhere = {ic.pop for ic in network.interconnects if ic.partner != partner}
         countries = {code.split("-")[0] for ic in network.interconnects if ic.partner == partner for code in ic.area}
-        rest = graph.subgraph(set(graph.nodes) - meets)
         pops: set[str] = set()
-        for piece in nx.connected_components(rest):
+        for piece in _pieces_without(network, meets):
             if len(piece) < 2 or piece & elsewhere or (countries and any(country[p] not in countries for p in piece)):
                 continue
             pops |= piece
         out[partner] = frozenset(pops)
     return out
+
+
+def _pieces_without(network: Network, removed: set[str]) -> list[set[str]]:
+    """The connected pieces of the PoP graph once `removed` PoPs are taken away (scipy's csgraph:
+    networkx is only the tests' oracle, not a run-time dependency)."""
+    names = [p.name for p in network.pops if p.name not in removed]
+    index = {name: i for i, name in enumerate(names)}
+    pairs = [(index[lk.a], index[lk.b]) for lk in network.links if lk.a in index and lk.b in index]
+    rows, cols = [a for a, _ in pairs], [b for _, b in pairs]
+    matrix = coo_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(names), len(names)))
+    _, label = connected_components(matrix, directed=False)
+    pieces: dict[int, set[str]] = {}
+    for name, piece in zip(names, label, strict=True):
+        pieces.setdefault(int(piece), set()).add(name)
+    return list(pieces.values())
 
 
 def hand_off_links(network: Network, ic: Interconnect, partner_pops: frozenset[str]) -> list[str]:
