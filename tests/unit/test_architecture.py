@@ -147,6 +147,19 @@ def test_sql_only_in_store(graph: grimp.ImportGraph) -> None:
                               "repository):", [str(i) for i in found])
 
 
+# Installed only with the `test` extra (pyproject.toml): the product must run without them.
+TEST_ONLY_PACKAGES = ("aiosmtpd", "grimp", "hypothesis", "netconf", "networkx", "playwright", "pytest",
+                      "schemathesis")
+
+
+def test_no_test_only_package_imported_at_run_time(graph: grimp.ImportGraph) -> None:
+    found = [f"{importer} imports {package}" for package in TEST_ONLY_PACKAGES if package in graph.modules
+             for importer in sorted(graph.find_modules_that_directly_import(package))
+             if top_level(importer, ROOT) is not None]
+    assert not found, _report("test-only packages imported by unilink (a plain `pip install unilink` lacks them):",
+                              found)
+
+
 # The layer the API and the portal share: it may import neither of them (nor the CLI), or the portal
 # would reach the API's routes through it again.
 BELOW_THE_ADAPTERS = {"unilink.access": ("unilink.api", "unilink.web", "unilink.cli", "unilink.events")}
