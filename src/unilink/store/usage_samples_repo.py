@@ -110,16 +110,16 @@ def add_samples(session: Session, samples: Sequence[SampleWrite]) -> None:
         return
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(UsageSampleRow)
-    new, greatest = stmt.excluded, _greatest(session)
     table = UsageSampleRow.__table__
+    stmt = insert(table)   # Core, not the ORM's bulk path: a third of the cost for 30,000 rows
+    new, greatest = stmt.excluded, _greatest(session)
     stmt = stmt.on_conflict_do_update(
         index_elements=["series_id", "resolution", "start"],
         set_={"octets_in": table.c.octets_in + new.octets_in, "octets_out": table.c.octets_out + new.octets_out,
               "max_in_bps": greatest(table.c.max_in_bps, new.max_in_bps),
               "max_out_bps": greatest(table.c.max_out_bps, new.max_out_bps),
               "covered_s": table.c.covered_s + new.covered_s, "flags": table.c.flags.op("|")(new.flags)})
-    session.execute(stmt, [s._asdict() for s in samples])
+    session.connection().execute(stmt, [s._asdict() for s in samples])
 
 
 def add_totals(session: Session, totals: Iterable[TotalsWrite]) -> None:
@@ -171,11 +171,13 @@ def totals_by_resolution(session: Session, series: Sequence[int], start: datetim
 
 def series_totals(session: Session, tenant: str | None = None) -> list[SeriesTotals]:
     """Every series with its running totals and last rates (one tenant's when `tenant` is given)."""
-    query = select(UsageSeriesRow).order_by(UsageSeriesRow.router, UsageSeriesRow.interface)
+    s = UsageSeriesRow
+    query = (select(s.router, s.interface, s.kind, s.tenant, s.site, s.service, s.link, s.out_direction,
+                    s.in_direction, s.octets_in_total, s.octets_out_total, s.last_in_bps, s.last_out_bps, s.last_at)
+             .order_by(s.router, s.interface))   # columns, not ORM objects: a scrape reads every series
     if tenant is not None:
-        query = query.where(UsageSeriesRow.tenant == tenant)
-    return [SeriesTotals(_info(r), r.octets_in_total, r.octets_out_total, r.last_in_bps, r.last_out_bps, r.last_at)
-            for r in session.scalars(query)]
+        query = query.where(s.tenant == tenant)
+    return [SeriesTotals(SeriesInfo(*row[:9]), *row[9:]) for row in session.execute(query)]
 
 
 def save_raw(session: Session, readings: Sequence[RawReading]) -> None:

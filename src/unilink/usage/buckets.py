@@ -68,6 +68,10 @@ def _shares(total: int, weights: list[float]) -> list[int]:
 
 def spread(d: Delta, resolution: int) -> list[Bucket]:
     """The buckets of `resolution` that `d` overlaps, each with its share of the octets."""
+    first = floor_to(d.start, resolution)
+    if d.end <= first + timedelta(seconds=resolution):   # the common case: one bucket, no sharing
+        return [Bucket(resolution, first, d.octets_in, d.octets_out, d.rate_in_bps, d.rate_out_bps,
+                       round(d.seconds), d.flags)]
     starts: list[datetime] = []
     overlaps: list[float] = []
     at = floor_to(d.start, resolution)
