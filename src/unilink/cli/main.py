@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from unilink.cli import (
+    campaign_cmd,
     capacity_cmd,
     change_cmd,
     coop_cmd,
@@ -46,7 +47,9 @@ app.command("history")(change_cmd.history)
 app.command("revert")(change_cmd.revert)
 app.add_typer(change_cmd.scheduler_app, name="scheduler")
 app.add_typer(usage_cmd.app, name="usage")
+coop_cmd.app.add_typer(campaign_cmd.app, name="campaign")
 app.add_typer(coop_cmd.app, name="coop")
+app.add_typer(campaign_cmd.mail_app, name="mail")
 
 
 def main() -> None:
