@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from unilink.devices.counters import CounterReader, register_counter_reader
 from unilink.devices.drivers.base import BoundDriver, DeviceDriver, DeviceError, bind_all
 from unilink.devices.drivers.registry import DriverFactory, driver_for, register_driver
 from unilink.devices.render import RenderedConfig
@@ -460,3 +461,13 @@ def _run_batched(netns: str, commands: list[list[str]], *, existing: set[str]) -
 # The lab's driver plugs into the device layer's registry when the lab is loaded (the device layer
 # never imports the lab): `UNILINK_DRIVER=lab` makes the engine push `driver: lab` routers here.
 register_driver("lab", lab_driver)
+
+
+def _lab_counters() -> CounterReader:
+    from unilink.lab.counters import LabCounterReader
+
+    return LabCounterReader()
+
+
+# and its counter source: `unilink usage collect --source lab` (UNILINK_USAGE_SOURCE=lab)
+register_counter_reader("lab", _lab_counters)
