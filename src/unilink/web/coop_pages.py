@@ -372,7 +372,7 @@ async def order(name: CampaignName, zone: ZoneName, request: Request, principal:
         site_name=coop_views.site_name(zone), actor=principal.subject))
     plan_link = _with_tenant(f"{PREFIX}/plans/{quote(str(result['plan_id']))}", principal, view["tenant"])
     return _page(request, "coop_ordered.html", {**_base(principal, None, "coop"), "view": view, "zone": found,
-                                                "result": result, "plan_link": plan_link}, status_code=201)
+                                                "result": result, "plan_link": plan_link})
 
 
 def mount(app: FastAPI) -> None:

@@ -4,18 +4,31 @@ pledge → the mail outbox → confirm → progress; tenant isolation on every c
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from demo_api import DemoApi
 
 from campaign_fixture import AUTOUILLET, CAMPAIGN, OUTSIDE, THOIRY, campaign_spec, link_for, resident, token_of
 from unilink.access import accounts
 from unilink.access.ratelimit import TokenBucketLimiter
+from unilink.api.app import create_app
 from unilink.store.tenancy import add_tenant
+from unilink.usecases import campaigns
 
 PUBLIC = f"/api/v1/public/campaigns/{CAMPAIGN}"
 MANAGER = f"/api/v1/campaigns/{CAMPAIGN}"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "campaign-pages.md"
+VENV = Path(__file__).resolve().parents[3] / ".venv"
 
 
 @pytest.fixture
@@ -249,3 +262,37 @@ def test_the_public_api_needs_no_token_and_the_manager_api_does(coop: DemoApi) -
     assert coop.call("GET", MANAGER, None).status_code == 401
     assert coop.call("GET", "/api/v1/public/campaigns/no-such-campaign", None).status_code == 404
     _ = THOIRY
+
+
+def test_the_examples_of_the_doc_run(demo: DemoApi, tmp_path: Path) -> None:
+    """Every shell block of docs/campaign-pages.md's "Examples", in order, against a real server."""
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    text = DOC.read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text[text.index("## Examples"):], flags=re.S)
+    assert len(blocks) >= 6
+    app = create_app(demo.store, rate_limit="off", deliver_webhooks=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    (tmp_path / ".venv").symlink_to(VENV)
+    script = "set -euo pipefail\n" + "\n".join(blocks).replace(
+        "export UNILINK_API=http://127.0.0.1:8000", f"export UNILINK_API=http://127.0.0.1:{port}")
+    try:
+        done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "UNILINK_DATABASE_URL": demo.store.url})
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert done.returncode == 0, f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
+    assert '"status":"confirmed"' in done.stdout and '"field":"lat"' in done.stdout
+    assert "Camille Martin" in done.stdout  # the manager's CSV
+    view = campaigns.manager_view(demo.store, "doc-villages", tenant=None)
+    thoiry = next(z for z in view["zones"] if z["name"] == "thoiry")
+    assert (thoiry["confirmed"], thoiry["unconfirmed"]) == (1, 0)
