@@ -156,6 +156,17 @@ def claim_design(session: Session, zone_id: int) -> bool:
     return bool(done.rowcount)
 
 
+def claim_order(session: Session, zone_id: int, state: str) -> bool:
+    """Take the zone for a manager's order if it is still in `state` (what the caller read): True for one
+    caller only; the automatic design ('pending', 'claimed') and an order placed ('ordered') are never
+    taken from."""
+    done = session.execute(update(ZoneRow).where(ZoneRow.id == zone_id, ZoneRow.design_state == state,
+                                                 ZoneRow.design_state.in_(("none", "designed", "infeasible",
+                                                                           "order_failed")))
+                           .values(design_state="claimed"))
+    return bool(done.rowcount)
+
+
 def release_design(session: Session, zone_id: int, error: str) -> None:
     """Give a claimed design back (the designer could not run at all): the next attempt takes it."""
     session.execute(update(ZoneRow).where(ZoneRow.id == zone_id, ZoneRow.design_state == "claimed")

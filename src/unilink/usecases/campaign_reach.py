@@ -69,11 +69,22 @@ def design_zone(store: Any, zone_id: int, *, now: datetime | None = None) -> boo
 
 def _design(coop_design: Any, store: Any, zone: dict[str, Any], found: dict[str, Any],
             members: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    return zone_design(store, zone, found, members, now, designer=coop_design)
+
+
+def zone_design(store: Any, zone: dict[str, Any], found: dict[str, Any], members: list[dict[str, Any]],
+                now: datetime, *, busy_hour_bps: int | None = None, peak_factor: float | None = None,
+                members_count: int | None = None, designer: Any = None) -> dict[str, Any]:
+    """The zone's connection designed on the live network for its confirmed `members` (their plans set
+    the fastest-plan floor); `members_count` and the model's figures override what-if style."""
+    if designer is None:
+        from unilink.usecases import coop_design as designer
     rates = {p["name"]: p["down_bps"] for p in found["plans"]}
     where: dict[str, Any] = ({"communes": [zone["commune"]]} if zone["commune"]
                              else {"points": [geo.centroid(zone["polygon"])]})
-    return dict(coop_design.design(store, members=len(members), plan_rates_bps=[rates[m["plan"]] for m in members],
-                                   now=now, **where))
+    return dict(designer.design(store, members=members_count or len(members),
+                                plan_rates_bps=[rates[m["plan"]] for m in members], busy_hour_bps=busy_hour_bps,
+                                peak_factor=peak_factor, now=now, **where))
 
 
 def _order(coop_design: Any, store: Any, found: dict[str, Any], zone: dict[str, Any], design: dict[str, Any],
@@ -88,9 +99,16 @@ def _order(coop_design: Any, store: Any, found: dict[str, Any], zone: dict[str, 
             campaign_repo.update_zone(session, zone["id"], design_state="order_failed",
                                       design_error=f"{type(exc).__name__}: {exc}"[:2000])
         return
+    record_order(store, found, zone, design, ordered, now)
+
+
+def record_order(store: Any, found: dict[str, Any], zone: dict[str, Any], design: dict[str, Any],
+                 ordered: dict[str, Any], now: datetime) -> None:
+    """The zone is ordered: its design, plan and orders on the zone, and `campaign.ordered`, together."""
     order_ids = [str(o) for o in ordered.get("orders", [])]
-    _finish(store, found, zone, now, state="ordered", plan_id=ordered.get("plan_id"), order_ids=order_ids,
-            topic="campaign.ordered", data={"plan_id": ordered.get("plan_id"), "orders": order_ids})
+    _finish(store, found, zone, now, state="ordered", design=design, plan_id=ordered.get("plan_id"),
+            order_ids=order_ids, topic="campaign.ordered", data={"plan_id": ordered.get("plan_id"),
+                                                                 "orders": order_ids})
 
 
 def _finish(store: Any, found: dict[str, Any], zone: dict[str, Any], now: datetime, *, state: str, topic: str,

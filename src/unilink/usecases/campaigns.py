@@ -86,7 +86,7 @@ def list_campaigns(store: Any, *, tenant: str | None, now: datetime | None = Non
     return summaries
 
 
-def _visible(session: Any, name: str, tenant: str | None) -> dict[str, Any]:
+def visible_campaign(session: Any, name: str, tenant: str | None) -> dict[str, Any]:
     """The campaign, for the operator (tenant None) or its own coop; anyone else: not found, no hint."""
     found = campaign_repo.campaign(session, name)
     if found is None or (tenant is not None and found["tenant"] != tenant):
@@ -105,7 +105,7 @@ def manager_view(store: Any, name: str, *, tenant: str | None, now: datetime | N
     """Everything the coop manager (or the operator) sees of a campaign, zone by zone."""
     now = _now(store, now)
     with store.session() as session:
-        found = _visible(session, name, tenant)
+        found = visible_campaign(session, name, tenant)
         zones = campaign_repo.zones(session, found["id"])
     views = [_manager_zone(z, found["share_price_cents"], now) for z in zones]
     return {**_campaign_head(found, [z["status"] for z in views]), "zones": views}
@@ -147,7 +147,7 @@ def public_view(store: Any, name: str, *, now: datetime | None = None) -> dict[s
     next; never a resident's name, e-mail, address or money."""
     now = _now(store, now)
     with store.session() as session:
-        found = _visible(session, name, None)
+        found = visible_campaign(session, name, None)
         zones = campaign_repo.zones(session, found["id"])
     views = [_public_zone(z, now) for z in zones]
     head = _campaign_head(found, [z["status"] for z in views])
@@ -195,7 +195,7 @@ def pledge(store: Any, name: str, body: dict[str, Any], *, now: datetime | None 
     """A resident's pledge: written unconfirmed, with its confirmation mail (a single-use link)."""
     now = _now(store, now)
     with store.session(write=True) as session:
-        found = _visible(session, name, None)
+        found = visible_campaign(session, name, None)
         data = parse_pledge(body, {p["name"] for p in found["plans"]})
         zones = campaign_repo.zones(session, found["id"])
         zone = _zone_at(zones, data.lat, data.lon)
@@ -335,7 +335,7 @@ def withdraw_by_manager(store: Any, name: str, pledge_id: str, *, tenant: str | 
     """The coop manager withdraws a pledge (a resident asked by phone, a duplicate under two spellings)."""
     now = _now(store, now)
     with store.session(write=True) as session:
-        found = _visible(session, name, tenant)
+        found = visible_campaign(session, name, tenant)
         target = campaign_repo.pledge_by_public_id(session, found["id"], str(pledge_id))
         if target is None:
             raise NotFoundError("no such pledge in this campaign", field="pledge_id", value=pledge_id)
@@ -376,8 +376,8 @@ def edit_zone(store: Any, name: str, zone: str, changes: dict[str, Any], *, tena
         raise ValidationError("unknown or no change", field="changes", value=str(changes)[:80],
                               accepted=", ".join(_EDITABLE))
     with store.session(write=True) as session:
-        found = _visible(session, name, tenant)
-        current = _zone_named(session, found, zone)
+        found = visible_campaign(session, name, tenant)
+        current = zone_named(session, found, zone)
         locked = campaign_repo.lock_zone(session, current["id"])
         if _zone_status(locked, now) == "expired":
             raise ConflictError("this zone expired: it cannot change any more", field="zone", value=zone)
@@ -389,7 +389,7 @@ def edit_zone(store: Any, name: str, zone: str, changes: dict[str, Any], *, tena
     return manager_view(store, name, tenant=tenant, now=now)
 
 
-def _zone_named(session: Any, found: dict[str, Any], zone: str) -> dict[str, Any]:
+def zone_named(session: Any, found: dict[str, Any], zone: str) -> dict[str, Any]:
     for candidate in campaign_repo.zones(session, found["id"]):
         if candidate["name"] == zone:
             return candidate
@@ -431,9 +431,9 @@ def extend(store: Any, name: str, *, until: str, zone: str | None = None, tenant
     now = _now(store, now)
     new_deadline = domain.parse_deadline(until, now=now, field="until")
     with store.session(write=True) as session:
-        found = _visible(session, name, tenant)
+        found = visible_campaign(session, name, tenant)
         if zone is not None:
-            _extend_zone(session, found, _zone_named(session, found, zone), new_deadline, now)
+            _extend_zone(session, found, zone_named(session, found, zone), new_deadline, now)
         else:
             _extend_campaign(session, found, new_deadline, now)
     log.info("campaign %s%s extended to %s by %s", name, f" zone {zone}" if zone else "", until, actor)
@@ -533,7 +533,7 @@ def ledger(store: Any, name: str, *, tenant: str | None, now: datetime | None = 
     cost, the refund rule and the refunds owed."""
     now = _now(store, now)
     with store.session() as session:
-        found = _visible(session, name, tenant)
+        found = visible_campaign(session, name, tenant)
         zones = campaign_repo.zones(session, found["id"])
         refunds = campaign_repo.refunds(session, found["id"])
     rows = [_ledger_zone(z, found["share_price_cents"], [r for r in refunds if r["zone_id"] == z["id"]], now)
@@ -562,7 +562,7 @@ CSV_COLUMNS = ("pledge_id", "zone", "name", "email", "address", "lat", "lon", "p
 def pledges_csv(store: Any, name: str, *, tenant: str | None) -> str:
     """Every pledge of the campaign, for the coop manager (personal data: never on a public page)."""
     with store.session() as session:
-        found = _visible(session, name, tenant)
+        found = visible_campaign(session, name, tenant)
         zones = {z["id"]: z["name"] for z in campaign_repo.zones(session, found["id"])}
         rows = campaign_repo.pledges(session, found["id"])
     out = io.StringIO()
