@@ -197,7 +197,7 @@ def test_no_page_nor_the_public_api_nor_the_map_shows_a_resident_or_a_count_belo
     assert re.search(r'class="num count">6<', thoiry) and 'value="6"' in thoiry
     assert re.search(r'class="num count">fewer than 5<', autouillet) and 'value="0"' in autouillet
     assert ">2<" not in autouillet and "2 of" not in autouillet
-    zone_svg = re.search(r'<g class="zone" data-zone="autouillet".*?</g>', svg, re.S).group(0)
+    zone_svg = re.search(r'<g class="label" data-zone="autouillet".*?</g>', svg, re.S).group(0)
     assert "fewer than 5 of 40" in zone_svg and not re.search(r">\s*2 of", zone_svg)
     assert "6 of 60" in svg
 

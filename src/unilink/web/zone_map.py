@@ -59,21 +59,24 @@ def _centroid(points: Sequence[Point]) -> Point:
     return sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
 
 
-def _zone_svg(zone: dict[str, Any], project: _Projection) -> str:
-    projected = [project(lat, lon) for lat, lon in _points(zone)]
-    cx, cy = _centroid(projected)
+def _zone_shape(zone: dict[str, Any], projected: list[Point]) -> str:
     name = escape(str(zone.get("name", "")))
     status = str(zone.get("status", "open"))
-    fill = FILLS.get(status, FILLS["open"])
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in projected)
-    count = escape(count_text(zone))
     return (f'<g class="zone" data-zone="{name}" data-status="{escape(status)}">'
-            f"<title>{name}: {count} confirmed, {escape(status)}</title>"
-            f'<polygon points="{path}" fill="{fill}" stroke="{STROKE}" stroke-width="1.5"/>'
+            f"<title>{name}: {escape(count_text(zone))} confirmed, {escape(status)}</title>"
+            f'<polygon points="{path}" fill="{FILLS.get(status, FILLS["open"])}" stroke="{STROKE}" '
+            f'stroke-width="1.5"/></g>')
+
+
+def _zone_label(zone: dict[str, Any], projected: list[Point]) -> str:
+    cx, cy = _centroid(projected)
+    name = escape(str(zone.get("name", "")))
+    return (f'<g class="label" data-zone="{name}">'
             f'<text x="{cx:.1f}" y="{cy - 4:.1f}" text-anchor="middle" font-size="13" font-weight="700" '
             f'fill="#1b1f24">{name}</text>'
             f'<text x="{cx:.1f}" y="{cy + 12:.1f}" text-anchor="middle" font-size="12" fill="#1b1f24" '
-            f'class="count">{count}</text></g>')
+            f'class="count">{escape(count_text(zone))}</text></g>')
 
 
 def zone_map_svg(zones: Sequence[dict[str, Any]], *, width: int = 640, height: int = 420,
@@ -87,4 +90,7 @@ def zone_map_svg(zones: Sequence[dict[str, Any]], *, width: int = 640, height: i
     if not drawn:
         return head + f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">no zone drawn</text></svg>'
     project = _Projection([_points(z) for z in drawn], width, height)
-    return head + "".join(_zone_svg(zone, project) for zone in drawn) + "</svg>"
+    shapes = [(zone, [project(lat, lon) for lat, lon in _points(zone)]) for zone in drawn]
+    # every shape first, then every label: a neighbour's polygon never hides a zone's count
+    return (head + "".join(_zone_shape(z, pts) for z, pts in shapes)
+            + "".join(_zone_label(z, pts) for z, pts in shapes) + "</svg>")
