@@ -234,10 +234,10 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
 
     app.include_router(usage_metrics.router)
 
-    from unilink.api.routes import accounts, events, inventory, network, tenant_changes
+    from unilink.api.routes import accounts, coop, events, inventory, network, tenant_changes
 
     # Routes are matched in order: the tenants' services (the busiest reads) first.
-    for module in (tenant_changes, accounts, inventory, network, events):
+    for module in (tenant_changes, accounts, inventory, network, events, coop):
         app.include_router(module.router)
     from unilink.web.portal import mount_portal  # the web portal: pages under /portal
 
