@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import unilink.engine  # noqa: F401 - registers the engine's seed step (the demo tenants' service intents)
 from unilink.access import accounts
 from unilink.store.db import Store
 from unilink.store.seed import seed
