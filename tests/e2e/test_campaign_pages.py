@@ -21,7 +21,7 @@ from unilink.access import accounts
 from unilink.api.app import create_app
 from unilink.store.db import Store
 from unilink.store.tenancy import add_tenant
-from unilink.usecases import campaigns
+from unilink.usecases import campaigns, coop_design
 from unilink.web.zone_map import zone_map_svg
 
 PAGE = f"/c/{CAMPAIGN}"
@@ -251,18 +251,34 @@ def test_the_design_page_shows_every_candidate_side_by_side_and_reruns_the_what_
     assert client.get(path, params={"peak_factor": "-1"}).status_code == 422
 
 
-def test_ordering_a_design_from_the_portal_shows_the_plan(world) -> None:
-    client, _, tokens = world
+def test_ordering_a_design_from_the_portal_shows_the_plan(world, monkeypatch: pytest.MonkeyPatch) -> None:
+    client, store, tokens = world
     _sign_in(client, tokens, "coop-manager")
+    order = f"/portal/coop/{CAMPAIGN}/zones/autouillet/order"
+    early = client.post(order, data={"candidate": "0"})
+    assert early.status_code == 409 and "has not reached its target" in html.unescape(early.text)
+
+    def partner_down(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the partner's ordering system is down")
+
+    for i in range(2):
+        person = resident(300 + i, where=AUTOUILLET)
+        assert _pledge(client, person).status_code in (200, 303)
+        assert _confirm(client, store, person).status_code == 200
+    with monkeypatch.context() as patched:  # reached with 2 members; the automatic order fails
+        patched.setattr(coop_design, "order_design", partner_down)
+        campaigns.edit_zone(store, CAMPAIGN, "autouillet", {"target": {"subscribers": 2}}, tenant=None, actor="test")
+    assert _zone(store, "autouillet")["design_state"] == "order_failed"
+
     page = client.get(f"/portal/coop/{CAMPAIGN}/zones/autouillet/design").text
     feasible = re.findall(r'name="candidate" value="(\d+)"', page)
-    if not feasible:
-        pytest.skip("no feasible candidate on the sample network for this zone")
-    answer = client.post(f"/portal/coop/{CAMPAIGN}/zones/autouillet/order", data={"candidate": feasible[0]})
+    assert feasible, "the sample network carries a 2-member zone's connection"
+    answer = client.post(order, data={"candidate": feasible[0]})
     assert answer.status_code == 200, answer.text
     assert "the connection is ordered" in answer.text and re.search(r'id="plan">p-\d{14}-[0-9a-f]{8}<', answer.text)
-    twice = client.post(f"/portal/coop/{CAMPAIGN}/zones/autouillet/order", data={"candidate": feasible[0]})
-    assert twice.status_code == 422  # the site exists: never ordered twice
+    assert _zone(store, "autouillet")["design_state"] == "ordered"
+    twice = client.post(order, data={"candidate": feasible[0]})
+    assert twice.status_code == 409  # never ordered twice
 
 
 def test_other_roles_and_other_cooperatives_see_nothing(world) -> None:

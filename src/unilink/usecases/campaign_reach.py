@@ -80,10 +80,12 @@ def zone_design(store: Any, zone: dict[str, Any], found: dict[str, Any], members
     if designer is None:
         from unilink.usecases import coop_design as designer
     rates = {p["name"]: p["down_bps"] for p in found["plans"]}
+    # no confirmed member yet (a what-if before the target): size for every plan offered
+    chosen = [rates[m["plan"]] for m in members if m["plan"] in rates] or sorted(set(rates.values()))
     where: dict[str, Any] = ({"communes": [zone["commune"]]} if zone["commune"]
                              else {"points": [geo.centroid(zone["polygon"])]})
     return dict(designer.design(store, members=members_count or len(members),
-                                plan_rates_bps=[rates[m["plan"]] for m in members], busy_hour_bps=busy_hour_bps,
+                                plan_rates_bps=chosen, busy_hour_bps=busy_hour_bps,
                                 peak_factor=peak_factor, now=now, **where))
 
 

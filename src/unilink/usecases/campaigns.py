@@ -559,20 +559,26 @@ CSV_COLUMNS = ("pledge_id", "zone", "name", "email", "address", "lat", "lon", "p
                "shares", "shares_cents", "voucher_cents", "created_at", "confirmed_at", "withdrawn_at")
 
 
-def pledges_csv(store: Any, name: str, *, tenant: str | None) -> str:
-    """Every pledge of the campaign, for the coop manager (personal data: never on a public page)."""
+def pledges(store: Any, name: str, *, tenant: str | None) -> list[dict[str, Any]]:
+    """Every pledge of the campaign (the CSV_COLUMNS of each), for the coop manager (personal data:
+    never on a public page)."""
     with store.session() as session:
         found = visible_campaign(session, name, tenant)
         zones = {z["id"]: z["name"] for z in campaign_repo.zones(session, found["id"])}
         rows = campaign_repo.pledges(session, found["id"])
+    return [dict(zip(CSV_COLUMNS, (
+        p["public_id"], zones[p["zone_id"]], p["name"], p["email"], p["address"], p["lat"], p["lon"], p["plan"],
+        p["status"], p["deposit_cents"], p["shares"], p["shares"] * found["share_price_cents"], p["voucher_cents"],
+        _iso(p["created_at"]), _iso(p["confirmed_at"]), _iso(p["withdrawn_at"])), strict=True)) for p in rows]
+
+
+def pledges_csv(store: Any, name: str, *, tenant: str | None) -> str:
+    """`pledges` as CSV, each cell safe to open in a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for p in rows:
-        writer.writerow([_cell(v) for v in (
-            p["public_id"], zones[p["zone_id"]], p["name"], p["email"], p["address"], p["lat"], p["lon"], p["plan"],
-            p["status"], p["deposit_cents"], p["shares"], p["shares"] * found["share_price_cents"],
-            p["voucher_cents"], _iso(p["created_at"]), _iso(p["confirmed_at"]), _iso(p["withdrawn_at"]))])
+    for row in pledges(store, name, tenant=tenant):
+        writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
     return out.getvalue()
 
 

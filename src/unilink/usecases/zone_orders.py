@@ -33,6 +33,8 @@ def redesign_zone(store: Any, name: str, zone: str, *, tenant: str | None, busy_
         confirmed = campaign_repo.pledges(session, found["id"], zone_id=row["id"], status="confirmed")
     if row["design"] and busy_hour_bps is None and peak_factor is None and members is None:
         return dict(row["design"])
+    # sized for the target, or for the confirmed members when they are more: what the zone will need
+    members = members or max(int(row["target_subscribers"]), len(confirmed), 1)
     return campaign_reach.zone_design(store, row, found, confirmed, now, busy_hour_bps=busy_hour_bps,
                                       peak_factor=peak_factor, members_count=members, designer=coop_design)
 

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from unilink.errors import NotFoundError, UnilinkError, ValidationError
-from unilink.usecases import campaigns, coop_design
+from unilink.usecases import campaigns, zone_orders
 from unilink.web import coop_views, views
 from unilink.web.coop_access import (
     FORM_FIELD,
@@ -216,7 +216,7 @@ def campaigns_page(request: Request, principal: PrincipalDep) -> HTMLResponse:
 def _manager_context(store: Any, principal: Any, name: str) -> dict[str, Any]:
     scope = campaign_scope(principal)
     view = campaigns.manager_view(store, name, tenant=scope)
-    pledges = coop_views.pledge_rows(campaigns.pledges_csv(store, name, tenant=scope))
+    pledges = campaigns.pledges(store, name, tenant=scope)
     return {**_base(principal, None, "coop"), "view": view, "ledger": campaigns.ledger(store, name, tenant=scope),
             "pledges": pledges, "map": Markup(zone_map_svg(view["zones"], title=f"Zones of {view['title']}")),
             "can_write": principal.can_write and principal.role.value != "operator-viewer",
@@ -301,19 +301,6 @@ def pledges_csv(name: CampaignName, request: Request, principal: PrincipalDep) -
 
 # -- a zone's design ----------------------------------------------------------------------------------------
 
-def zone_design(store: Any, view: dict[str, Any], zone: dict[str, Any], *, busy_hour_bps: int | None = None,
-                peak_factor: float | None = None, members: int | None = None) -> dict[str, Any]:
-    """The zone's recorded design while the model is not changed, else a fresh one on the live network
-    (the API's order route uses it too)."""
-    if zone.get("design") and busy_hour_bps is None and peak_factor is None and members is None:
-        return zone["design"]
-    pledges = coop_views.pledge_rows(campaigns.pledges_csv(store, view["name"], tenant=view["tenant"]))
-    return coop_design.design(store, **coop_views.design_area(zone),
-                              members=members or coop_views.design_members(zone),
-                              plan_rates_bps=coop_views.plan_rates(view, pledges, zone["name"]),
-                              busy_hour_bps=busy_hour_bps, peak_factor=peak_factor)
-
-
 def model_query(busy_hour_mbps: str | None, peak_factor: str | None, members: str | None) -> dict[str, Any]:
     """The what-if form's text → the design's inputs (empty: the default)."""
     out: dict[str, Any] = {"busy_hour_bps": None, "peak_factor": None, "members": None}
@@ -347,7 +334,7 @@ def design_page(name: CampaignName, zone: ZoneName, request: Request, principal:
     view = campaigns.manager_view(store, name, tenant=campaign_scope(principal))
     found = _zone_or_404(view, zone)
     inputs = model_query(busy_hour_mbps, peak_factor, members)
-    design = zone_design(store, view, found, **inputs)
+    design = zone_orders.redesign_zone(store, name, zone, tenant=view["tenant"], **inputs)
     return _page(request, "coop_design.html", {
         **_base(principal, None, "coop"), "view": view, "zone": found, "design": design,
         "candidates": coop_views.candidate_rows(design), "model": coop_views.model_inputs(design),
@@ -366,10 +353,10 @@ async def order(name: CampaignName, zone: ZoneName, request: Request, principal:
     candidate = fields.get("candidate", "")
     if not candidate.isdigit():
         raise ValidationError("choose a candidate", field="candidate", value=candidate[:20], accepted="0, 1, 2, …")
-    design = await run_in_threadpool(functools.partial(zone_design, store, view, found, **inputs))
+    inputs.pop("members")  # an order is sized for the zone's members; the count is a what-if's only
     result = await run_in_threadpool(functools.partial(
-        coop_design.order_design, store, view["tenant"], design, candidate=int(candidate),
-        site_name=coop_views.site_name(zone), actor=principal.subject))
+        zone_orders.order_zone, store, name, zone, tenant=view["tenant"], candidate=int(candidate),
+        actor=principal.subject, **inputs))
     plan_link = _with_tenant(f"{PREFIX}/plans/{quote(str(result['plan_id']))}", principal, view["tenant"])
     return _page(request, "coop_ordered.html", {**_base(principal, None, "coop"), "view": view, "zone": found,
                                                 "result": result, "plan_link": plan_link})

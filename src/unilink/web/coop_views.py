@@ -6,11 +6,7 @@ fewer than 5) stays hidden: the progress bar is then drawn at 0 and its text is 
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
-
-from unilink.coop import geo
 
 M = 10**6
 INT_COLUMNS = ("deposit_cents", "shares", "shares_cents", "voucher_cents")
@@ -33,41 +29,12 @@ def public_zone_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def pledge_rows(csv_text: str) -> list[dict[str, Any]]:
-    """The pledges of `campaigns.pledges_csv` as rows (numbers as numbers) for the manager and the API."""
-    rows = []
-    for raw in csv.DictReader(io.StringIO(csv_text)):
-        row: dict[str, Any] = {key: (value if value != "" else None) for key, value in raw.items()}
-        for key in INT_COLUMNS:
-            row[key] = int(row[key]) if row.get(key) is not None else 0
-        for key in FLOAT_COLUMNS:
-            row[key] = float(row[key]) if row.get(key) is not None else None
-        rows.append(row)
-    return rows
-
 
 def zone_of(view: dict[str, Any], zone: str) -> dict[str, Any] | None:
     return next((z for z in view["zones"] if z["name"] == zone), None)
 
 
-def design_area(zone: dict[str, Any]) -> dict[str, Any]:
-    """Where a zone's connection starts: its commune, or the centre of its polygon."""
-    if zone.get("commune"):
-        return {"communes": [zone["commune"]]}
-    return {"points": [geo.centroid(zone["polygon"])]}
 
-
-def design_members(zone: dict[str, Any]) -> int:
-    """Size for the target, or for the confirmed members when they are more."""
-    return max(int(zone["target_subscribers"]), int(zone.get("confirmed") or 0), 1)
-
-
-def plan_rates(view: dict[str, Any], pledges: list[dict[str, Any]], zone: str) -> list[int]:
-    """The plans the zone's confirmed members pledged for (bit/s down); none yet: every plan offered."""
-    by_name = {p["name"]: int(p["down_bps"]) for p in view["plans"]}
-    chosen = [by_name[p["plan"]] for p in pledges
-              if p["zone"] == zone and p["status"] == "confirmed" and p["plan"] in by_name]
-    return sorted(set(chosen)) or sorted(set(by_name.values()))
 
 
 def candidate_rows(design: dict[str, Any]) -> list[dict[str, Any]]:
@@ -101,10 +68,3 @@ def model_inputs(design: dict[str, Any]) -> dict[str, Any]:
             "members": model.get("members"), "demand_bps": model.get("demand_bps"),
             "backhaul_bps": model.get("backhaul_bps"), "growth_per_year": model.get("growth_per_year"),
             "horizon_years": model.get("horizon_years")}
-
-
-
-def site_name(zone: str) -> str:
-    """The coop's site for a zone's connection: the name the automatic order gives it
-    (`usecases.campaign_reach`), so that ordering a zone twice is refused (the site exists)."""
-    return f"backhaul-{zone}"

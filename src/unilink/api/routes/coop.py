@@ -31,10 +31,9 @@ from unilink.api.coop_bodies import (
 from unilink.api.deps import OperatorDep, PrincipalDep, StoreDep, TenantQuery, mark_tenant
 from unilink.api.problems import PROBLEM_RESPONSES
 from unilink.errors import NotFoundError
-from unilink.usecases import campaigns, coop_design
+from unilink.usecases import campaigns, coop_design, zone_orders
 from unilink.web import coop_views
 from unilink.web.coop_access import campaign_scope, campaign_writer_scope, check_public_rate, opening_tenant
-from unilink.web.coop_pages import zone_design
 
 router = APIRouter(prefix="/api/v1", tags=["campaigns"], responses=PROBLEM_RESPONSES)
 
@@ -138,7 +137,7 @@ def list_pledges(name: CampaignName, principal: PrincipalDep, store: StoreDep,
     scope = campaign_scope(principal)
     if accept and CSV in accept:
         return _csv(store, name, scope)
-    return coop_views.pledge_rows(campaigns.pledges_csv(store, name, tenant=scope))
+    return campaigns.pledges(store, name, tenant=scope)
 
 
 def _csv(store: Any, name: str, scope: str | None) -> Response:
@@ -179,9 +178,9 @@ def order_zone(name: CampaignName, zone: ZoneName, body: OrderIn, request: Reque
     found = coop_views.zone_of(view, zone)
     if found is None:
         raise NotFoundError("no such zone in this campaign", field="zone", value=zone)
-    design = zone_design(store, view, found, busy_hour_bps=body.busy_hour_bps, peak_factor=body.peak_factor)
-    return coop_design.order_design(store, view["tenant"], design, candidate=body.candidate,
-                                    site_name=coop_views.site_name(zone), actor=principal.subject)
+    return zone_orders.order_zone(store, name, zone, tenant=view["tenant"], candidate=body.candidate,
+                                  busy_hour_bps=body.busy_hour_bps, peak_factor=body.peak_factor,
+                                  actor=principal.subject)
 
 
 
