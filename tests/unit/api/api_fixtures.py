@@ -98,6 +98,27 @@ def site_document(site: str) -> dict[str, object]:
             "services": [{"kind": "internet", "name": f"{site}-internet", "site": site, "rate": "100M"}]}
 
 
+def campaign_spec(name: str) -> dict[str, object]:
+    return {"name": name, "title": f"Fibre ({name})", "deadline": "2027-03-01T18:00:00Z",
+            "plans": [{"name": "fibre-300", "down_bps": 300_000_000, "up_bps": 300_000_000, "monthly_cents": 2990}],
+            "zones": [{"name": "thoiry", "commune": "Thoiry", "target": {"subscribers": 40}}]}
+
+
+def seed_campaigns(store: Store, objects: dict[str, object]) -> None:
+    """A campaign of `village` (`village-fibre`, with one unconfirmed pledge), and one of another
+    cooperative, `hamlet` (`hamlet-fibre`), for the authorization matrix."""
+    from unilink.usecases import campaigns
+
+    with store.session(write=True) as session:
+        tenancy.add_tenant(session, "hamlet", "cooperative", "Hameau numérique")
+    for tenant, name in (("village", "village-fibre"), ("hamlet", "hamlet-fibre")):
+        campaigns.open_campaign(store, {**campaign_spec(name), "tenant": tenant}, actor="seed")
+    pledged = campaigns.pledge(store, "village-fibre", {
+        "name": "Ada Lovelace", "email": "ada@example.org", "address": "1 rue de l'Église, Thoiry",
+        "lat": 48.8672, "lon": 1.7969, "plan": "fibre-300"})
+    objects["village_pledge"] = pledged["pledge_id"]
+
+
 def seed_engine_objects(store: Store, objects: dict[str, object]) -> None:
     """Per tenant (acme, globex): a site in service (`<tenant>-office`), a site awaiting field work with
     its open order (`<tenant>-hq`), and a plan ready to apply."""

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_fixtures import Api, seed_accounts, seed_engine_objects, seed_objects, small_network
+from api_fixtures import Api, seed_accounts, seed_campaigns, seed_engine_objects, seed_objects, small_network
 from fastapi.testclient import TestClient
 
 from unilink.access.backoff import LoginBackoff
@@ -30,6 +30,7 @@ def api_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
         tokens = seed_accounts(store)
         objects = seed_objects(store)
         seed_engine_objects(store, objects)
+        seed_campaigns(store, objects)
         with store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -59,6 +60,7 @@ def api(api_template: tuple[Path, dict[str, str], dict[str, object]], api_client
     app.state.authenticator = Authenticator(None)  # no token cached from another test's database
     app.state.login_backoff = LoginBackoff()  # no failed login of another test counts
     app.state.login_limiter = TokenBucketLimiter(rate_per_s=2, burst=10)  # nor its logins from "testclient"
+    app.state.coop_public_limiter = None  # nor its public pledges (tests/integration/api tests the limit)
     try:
         yield Api(client=api_client, store=store, tokens=tokens, objects=objects)
     finally:

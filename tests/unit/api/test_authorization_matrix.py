@@ -68,6 +68,17 @@ def any_writer(ok: int) -> dict[str, int]:
             "village-manager": ok}
 
 
+def campaign_read(ok: int = 200, *, own: bool = True) -> dict[str, int]:
+    """A cooperative's campaign (own: village's; else hamlet's): its coop-manager and operators; another
+    cooperative's manager gets 404; every other role is refused by its role (403)."""
+    return {"anonymous": 401, "op-admin": ok, "op-viewer": ok, "acme-admin": 403, "acme-viewer": 403,
+            "village-manager": ok if own else 404}
+
+
+def campaign_write(ok: int, *, own: bool = True) -> dict[str, int]:
+    return {**campaign_read(ok, own=own), "op-viewer": 403}
+
+
 @dataclass(frozen=True)
 class Case:
     method: str
@@ -90,6 +101,11 @@ INTERCONNECT = {"kind": "transit", "pop": "Paris", "partner": "Cogent", "capacit
 DOC = {"sites": [], "services": []}
 ACME = {"tenant": "acme"}
 GLOBEX = {"tenant": "globex"}
+CAMPAIGN = {"name": "new-fibre", "title": "New fibre", "deadline": "2027-03-01T18:00:00Z",
+            "plans": [{"name": "fibre-300", "down_bps": 300_000_000, "up_bps": 300_000_000, "monthly_cents": 2990}],
+            "zones": [{"name": "thoiry", "commune": "Thoiry", "target": {"subscribers": 40}}]}
+PLEDGE = {"name": "Grace Hopper", "email": "grace@example.org", "address": "2 rue de l'Église, Thoiry",
+          "lat": 48.8673, "lon": 1.7969, "plan": "fibre-300"}
 HOOK = {"url": "http://127.0.0.1:9/new", "secret": "0123456789abcdef0123"}
 
 CASES = [
@@ -209,6 +225,38 @@ CASES = [
     Case("GET", "/api/v1/webhooks/{globex_hook}/deliveries", read_other()),
     Case("POST", "/api/v1/webhooks/{acme_hook}/test", write_own(202)),
     Case("POST", "/api/v1/webhooks/{globex_hook}/test", write_other(202)),
+    # cooperative campaigns: public pages without an account; the rest for coop managers and operators
+    Case("GET", "/api/v1/public/campaigns/village-fibre", public()),
+    Case("POST", "/api/v1/public/campaigns/village-fibre/pledges", public(201), PLEDGE),
+    Case("POST", "/api/v1/public/pledges/confirm", public(422), {"token": "not-a-token-of-ours"}),
+    Case("POST", "/api/v1/public/pledges/withdraw", public(422), {"token": "not-a-token-of-ours"}),
+    Case("GET", "/api/v1/campaigns", campaign_read()),
+    Case("POST", "/api/v1/campaigns", {**campaign_write(201), "op-admin": 422}, CAMPAIGN),  # names no coop
+    Case("POST", "/api/v1/campaigns", campaign_write(201), CAMPAIGN, params={"tenant": "village"}),
+    Case("POST", "/api/v1/campaigns", campaign_write(201, own=False), CAMPAIGN, params={"tenant": "hamlet"}),
+    Case("GET", "/api/v1/campaigns/village-fibre", campaign_read()),
+    Case("GET", "/api/v1/campaigns/hamlet-fibre", campaign_read(own=False)),
+    Case("PATCH", "/api/v1/campaigns/village-fibre/zones/thoiry", campaign_write(200),
+         {"homes_passed": 600, "homes_source": "the town hall's count"}),
+    Case("PATCH", "/api/v1/campaigns/hamlet-fibre/zones/thoiry", campaign_write(200, own=False),
+         {"homes_passed": 600, "homes_source": "the town hall's count"}),
+    Case("POST", "/api/v1/campaigns/village-fibre/extend", campaign_write(200), {"until": "2027-04-01T18:00:00Z"}),
+    Case("POST", "/api/v1/campaigns/hamlet-fibre/extend", campaign_write(200, own=False),
+         {"until": "2027-04-01T18:00:00Z"}),
+    Case("GET", "/api/v1/campaigns/village-fibre/ledger", campaign_read()),
+    Case("GET", "/api/v1/campaigns/hamlet-fibre/ledger", campaign_read(own=False)),
+    Case("GET", "/api/v1/campaigns/village-fibre/pledges", campaign_read()),
+    Case("GET", "/api/v1/campaigns/hamlet-fibre/pledges", campaign_read(own=False)),
+    Case("GET", "/api/v1/campaigns/village-fibre/pledges.csv", campaign_read()),
+    Case("GET", "/api/v1/campaigns/hamlet-fibre/pledges.csv", campaign_read(own=False)),
+    Case("DELETE", "/api/v1/campaigns/village-fibre/pledges/{village_pledge}", campaign_write(200)),
+    Case("POST", "/api/v1/coop/designs", campaign_read(), {"communes": ["Thoiry"], "members": 40}),
+    # the zone has not reached its target: a writer is told so (409), before anything is designed
+    Case("POST", "/api/v1/campaigns/village-fibre/zones/thoiry/order", campaign_write(409), {}),
+    Case("POST", "/api/v1/campaigns/hamlet-fibre/zones/thoiry/order", campaign_write(409, own=False), {}),
+    Case("GET", "/api/v1/mail", operators_only()),
+    # measured use, for the operator's Prometheus
+    Case("GET", "/metrics/usage", operators_only()),
 ]
 
 
