@@ -11,6 +11,7 @@ to). The store finds it as the entry point "sample campaign" of `unilink.seed_st
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from datetime import timedelta
 from typing import Any
 
@@ -88,7 +89,7 @@ def _seed_pledges(store: Any, since: Any) -> int:
             zone = zones[zone_name]
             lat, lon = _home(zone, k)
             assert _zone_at(list(zones.values()), lat, lon)["name"] == zone_name  # the point is in its zone
-            email = who.lower().replace(" ", ".").encode("ascii", "ignore").decode() + "@example.org"
+            email = _ascii(who.lower().replace(" ", ".")) + "@example.org"
             address = f"{street}, {zone['commune']}"
             at = since + timedelta(hours=7 * k)
             pledge_id = campaign_repo.add_pledge(
@@ -107,3 +108,7 @@ def _home(zone: dict[str, Any], k: int) -> tuple[float, float]:
     digest = hashlib.sha256(f"{zone['name']}/{k}".encode()).digest()
     return round(lat + (digest[0] - 128) / 128 * 0.0035, 6), round(lon + (digest[1] - 128) / 128 * 0.005, 6)
 
+
+def _ascii(text: str) -> str:
+    """"inès.carré" → "ines.carre": the accents folded, not dropped."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
