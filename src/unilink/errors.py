@@ -7,6 +7,8 @@ code the CLI ends with and the HTTP status the API and the portal answer with.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class UnilinkError(Exception):
     """Base of every error unilink raises on purpose (never a bug)."""
@@ -84,3 +86,20 @@ class ConflictError(UnilinkError):
 
     exit_code = 4
     http_status = 409
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """" (did you mean 'rate'?)" when `value` is close to one of `choices` (a typo), else "" — for the
+    end of a refusal's message."""
+    import difflib
+
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def yaml_reason(exc: BaseException) -> str:
+    """The YAML parser's own reason and line ("line 3: mapping values are not allowed here")."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}"

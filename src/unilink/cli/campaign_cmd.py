@@ -56,7 +56,8 @@ def _read_spec(path: Path) -> dict[str, Any]:
         raise ParseError(f"cannot read the file: {exc.strerror}", path=str(path)) from None
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise ParseError("not valid YAML", path=str(path), line=None if line is None else line + 1) from None
+        raise ParseError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", path=str(path),
+                         line=None if line is None else line + 1) from None
     if not isinstance(data, dict):
         raise ParseError("a campaign file is a mapping (name, tenant, deadline, plans, zones)", path=str(path))
     return data

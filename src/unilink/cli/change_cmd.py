@@ -30,7 +30,7 @@ from unilink.cli.common import cli_errors, console, print_json
 from unilink.cli.db_cmd import DATABASE_OPTION, open_store
 from unilink.cli.remote import API_OPTION, RemoteClient, remote_client
 from unilink.engine.plan_views import plan_view
-from unilink.errors import NotFoundError, ValidationError
+from unilink.errors import NotFoundError, ValidationError, yaml_reason
 from unilink.services.intent_diff import show_value
 from unilink.services.order_states import OrderState
 from unilink.units import format_bandwidth
@@ -108,9 +108,7 @@ def _document_and_base(text: str, source: str) -> tuple[Any, int | None]:
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise ValidationError(f"{source}:{line} is not valid YAML/JSON", field="document",
+        raise ValidationError(f"{source}: is not valid YAML/JSON: {yaml_reason(exc)}", field="document",
                               accepted="a YAML or JSON document") from None
     if isinstance(document, dict):
         return pop_base_version(document)

@@ -8,6 +8,7 @@ Rates are int bit/s once parsed; YAML may say "100M".
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
@@ -19,7 +20,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 
 from unilink.catalog.access import TECHNOLOGIES, Technology, check_access_rates, parse_technology
 from unilink.catalog.services import ServiceKind, VpnTopology
-from unilink.errors import UnilinkError, ValidationError
+from unilink.errors import UnilinkError, ValidationError, did_you_mean, yaml_reason
 from unilink.inventory.model import NAME_ACCEPTED, NAME_RE, Network, RouterRole
 from unilink.units import BANDWIDTH_ACCEPTED, format_bandwidth, parse_positive_bandwidth
 
@@ -77,6 +78,7 @@ class InternetService(_Strict):
     site: Name
     rate: Rate
     up: Rate | None = None  # defaults to rate × access up / access down
+    billing: Literal["burstable"] | None = None  # burstable: `rate` is the commit (docs/invoices.md)
 
 
 class VpnMember(_Strict):
@@ -190,6 +192,64 @@ def weekdays(every: str) -> frozenset[int]:
     return frozenset(WEEKDAYS.index(d) for d in days)
 
 
+# A member-facing port of a cooperative's access router (the device layer re-checks it as it renders).
+_PORT_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9/:._-]{0,47}\Z")
+_PORT_BLOCK_RE = re.compile(r"\A(\d{1,5})-(\d{1,5})\Z")
+
+
+def _port(value: Any) -> str:
+    if not isinstance(value, str) or not _PORT_RE.match(value):
+        raise ValueError("not a port name (accepted: 1-48 characters: ASCII letters, digits and / : . _ -)")
+    return value
+
+
+class SubscriberSpec(_Strict):
+    """A cooperative member's line on the coop's access router, shaped at the member's plan.
+
+    Written by `usecases.memberships` from the subscriptions (docs/members.md), never by hand: the
+    rates are those in force (the trickle rate while suspended). `ipv4` is the member's address (a
+    public one, or the shared CGNAT address with its `ipv4_ports` block); `ipv6` the delegated prefix.
+    """
+
+    line: Name
+    router: Name
+    port: Annotated[str, BeforeValidator(_port)]
+    down: Rate
+    up: Rate
+    ipv4: str | None = None
+    ipv4_ports: str | None = None
+    ipv6: str | None = None
+    suspended: bool = False
+
+    @pydantic.field_validator("ipv4")
+    @classmethod
+    def _ipv4(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.IPv4Address(value)
+            except ValueError:
+                raise ValueError("not an IPv4 address (accepted: e.g. 100.64.0.2)") from None
+        return value
+
+    @pydantic.field_validator("ipv6")
+    @classmethod
+    def _ipv6(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.IPv6Network(value, strict=True)
+            except ValueError:
+                raise ValueError("not an IPv6 prefix (accepted: e.g. 2001:db8:10:100::/56)") from None
+        return value
+
+    @pydantic.field_validator("ipv4_ports")
+    @classmethod
+    def _ports(cls, value: str | None) -> str | None:
+        match = _PORT_BLOCK_RE.match(value) if value is not None else None
+        if value is not None and (match is None or not 0 < int(match[1]) <= int(match[2]) <= 65535):
+            raise ValueError("not a port block (accepted: FIRST-LAST within 1-65535, e.g. 1024-2047)")
+        return value
+
+
 class Intent(_Strict):
     """The whole desired state of one tenant."""
 
@@ -198,6 +258,8 @@ class Intent(_Strict):
     services: list[Service] = Field(default_factory=list)
     boosts: list[Boost] = Field(default_factory=list)
     schedules: list[Schedule] = Field(default_factory=list)
+    # a cooperative's members on its access router; None (left out of the document) for any other tenant
+    subscribers: list[SubscriberSpec] | None = None
 
     def site(self, name: str) -> SiteSpec:
         return next(s for s in self.sites if s.name == name)
@@ -256,13 +318,16 @@ def parse_intent(data: Any, *, source: str = "intent") -> Intent:
     try:
         return Intent.model_validate(data)
     except pydantic.ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
+        errors = exc.errors(include_url=False)
+        # an unknown field first: `rat: 100M` is a typo of `rate`, not a missing rate
+        first = min(errors, key=lambda e: e["type"] != "extra_forbidden")
         field = _path(tuple(first["loc"]))
         message = str(first["msg"]).removeprefix("Value error, ")
         accepted = None
         value = first.get("input")
         if first["type"] == "extra_forbidden":
-            message = "unknown field"
+            message = "unknown field" + _closest_field(first, errors)
+            value = str(first["loc"][-1])
         elif first["type"] == "union_tag_invalid" or first["type"] == "union_tag_not_found":
             accepted = ", ".join(k.value for k in ServiceKind)
             message = "unknown or missing service kind"
@@ -276,13 +341,28 @@ def parse_intent(data: Any, *, source: str = "intent") -> Intent:
         raise ValidationError(message, field=field, value=value, accepted=accepted) from None
 
 
+def _closest_field(unknown: Any, errors: list[Any]) -> str:
+    """" (did you mean 'rate'?)": a field missing beside the unknown one first, else any field of the
+    intent's models."""
+    name, parent = str(unknown["loc"][-1]), tuple(unknown["loc"][:-1])
+    missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing" and tuple(e["loc"][:-1]) == parent]
+    return did_you_mean(name, missing) or did_you_mean(name, _FIELD_NAMES)
+
+
+def _field_names(*models: type[BaseModel]) -> frozenset[str]:
+    return frozenset(name for model in models for cls in model.__mro__ if hasattr(cls, "model_fields")
+                     for name in cls.model_fields)
+
+
+_FIELD_NAMES = _field_names(AccessSpec, SiteSpec, InternetService, VpnMember, IpVpnService, ELineService, Boost,
+                             Schedule, Intent)
+
+
 def load_intent_text(text: str, *, source: str = "intent") -> Intent:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise ValidationError(f"{source}:{line} is not valid YAML/JSON", field="document",
+        raise ValidationError(f"{source}: is not valid YAML/JSON: {yaml_reason(exc)}", field="document",
                               accepted="a YAML or JSON document") from None
     return parse_intent(data, source=source)
 
@@ -332,6 +412,25 @@ def check_intent(intent: Intent, network: Network) -> None:
     _check_services(intent, site_index)
     _check_rates_fit_accesses(intent, site_index)
     _check_temporaries(intent, site_index)
+    _check_subscribers(intent, network)
+
+
+def _check_subscribers(intent: Intent, network: Network) -> None:
+    """Each line once, each member-facing port once, on an edge router of the backbone."""
+    subscribers = intent.subscribers or []
+    dup = _duplicates([s.line for s in subscribers])
+    if dup:
+        raise ValidationError("duplicate line", field=f"subscribers[{dup[0]}].line", value=dup[1],
+                              accepted="each line once (one active subscription per line)")
+    dup = _duplicates([f"{s.router} {s.port}" for s in subscribers])
+    if dup:
+        raise ValidationError("port already used by another line", field=f"subscribers[{dup[0]}].port",
+                              value=subscribers[dup[0]].port, accepted="one line per port of the access router")
+    edges = {r.name for r in network.routers if r.role is RouterRole.EDGE}
+    for i, sub in enumerate(subscribers):
+        if sub.router not in edges:
+            raise ValidationError("not an edge router of the backbone", field=f"subscribers[{i}].router",
+                                  value=sub.router, accepted=", ".join(sorted(edges)) or "none")
 
 
 def _duplicates(names: list[str]) -> tuple[int, str] | None:
@@ -354,7 +453,7 @@ def _check_sites(intent: Intent, network: Network) -> dict[str, tuple[int, SiteS
     for i, site in enumerate(intent.sites):
         if site.pop not in pops:
             raise ValidationError("unknown PoP", field=f"sites[{i}].pop", value=site.pop,
-                                  accepted="the name of a PoP of the backbone (unilink inventory pops)")
+                                  accepted="the name of a PoP of the backbone (unilink network show)")
         if site.router is not None:
             router = routers.get(site.router)
             if router is None or router.pop != site.pop or router.role is not RouterRole.EDGE:

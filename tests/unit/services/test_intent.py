@@ -117,3 +117,21 @@ def test_diff_per_site_and_service(document: dict[str, Any]) -> None:
     assert diff_intents(after, after).is_empty
     gone = diff_intents(after, before)
     assert {c.name: c.action for c in gone.services}["dc"] is Action.DELETE
+
+
+def test_a_mistyped_field_is_named_with_the_field_meant() -> None:
+    text = """sites: [{name: a, pop: Paris,
+         access: {technology: ftth, provider: on-net, port: 1G, down: 300M, up: 100M}}]
+services: [{kind: internet, name: a-i, site: a, rat: 100M}]"""
+    with pytest.raises(ValidationError) as refused:
+        load_intent_text(text)
+    # not "services[0].rate: Field required": the unknown field is what the customer wrote
+    assert refused.value.field == "services[0].rat" and refused.value.value == "rat"
+    assert refused.value.message == "unknown field (did you mean 'rate'?)"
+
+
+def test_a_yaml_error_gives_the_parsers_reason_and_line() -> None:
+    with pytest.raises(ValidationError) as refused:
+        load_intent_text("sites:\n  - name: a\n   pop: b\n", source="office.yaml")
+    assert "office.yaml" in refused.value.message and "line 3, column 4" in refused.value.message
+    assert "expected <block end>" in refused.value.message
