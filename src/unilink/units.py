@@ -86,6 +86,14 @@ def format_bandwidth(bits_per_second: int) -> str:
     return str(bits_per_second)
 
 
+def describe_bandwidth(bits_per_second: int) -> str:
+    """A bandwidth in words for people: 900000000 → '900 Mbit/s', 2500000000 → '2.5 Gbit/s'."""
+    text = format_bandwidth(bits_per_second)
+    if text[-1:].isalpha():
+        return f"{text[:-1]} {text[-1]}bit/s"
+    return f"{text} bit/s"
+
+
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance between two points (haversine), in km."""
     phi1, phi2 = math.radians(lat1), math.radians(lat2)

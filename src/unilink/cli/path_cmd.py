@@ -19,7 +19,7 @@ import typer
 
 from unilink import clock
 from unilink.cli.common import cli_errors, console, print_json, spinner
-from unilink.errors import InfeasibleError, ValidationError
+from unilink.errors import InfeasibleError, ValidationError, did_you_mean
 from unilink.inventory.model import Network
 from unilink.network.cspf import find_path
 from unilink.network.disjoint import find_disjoint_pair
@@ -157,6 +157,18 @@ def path(
 
 
 # -- unilink whatif fail -----------------------------------------------------------------------------
+def whatif_summary(answer: dict[str, Any]) -> str:
+    """Counted in services, so that the figures add up: "3 services hit: 1 re-routed, 2 cannot be (12
+    reservations)". A VPN tree counts once however many reservations it holds."""
+    lost = {u["service"] for u in answer["unrestorable"]}
+    moved = {r["service"] for r in answer["restored"]} - lost
+    hit = len(moved) + len(lost)
+    if hit == 0:
+        return "no service is hit"
+    return (f"{hit} service{'s' if hit != 1 else ''} hit: {len(moved)} re-routed, {len(lost)} cannot be "
+            f"({answer['affected']} reservation{'s' if answer['affected'] != 1 else ''})")
+
+
 def whatif_answer(state: State, targets: Iterable[str]) -> dict[str, Any]:
     targets = list(targets)
     if not targets:
@@ -171,8 +183,10 @@ def whatif_answer(state: State, targets: Iterable[str]) -> dict[str, Any]:
         elif name in state.graph.srlg_links:
             srlgs.append(name)
         else:
-            raise ValidationError(f"{name!r} is neither a link, a PoP nor an SRLG", field="TARGET", value=name,
-                                  accepted="the name of a backbone link, a PoP or an SRLG")
+            known = [*state.graph.link_index, *state.graph.node_index, *state.graph.srlg_links]
+            raise ValidationError(f"{name!r} is neither a link, a PoP nor an SRLG{did_you_mean(name, known)}",
+                                  field="TARGET", value=name,
+                                  accepted="the name of a backbone link, a PoP or an SRLG (unilink network show)")
     report = fail(state.graph, state.ledger, links=links, nodes=nodes, srlgs=srlgs)
     return {**report.to_dict(), "reservations_in_ledger": state.loaded,
             "reservations_skipped": len(state.skipped)}
@@ -191,8 +205,7 @@ def whatif_fail(
             print_json(answer)
             return
         failed = answer["failed"]
-        console.print(f"failed: {', '.join(failed['links'] + failed['nodes'] + failed['srlgs'])}; "
-                      f"{answer['affected']} reservation(s) affected, {len(answer['restored'])} restored, "
-                      f"{len(answer['unrestorable'])} not restorable", highlight=False)
+        console.print(f"failed: {', '.join(failed['links'] + failed['nodes'] + failed['srlgs'])}", highlight=False)
+        console.print(whatif_summary(answer), highlight=False)
         for lost in answer["unrestorable"]:
             console.print(f"  [red]lost[/] {lost['service']} (#{lost['reservation']}): {lost['reason']}")

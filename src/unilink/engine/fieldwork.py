@@ -19,6 +19,7 @@ from typing import Any
 
 from unilink.catalog.access import TECHNOLOGIES
 from unilink.services.intent import AccessSpec, ELineService, Intent, InternetService, IpVpnService, SiteSpec
+from unilink.units import describe_bandwidth
 
 ORDER_KINDS = ("new-access", "technology-change", "port-change", "provider-change", "new-backup", "backup-change")
 BACKUP_SUFFIX = ":backup"
@@ -76,7 +77,7 @@ def _primary_work(site: SiteSpec, have: dict[str, Any]) -> FieldWork | None:
         kind, text = "technology-change", (f"replace the {have['technology']} line of site {site.name} "
                                            f"by {want['technology']}")
     elif have["port"] != want["port"]:
-        kind, text = "port-change", f"change the port of site {site.name} to {want['port']} bit/s"
+        kind, text = "port-change", f"change the port of site {site.name} to {describe_bandwidth(want['port'])}"
     elif have["provider"] != want["provider"]:
         kind, text = "provider-change", f"move site {site.name} to provider {want['provider']}"
     else:
@@ -96,7 +97,8 @@ def _backup_work(site: SiteSpec, have: dict[str, Any] | None) -> FieldWork | Non
         kind, text = "new-backup", f"new backup line for site {site.name} at {site.pop}: {tech.description}"
     elif have != want:
         kind, text = "backup-change", (f"replace the {have['technology']} backup line of site {site.name} "
-                                       f"by {want['technology']} (port {want['port']} bit/s, {want['provider']})")
+                                       f"by {want['technology']} (port {describe_bandwidth(want['port'])}, "
+                                       f"{want['provider']})")
     else:
         return None
     # The item has the shape of an access order ("access" is the line ordered), so that its

@@ -49,6 +49,7 @@ from unilink.network.ledger import (
     to_iso,
     to_seconds,
 )
+from unilink.units import describe_bandwidth
 
 _INTEGER = (int, np.integer)
 EARLIEST_FIT_CANDIDATES = 2000  # breakpoints tried when looking for the earliest start that fits
@@ -470,7 +471,8 @@ def _explain(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int
     if ledger is not None and look_ahead:
         earliest = _earliest_fit(graph, ledger, s, t, asked, window, metric, limits, topology)
     names = ", ".join(sorted({b["link"] for b in bottleneck}))
-    return InfeasibleError(f"no path from {src} to {dst} has {asked.bps} bit/s free (bottleneck: {names})",
+    return InfeasibleError(f"no path from {src} to {dst} has {describe_bandwidth(asked.bps)} free "
+                           f"(bottleneck: {names})",
                            details={"reason": "capacity", "bottleneck": bottleneck, "earliest_fit": to_iso(earliest)
                                     if earliest is not None else None})
 

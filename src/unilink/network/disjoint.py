@@ -37,6 +37,7 @@ from unilink.network.cspf import (
 )
 from unilink.network.graph import CompiledGraph, walk_predecessors
 from unilink.network.ledger import ALWAYS, NEVER, CapacityLedger, Instant, to_seconds
+from unilink.units import describe_bandwidth
 
 SRLG_PRIMARIES = 16
 
@@ -78,7 +79,8 @@ def find_disjoint_pair(graph: CompiledGraph, ledger: CapacityLedger | None, src:
         pair, method = _k_primaries(graph, usable, weights, s, t, metric), "k-primaries"
         if pair is None:
             raise InfeasibleError(
-                f"no two SRLG-disjoint paths with {asked.bps} bit/s free from {graph.nodes[s]} to {graph.nodes[t]}"
+                f"no two SRLG-disjoint paths with {describe_bandwidth(asked.bps)} free from {graph.nodes[s]} "
+                f"to {graph.nodes[t]}"
                 f" among the {SRLG_PRIMARIES} cheapest primaries (link-disjoint pairs exist)",
                 details={"reason": "srlg", "bottleneck": [], "earliest_fit": None})
     if pair is None:
@@ -221,5 +223,6 @@ def _no_second_path(graph: CompiledGraph, ledger: CapacityLedger | None, allowed
                 link, a, b = graph.arc_name(direction)
                 bottleneck.append({"link": link, "a": a, "b": b, "free_bps": int(free[direction]), "asked_bps": need})
     names = ", ".join(sorted({b["link"] for b in bottleneck}))
-    return InfeasibleError(f"no two disjoint paths {where} have {asked.bps} bit/s free (bottleneck: {names})",
+    return InfeasibleError(f"no two disjoint paths {where} have {describe_bandwidth(asked.bps)} free "
+                           f"(bottleneck: {names})",
                            details={"reason": "capacity", "bottleneck": bottleneck, "earliest_fit": None})

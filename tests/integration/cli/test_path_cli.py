@@ -35,6 +35,7 @@ def cli(store):
 
     def run(*args: str):
         result = runner.invoke(app, list(args), env={"UNILINK_DATABASE_URL": str(store.engine.url)})
+        run.stderr = result.stderr  # type: ignore[attr-defined]
         return result.exit_code, result.stdout
 
     run.store = store  # type: ignore[attr-defined]
@@ -135,3 +136,24 @@ def test_whatif_fail_link_restores_store_reservations_by_detour(cli):
 def test_whatif_unknown_target_exits_2(cli):
     code, out = cli("whatif", "fail", "Atlantis", "--json")
     assert code == 2 and json.loads(out)["field"] == "TARGET"
+
+
+def test_whatif_counts_services_so_the_figures_add_up(cli):
+    book(cli.store, "BD", "ab", 3 * G, service="eline-1")
+    book(cli.store, "AD", "ab", G // 2, service="eline-2")
+    code, out = cli("whatif", "fail", "duct-1")  # BD and AD together: eline-1 detours via C, eline-2 too
+    assert code == 0, out
+    assert "2 services hit: 2 re-routed, 0 cannot be (2 reservations)" in " ".join(out.split())
+
+
+def test_a_mistyped_target_gets_a_did_you_mean(cli):
+    code, _ = cli("whatif", "fail", "duct1")
+    assert code == 2
+    assert "did you mean 'duct-1'?" in " ".join(cli.stderr.split())
+
+
+def test_a_refusal_speaks_in_bandwidth_units_not_raw_bit_per_s(cli):
+    code, _ = cli("path", "A", "D", "--bandwidth", "900G")
+    assert code == 3
+    text = " ".join(cli.stderr.split())
+    assert "900 Gbit/s free" in text and "900000000000" not in text
