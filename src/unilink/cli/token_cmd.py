@@ -37,7 +37,7 @@ def create(role: str = typer.Option(..., "--role", help=ROLE_HELP),
     who = f"{role} of tenant {tenant}" if tenant else role
     console.print(f"token for {who} (prefix {info.prefix}); shown once, keep it now:", highlight=False)
     print(minted.token)
-    console.print(f"use it with: export UNILINK_TOKEN={minted.token[:16]}…", highlight=False)
+    print(f"use it with: export UNILINK_TOKEN={minted.token}")  # whole, never wrapped: it is copied as is
 
 
 @app.command("list")

@@ -53,3 +53,14 @@ def test_user_create_reads_the_password_from_the_environment(tmp_path: Path) -> 
     with Store.open(url) as store, store.session() as session:
         assert accounts.login(session, "noc", "a long passphrase") is not None
         assert accounts.login(session, "noc", "wrong passphrase!") is None
+
+
+def test_the_export_hint_holds_the_whole_token_on_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'unilink.db'}"
+    shown = CliRunner().invoke(app, ["token", "create", "--role", "operator-admin", "--database", url],
+                               env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    token = shown.stdout.splitlines()[1]
+    assert f"use it with: export UNILINK_TOKEN={token}" in shown.stdout.splitlines()
+    with Store.open(url) as store, store.session() as session:
+        assert accounts.principal_for_token(session, token) is not None  # what was shown signs in
