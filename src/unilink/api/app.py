@@ -196,7 +196,7 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
                      "Authenticate with `Authorization: Bearer <token>` (create one with `unilink token create`). "
                      "Errors are RFC 9457 problem+json documents naming the offending field."),
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served offline by api/docs_pages.py, with /redoc
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -208,6 +208,9 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
     metrics = Metrics()
     app.state.metrics = metrics
     install_problem_handlers(app)
+    from unilink.api.docs_pages import mount_docs
+
+    mount_docs(app)
     # added before ObserveMiddleware, so inside it: a refused body is counted in the metrics too
     app.add_middleware(BodyGuard, limits=body_limits)
     app.add_middleware(ObserveMiddleware, metrics=metrics, store_getter=lambda: app.state.store_holder.get())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from api_fixtures import Api, seed_accounts
 from fastapi.testclient import TestClient
 
@@ -159,3 +160,15 @@ def test_disabling_a_user_ends_its_sessions_at_once(api: Api) -> None:
     assert {u["username"]: u["disabled"] for u in listed}["bob"] is True  # kept, for the audit log
     audit = api.client.get("/api/v1/audit", headers=api.headers("acme-admin")).json()
     assert any(a["method"] == "DELETE" and a["path"] == "/api/v1/users/bob" and a["status"] == 200 for a in audit)
+
+
+@pytest.mark.parametrize(("page", "assets"), [("/docs", ("swagger-ui-bundle.js", "swagger-ui.css")),
+                                              ("/redoc", ("redoc.standalone.js",))])
+def test_the_api_documentation_pages_need_no_cdn(api: Api, page: str, assets: tuple[str, ...]) -> None:
+    html = api.client.get(page)
+    assert html.status_code == 200 and "/openapi.json" in html.text
+    assert "cdn" not in html.text and "fonts.googleapis" not in html.text
+    for asset in assets:
+        assert f'"/docs-assets/{asset}"' in html.text
+        served = api.client.get(f"/docs-assets/{asset}")
+        assert served.status_code == 200 and len(served.content) > 100_000  # the real bundle, not a stub
