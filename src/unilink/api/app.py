@@ -242,6 +242,9 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
     # Routes are matched in order: the tenants' services (the busiest reads) first.
     for module in (tenant_changes, accounts, inventory, network, events, coop):
         app.include_router(module.router)
+    from unilink.api import tmf  # TM Forum TMF641/638/633 at their basePaths (docs/tmf.md)
+
+    tmf.mount(app)
     from unilink.web.portal import mount_portal  # the web portal: pages under /portal
 
     mount_portal(app)

@@ -83,7 +83,7 @@ class BodyLimits:
 
     def limit_for(self, path: str) -> tuple[str, int] | None:
         """(kind, bytes) for a write to `path`; None: not an API path (the portal has its own limit)."""
-        if not path.startswith("/api/"):
+        if not path.startswith(("/api/", "/tmf-api/")):  # TM Forum writes: the default limit
             return None
         rest = path[len("/api/v1"):] if path.startswith("/api/v1/") else path
         if rest == "/auth/login":

@@ -20,7 +20,21 @@ EVENT_TYPES: dict[str, str] = {
     "campaign.design_infeasible": "no candidate connection of a reached campaign zone is feasible (the bottleneck)",
     "campaign.ordered": "the backhaul of a reached campaign zone was ordered (the plan and its orders)",
     "campaign.expired": "a campaign zone passed its deadline short of its target: refunds are owed",
+    **{name: f"TM Forum {api}: {what}" for name, api, what in (
+        ("ServiceOrderCreateEvent", "TMF641", "a service order was created"),
+        ("ServiceOrderStateChangeEvent", "TMF641", "a service order changed state"),
+        ("ServiceOrderAttributeValueChangeEvent", "TMF641", "a service order's attributes changed"),
+        ("CancelServiceOrderCreateEvent", "TMF641", "a cancellation of a service order was requested"),
+        ("CancelServiceOrderStateChangeEvent", "TMF641", "a cancellation request changed state"),
+        ("ServiceCreateEvent", "TMF638", "a service was created by a service order"),
+        ("ServiceAttributeValueChangeEvent", "TMF638", "a service was changed by a service order"),
+        ("ServiceDeleteEvent", "TMF638", "a service was removed by a service order"),
+        ("ServiceSpecificationChangeEvent", "TMF633", "a service specification of the catalog changed"),
+    )},
 }
+# TM Forum events go to their hubs' callbacks as the specs define them: the event itself is the body
+# (eventId, eventTime, eventType, event), not unilink's envelope around it.
+BARE_EVENT_TYPES = frozenset(name for name in EVENT_TYPES if name[0].isupper())
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +44,10 @@ class Event:
     tenant: str | None  # None: operator-wide (only operator roles see it)
     at: datetime
     data: dict[str, Any] = field(default_factory=dict)
+
+    def wire(self) -> dict[str, Any]:
+        """The body a webhook receives: unilink's envelope, or a TM Forum event as it is."""
+        return self.data if self.type in BARE_EVENT_TYPES else self.to_dict()
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "type": self.type, "tenant": self.tenant,

@@ -236,7 +236,7 @@ class WebhookDispatcher:
                 return None
             hook, event_row = parts
             url, secret, event, hook_id = hook.url, hook.secret, row_to_event(event_row), hook.id
-        body = json.dumps(event.to_dict(), separators=(",", ":"), sort_keys=True).encode()
+        body = json.dumps(event.wire(), separators=(",", ":"), sort_keys=True).encode()
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body),
                    "X-Unilink-Event": event.type, "X-Unilink-Delivery": str(delivery_id),
                    "User-Agent": "unilink-webhooks/1"}

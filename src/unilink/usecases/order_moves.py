@@ -25,6 +25,10 @@ def move_order(store: Any, order_id: str, state: str, *, actor: str, now: dateti
 
     def record(session: Any, order: dict[str, Any]) -> None:
         change_events.order_moved(session, order["tenant"], order_id, state, at=now)
+        # a TMF641 service order waiting for this field work moves with it, in the same transaction
+        from unilink.usecases.tmf_orders import native_order_moved
+
+        native_order_moved(session, order_id, state, now=now)
 
     if state != "completed":
         moved = engine_orders.set_order_state(store, order_id, state, actor, now=now, on_moved=record)
