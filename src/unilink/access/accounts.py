@@ -80,6 +80,9 @@ class TokenInfo:
                 "created_at": self.created_at, "expires_at": self.expires_at, "revoked_at": self.revoked_at}
 
 
+FIRST_START_LINK = "first-start link"  # the name of a first start's link code (access/first_start.py)
+
+
 def create_token(session: Session, *, role: str, tenant: str | None, name: str = "api",
                  user_id: int | None = None, ttl: timedelta | None = None) -> tuple[MintedToken, TokenInfo]:
     """Mint and store a token; the clear token is in the returned `MintedToken` and nowhere else."""
@@ -146,6 +149,8 @@ def principal_for_token(session: Session, token: str) -> Principal | None:
         return None
     row, tenant = found
     if not secret_matches(secret, row.secret_sha256) or row.revoked_at is not None:
+        return None
+    if row.name == FIRST_START_LINK:  # a sign-in link's code opens a portal session, never the API
         return None
     expires = row.expires_at
     if expires is not None and expires <= utcnow():

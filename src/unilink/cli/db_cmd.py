@@ -7,6 +7,7 @@ database is the SQLite file ./var/unilink.db.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import typer
 
@@ -87,10 +88,29 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
     os.environ[SCHEDULER_ENV] = f"{scheduler_interval:g}"
     os.environ.setdefault("UNILINK_USAGE_INTERVAL", "300")  # the usage collector (docs/usage.md)
     with cli_errors():
-        open_store(database).close()  # migrate now, and fail here rather than on the first request
+        store = open_store(database)  # migrate now, and fail here rather than on the first request
+        try:
+            announce_first_start(store, host, port)
+        finally:
+            store.close()
     # forwarded headers are the app's business (UNILINK_TRUSTED_PROXIES): uvicorn's own default trusts
     # X-Forwarded-For from any local peer, which would let anyone on the machine pick their address
     uvicorn.run("unilink.api.app:create_app", factory=True, host=host, port=port, proxy_headers=False)
+
+
+def announce_first_start(store: Any, host: str, port: int) -> None:
+    """When nobody can administer the platform yet: print, once, the single-use sign-in link."""
+    from unilink.access import first_start
+
+    with store.session(write=True) as session:
+        code, pending = first_start.mint_link_code(session)
+    if code is not None:
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        console.print("No operator administrator yet. Sign in once, within 24 hours, with:", highlight=False)
+        print(f"    http://{shown_host}:{port}{first_start.PATH}?code={code}")  # whole, never wrapped
+    elif pending:
+        console.print("The first-start sign-in link printed earlier is still unused (it is shown once); "
+                      "or mint a token: unilink token create --role operator-admin", highlight=False)
 
 
 def recover(database: str | None = DATABASE_OPTION,

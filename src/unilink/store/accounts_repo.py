@@ -119,3 +119,15 @@ def audit_entries(session: Session, tenant: str | None, limit: int) -> list[Audi
     if tenant is not None:
         query = query.where(AuditRow.tenant == tenant)
     return list(session.scalars(query))
+
+
+def live_operator_admin_tokens(session: Session, now: datetime) -> list[ApiTokenRow]:
+    """Operator-admin tokens neither revoked nor expired (the first start checks whether anyone can run it)."""
+    return list(session.scalars(select(ApiTokenRow).where(
+        ApiTokenRow.role == "operator-admin", ApiTokenRow.revoked_at.is_(None),
+        or_(ApiTokenRow.expires_at.is_(None), ApiTokenRow.expires_at > now))))
+
+
+def has_operator_admin_user(session: Session) -> bool:
+    return session.scalar(select(UserRow.id).where(UserRow.role == "operator-admin",
+                                                   UserRow.disabled.is_(False)).limit(1)) is not None

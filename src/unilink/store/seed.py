@@ -113,5 +113,6 @@ def seed_tenants(store: Store, force: bool) -> str:
 
 def seed_token_hint(store: Store, force: bool) -> str:
     """No token is created at seeding (none may end up in a file): say how to make one."""
-    return ("no API tokens are seeded; create one with: .venv/bin/unilink token create --role operator-admin "
+    return ("no API tokens are seeded: `unilink serve` (make run) prints a single-use sign-in link for the "
+            "operator administrator, or create one with: .venv/bin/unilink token create --role operator-admin "
             "(or --role tenant-admin --tenant <name>)")
