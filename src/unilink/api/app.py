@@ -233,9 +233,10 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
     def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    from unilink.api.routes import usage_metrics  # before the catch-alls: /metrics/usage (operators)
+    from unilink.api.routes import usage, usage_metrics  # before the catch-alls: /metrics/usage (operators)
 
     app.include_router(usage_metrics.router)
+    app.include_router(usage.router)  # /sites/{site}/usage…, /services/{service}/usage…, advice, alarms
 
     from unilink.api.routes import accounts, coop, events, inventory, network, tenant_changes
 

@@ -15,6 +15,7 @@ import typer
 
 from unilink.cli.common import cli_errors, console, print_json
 from unilink.cli.db_cmd import DATABASE_OPTION, open_store
+from unilink.usage.alarms import watch_from_env
 from unilink.usage.poller import (
     INTERVAL_ENV,
     SOURCE_ENV,
@@ -55,7 +56,7 @@ def collect(once: bool = typer.Option(False, "--once", help="One poll cycle, the
         store = open_store(database)
         try:
             reader, routers = reader_for(store, name)
-            poller = Poller(store, reader, routers, interval_s=seconds)
+            poller = Poller(store, reader, routers, interval_s=seconds, after_cycle=watch_from_env(store))
             if once:
                 _show(poller.poll_once(), as_json)
                 return

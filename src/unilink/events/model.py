@@ -19,6 +19,8 @@ EVENT_TYPES: dict[str, str] = {
     "campaign.designed": "the connection of a reached campaign zone was designed (candidates and the best one)",
     "campaign.design_infeasible": "no candidate connection of a reached campaign zone is feasible (the bottleneck)",
     "campaign.ordered": "the backhaul of a reached campaign zone was ordered (the plan and its orders)",
+    "usage.alarm": "a site's traffic stayed above a share of its committed rate for a while (docs/usage.md)",
+    "usage.cleared": "a site's usage alarm ended: its traffic stayed below the clear level for a while",
     "campaign.expired": "a campaign zone passed its deadline short of its target: refunds are owed",
     **{name: f"TM Forum {api}: {what}" for name, api, what in (
         ("ServiceOrderCreateEvent", "TMF641", "a service order was created"),

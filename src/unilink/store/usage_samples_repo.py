@@ -199,3 +199,44 @@ def raw_readings(session: Session) -> dict[SeriesKey, RawReading]:
     return {(r.router, r.interface): RawReading(r.id, int(r.raw_in or 0), int(r.raw_out or 0), r.raw_at,  # type: ignore[arg-type]
                                                  r.raw_width or 64, r.raw_uptime_s, r.raw_marker or "")
             for r in rows}
+
+
+class SummedRate(NamedTuple):
+    """The rates of a set of series in one bucket, summed: averages over the measured seconds, and
+    the sum of the peaks (an upper bound of the set's peak when it has more than one series)."""
+
+    start: datetime
+    in_bps: int
+    out_bps: int
+    max_in_bps: int
+    max_out_bps: int
+
+
+def site_series(session: Session, tenant: str, site: str | None = None,
+                services: Sequence[str] | None = None) -> list[int]:
+    """The ids of the access-port series of `tenant` (one site's, and of some services only, when given)."""
+    s = UsageSeriesRow
+    query = select(s.id).where(s.kind == "site", s.tenant == tenant)
+    if site is not None:
+        query = query.where(s.site == site)
+    if services is not None:
+        query = query.where(s.service.in_(list(services)))
+    return list(session.scalars(query.order_by(s.id)))
+
+
+def summed_rates(session: Session, series: Sequence[int], resolution: int, start: datetime, end: datetime
+                 ) -> list[SummedRate]:
+    """Per bucket of [start, end) at `resolution`, the rates of `series` summed, computed in the
+    database from the octets (bit/s = octets × 8 / seconds measured); buckets nobody measured are
+    absent. One indexed range scan and an aggregate: what a graph and a 95th percentile read."""
+    if not series:
+        return []
+    r = UsageSampleRow
+    measured = r.covered_s > 0
+    rows = session.execute(
+        select(r.start, func.sum(r.octets_in * 8 / r.covered_s), func.sum(r.octets_out * 8 / r.covered_s),
+               func.sum(r.max_in_bps), func.sum(r.max_out_bps))
+        .where(r.series_id.in_(list(series)), r.resolution == resolution, r.start >= start, r.start < end, measured)
+        .group_by(r.start).order_by(r.start))
+    return [SummedRate(at, int(i), int(o), int(mi), int(mo))
+            for at, i, o, mi, mo in rows]

@@ -101,8 +101,10 @@ class Poller:
     """One collector over a fixed set of routers, writing into `store`."""
 
     def __init__(self, store: Any, reader: CounterReader, routers: Sequence[str], *,
-                 interval_s: float = DEFAULT_INTERVAL_S) -> None:
+                 interval_s: float = DEFAULT_INTERVAL_S,
+                 after_cycle: Callable[[list[Counter], list[Delta], datetime], object] | None = None) -> None:
         self.store = store
+        self.after_cycle = after_cycle   # e.g. the usage alarms (usage.alarms.AlarmWatch), after the commit
         self.reader = reader
         self.routers = list(routers)
         self.interval_s = interval_s
@@ -147,6 +149,8 @@ class Poller:
                                                     c.uptime_s, c.marker) for c in readings])
         result = CycleResult(now, len(readings), len(deltas), samples=len(writes), failed_routers=failed,
                              flagged=sum(1 for d in deltas if d.flags))
+        if self.after_cycle is not None:
+            self.after_cycle(readings, deltas, now)
         if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
             with self.store.session(write=True) as session:   # its own transaction: the samples are safe
                 result.purged = repo.purge(session, purge_limits(now))

@@ -134,3 +134,17 @@ def seed_engine_objects(store: Store, objects: dict[str, object]) -> None:
         second = engine.plan(store, tenant, both, actor="seed")
         objects[f"{tenant}_order"] = engine.apply(store, second.id, "seed", "fixture").orders[0]
         objects[f"{tenant}_plan"] = engine.plan(store, tenant, office, actor="seed").id
+
+
+USAGE_START = datetime(2026, 11, 24, tzinfo=UTC)   # 7 days of samples before TEST_NOW (2026-12-01 02:30)
+
+
+def seed_usage(store: Store) -> None:
+    """7 days of 5-minute samples for `acme-office` and `globex-office` (300M down committed): 30 Mbit/s
+    down, but 288 Mbit/s (96 %) from 14:00 to 15:00 UTC every day; 20 Mbit/s up."""
+    from usage_samples import busy_days, write_rates
+
+    for tenant in ("acme", "globex"):
+        down = busy_days(7, busy_bps=288 * 10**6, quiet_bps=30 * 10**6)
+        write_rates(store, tenant=tenant, site=f"{tenant}-office", start=USAGE_START, down_bps=down,
+                    up_bps=[20 * 10**6] * len(down), interface=f"{tenant}.100")

@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_fixtures import Api, seed_accounts, seed_campaigns, seed_engine_objects, seed_objects, small_network
+from api_fixtures import (
+    Api,
+    seed_accounts,
+    seed_campaigns,
+    seed_engine_objects,
+    seed_objects,
+    seed_usage,
+    small_network,
+)
 from fastapi.testclient import TestClient
 
 from unilink.access.backoff import LoginBackoff
@@ -31,6 +39,7 @@ def api_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
         objects = seed_objects(store)
         seed_engine_objects(store, objects)
         seed_campaigns(store, objects)
+        seed_usage(store)
         with store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:

@@ -257,6 +257,17 @@ CASES = [
     Case("GET", "/api/v1/mail", operators_only()),
     # measured use, for the operator's Prometheus
     Case("GET", "/metrics/usage", operators_only()),
+    # usage for people: graphs, alarms, advice and its one-click plan
+    *[Case("GET", f"/api/v1/{kind}/{name}/{what}", expected())
+      for kind, own, other in (("sites", "acme-office", "globex-office"),
+                               ("services", "acme-office-internet", "globex-office-internet"))
+      for name, expected in ((own, read_own), (other, read_other)) for what in ("usage", "usage.svg")],
+    Case("GET", "/api/v1/usage/alarms", any_role()),
+    Case("GET", "/api/v1/usage/alarms", read_other(), params=GLOBEX),
+    Case("GET", "/api/v1/sites/acme-office/advice", read_own()),
+    Case("GET", "/api/v1/sites/globex-office/advice", read_other()),
+    Case("POST", "/api/v1/sites/acme-office/advice/plan", write_own(201)),
+    Case("POST", "/api/v1/sites/globex-office/advice/plan", write_other(201)),
 ]
 
 

@@ -21,6 +21,7 @@ from unilink.api.problems import PROBLEM_RESPONSES
 from unilink.api.schemas import Name
 from unilink.store import usage_samples_repo
 from unilink.usage import metrics
+from unilink.usage.alarms import watch_from_env
 from unilink.usage.poller import INTERVAL_ENV, Poller, configured_source, parse_interval, reader_for, run_forever
 
 router = APIRouter(tags=["usage"], responses=PROBLEM_RESPONSES)
@@ -55,7 +56,8 @@ class CollectorThread:
         except Exception:  # the server runs on without measured traffic; the log says why
             log.exception("usage: no collector (counter source %r)", self.source)
             return
-        run_forever(Poller(self.store, reader, routers, interval_s=self.interval_s), self.stop_event)
+        run_forever(Poller(self.store, reader, routers, interval_s=self.interval_s,
+                           after_cycle=watch_from_env(self.store)), self.stop_event)
 
     def start(self) -> None:
         self.thread.start()
