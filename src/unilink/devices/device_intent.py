@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -103,6 +104,29 @@ class ElineInstance:
     vc_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class SubscriberLine:
+    """A cooperative member's line as it lands on the coop's access router (docs/members.md).
+
+    The port faces the member's home (untagged, unnumbered: the router answers as its gateway);
+    `ipv4` is the member's address (public, or the CGNAT share's address, `ipv4_ports` its port
+    block — descriptions only: the translation is the CGN's), `ipv6` the delegated prefix, both
+    routed to the port. `rate_down_bps` is shaped towards the home, `rate_up_bps` from it; a
+    suspended member is given the trickle rate by the caller.
+    """
+
+    tenant: str
+    line: str
+    router: str
+    port: str
+    rate_down_bps: int
+    rate_up_bps: int
+    ipv4: str | None = None
+    ipv4_ports: str | None = None
+    ipv6: str | None = None
+    suspended: bool = False
+
+
 # ---------------------------------------------------------------------------------------------
 # Output: one DeviceIntent per router
 # ---------------------------------------------------------------------------------------------
@@ -131,6 +155,25 @@ class InterfaceIntent:
     def key(self) -> str:
         """Vendor-neutral name: port, or port.vlan."""
         return self.port if self.vlan is None else f"{self.port}.{self.vlan}"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberIntent:
+    """One member-facing port of an access router: shaped, with routes to the member's addresses."""
+
+    port: str
+    tenant: str
+    line: str
+    description: str            # validated: "<tenant> <line>", its CGNAT share, "(suspended)"
+    ipv4_route: str | None      # the member's address as a /32
+    ipv6_route: str | None      # the delegated prefix
+    shape_down_bps: int         # egress towards the home
+    shape_up_bps: int           # ingress from the home
+    suspended: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.port
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +229,7 @@ class DeviceIntent:
     static_routes: tuple[StaticRouteIntent, ...] = ()
     bgp_neighbours: tuple[BgpNeighbourIntent, ...] = ()
     vnis: tuple[int, ...] = field(default=())  # every L2/L3 segment present here (FRR bridges)
+    subscribers: tuple[SubscriberIntent, ...] = ()  # a cooperative's members' lines, by port
 
     def interfaces_in(self, vrf: str | None) -> tuple[InterfaceIntent, ...]:
         return tuple(i for i in self.interfaces if i.vrf == vrf)
@@ -362,9 +406,11 @@ def _interface_sort_key(i: InterfaceIntent) -> tuple[str, int]:
 
 def build_device_intents(routers: Iterable[Router], attachments: Sequence[AccessAttachment],
                          vpns: Sequence[VpnInstance] = (), elines: Sequence[ElineInstance] = (),
-                         *, asn: int = BACKBONE_ASN, only: Iterable[str] | None = None) -> dict[str, DeviceIntent]:
+                         *, asn: int = BACKBONE_ASN, only: Iterable[str] | None = None,
+                         subscribers: Sequence[SubscriberLine] = ()) -> dict[str, DeviceIntent]:
     """One `DeviceIntent` per router given (routers without services get an empty intent); with
     `only`, for those routers alone (the others still count as segment ends: BGP neighbours).
+    `subscribers`: cooperatives' members' lines, on their access routers.
 
     Raises `ValidationError` naming the offending input (e.g. `attachments[3].vlan`).
     """
@@ -454,6 +500,7 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
                                                          distance=BACKUP_DISTANCE if att.backup else None))
 
     _check_variant_rds(vrfs)
+    subs = _subscriber_intents(subscribers, router_by_name, seen_ports)
     elines_by_router = _eline_intents(elines, attachments, router_by_name)
     result: dict[str, DeviceIntent] = {}
     for name in sorted(router_by_name if only is None else set(only) & router_by_name.keys()):
@@ -467,8 +514,62 @@ def build_device_intents(routers: Iterable[Router], attachments: Sequence[Access
             static_routes=tuple(sorted(statics[name], key=lambda s: (s.vrf or "", s.prefix, s.next_hop))),
             bgp_neighbours=_neighbours(name, local_vnis, segment_members, families_of_vni, router_by_name),
             vnis=tuple(local_vnis),
+            subscribers=tuple(sorted(subs.get(name, []), key=lambda x: x.port)),
         )
     return result
+
+
+def _subscriber_intents(subscribers: Sequence[SubscriberLine], routers: dict[str, Router],
+                        seen_ports: dict[tuple[str, str, int | None], int]) -> dict[str, list[SubscriberIntent]]:
+    out: dict[str, list[SubscriberIntent]] = {}
+    for i, sub in enumerate(subscribers):
+        where = f"subscribers[{i}]"
+        check_description(sub.tenant, field=f"{where}.tenant")
+        check_description(sub.line, field=f"{where}.line")
+        if sub.router not in routers:
+            raise ValidationError("unknown router", field=f"{where}.router", value=sub.router,
+                                  accepted="the name of a router of the network")
+        check_port(sub.port, field=f"{where}.port")
+        if (sub.router, sub.port, None) in seen_ports:
+            raise ValidationError("port already used by another line or attachment", field=f"{where}.port",
+                                  value=sub.port, accepted=f"a port not used on {sub.router}")
+        seen_ports[(sub.router, sub.port, None)] = i
+        _positive_int(sub.rate_down_bps, field=f"{where}.rate_down_bps", accepted="an integer bit/s > 0")
+        _positive_int(sub.rate_up_bps, field=f"{where}.rate_up_bps", accepted="an integer bit/s > 0")
+        v4 = _host_route(sub.ipv4, field=f"{where}.ipv4")
+        v6 = _delegated(sub.ipv6, field=f"{where}.ipv6")
+        description = f"{sub.tenant} {sub.line}"
+        if sub.ipv4_ports is not None:
+            if not re.fullmatch(r"\d{1,5}-\d{1,5}", str(sub.ipv4_ports)):
+                raise ValidationError("not a port block", field=f"{where}.ipv4_ports", value=sub.ipv4_ports,
+                                      accepted="FIRST-LAST, e.g. 1024-2047")
+            description += f" cgnat {sub.ipv4}:{sub.ipv4_ports}"
+        if sub.suspended:
+            description += " (suspended)"
+        out.setdefault(sub.router, []).append(SubscriberIntent(
+            port=sub.port, tenant=sub.tenant, line=sub.line, description=description, ipv4_route=v4, ipv6_route=v6,
+            shape_down_bps=sub.rate_down_bps, shape_up_bps=sub.rate_up_bps, suspended=sub.suspended))
+    return out
+
+
+def _host_route(address: str | None, *, field: str) -> str | None:
+    if address is None:
+        return None
+    try:
+        return f"{ipaddress.IPv4Address(address)}/32"
+    except (ValueError, TypeError) as exc:
+        raise ValidationError("not an IPv4 address", field=field, value=address,
+                              accepted="an IPv4 address, e.g. 100.64.0.2") from exc
+
+
+def _delegated(prefix: str | None, *, field: str) -> str | None:
+    if prefix is None:
+        return None
+    try:
+        return str(ipaddress.IPv6Network(prefix, strict=True))
+    except (ValueError, TypeError) as exc:
+        raise ValidationError("not an IPv6 prefix", field=field, value=prefix,
+                              accepted="an IPv6 network, e.g. 2001:db8:10:100::/56") from exc
 
 
 def _check_elines(elines: Sequence[ElineInstance], attachments: Sequence[AccessAttachment],

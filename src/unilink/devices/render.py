@@ -34,7 +34,7 @@ import jinja2
 from lxml import etree
 
 from unilink.devices import safe
-from unilink.devices.device_intent import DeviceIntent, InterfaceIntent
+from unilink.devices.device_intent import DeviceIntent, InterfaceIntent, SubscriberIntent
 from unilink.errors import ValidationError
 from unilink.inventory.model import Router
 
@@ -268,7 +268,31 @@ def frr_shell(intent: DeviceIntent) -> tuple[tuple[str, ...], ...]:
         ]
     for iface in intent.interfaces:
         cmds += _frr_port_commands(iface)
+    for sub in intent.subscribers:
+        cmds += _frr_subscriber_commands(sub)
     return tuple(cmds)
+
+
+@lru_cache(maxsize=BLOCK_CACHE_MAX)
+def _frr_subscriber_commands(sub: SubscriberIntent) -> tuple[tuple[str, ...], ...]:
+    """A member's port: up, in no bridge, its plan's rate shaped both ways (egress tbf; ingress
+    through an ifb), as for an access port (docs/devices.md)."""
+    if not LINUX_IFNAME_RE.match(sub.port):
+        raise ValidationError("not a Linux interface name", field=f"subscriber[{sub.line}].port", value=sub.port,
+                              accepted="1-15 characters: letters, digits, _ . -")
+    ifb = ifb_name(sub.port)
+    return (
+        ("ip", "link", "set", "dev", sub.port, "up"),
+        ("ip", "link", "set", "dev", sub.port, "nomaster"),
+        _tbf(sub.port, sub.shape_down_bps),
+        ("ip", "link", "add", ifb, "type", "ifb"),
+        ("ip", "link", "set", "dev", ifb, "up"),
+        ("tc", "qdisc", "replace", "dev", sub.port, "handle", "ffff:", "ingress"),
+        ("tc", "filter", "replace", "dev", sub.port, "parent", "ffff:", "protocol", "all", "prio", "1",
+         "handle", "800::800", "u32",
+         "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", ifb),
+        _tbf(ifb, sub.shape_up_bps),
+    )
 
 
 def dialect(router: Router) -> str:

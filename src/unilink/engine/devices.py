@@ -15,7 +15,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from unilink.devices.device_intent import AccessAttachment, ElineInstance, VpnInstance, build_device_intents
+from unilink.devices.device_intent import (
+    AccessAttachment,
+    ElineInstance,
+    SubscriberLine,
+    VpnInstance,
+    build_device_intents,
+)
 from unilink.devices.device_intent import VpnTopology as DeviceVpnTopology
 from unilink.devices.diff import DeviceChange, change_from_diff
 from unilink.devices.diff import config_diff as config_diff  # the one config diff: what plans show
@@ -37,9 +43,10 @@ class TenantDevices:
     attachments: tuple[AccessAttachment, ...] = ()
     vpns: tuple[VpnInstance, ...] = ()
     elines: tuple[ElineInstance, ...] = ()
+    subscribers: tuple[SubscriberLine, ...] = ()  # a cooperative's members' lines (docs/members.md)
 
     def routers(self) -> set[str]:
-        return {a.router for a in self.attachments}
+        return {a.router for a in self.attachments} | {s.router for s in self.subscribers}
 
 
 def port_name(index: int) -> str:
@@ -88,7 +95,10 @@ def tenant_devices(tenant: str, intent: Intent, rates: Mapping[tuple[str, str], 
     elines = [ElineInstance(name=s.name, tenant=tenant, a_site=s.a, b_site=s.b,
                             vc_id=alloc[("vni", "", owner_of(tenant, f"eline:{s.name}"))])
               for s in intent.services if s.kind == "eline"]
-    return TenantDevices(tuple(atts), tuple(vpns), tuple(elines))
+    subscribers = tuple(SubscriberLine(
+        tenant=tenant, line=s.line, router=s.router, port=s.port, rate_down_bps=s.down, rate_up_bps=s.up,
+        ipv4=s.ipv4, ipv4_ports=s.ipv4_ports, ipv6=s.ipv6, suspended=s.suspended) for s in intent.subscribers or ())
+    return TenantDevices(tuple(atts), tuple(vpns), tuple(elines), subscribers)
 
 
 _Index = tuple[dict[str, list[AccessAttachment]], dict[str, list[AccessAttachment]]]
@@ -109,7 +119,7 @@ class DeviceModel:
         if old is not None:
             for router in old.routers():
                 self.by_router.get(router, set()).discard(tenant)
-        if devices.attachments or devices.vpns or devices.elines:
+        if devices.attachments or devices.vpns or devices.elines or devices.subscribers:
             self.tenants[tenant] = devices
             self.indexes[tenant] = _index(devices)
             for router in devices.routers():
@@ -140,8 +150,10 @@ class DeviceModel:
         atts: list[AccessAttachment] = []
         vpns: list[VpnInstance] = []
         elines: list[ElineInstance] = []
+        subscribers: list[SubscriberLine] = []
         for tenant in sorted(tenants):
             devices = inputs(tenant)
+            subscribers.extend(s for s in devices.subscribers if s.router in touched_set)
             by_router, by_segment = _index(devices) if tenant in overrides else self.indexes[tenant]
             local = [a for router in touched for a in by_router.get(router, ())]
             if not local:
@@ -154,7 +166,7 @@ class DeviceModel:
             vpns.extend(v for v in devices.vpns if v.name in vpn_names)
             elines.extend(e for e in devices.elines if e.name in eline_names)
         routers = [self.routers[name] for name in sorted({a.router for a in atts} | touched_set)]
-        intents = build_device_intents(routers, atts, vpns, elines, only=touched)
+        intents = build_device_intents(routers, atts, vpns, elines, only=touched, subscribers=subscribers)
         return {name: render_for_router(self.routers[name], intents[name]) for name in touched}
 
 
@@ -189,6 +201,7 @@ def touched_routers(old: TenantDevices, new: TenantDevices) -> set[str]:
 
     before, after = per_router(old), per_router(new)
     touched = {r for r in before.keys() | after.keys() if before.get(r) != after.get(r)}
+    touched |= {s.router for s in set(old.subscribers) ^ set(new.subscribers)}
     old_segments, new_segments = segments(old), segments(new)
     for key in old_segments.keys() | new_segments.keys():
         was, now = old_segments.get(key), new_segments.get(key)

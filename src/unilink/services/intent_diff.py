@@ -39,17 +39,24 @@ class ChangeSet:
     sites: tuple[ItemChange, ...]
     services: tuple[ItemChange, ...]
     temporaries: tuple[ItemChange, ...]  # boosts and schedules
+    subscribers: tuple[ItemChange, ...] = ()  # a cooperative's members' lines (docs/members.md)
+
+    def _items(self) -> tuple[ItemChange, ...]:
+        return (*self.sites, *self.services, *self.temporaries, *self.subscribers)
 
     @property
     def is_empty(self) -> bool:
-        return all(c.action is Action.NO_CHANGE for c in (*self.sites, *self.services, *self.temporaries))
+        return all(c.action is Action.NO_CHANGE for c in self._items())
 
     def changed(self) -> list[ItemChange]:
-        return [c for c in (*self.sites, *self.services, *self.temporaries) if c.action is not Action.NO_CHANGE]
+        return [c for c in self._items() if c.action is not Action.NO_CHANGE]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sites": [c.to_dict() for c in self.sites], "services": [c.to_dict() for c in self.services],
-                "temporaries": [c.to_dict() for c in self.temporaries]}
+        out = {"sites": [c.to_dict() for c in self.sites], "services": [c.to_dict() for c in self.services],
+               "temporaries": [c.to_dict() for c in self.temporaries]}
+        if self.subscribers:  # only a cooperative's plans have them: other plans' documents stay as they were
+            out["subscribers"] = [c.to_dict() for c in self.subscribers]
+        return out
 
 
 def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
@@ -115,7 +122,10 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> ChangeSet:
     services = [ItemChange(svc_kind[c.name], c.name, c.action, c.changes) for c in services]
     temps = _compare(lambda _: "", strip_kind(old_t), strip_kind(new_t))
     temps = [ItemChange(kinds[c.name], c.name, c.action, c.changes) for c in temps]
-    return ChangeSet(tuple(sites), tuple(services), tuple(temps))
+    lines_old = {s["line"]: {f: v for f, v in s.items() if f != "line"} for s in old.get("subscribers") or []}
+    lines_new = {s["line"]: {f: v for f, v in s.items() if f != "line"} for s in new.get("subscribers") or []}
+    subscribers = _compare(lambda _: "subscriber", lines_old, lines_new)
+    return ChangeSet(tuple(sites), tuple(services), tuple(temps), tuple(subscribers))
 
 
 def _without_name(items: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -9,6 +9,7 @@ the outbox once committed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,8 +24,13 @@ from unilink.usecases.change_listeners import tenant_changed
 
 
 def apply_plan(store: Any, plan_id: str, *, actor: str, reason: str = "", confirm_removals: bool = False,
-               now: datetime | None = None, action: str = "apply") -> ApplyResult:
-    """Run exactly plan `plan_id` (see `engine.apply` for its refusals) and record its events."""
+               now: datetime | None = None, action: str = "apply",
+               also: Callable[[Any, ApplyResult], None] | None = None) -> ApplyResult:
+    """Run exactly plan `plan_id` (see `engine.apply` for its refusals) and record its events.
+
+    `also(session, result)`: the caller's own rows of the change (e.g. a subscription's state and
+    addresses, usecases.memberships), written in the apply's transaction after its events: if it
+    raises, nothing of the change lands, on the routers either."""
     now = now or store.clock.now()
     tenant, tenant_id, links = _plan_facts(store, plan_id)
     before = link_utilisation(store, links, now=now, without_hold_of=tenant_id)
@@ -33,6 +39,8 @@ def apply_plan(store: Any, plan_id: str, *, actor: str, reason: str = "", confir
         change_events.applied(session, result.to_dict(), at=now)
         after = link_utilisation_in_apply(store, session, links, now)
         change_events.capacity_alarms(session, crossings(before, after), result.plan_id, at=now)
+        if also is not None:
+            also(session, result)
 
     try:
         result = engine_core.apply(store, plan_id, actor, reason, now=now, action=action,
