@@ -136,6 +136,24 @@ def seed_engine_objects(store: Store, objects: dict[str, object]) -> None:
         objects[f"{tenant}_plan"] = engine.plan(store, tenant, office, actor="seed").id
 
 
+def seed_members(store: Store, objects: dict[str, object]) -> None:
+    """Per cooperative (village, hamlet): plans basic (100M/50M) and plus (300M/100M), line flat-1 on par-pe1,
+    a public pool and an IPv6 pool, one member and its requested subscription (`village_sub`, `hamlet_sub`)."""
+    from unilink.usecases import memberships
+
+    for n, coop in enumerate(("village", "hamlet"), start=1):
+        memberships.add_plan(store, coop, name="basic", down="100M", up="50M", monthly_cents=2500)
+        memberships.add_plan(store, coop, name="plus", down="300M", up="100M", monthly_cents=3500)
+        memberships.add_line(store, coop, name="flat-1", router="par-pe1", port=f"m{n}", ceiling_down="1G",
+                             ceiling_up="1G")
+        memberships.add_pool(store, coop, name="public", kind="ipv4", prefix=f"192.0.2.{16 * n}/28")
+        memberships.add_pool(store, coop, name="v6", kind="ipv6", prefix=f"2001:db8:{n}::/48", delegated_length=56)
+        member = memberships.add_member(store, coop, name="Ada", email="ada@example.org", address="1 rue")
+        objects[f"{coop}_member"] = member["id"]
+        objects[f"{coop}_sub"] = memberships.request(store, coop, member=member["id"], plan="basic",
+                                                     line="flat-1")["id"]
+
+
 USAGE_START = datetime(2026, 11, 24, tzinfo=UTC)   # 7 days of samples before TEST_NOW (2026-12-01 02:30)
 
 

@@ -16,6 +16,7 @@ from api_fixtures import (
     seed_accounts,
     seed_campaigns,
     seed_engine_objects,
+    seed_members,
     seed_objects,
     seed_usage,
     small_network,
@@ -39,6 +40,7 @@ def api_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
         objects = seed_objects(store)
         seed_engine_objects(store, objects)
         seed_campaigns(store, objects)
+        seed_members(store, objects)
         seed_usage(store)
         with store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

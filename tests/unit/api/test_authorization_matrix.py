@@ -254,6 +254,23 @@ CASES = [
     # the zone has not reached its target: a writer is told so (409), before anything is designed
     Case("POST", "/api/v1/campaigns/village-fibre/zones/thoiry/order", campaign_write(409), {}),
     Case("POST", "/api/v1/campaigns/hamlet-fibre/zones/thoiry/order", campaign_write(409, own=False), {}),
+    # a cooperative's members (its coop-manager and operators; another coop's manager 404, other roles 403)
+    *[Case(method, f"/api/v1/coops/{coop}/{what}", expected(ok, own=own), body)
+      for coop, own, member in (("village", True, 1), ("hamlet", False, 2))  # each coop's seeded member
+      for method, what, ok, body, expected in (
+          ("GET", "members", 200, None, campaign_read),
+          ("POST", "members", 201, {"name": "Bo", "email": "bo@example.org", "address": "2 rue"}, campaign_write),
+          ("POST", "plans", 201, {"name": "giga", "down": "1G", "up": "500M", "monthly_cents": 5500}, campaign_write),
+          ("POST", "lines", 201, {"name": "flat-2", "router": "par-pe1", "port": "m9", "ceiling_down": "1G",
+                                  "ceiling_up": "1G"}, campaign_write),
+          ("POST", "pools", 201, {"name": "cgn", "kind": "cgnat", "prefix": "100.64.0.0/30", "port_block": 4032},
+           campaign_write),
+          ("GET", "subscriptions", 200, None, campaign_read),
+          ("POST", "subscriptions", 409, {"member": member, "plan": "basic", "line": "flat-1"}, campaign_write),
+          ("GET", f"subscriptions/{{{coop}_sub}}", 200, None, campaign_read),
+          ("POST", f"subscriptions/{{{coop}_sub}}/activate", 200, None, campaign_write),
+          ("POST", f"subscriptions/{{{coop}_sub}}/suspend", 409, None, campaign_write),
+          ("PUT", f"subscriptions/{{{coop}_sub}}/plan", 200, {"plan": "plus"}, campaign_write))],
     Case("GET", "/api/v1/mail", operators_only()),
     # measured use, for the operator's Prometheus
     Case("GET", "/metrics/usage", operators_only()),
