@@ -242,7 +242,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "events": {"access", "errors", "network", "store"},
     "usage": {"catalog", "clock", "devices", "engine", "errors", "events", "inventory", "network", "services", "store",
               "units"},
-    "usecases": {"coop", "engine", "errors", "events", "network", "services", "store"},
+    "usecases": {"coop", "engine", "errors", "events", "network", "services", "store", "usage"},
     "web": _DOMAIN | {"access", "engine", "events", "store", "usecases"},
     "api": _DOMAIN | {"access", "engine", "events", "store", "usage", "usecases", "web"},
     "cli": _DOMAIN | {"access", "api", "engine", "lab", "store", "usage", "usecases"},

@@ -234,9 +234,24 @@ def summed_rates(session: Session, series: Sequence[int], resolution: int, start
     r = UsageSampleRow
     measured = r.covered_s > 0
     rows = session.execute(
-        select(r.start, func.sum(r.octets_in * 8 / r.covered_s), func.sum(r.octets_out * 8 / r.covered_s),
+        select(r.start, func.sum(r.octets_in * 8 // r.covered_s), func.sum(r.octets_out * 8 // r.covered_s),
                func.sum(r.max_in_bps), func.sum(r.max_out_bps))
         .where(r.series_id.in_(list(series)), r.resolution == resolution, r.start >= start, r.start < end, measured)
         .group_by(r.start).order_by(r.start))
     return [SummedRate(at, int(i), int(o), int(mi), int(mo))
             for at, i, o, mi, mo in rows]
+
+
+def summed_rate_values(session: Session, series: Sequence[int], resolution: int, start: datetime, end: datetime
+                       ) -> list[tuple[int, int]]:
+    """(in, out) bit/s of each measured bucket of [start, end), as `summed_rates` but without the
+    times: what a percentile needs, and cheaper to read (no date to parse per row)."""
+    if not series:
+        return []
+    r = UsageSampleRow
+    rows = session.connection().execute(   # Core rows: thousands of them, nothing of the ORM needed
+        select(func.sum(r.octets_in * 8 // r.covered_s), func.sum(r.octets_out * 8 // r.covered_s))
+        .where(r.series_id.in_(list(series)), r.resolution == resolution, r.start >= start, r.start < end,
+               r.covered_s > 0)
+        .group_by(r.start))
+    return [(int(i), int(o)) for i, o in rows]

@@ -171,10 +171,10 @@ def usage_graph(store: Any, subject: Subject, wanted: Range, zone: str = DEFAULT
     with store.session() as session:
         series = repo.site_series(session, subject.tenant, subject.site, subject.services)
         points = repo.summed_rates(session, series, wanted.resolution, wanted.start, wanted.end)
-        five = (points if wanted.resolution == FIVE_MINUTES else
-                repo.summed_rates(session, series, FIVE_MINUTES, wanted.start, wanted.end)
+        five = ([(p.in_bps, p.out_bps) for p in points] if wanted.resolution == FIVE_MINUTES else
+                repo.summed_rate_values(session, series, FIVE_MINUTES, wanted.start, wanted.end)
                 if wanted.end - wanted.start <= P95_SPAN else None)
     if five is None:
         return UsageGraph(subject, wanted, tuple(points), None, None, 0, zone)
-    return UsageGraph(subject, wanted, tuple(points), percentile_95(p.out_bps for p in five),
-                      percentile_95(p.in_bps for p in five), len(five), zone)
+    return UsageGraph(subject, wanted, tuple(points), percentile_95(o for _, o in five),
+                      percentile_95(i for i, _ in five), len(five), zone)

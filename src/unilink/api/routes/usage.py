@@ -3,12 +3,14 @@ and a server-rendered SVG graph), the usage alarms raised now, and the advice on
 its one-click plan (docs/usage.md).
 
 Scoping as everywhere: tenant roles see their own (another tenant's site answers 404), operators see
-every tenant's and may name one with `?tenant=`. The one-click plan is an ordinary plan made by
-`usecases.change_plans.plan_change`: the customer previews and applies it like any other.
+every tenant's and may name one with `?tenant=`. Every answer comes from `usecases.site_usage`, as the
+portal's does; the one-click plan is an ordinary plan (`change_plans.plan_change`): the customer
+previews and applies it like any other.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -20,23 +22,9 @@ from unilink.access.security import Principal
 from unilink.api.deps import PrincipalDep, StoreDep, TenantQuery, WriterDep, mark_tenant, visible_tenant
 from unilink.api.problems import PROBLEM_RESPONSES
 from unilink.engine.plan_views import audience_of, plan_view
-from unilink.engine.versions import tenant_intent_head
-from unilink.errors import ConflictError, NotFoundError
-from unilink.store import usage_alarms_repo
 from unilink.store.db import Store
-from unilink.usage import advice as usage_advice
-from unilink.usage.graph_svg import usage_graph_svg
-from unilink.usage.usage_view import (
-    Subject,
-    UsageGraph,
-    graph_range,
-    parse_zone,
-    service_subject,
-    site_subject,
-    usage_graph,
-)
-from unilink.usecases import tenant_views
-from unilink.usecases.change_plans import plan_change
+from unilink.usage.usage_view import UsageGraph
+from unilink.usecases import site_usage
 
 router = APIRouter(prefix="/api/v1", tags=["usage"], responses=PROBLEM_RESPONSES)
 SiteName = Annotated[str, Path(max_length=64)]
@@ -67,35 +55,24 @@ def graph_query(range_: Annotated[str | None, Query(alias="range", max_length=10
 GraphDep = Annotated[GraphQuery, Depends(graph_query)]
 
 
-def _owner(store: Store, principal: Principal, tenant: str | None, kind: str, name: str) -> tuple[str, dict[str, Any]]:
-    """(tenant, deployed document) of the visible tenant that has the site or service `name`."""
-    for owner in tenant_views.tenants_in_scope(store, visible_tenant(principal, tenant)):
-        document = tenant_views.deployed_document(store, owner)
-        if any(item.get("name") == name for item in document.get(f"{kind}s", [])):
-            return owner, document
-    raise NotFoundError(f"no such {kind}", field=kind, value=name, accepted=f"the name of one of your {kind}s")
-
-
 def _graph(store: Store, principal: Principal, tenant: str | None, kind: str, name: str, q: GraphQuery) -> UsageGraph:
-    owner, document = _owner(store, principal, tenant, kind, name)
-    subject: Subject = (site_subject if kind == "site" else service_subject)(document, owner, name)
-    wanted = graph_range(now=store.clock.now(), range_=q.range_, start=q.start, end=q.end, resolution=q.resolution)
-    return usage_graph(store, subject, wanted, parse_zone(q.tz))
+    return site_usage.graph(store, visible_tenant(principal, tenant), kind, name, range_=q.range_, start=q.start,
+                            end=q.end, resolution=q.resolution, tz=q.tz)
 
 
 def _svg(graph: UsageGraph) -> Response:
-    return Response(usage_graph_svg(graph), media_type="image/svg+xml",
+    return Response(site_usage.graph_svg(graph), media_type="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=60"})
 
 
 @router.get("/sites/{site}/usage", summary="A site's traffic down and up, committed rate and 95th percentile")
-async def site_usage(site: SiteName, principal: PrincipalDep, store: StoreDep, q: GraphDep,
+async def read_site_usage(site: SiteName, principal: PrincipalDep, store: StoreDep, q: GraphDep,
                      tenant: TenantQuery = None) -> dict[str, Any]:
     return (await run_in_threadpool(_graph, store, principal, tenant, "site", site, q)).to_dict()
 
 
 @router.get("/sites/{site}/usage.svg", summary="A site's usage graph (SVG)", response_class=Response, responses=SVG)
-async def site_usage_svg(site: SiteName, principal: PrincipalDep, store: StoreDep, q: GraphDep,
+async def read_site_usage_svg(site: SiteName, principal: PrincipalDep, store: StoreDep, q: GraphDep,
                          tenant: TenantQuery = None) -> Response:
     return _svg(await run_in_threadpool(_graph, store, principal, tenant, "site", site, q))
 
@@ -115,36 +92,13 @@ async def service_usage_svg(service: SiteName, principal: PrincipalDep, store: S
 
 @router.get("/usage/alarms", summary="Usage alarms raised now (sustained use above the threshold)")
 def alarms(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> list[dict[str, Any]]:
-    with store.session() as session:
-        found = usage_alarms_repo.raised(session, visible_tenant(principal, tenant))
-    return [{"tenant": t, "site": s, "direction": d, "raised_at": a.raised_at.isoformat() if a.raised_at else None,
-             "peak_bps": a.peak_bps} for (t, s, d), a in found]
-
-
-def site_advice(store: Store, principal: Principal, tenant: str | None, site: str) -> usage_advice.Advice | None:
-    """The advice on one visible site (None: nothing to suggest), its change made on the latest intent."""
-    owner, document = _owner(store, principal, tenant, "site", site)
-    with store.session() as session:
-        head = tenant_intent_head(session, owner)
-    return usage_advice.site_advice(store, document, owner, site, store.load_network().pop_index(),
-                                    store.clock.now(), latest=head.document)
-
-
-def plan_advice(store: Store, principal: Principal, tenant: str | None, site: str) -> Any:
-    """The plan of the site's advice (ConflictError when there is nothing to suggest)."""
-    found = site_advice(store, principal, tenant, site)
-    if found is None:
-        raise ConflictError("no advice for this site now: its use is neither near its rate nor under half of it",
-                            field="site", value=site, accepted="a site with advice (GET …/advice)")
-    with store.session() as session:
-        base = tenant_intent_head(session, found.tenant).version
-    return plan_change(store, found.tenant, found.document, actor=principal.subject, base_version=base)
+    return site_usage.alarms(store, visible_tenant(principal, tenant))
 
 
 @router.get("/sites/{site}/advice", summary="Advice on a site's rate from its busy hours, with the price")
 async def get_advice(site: SiteName, principal: PrincipalDep, store: StoreDep,
                      tenant: TenantQuery = None) -> dict[str, Any]:
-    found = await run_in_threadpool(site_advice, store, principal, tenant, site)
+    found = await run_in_threadpool(site_usage.advice, store, visible_tenant(principal, tenant), site)
     return {"site": site, "advice": found.to_dict() if found else None}
 
 
@@ -152,6 +106,7 @@ async def get_advice(site: SiteName, principal: PrincipalDep, store: StoreDep,
              summary="Plan the advised change in one click (an ordinary plan: preview it, then apply it)")
 async def plan_from_advice(site: SiteName, request: Request, principal: WriterDep, store: StoreDep,
                            tenant: TenantQuery = None) -> dict[str, Any]:
-    made = await run_in_threadpool(plan_advice, store, principal, tenant, site)
+    made = await run_in_threadpool(functools.partial(site_usage.plan_advice, store, visible_tenant(principal, tenant),
+                                                     site, actor=principal.subject))
     mark_tenant(request, made.content["tenant"])
     return plan_view(made.content, diffs=False, audience=audience_of(principal))
