@@ -12,6 +12,7 @@ from unilink.cli import (
     db_cmd,
     intent_cmd,
     lab_cmd,
+    member_cmd,
     network_cmd,
     path_cmd,
     token_cmd,
@@ -48,6 +49,7 @@ app.command("revert")(change_cmd.revert)
 app.add_typer(change_cmd.scheduler_app, name="scheduler")
 app.add_typer(usage_cmd.app, name="usage")
 coop_cmd.app.add_typer(campaign_cmd.app, name="campaign")
+coop_cmd.app.add_typer(member_cmd.app, name="member")
 app.add_typer(coop_cmd.app, name="coop")
 app.add_typer(campaign_cmd.mail_app, name="mail")
 
