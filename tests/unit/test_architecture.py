@@ -242,7 +242,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "events": {"access", "errors", "network", "store"},
     "usage": {"catalog", "clock", "devices", "engine", "errors", "events", "inventory", "network", "services", "store",
               "units"},
-    "usecases": {"coop", "engine", "errors", "events", "network", "services", "store", "usage"},
+    "billing": {"catalog", "errors", "units", "usage"},  # pure: of usage, only the 95/5 rule (usage.percentile)
+    "usecases": {"billing", "catalog", "coop", "engine", "errors", "events", "network", "services", "store", "usage"},
     "web": _DOMAIN | {"access", "engine", "events", "store", "usecases"},
     "api": _DOMAIN | {"access", "engine", "events", "store", "usage", "usecases", "web"},
     "cli": _DOMAIN | {"access", "api", "engine", "lab", "store", "usage", "usecases"},

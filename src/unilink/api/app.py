@@ -238,10 +238,10 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
     app.include_router(usage_metrics.router)
     app.include_router(usage.router)  # /sites/{site}/usage…, /services/{service}/usage…, advice, alarms
 
-    from unilink.api.routes import accounts, coop, events, inventory, members, network, tenant_changes
+    from unilink.api.routes import accounts, billing, coop, events, inventory, members, network, tenant_changes
 
     # Routes are matched in order: the tenants' services (the busiest reads) first.
-    for module in (tenant_changes, accounts, inventory, network, events, coop, members):
+    for module in (tenant_changes, accounts, inventory, network, events, coop, members, billing):
         app.include_router(module.router)
     from unilink.api import tmf  # TM Forum TMF641/638/633 at their basePaths (docs/tmf.md)
 

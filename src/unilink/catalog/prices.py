@@ -4,7 +4,9 @@ Shape of the book: a monthly price per access technology (and port) — for a si
 its backup line alike — per service (a base plus a
 per-Mbit/s price that falls by tier), a distance class for E-Lines, a one-off charge per new line;
 short changes (boosts, scheduled windows) pay the monthly difference pro-rata by the hour, the way
-on-demand offers such as Colt On Demand bill.
+on-demand offers such as Colt On Demand bill. A service sold as burstable (`billing: burstable` in
+the intent) pays its rate as a commit, plus `burst_cents_per_mbps` per Mbit/s by which the month's
+95th percentile exceeds it (unilink.usage.percentile; docs/invoices.md).
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class PriceBook:
     install_cents: dict[Technology, int]
     services: dict[ServiceKind, RateTariff]
     currency: str = "EUR"
+    # burstable services: cents a month per Mbit/s of 95th percentile above the commit (the rate)
+    burst_cents_per_mbps: dict[ServiceKind, int] = field(default_factory=lambda: {ServiceKind.INTERNET: 60})
 
     def access_monthly(self, tech: Technology, port_bps: int) -> int:
         if tech is Technology.FIBRE:

@@ -11,6 +11,7 @@ from unilink.cli import (
     coop_cmd,
     db_cmd,
     intent_cmd,
+    invoice_cmd,
     lab_cmd,
     member_cmd,
     network_cmd,
@@ -48,6 +49,7 @@ app.command("history")(change_cmd.history)
 app.command("revert")(change_cmd.revert)
 app.add_typer(change_cmd.scheduler_app, name="scheduler")
 app.add_typer(usage_cmd.app, name="usage")
+app.add_typer(invoice_cmd.app, name="invoice")
 coop_cmd.app.add_typer(campaign_cmd.app, name="campaign")
 coop_cmd.app.add_typer(member_cmd.app, name="member")
 app.add_typer(coop_cmd.app, name="coop")

@@ -60,22 +60,32 @@ def _distance_km(pops: Mapping[str, Pop], a: str, b: str) -> float:
     return great_circle_km(pa.lat, pa.lon, pb.lat, pb.lon)
 
 
+def temporary_site(intent: Intent, item: Boost | Schedule) -> str:
+    """The site a boost or schedule changes the rate at (implied for internet and E-Line services)."""
+    svc = intent.service(item.service)
+    return item.site or (svc.site if isinstance(svc, InternetService) else
+                         svc.a if isinstance(svc, ELineService) else "")
+
+
+def temporary_delta_cents(intent: Intent, item: Boost | Schedule, pops: Mapping[str, Pop],
+                          book: PriceBook = DEFAULT_PRICE_BOOK) -> int:
+    """The monthly price at a boost's or schedule's rate less the service's base rate's (the plan's
+    quote and the invoice both bill this difference by the hour)."""
+    svc = intent.service(item.service)
+    base = site_usages(intent)[(svc.name, temporary_site(intent, item))][0]
+    kind = ServiceKind(svc.kind)
+    site_pop = {s.name: s.pop for s in intent.sites}
+    km = _distance_km(pops, site_pop[svc.a], site_pop[svc.b]) if isinstance(svc, ELineService) else 0.0
+    return book.service_monthly(kind, item.rate, distance_km=km) - book.service_monthly(kind, base, distance_km=km)
+
+
 def temporary_cents(intent: Intent, pops: Mapping[str, Pop], now: datetime,
                     book: PriceBook = DEFAULT_PRICE_BOOK) -> list[dict[str, Any]]:
     """What each boost and schedule costs until the horizon: the monthly difference, pro-rata by the hour."""
-    usages = site_usages(intent)
-    site_pop = {s.name: s.pop for s in intent.sites}
     out = []
     items: Iterable[Boost | Schedule] = [*intent.boosts, *intent.schedules]
     for item in items:
-        svc = intent.service(item.service)
-        site = item.site or (svc.site if isinstance(svc, InternetService) else
-                             svc.a if isinstance(svc, ELineService) else "")
-        base = usages[(svc.name, site)][0]
-        kind = ServiceKind(svc.kind)
-        km = _distance_km(pops, site_pop[svc.a], site_pop[svc.b]) if isinstance(svc, ELineService) else 0.0
-        delta = (book.service_monthly(kind, item.rate, distance_km=km)
-                 - book.service_monthly(kind, base, distance_km=km))
+        delta = temporary_delta_cents(intent, item, pops, book)
         hours = sum(((end - start).total_seconds() / 3600) for start, end in temporary_windows(item, now)
                     if end is not None)
         name = f"boost {item.service}" if isinstance(item, Boost) else f"schedule {item.name}"

@@ -428,8 +428,8 @@ def network_page(request: Request, principal: PrincipalDep) -> HTMLResponse:
 @router.get("/network/{kind}.svg")
 async def network_picture(kind: str, request: Request, principal: PrincipalDep) -> Response:
     require_operator(principal)
-    if kind not in ("map", "histogram"):
-        raise ValidationError("unknown picture", field="kind", value=kind, accepted="map, histogram")
+    if kind not in ("map", "histogram", "measured"):
+        raise ValidationError("unknown picture", field="kind", value=kind, accepted="map, measured, histogram")
     from unilink.web.capacity import picture_svg
 
     svg = await run_in_threadpool(picture_svg, _store(request), kind)

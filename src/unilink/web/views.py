@@ -214,7 +214,8 @@ def network_view(now: Any) -> dict[str, Any]:
                       "capacity_bps": i.capacity_bps} for i in sorted(now.network.interconnects, key=lambda i: i.name)]
     return {"pops": pops, "links": links, "busiest": now.busiest(10), "interconnects": interconnects,
             "max_utilisation": max(utilisations, default=0.0),
-            "total_capacity": sum(lk.capacity_bps for lk in now.links)}
+            "total_capacity": sum(lk.capacity_bps for lk in now.links),
+            "measured_at": now.measured_at.isoformat() if getattr(now, "measured_at", None) else None}
 
 
 def tenant_rows(tenants: list[Any], sites: list[dict[str, Any]], services: list[dict[str, Any]]

@@ -166,3 +166,13 @@ def seed_usage(store: Store) -> None:
         down = busy_days(7, busy_bps=288 * 10**6, quiet_bps=30 * 10**6)
         write_rates(store, tenant=tenant, site=f"{tenant}-office", start=USAGE_START, down_bps=down,
                     up_bps=[20 * 10**6] * len(down), interface=f"{tenant}.100")
+
+
+def seed_invoices(store: Store, objects: dict[str, object]) -> None:
+    """acme's and globex's December 2026 invoices (their office, applied at TEST_NOW), issued as if on
+    January 1st: `acme_invoice`, `globex_invoice`."""
+    from unilink.usecases import invoicing
+
+    for tenant in ("acme", "globex"):
+        issued = invoicing.issue_month(store, tenant, "2026-12", now=datetime(2027, 1, 1, tzinfo=UTC), actor="seed")
+        objects[f"{tenant}_invoice"] = issued["number"]

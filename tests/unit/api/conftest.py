@@ -16,6 +16,7 @@ from api_fixtures import (
     seed_accounts,
     seed_campaigns,
     seed_engine_objects,
+    seed_invoices,
     seed_members,
     seed_objects,
     seed_usage,
@@ -42,6 +43,7 @@ def api_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
         seed_campaigns(store, objects)
         seed_members(store, objects)
         seed_usage(store)
+        seed_invoices(store, objects)
         with store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:

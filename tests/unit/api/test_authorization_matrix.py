@@ -285,6 +285,14 @@ CASES = [
     Case("GET", "/api/v1/sites/globex-office/advice", read_other()),
     Case("POST", "/api/v1/sites/acme-office/advice/plan", write_own(201)),
     Case("POST", "/api/v1/sites/globex-office/advice/plan", write_other(201)),
+    # invoices: tenants read their own (another tenant's number is a 404); operator-admins issue and credit
+    Case("GET", "/api/v1/invoices", any_role()),
+    Case("GET", "/api/v1/invoices", read_other(), params=GLOBEX),
+    *[Case("GET", f"/api/v1/invoices/{{{tenant}_invoice}}{what}", expected())
+      for tenant, expected in (("acme", read_own), ("globex", read_other)) for what in ("", "/lines", "/csv", "/xml")],
+    Case("POST", "/api/v1/invoices", op_admin_only(201), {"tenant": "acme", "month": "2026-11"}),
+    Case("POST", "/api/v1/invoices/{acme_invoice}/credit-notes", op_admin_only(201), {"reason": "test"}),
+    Case("POST", "/api/v1/invoices/{globex_invoice}/credit-notes", op_admin_only(201), {"reason": "test"}),
 ]
 
 

@@ -44,3 +44,13 @@ def test_a_viewer_sees_no_button_and_another_tenant_gets_404(api: Api) -> None:
     assert api.client.post("/portal/sites/acme-office/usage/plan", data={}).status_code == 403
     assert api.client.get("/portal/sites/globex-office/usage").status_code == 404
     assert api.client.get("/portal/sites/acme-office/usage", params={"range": "10y"}).status_code == 422
+
+
+def test_the_operator_sees_measured_use_beside_booked(api: Api) -> None:
+    _sign_in(api, "op-viewer")
+    page = html.fromstring(api.client.get("/portal/network").text)
+    assert page.xpath('//img[@id="measured-map"]/@src') == ["/portal/network/measured.svg"]
+    assert "Measured use" in page.xpath('string(//table[@id="busiest"]/thead)')
+    picture = api.client.get("/portal/network/measured.svg")
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/svg+xml"
+    assert "measured now" in picture.text

@@ -1,0 +1,1 @@
+"""The billing tests' world: acme's November built once per backend (billing_world.py)."""

@@ -1,0 +1,173 @@
+"""Invoices on a real database (SQLite and PostgreSQL): acme's November 2026 — a mid-month rate
+change, a boost, an order completed, a burst — issued and checked line by line against the figures
+worked by hand in billing_world.py; numbering, immutability, credit notes, refusals, isolation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from billing_world import NOVEMBER, NOVEMBER_NET, NOVEMBER_TOTAL, NOVEMBER_VAT, build_november
+from sqlalchemy import func, select
+
+from unilink.clock import FrozenClock
+from unilink.errors import ConflictError, NotFoundError, ValidationError
+from unilink.store.db import Store
+from unilink.store.tables.billing import InvoiceLineRow, InvoiceRow, InvoiceSequenceRow
+from unilink.usecases import invoicing
+
+NOW = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def november(any_store: Store, frozen_clock: FrozenClock) -> Store:
+    build_november(any_store, frozen_clock)
+    frozen_clock.set(NOW)
+    return any_store
+
+
+def _by_key(lines: list[dict]) -> dict[tuple[str, str], list[tuple[int, int]]]:
+    found: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for line in lines:
+        found.setdefault((line["kind"], line["key"]), []).append((line["quantity"], line["cents"]))
+    return {k: sorted(v, reverse=True) for k, v in found.items()}
+
+
+def test_november_is_billed_to_the_cent(november: Store) -> None:
+    invoice = invoicing.issue_month(november, "acme", "2026-11", now=NOW, actor="billing")
+    lines = invoice["lines"]
+    one_offs = [ln for ln in lines if ln["kind"] == "one-off"]
+    assert [(ln["cents"], ln["item"].startswith("installation: ")) for ln in one_offs] == [(25_000, True)]
+    assert _by_key([ln for ln in lines if ln["kind"] != "one-off"]) == {
+        k: sorted(v, reverse=True) for k, v in NOVEMBER.items()}
+    burst = next(ln for ln in lines if ln["kind"] == "burst")
+    assert burst["detail"]["p95_bps"] == 130_000_000 and burst["detail"]["samples"] == 8640
+    assert (invoice["net_cents"], invoice["vat_cents"], invoice["total_cents"]) == \
+        (NOVEMBER_NET, NOVEMBER_VAT, NOVEMBER_TOTAL)
+    assert sum(ln["cents"] for ln in lines) == invoice["net_cents"]
+    assert invoice["net_cents"] + invoice["vat_cents"] == invoice["total_cents"]
+    assert invoice["number"] == "UL-000001" and invoice["period"] == "2026-11" and invoice["buyer"] == "Acme Industries"
+
+
+def _counts(store: Store) -> tuple[int, int, list[tuple[str, int]]]:
+    with store.session() as session:
+        return (session.scalar(select(func.count()).select_from(InvoiceRow)) or 0,
+                session.scalar(select(func.count()).select_from(InvoiceLineRow)) or 0,
+                [tuple(r) for r in session.execute(select(InvoiceSequenceRow.issuer, InvoiceSequenceRow.last_number))])
+
+
+BAD_INPUT = [
+    ("acme", "2026-13", ValidationError, "month"),
+    ("acme", "2026-1", ValidationError, "month"),
+    ("acme", "November", ValidationError, "month"),
+    ("acme", "2026-12", ValidationError, "month"),      # not over at NOW (Dec 1st)
+    ("acme", "2027-01", ValidationError, "month"),      # the future
+    ("initech", "2026-11", NotFoundError, "tenant"),
+]
+
+
+def test_bad_input_is_refused_by_name_and_writes_nothing(november: Store) -> None:
+    for tenant, month, error, field in BAD_INPUT:
+        with pytest.raises(error) as refused:
+            invoicing.issue_month(november, tenant, month, now=NOW)
+        assert refused.value.field == field and refused.value.accepted, month  # type: ignore[attr-defined]
+    assert _counts(november) == (0, 0, [])
+
+
+def test_a_bad_vat_rate_is_refused(november: Store) -> None:
+    with pytest.raises(ValidationError) as refused:
+        invoicing.issue_month(november, "acme", "2026-11", now=NOW, vat_percent=120)
+    assert refused.value.field == "vat_percent"
+    assert _counts(november) == (0, 0, [])
+
+
+def test_numbers_are_sequential_without_gaps_and_a_month_is_invoiced_once(november: Store) -> None:
+    first = invoicing.issue_month(november, "acme", "2026-11", now=NOW)
+    with pytest.raises(ConflictError) as again:   # refused: takes no number
+        invoicing.issue_month(november, "acme", "2026-11", now=NOW)
+    assert again.value.field == "month" and "UL-000001" in again.value.message
+    with pytest.raises(ValidationError):
+        invoicing.issue_month(november, "globex", "2026-12", now=NOW)
+    second = invoicing.issue_month(november, "globex", "2026-11", now=NOW)
+    october = invoicing.issue_month(november, "acme", "2026-10", now=NOW)
+    note = invoicing.credit_note(november, first["number"], reason="goodwill", amount_cents=1_000, now=NOW)
+    assert [d["number"] for d in (first, second, october, note)] == [
+        "UL-000001", "UL-000002", "UL-000003", "UL-000004"]
+    assert _counts(november)[2] == [("UL", 4)]
+    # globex: 100M all month (12,000) on a fibre 1G port (45,000)
+    assert (second["net_cents"], second["total_cents"]) == (57_000, 68_400)
+    # acme's October: from the 20th 10:00 (hour 19 × 24 + 10 = 466 of 744): 278 h
+    # 45,000 × 278 / 744 = 16,814.52 → 16,815 twice; 16,000 × 278 / 744 = 5,978.49 → 5,978;
+    # 12,000 × 278 / 744 = 4,483.87 → 4,484; October's one sample, Oct 31 23:55 at 1 Gbit/s, is its own
+    # 95th percentile: 900 Mbit/s above the commit × 60 = 54,000 (and November never saw it)
+    assert _by_key(october["lines"]) == {
+        ("service", "access paris-hq"): [(278, 16_815)], ("service", "access london-dc"): [(278, 16_815)],
+        ("service", "internet hq-internet"): [(278, 5_978)], ("service", "internet dc-transit"): [(278, 4_484)],
+        ("burst", "burst dc-transit"): [(1, 54_000)]}
+    assert october["net_cents"] == 16_815 * 2 + 5_978 + 4_484 + 54_000
+
+
+def test_a_credit_note_corrects_an_invoice_that_never_changes(november: Store) -> None:
+    invoice = invoicing.issue_month(november, "acme", "2026-11", now=NOW)
+    part = invoicing.credit_note(november, invoice["number"], reason="outage on Nov 3", amount_cents=10_000, now=NOW)
+    assert (part["kind"], part["corrects"], part["period"]) == ("credit_note", invoice["number"], "2026-11")
+    assert [(ln["kind"], ln["cents"]) for ln in part["lines"]] == [("correction", 10_000)]
+    assert (part["net_cents"], part["vat_cents"], part["total_cents"]) == (10_000, 2_000, 12_000)
+    with pytest.raises(ConflictError):            # the whole of it no more: part is credited
+        invoicing.credit_note(november, invoice["number"], reason="all of it", now=NOW)
+    with pytest.raises(ValidationError) as too_much:
+        invoicing.credit_note(november, invoice["number"], reason="x", amount_cents=NOVEMBER_NET, now=NOW)
+    assert too_much.value.field == "amount_cents" and str(NOVEMBER_NET - 10_000) in (too_much.value.accepted or "")
+    with pytest.raises(ValidationError) as of_a_note:
+        invoicing.credit_note(november, part["number"], reason="x", amount_cents=1, now=NOW)
+    assert of_a_note.value.field == "number"
+    with pytest.raises(ValidationError) as no_reason:
+        invoicing.credit_note(november, invoice["number"], reason="  ", amount_cents=1, now=NOW)
+    assert no_reason.value.field == "reason"
+    with pytest.raises(NotFoundError):
+        invoicing.credit_note(november, "UL-999999", reason="x", amount_cents=1, now=NOW)
+    rest = invoicing.credit_note(november, invoice["number"], reason="the rest", amount_cents=NOVEMBER_NET - 10_000,
+                                 now=NOW)
+    assert rest["net_cents"] == NOVEMBER_NET - 10_000
+    assert invoicing.get_invoice(november, invoice["number"]) == invoice   # issued: unchanged
+    # the five refusals took no number
+    assert [d["number"] for d in invoicing.list_invoices(november, "acme")] == ["UL-000001", "UL-000002", "UL-000003"]
+
+
+def test_a_whole_credit_note_repeats_the_invoice(november: Store) -> None:
+    invoice = invoicing.issue_month(november, "acme", "2026-11", now=NOW)
+    note = invoicing.credit_note(november, invoice["number"], reason="billed twice", now=NOW)
+    assert [ln["cents"] for ln in note["lines"]] == [ln["cents"] for ln in invoice["lines"]]
+    assert (note["net_cents"], note["vat_cents"], note["total_cents"]) == (NOVEMBER_NET, NOVEMBER_VAT, NOVEMBER_TOTAL)
+
+
+def test_a_tenant_reads_only_its_own_invoices(november: Store) -> None:
+    mine = invoicing.issue_month(november, "acme", "2026-11", now=NOW)
+    theirs = invoicing.issue_month(november, "globex", "2026-11", now=NOW)
+    assert [d["number"] for d in invoicing.list_invoices(november, "globex")] == [theirs["number"]]
+    assert {d["number"] for d in invoicing.list_invoices(november)} == {mine["number"], theirs["number"]}
+    for read in (invoicing.get_invoice, invoicing.invoice_csv, invoicing.invoice_xml):
+        with pytest.raises(NotFoundError) as hidden:
+            read(november, mine["number"], "globex")
+        assert hidden.value.message == "no such invoice"      # the same answer as a number nobody has
+    with pytest.raises(NotFoundError):
+        invoicing.list_invoices(november, "initech")
+
+
+def test_the_csv_lines_add_up_to_the_total(november: Store) -> None:
+    import csv
+    import io
+
+    invoice = invoicing.issue_month(november, "acme", "2026-11", now=NOW)
+    rows = list(csv.DictReader(io.StringIO(invoicing.invoice_csv(november, invoice["number"]))))
+    lines = [r for r in rows if r["position"]]
+    cents = [round(float(r["amount_eur"]) * 100) for r in lines]
+    assert cents == [ln["cents"] for ln in invoice["lines"]]
+    extra = {r["kind"]: round(float(r["amount_eur"]) * 100) for r in rows if not r["position"]}
+    assert extra == {"net": NOVEMBER_NET, "vat": NOVEMBER_VAT, "total": NOVEMBER_TOTAL}
+
+
+def test_a_draft_writes_nothing(november: Store) -> None:
+    preview = invoicing.draft_month(november, "acme", "2026-11", now=NOW)
+    assert preview["total_cents"] == NOVEMBER_TOTAL
+    assert _counts(november) == (0, 0, [])
