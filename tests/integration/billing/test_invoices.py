@@ -171,3 +171,34 @@ def test_a_draft_writes_nothing(november: Store) -> None:
     preview = invoicing.draft_month(november, "acme", "2026-11", now=NOW)
     assert preview["total_cents"] == NOVEMBER_TOTAL
     assert _counts(november) == (0, 0, [])
+
+
+BILLING_TABLES = {"invoices", "invoice_lines", "invoice_sequences"}
+
+
+def test_the_migration_creates_what_the_models_say(any_store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import unilink.store.tables  # noqa: F401  (every table: complete metadata)
+    from unilink.store.base import Base
+
+    with any_store.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert [d for d in diffs if BILLING_TABLES & set(str(d).replace("'", " ").replace(",", " ").split())] == []
+
+
+def test_the_database_refuses_a_total_that_does_not_add_up(any_store: Store) -> None:
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from unilink.store import tenancy
+
+    with any_store.session(write=True) as session:
+        tenant = tenancy.add_tenant(session, "acme", "enterprise", "Acme")
+        tenant_id = tenant.id
+    row = {"issuer": "UL", "seq": 1, "number": "UL-000001", "kind": "invoice", "tenant_id": tenant_id,
+           "period": "2026-11", "issued_at": NOW, "currency": "EUR", "net_cents": 100, "vat_percent": 20,
+           "vat_cents": 20, "total_cents": 121, "buyer": {"name": "Acme"}, "reason": "", "actor": "x"}
+    with pytest.raises(IntegrityError), any_store.session(write=True) as session:
+        session.execute(insert(InvoiceRow).values(**row))
