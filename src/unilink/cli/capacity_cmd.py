@@ -3,10 +3,12 @@
     unilink capacity mlu --topology FILE [--demands FILE] [--format repetita|sndlib]
                          [--routing optimal|ecmp] [--failures] [--json]
     unilink capacity scenario FILE [--routing ecmp|optimal] [--years N] [--json] [--png OUT] [--svg OUT]
+                              [--from-measured [--busy-days N]]
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,11 @@ def scenario(
     failures: bool = typer.Option(True, "--failures/--no-failures", help="Re-route every single-link failure."),
     upgrades: bool = typer.Option(True, "--upgrades/--no-upgrades", help="Plan the cheapest upgrades."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    from_measured: bool = typer.Option(False, "--from-measured", help="Start from the traffic the sites measured "
+                                       "at the network's busy hour (the scenario's sources, growth and target "
+                                       "still apply; its subscribers do not)."),
+    busy_days: float = typer.Option(7.0, "--busy-days", help="With --from-measured: look for the busy hour in "
+                                    "this many past days."),
 ) -> None:
     """Run a traffic scenario on the current network (the one in the database)."""
     with cli_errors(as_json):
@@ -97,10 +104,13 @@ def scenario(
                 raise ValidationError("directory does not exist", field=flag, value=str(path),
                                       accepted="a file path in an existing directory")
         plan = load_scenario(file)
+        if from_measured:
+            plan = dataclasses.replace(plan, traffic_model="measured")
         network, booked = _current_network(database_url, with_ledger=plan.include_ledger)
+        measured = _measured(database_url, busy_days) if plan.traffic_model == "measured" else None
         started = time.perf_counter()
         with spinner(None if as_json else "building the traffic matrix, computing link loads"):
-            matrix = grown(scenario_matrix(plan, network), plan.growth_per_year, years)
+            matrix = grown(scenario_matrix(plan, network, measured=measured), plan.growth_per_year, years)
             problem = build_problem(network, matrix).with_background(booked)
             report = analyse(problem, routing=routing or plan.routing, growth_per_year=plan.growth_per_year,
                              target_utilization=plan.target_utilization, failures=failures, upgrades=upgrades)
@@ -112,6 +122,7 @@ def scenario(
                   # What the naive sum of line rates would ask — the figure the busy-hour model replaces.
                   "sum_of_access_rates_bps": round(_subscriber_total(plan, network)
                                                    * plan.access_rate_per_subscriber_bps),
+                  **({} if measured is None else {"measured_busy_hour": measured.at, "measured_sites": measured.sites}),
                   **report,
                   "timings_ms": {"answer": round((time.perf_counter() - started) * 1000, 1)}}
         title = f"{plan.name} on {network.name}" + (f", {years:g} years ahead" if years else "")
@@ -144,6 +155,20 @@ def _current_network(database_url: str | None, *, with_ledger: bool) -> tuple[An
     return network, booked
 
 
+def _measured(database_url: str | None, days: float) -> Any:
+    """The sites' traffic at the busy hour of the last `days`, from the usage samples of the database."""
+    from unilink.planning.scenario import MeasuredBusyHour
+    from unilink.store.db import Store
+    from unilink.usage.busy_hour import measured_busy_hour
+
+    store = Store.open(database_url)
+    try:
+        found = measured_busy_hour(store, days=days)
+    finally:
+        store.close()
+    return MeasuredBusyHour(found.at, found.down_bps_by_pop, found.up_bps_by_pop, found.sites)
+
+
 def _subscriber_total(plan: Any, network: Any) -> float:
     if plan.traffic_model != "gravity":
         return 0.0
@@ -171,6 +196,8 @@ def _print_report(report: dict[str, Any], *, title: str) -> None:
     summary.add_column("figure", style="bold")
     summary.add_column("value")
     summary.add_row("routing", report["routing"])
+    if report.get("measured_busy_hour"):
+        summary.add_row("measured busy hour", f"{report['measured_busy_hour']} ({report['measured_sites']} sites)")
     summary.add_row("max utilisation", _percent(report["max_utilization"]))
     if "ecmp_max_utilization" in report:
         summary.add_row("max utilisation under ECMP", _percent(report["ecmp_max_utilization"]))

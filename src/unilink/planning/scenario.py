@@ -46,7 +46,7 @@ from unilink.inventory.model import Demand, InterconnectKind, Network, RouterRol
 from unilink.units import format_bandwidth, parse_bandwidth, parse_positive_bandwidth
 
 ROUTINGS = ("ecmp", "optimal")
-TRAFFIC_MODELS = ("gravity", "file")
+TRAFFIC_MODELS = ("gravity", "file", "measured")
 DEMAND_FORMATS = ("sndlib", "repetita")
 _TOP_KEYS = {"name", "description", "growth_per_year", "target_utilization", "routing", "access_mix",
              "subscribers", "traffic", "enterprise"}
@@ -306,6 +306,41 @@ def gravity_matrix(scenario: Scenario, network: Network) -> np.ndarray:
     """Busy-hour traffic matrix (bit/s, [src, dst] in `network.pops` order) of the scenario's subscribers."""
     subscribers = subscribers_per_pop(scenario, network)
     pulled = subscribers * scenario.busy_hour_per_subscriber_bps       # downstream into each PoP
+    downstream = source_share(scenario, network, subscribers) * pulled[None, :]
+    return downstream + scenario.upstream_ratio * downstream.T
+
+
+def measured_matrix(scenario: Scenario, network: Network, measured: MeasuredBusyHour) -> np.ndarray:
+    """The traffic matrix of what the sites measured at the network's busy hour (`traffic.model:
+    measured`, or `unilink capacity scenario --from-measured`): each PoP's sites pull their measured
+    down rate from the scenario's sources and send their measured up rate back to them, shared as the
+    gravity model shares (`source_share`; the sites' own PoPs weigh by their traffic when the scenario
+    names no sources)."""
+    index = {p.name: i for i, p in enumerate(network.pops)}
+    down, up = np.zeros(len(index)), np.zeros(len(index))
+    for where, rates, into in (("down", measured.down_bps_by_pop, down), ("up", measured.up_bps_by_pop, up)):
+        for pop, bps in rates.items():
+            if pop not in index:
+                raise ValidationError("a measured site's PoP is not in the network", field=f"measured.{where}",
+                                      value=pop, accepted="a PoP of the network")
+            into[index[pop]] += bps
+    share = source_share(scenario, network, down + up)
+    return share * down[None, :] + (share * up[None, :]).T
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredBusyHour:
+    """The sites' measured rates at the network's busy hour, summed per PoP (bit/s)."""
+
+    at: str                                   # the hour, ISO 8601
+    down_bps_by_pop: Mapping[str, float]
+    up_bps_by_pop: Mapping[str, float]
+    sites: int = 0
+
+
+def source_share(scenario: Scenario, network: Network, default_mass: np.ndarray) -> np.ndarray:
+    """share[i, j]: the part of PoP j's traffic that comes from PoP i — the scenario's sources (its
+    Internet interconnects, or PoP weights), else `default_mass`; never from j itself."""
     names = [p.name for p in network.pops]
     if scenario.sources_from_interconnects:
         mass = internet_interconnect_weights(network)
@@ -318,14 +353,13 @@ def gravity_matrix(scenario: Scenario, network: Network) -> np.ndarray:
                                       accepted="a PoP of the network")
             mass[index[pop]] = weight
     else:
-        mass = subscribers.copy()
+        mass = default_mass.copy()
     # share[i, j] = m_i / Σ_{k≠j} m_k: the part of j's traffic that comes from i (never from j itself).
     others = mass.sum() - mass                                           # Σ_{k≠j} m_k, per j
     share = np.divide(mass[:, None], others[None, :], out=np.zeros((len(names), len(names))),
                       where=others[None, :] > 0)
     np.fill_diagonal(share, 0.0)
-    downstream = share * pulled[None, :]
-    return downstream + scenario.upstream_ratio * downstream.T
+    return share
 
 
 def internet_interconnect_weights(network: Network) -> np.ndarray:
@@ -370,9 +404,15 @@ def file_demands(scenario: Scenario) -> tuple[Demand, ...]:
     return tuple(read_demands(scenario.demands_file, scenario.demands_format))
 
 
-def scenario_matrix(scenario: Scenario, network: Network, *, extra_demands: Iterable[Demand] = ()) -> np.ndarray:
+def scenario_matrix(scenario: Scenario, network: Network, *, extra_demands: Iterable[Demand] = (),
+                    measured: MeasuredBusyHour | None = None) -> np.ndarray:
     """The busy-hour traffic matrix of `scenario` on `network` (bit/s, [src, dst] in `network.pops` order)."""
-    if scenario.traffic_model == "gravity":
+    if scenario.traffic_model == "measured":
+        if measured is None:
+            raise ValidationError("a measured scenario needs the measured busy hour", field="traffic.model",
+                                  value="measured", accepted="unilink capacity scenario (it reads the database)")
+        matrix = measured_matrix(scenario, network, measured)
+    elif scenario.traffic_model == "gravity":
         matrix = gravity_matrix(scenario, network)
     else:
         matrix = add_demands(np.zeros((len(network.pops), len(network.pops))), network, file_demands(scenario),

@@ -255,3 +255,17 @@ def summed_rate_values(session: Session, series: Sequence[int], resolution: int,
                r.covered_s > 0)
         .group_by(r.start))
     return [(int(i), int(o)) for i, o in rows]
+
+
+def hourly_site_rates(session: Session, start: datetime, end: datetime
+                      ) -> list[tuple[str, str, datetime, int, int]]:
+    """(tenant, site, hour, in bit/s, out bit/s) of every site's access ports in [start, end), from the
+    hourly samples (what a capacity plan's busy hour is looked for in)."""
+    r, s = UsageSampleRow, UsageSeriesRow
+    rows = session.execute(
+        select(s.tenant, s.site, r.start, func.sum(r.octets_in * 8 // r.covered_s),
+               func.sum(r.octets_out * 8 // r.covered_s))
+        .join(s, s.id == r.series_id)
+        .where(s.kind == "site", r.resolution == 3600, r.start >= start, r.start < end, r.covered_s > 0)
+        .group_by(s.tenant, s.site, r.start))
+    return [(tenant, site, at, int(i), int(o)) for tenant, site, at, i, o in rows]
