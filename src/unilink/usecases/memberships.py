@@ -17,6 +17,7 @@ allocation per slot) makes a second taker fail, and its whole apply with it.
 
 from __future__ import annotations
 
+import copy
 import random
 import time
 from collections.abc import Callable
@@ -24,8 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from unilink.coop import demand
 from unilink.coop import members as core
 from unilink.coop import pools as pool_rules
+from unilink.coop.sizing import SizingModel
 from unilink.errors import ConflictError, InfeasibleError, ValidationError
 from unilink.store import change_repo
 from unilink.store import members_repo as repo
@@ -360,5 +363,72 @@ def _plan_rates(row: Any) -> tuple[int, int]:
     return row.down_bps, row.up_bps
 
 
-__all__ = ["activate", "add_line", "add_member", "add_plan", "add_pool", "change_plan", "end", "members",
-           "request", "resume", "set_trickle", "subscriptions", "suspend", "view"]
+
+
+# -- the coop's backhaul against its members' demand -------------------------------------------------
+
+def backhaul(store: Any, coop: str, *, service: str | None = None, model: SizingModel | None = None
+             ) -> dict[str, Any]:
+    """The coop's members' committed and busy-hour demand against its backhaul (coop.demand): the load,
+    `ok` / `warning` (≥ 80 %) / `saturated`, and the rate to buy when not ok. `service`: the coop's
+    Internet service that is its backhaul (default: its fastest)."""
+    with store.session() as session:
+        tenant_id = repo.coop_id(session, coop)
+        document = change_repo.latest_intent_document(session, coop) or {}
+        trickle = repo.trickle_bps(session, tenant_id, core.DEFAULT_TRICKLE_BPS)
+        rows = repo.subscriptions(session, tenant_id, states=("active", "suspended"))
+    chosen = _backhaul_service(document, service)
+    if chosen is None:
+        return {"service": None, "status": "no-backhaul", "members": len(rows), "offer_bps": None}
+    loads = []
+    for sub, _member, plan, _line in rows:
+        rates = core.shaped_rates(sub.state, plan.down_bps, plan.up_bps, trickle)
+        assert rates is not None
+        loads.append(demand.MemberLoad(sub.state, *rates))
+    return {"service": chosen["name"], "site": chosen["site"],
+            **demand.backhaul_load(int(chosen["rate"]), loads, model).to_dict()}
+
+
+def plan_backhaul(store: Any, coop: str, *, actor: str, service: str | None = None,
+                  model: SizingModel | None = None) -> dict[str, Any]:
+    """The offered backhaul increase as a plan through the change service (nothing applied: the plan
+    carries its price; apply it like any plan). Refused when the backhaul is not under pressure."""
+    load = backhaul(store, coop, service=service, model=model)
+    if load["offer_bps"] is None:
+        raise ValidationError(f"the backhaul is {load['status']}: there is no increase to offer", field="service",
+                              value=load.get("service"),
+                              accepted=f"a backhaul at {demand.WARN_AT:.0%} or more of its rate")
+    document = _latest_document(store, coop)
+    rate = int(load["offer_bps"])
+    for svc in document.get("services", []):
+        if svc.get("name") == load["service"]:
+            svc["rate"] = rate
+    for site in document.get("sites", []):
+        access = site["access"]
+        if site.get("name") == load["site"] and int(access["down"]) < rate:
+            # the line must carry the new rate (within its port, else the engine says so); a symmetric line
+            # (fibre, public backbone) stays symmetric
+            if int(access["up"]) == int(access["down"]):
+                access["up"] = rate
+            access["down"] = rate
+    document.pop("tenant", None)
+    planned = plan_change(store, coop, document, actor=actor)
+    return {"plan_id": planned.id, "service": load["service"], "rate_bps": rate, "summary": list(planned.summary),
+            "price": planned.price, "load": load}
+
+
+def _latest_document(store: Any, coop: str) -> dict[str, Any]:
+    with store.session() as session:
+        repo.coop_id(session, coop)
+        return copy.deepcopy(change_repo.latest_intent_document(session, coop) or {})
+
+
+def _backhaul_service(document: dict[str, Any], name: str | None) -> dict[str, Any] | None:
+    internet = [s for s in document.get("services", []) if s.get("kind") == "internet"]
+    if name is not None:
+        found = next((s for s in internet if s["name"] == name), None)
+        if found is None:
+            raise ValidationError("not an Internet service of the coop", field="service", value=name,
+                                  accepted=", ".join(sorted(s["name"] for s in internet)) or "none")
+        return found
+    return max(internet, key=lambda s: (int(s["rate"]), s["name"]), default=None)

@@ -270,7 +270,9 @@ CASES = [
           ("GET", f"subscriptions/{{{coop}_sub}}", 200, None, campaign_read),
           ("POST", f"subscriptions/{{{coop}_sub}}/activate", 200, None, campaign_write),
           ("POST", f"subscriptions/{{{coop}_sub}}/suspend", 409, None, campaign_write),
-          ("PUT", f"subscriptions/{{{coop}_sub}}/plan", 200, {"plan": "plus"}, campaign_write))],
+          ("PUT", f"subscriptions/{{{coop}_sub}}/plan", 200, {"plan": "plus"}, campaign_write),
+          ("GET", "backhaul", 200, None, campaign_read),            # no backhaul service yet: said so
+          ("POST", "backhaul/plan", 422, None, campaign_write))],   # … so no increase to plan
     Case("GET", "/api/v1/mail", operators_only()),
     # measured use, for the operator's Prometheus
     Case("GET", "/metrics/usage", operators_only()),

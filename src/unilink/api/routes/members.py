@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import Field
 
 from unilink.access.security import Principal
@@ -144,3 +144,17 @@ def change_plan(coop: Coop, subscription: SubscriptionId, body: NewPlanIn, reque
                 principal: PrincipalDep, store: StoreDep) -> Json:
     owner = _writer(principal, coop, request)
     return memberships.change_plan(store, owner, subscription, body.plan, actor=principal.subject)
+
+
+@router.get("/backhaul", summary="Members' committed and busy-hour demand against the backhaul; the increase to buy")
+def read_backhaul(coop: Coop, request: Request, principal: PrincipalDep, store: StoreDep,
+                  service: Annotated[str | None, Query(max_length=64)] = None) -> Json:
+    return memberships.backhaul(store, _reader(principal, coop, request), service=service)
+
+
+@router.post("/backhaul/plan", status_code=201,
+             summary="Plan the offered backhaul increase (a plan with its price; apply it like any plan)")
+def plan_backhaul(coop: Coop, request: Request, principal: PrincipalDep, store: StoreDep,
+                  service: Annotated[str | None, Query(max_length=64)] = None) -> Json:
+    owner = _writer(principal, coop, request)
+    return memberships.plan_backhaul(store, owner, actor=principal.subject, service=service)
