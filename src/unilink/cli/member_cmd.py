@@ -12,6 +12,7 @@
     unilink coop member change-plan village 1 plus
     unilink coop member end village 1                # the addresses go back to the pools
     unilink coop member list village [--json]
+    unilink coop member backhaul village [--plan]    # members' demand vs the backhaul; the increase as a plan
 
 Like `unilink coop campaign`, it works on the local database with the operator's rights.
 """
@@ -169,3 +170,27 @@ def list_subscriptions(coop: str = COOP, database: str | None = DATABASE_OPTION,
                       r["shaped"]["text"] if r["shaped"] else "-",
                       ", ".join(a["value"] for a in r["addresses"] if a["released_at"] is None) or "-")
     console.print(table)
+
+
+@app.command("backhaul")
+def backhaul(coop: str = COOP, service: str | None = typer.Option(None, "--service", help="The backhaul service."),
+             plan: bool = typer.Option(False, "--plan", help="Plan the offered increase (not applied)."),
+             database: str | None = DATABASE_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """The members' committed and busy-hour demand against the backhaul; with --plan, the increase as a plan."""
+    with cli_errors(as_json), open_store(database) as store:
+        load = _m().backhaul(store, coop, service=service)
+        offer = _m().plan_backhaul(store, coop, actor=ACTOR, service=service) if plan else None
+    if as_json:
+        print_json({"load": load, "plan": offer})
+        return
+    if load["status"] == "no-backhaul":
+        console.print(f"{coop} has no Internet service to serve as its backhaul", highlight=False)
+        return
+    console.print(f"backhaul {load['service']} {load['backhaul_bps']} bit/s: {load['members']} active members, "
+                  f"committed {load['committed_down_bps']} bit/s, busy hour {load['busy_hour_bps']} bit/s, "
+                  f"needed {load['needed_bps']} bit/s = {load['load_percent']} % ({load['status']})", highlight=False)
+    if load["offer_bps"]:
+        console.print(f"offer: {load['offer_bps']} bit/s", highlight=False)
+    if offer:
+        console.print(f"plan {offer['plan_id']}: {offer['price']['monthly_delta_cents']} cents a month more; "
+                      f"apply it with `unilink apply {offer['plan_id']}`", highlight=False)
