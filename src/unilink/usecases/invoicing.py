@@ -137,16 +137,24 @@ def _windows(item: Boost | Schedule, since: datetime, until: datetime) -> list[W
 def _bursts(session: Any, tenant: str, month: Month, burstable: Burstable, book: PriceBook) -> list[BurstUse]:
     """A burstable service's samples while it was sold as burstable; its commit, the highest it had
     in the month (the customer is never billed as burst what a commit of the month covered)."""
-    rates = invoice_repo.site_rates(session, tenant, sorted({site for _, site in burstable}), month.start, month.end)
     price = book.burst_cents_per_mbps[ServiceKind.INTERNET]
     uses = []
     for (service, site), spans in sorted(burstable.items()):
-        samples = [(r_in, r_out) for at, r_in, r_out in rates.get(site, [])
-                   if any(start <= at < end for _, (start, end) in spans)]
-        commit = max(rate for rate, _ in spans)
-        uses.append(BurstUse(f"burst {service}", f"burst of internet {service} at {site}", commit, price,
-                             tuple(s[0] for s in samples), tuple(s[1] for s in samples)))
+        rates_in, rates_out = invoice_repo.site_rates(session, tenant, site, _merged([w for _, w in spans]))
+        uses.append(BurstUse(f"burst {service}", f"burst of internet {service} at {site}",
+                             max(rate for rate, _ in spans), price, tuple(rates_in), tuple(rates_out)))
     return uses
+
+
+def _merged(windows: list[Window]) -> list[Window]:
+    """Windows that touch joined: a service burstable all month is one window, whatever its changes."""
+    out: list[Window] = []
+    for start, end in sorted(windows):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
 
 
 # -- issuing --------------------------------------------------------------------------------------
