@@ -130,7 +130,8 @@ def _snapshot(session: Any, runtime: rt.Runtime, tenant_row: Any, now: datetime,
         booked=runtime.keys.get(tenant_row.id, {}), pools=runtime.pools,
         tenant_pools=runtime.tenant_pools.get(tenant_row.name, {}), devices=runtime.devices,
         deployed=_deployed(session, tenant_row.id, tenant_row.revision, runtime),
-        open_orders=changes.open_orders(session, tenant_row.id), accesses_installed=accesses_installed)
+        open_orders=changes.open_orders(session, tenant_row.id), accesses_installed=accesses_installed,
+        member_lines=changes.member_lines(session, tenant_row.id))
 
 
 def _run_stages(snapshot: PlanSnapshot, desired: Intent, actor: str, base_version: int | None

@@ -26,6 +26,7 @@ from unilink.errors import NotFoundError
 from unilink.services.order_states import CLOSED_STATES
 from unilink.store.db import connection_of
 from unilink.store.tables.inventory import TopologyRow
+from unilink.store.tables.members import MemberLineRow
 from unilink.store.tables.services import (
     ChangeHistoryRow,
     DeploymentRow,
@@ -268,6 +269,13 @@ def history(session: Session, tenant: str | None, limit: int) -> list[tuple[Chan
 
 def reservation_count(session: Session, tenant_id: int) -> int:
     return len(session.scalars(select(ReservationRow.id).where(ReservationRow.tenant_id == tenant_id)).all())
+
+
+def member_lines(session: Session, tenant_id: int) -> frozenset[tuple[str, str, str]]:
+    """(line, router, port) of a cooperative's lines: the only ports its intent's `subscribers` may name."""
+    rows = session.execute(select(MemberLineRow.name, MemberLineRow.router, MemberLineRow.port)
+                           .where(MemberLineRow.tenant_id == tenant_id))
+    return frozenset((name, router, port) for name, router, port in rows)
 
 
 def open_order_ids(session: Session, tenant_id: int) -> list[str]:

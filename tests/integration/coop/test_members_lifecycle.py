@@ -144,3 +144,24 @@ def test_another_coops_subscription_is_not_found(any_store: Store) -> None:
     with pytest.raises(NotFoundError):
         memberships.suspend(store, "other-coop", sub["id"], actor="intruder")
     assert memberships.view(store, COOP, sub["id"])["state"] == "active"
+
+
+def test_no_document_configures_a_port_that_is_not_the_coops_line(any_store: Store) -> None:
+    """The `subscribers` section is the memberships' to write: a hand-made entry for a port the operator
+    did not give the coop (or on another router) is refused by the engine, naming the entry."""
+    from unilink.usecases.change_plans import plan_change
+
+    store = prepare(any_store)
+    subscribe(store, 1)
+    document = engine.latest_intent(store, COOP)
+    forged = {**document, "subscribers": [*document["subscribers"],
+                                          {"line": "flat-2", "router": "paris-pe1", "port": "ge-0/0/0",
+                                           "down": 10**9, "up": 10**9}]}
+    forged.pop("tenant", None)
+    with pytest.raises(ValidationError) as err:
+        plan_change(store, COOP, forged, actor="manager")
+    assert err.value.field == "subscribers[1].line"
+    assert "flat-1 (lyon-pe1 m1)" in (err.value.accepted or "")
+    with pytest.raises(ValidationError) as err:  # another tenant has no lines at all
+        plan_change(store, "other-coop", {"subscribers": document["subscribers"]}, actor="x")
+    assert err.value.field == "subscribers[0].line"

@@ -262,7 +262,7 @@ CASES = [
           ("POST", "members", 201, {"name": "Bo", "email": "bo@example.org", "address": "2 rue"}, campaign_write),
           ("POST", "plans", 201, {"name": "giga", "down": "1G", "up": "500M", "monthly_cents": 5500}, campaign_write),
           ("POST", "lines", 201, {"name": "flat-2", "router": "par-pe1", "port": "m9", "ceiling_down": "1G",
-                                  "ceiling_up": "1G"}, campaign_write),
+                                  "ceiling_up": "1G"}, lambda ok, own: op_admin_only(ok)),  # the operator's ports
           ("POST", "pools", 201, {"name": "cgn", "kind": "cgnat", "prefix": "100.64.0.0/30", "port_block": 4032},
            campaign_write),
           ("GET", "subscriptions", 200, None, campaign_read),

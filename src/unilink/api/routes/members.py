@@ -1,6 +1,7 @@
 """A cooperative's members and their subscriptions under /api/v1/coops/{coop}/… (docs/members.md).
 
-Who: the coop's own coop-manager and the operator roles (operator-viewer reads only); another
+Who: the coop's own coop-manager and the operator roles (operator-viewer reads only; lines — ports
+of the operator's routers — are given by operator-admins only); another
 cooperative's manager gets 404 for everything of this coop — the same as a coop that does not
 exist —, every other role 403 by its role. Each route calls `usecases.memberships`; a step that
 changes the network (activate, suspend, resume, end, a new plan) answers with the plan it applied.
@@ -14,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import Field
 
 from unilink.access.security import Principal
-from unilink.api.deps import PrincipalDep, StoreDep, mark_tenant
+from unilink.api.deps import OperatorAdminDep, PrincipalDep, StoreDep, mark_tenant
 from unilink.api.problems import PROBLEM_RESPONSES
 from unilink.api.schemas import Name, Strict
 from unilink.errors import NotFoundError
@@ -98,9 +99,12 @@ def add_plan(coop: Coop, body: PlanIn, request: Request, principal: PrincipalDep
     return memberships.add_plan(store, _writer(principal, coop, request), **body.model_dump())
 
 
-@router.post("/lines", status_code=201, summary="Add a line: a member-facing port of the access router")
-def add_line(coop: Coop, body: LineIn, request: Request, principal: PrincipalDep, store: StoreDep) -> Json:
-    return memberships.add_line(store, _writer(principal, coop, request), **body.model_dump())
+@router.post("/lines", status_code=201,
+             summary="Give the coop a line: a member-facing port of an access router (operator-admin)")
+def add_line(coop: Coop, body: LineIn, request: Request, principal: OperatorAdminDep, store: StoreDep) -> Json:
+    # the routers are the operator's: only the operator hands a cooperative its ports
+    mark_tenant(request, coop)
+    return memberships.add_line(store, coop, **body.model_dump())
 
 
 @router.post("/pools", status_code=201, summary="Add an address pool (public IPv4, CGNAT, IPv6 prefixes)")

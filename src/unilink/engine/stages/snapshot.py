@@ -69,6 +69,8 @@ class PlanSnapshot:
     deployed: Deployed
     open_orders: Mapping[str, str]               # site key → id of the tenant's open orders
     accesses_installed: bool = False             # take every access as installed (no field work)
+    # a cooperative's lines (line, router, port): what its intent's `subscribers` may name (docs/members.md)
+    member_lines: frozenset[tuple[str, str, str]] = frozenset()
 
     def router_of_site(self, intent: Intent) -> dict[str, str]:
         return {s.name: s.router or self.edge_router[s.pop] for s in intent.sites}
