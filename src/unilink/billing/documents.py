@@ -44,9 +44,10 @@ class Issuer:
     payment_days: int = 30
 
 
-# The operator's own details; an operator sets its real ones (docs/invoices.md). The VAT number is a
-# well-formed placeholder (FR + 2 check digits + SIREN), not a real company's.
-DEFAULT_ISSUER = Issuer("UL", Party("Unilink Networks SAS", "FR", "FR40303265045", "1 rue de la Fibre",
+# The operator's details as printed on its invoices: placeholders until a setting exists (the use cases
+# take `issuer=`; docs/invoices.md). The VAT number is well formed (FR, the key of SIREN 000000000, that
+# SIREN) and no real company's.
+DEFAULT_ISSUER = Issuer("UL", Party("Unilink Networks SAS", "FR", "FR12000000000", "1 rue de la Fibre",
                                     "Paris", "75002"))
 
 

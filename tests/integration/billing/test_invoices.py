@@ -202,3 +202,21 @@ def test_the_database_refuses_a_total_that_does_not_add_up(any_store: Store) -> 
            "vat_cents": 20, "total_cents": 121, "buyer": {"name": "Acme"}, "reason": "", "actor": "x"}
     with pytest.raises(IntegrityError), any_store.session(write=True) as session:
         session.execute(insert(InvoiceRow).values(**row))
+
+
+def test_the_worked_example_of_the_docs_is_this_invoice(store: Store, frozen_clock: FrozenClock) -> None:
+    """docs/invoices.md's table, line by line, is what the example's history is billed."""
+    import re
+    from pathlib import Path
+
+    build_november(store, frozen_clock)
+    frozen_clock.set(NOW)
+    invoice = invoicing.issue_month(store, "acme", "2026-11", now=NOW)
+    text = (Path(__file__).parents[3] / "docs" / "invoices.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| (.+?) \|\s*(\d*)\s*\| .+? \| ([\d,]+\.\d\d) \|$", text, flags=re.MULTILINE)
+    assert [(int(n), int(h or 1), round(float(euros.replace(",", "")) * 100)) for n, _, h, euros in rows] == [
+        (i, line["quantity"], line["cents"]) for i, line in enumerate(invoice["lines"], start=1)]
+    net, vat, total = (re.search(rf"\| {label} \|.*?([\d,]+\.\d\d)\**? \|", text) for label in
+                       (r"\*\*net\*\*", "VAT 20 %", r"\*\*total\*\*"))
+    assert [round(float(m.group(1).replace(",", "")) * 100) for m in (net, vat, total) if m] == [
+        NOVEMBER_NET, NOVEMBER_VAT, NOVEMBER_TOTAL]
