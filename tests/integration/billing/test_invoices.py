@@ -220,3 +220,29 @@ def test_the_worked_example_of_the_docs_is_this_invoice(store: Store, frozen_clo
                        (r"\*\*net\*\*", "VAT 20 %", r"\*\*total\*\*"))
     assert [round(float(m.group(1).replace(",", "")) * 100) for m in (net, vat, total) if m] == [
         NOVEMBER_NET, NOVEMBER_VAT, NOVEMBER_TOTAL]
+
+
+def test_issues_racing_take_each_number_once(november: Store) -> None:
+    """Four issues at once (two tenants × two months), and the same month twice: numbers 1…4, each
+    once, no gap; the duplicate month refused."""
+    import threading
+
+    jobs = [("acme", "2026-10"), ("acme", "2026-11"), ("globex", "2026-10"), ("globex", "2026-11"),
+            ("acme", "2026-11")]
+    barrier, numbers, refused = threading.Barrier(len(jobs)), [], []
+
+    def issue(tenant: str, month: str) -> None:
+        barrier.wait()
+        try:
+            numbers.append(invoicing.issue_month(november, tenant, month, now=NOW)["number"])
+        except ConflictError:
+            refused.append((tenant, month))
+
+    threads = [threading.Thread(target=issue, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(numbers) == ["UL-000001", "UL-000002", "UL-000003", "UL-000004"]
+    assert refused == [("acme", "2026-11")]
+    assert _counts(november)[2] == [("UL", 4)]
