@@ -452,6 +452,7 @@ def mount_portal(app: FastAPI) -> None:
     """Add the portal's pages, its static files and `/` → `/portal/` to the API application."""
     from unilink.web import (
         coop_pages,  # the cooperative campaigns: /c/… (public) and /portal/coop
+        invoice_pages,  # a tenant's invoices, their lines, CSV and e-invoice: /portal/invoices
         usage_pages,  # a site's usage graph, alarms and advice: /portal/sites/{site}/usage
         welcome_pages,  # the first start's single-use sign-in link
     )
@@ -459,6 +460,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(root_router)
     coop_pages.mount(app)
+    invoice_pages.mount(app)
     usage_pages.mount(app)
     welcome_pages.mount(app)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=str(WEB_DIR / "static")), name="portal-static")
