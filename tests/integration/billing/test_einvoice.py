@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 from importlib import resources
 
 import pytest
-from billing_world import NOVEMBER_NET, NOVEMBER_TOTAL, NOVEMBER_VAT, build_november
+from billing_world import NOVEMBER_NET, NOVEMBER_TOTAL, NOVEMBER_VAT
 from facturx import xml_check_xsd
 from lxml import etree
 from saxonche import PySaxonProcessor
 
 from unilink.billing.cii import NSMAP
-from unilink.clock import FrozenClock
 from unilink.store.db import Store
 from unilink.usecases import invoicing
 
@@ -38,9 +37,8 @@ def failed_rules(rules: object, xml: bytes) -> list[str]:
 
 
 @pytest.fixture
-def issued(store: Store, frozen_clock: FrozenClock) -> tuple[Store, dict, dict]:
-    build_november(store, frozen_clock)
-    frozen_clock.set(NOW)
+def issued(november_sqlite: Store) -> tuple[Store, dict, dict]:
+    store = november_sqlite
     invoice = invoicing.issue_month(store, "acme", "2026-11", now=NOW)
     note = invoicing.credit_note(store, invoice["number"], reason="outage on Nov 3", amount_cents=10_000, now=NOW)
     return store, invoice, note

@@ -6,33 +6,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from billing_world import NOVEMBER_NET, NOVEMBER_TOTAL, build_november
+from billing_world import NOVEMBER_NET, NOVEMBER_TOTAL
 from facturx import xml_check_xsd
 from fastapi.testclient import TestClient
 
 from unilink.access import accounts
 from unilink.api.app import create_app
-from unilink.clock import FrozenClock
 from unilink.store.db import Store
 
 NOW = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def client(tmp_path: Path, frozen_clock: FrozenClock) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
-    store = Store.open(f"sqlite:///{tmp_path / 'unilink.db'}")
-    build_november(store, frozen_clock)
-    frozen_clock.set(NOW)
+def client(november_sqlite: Store) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
+    store = november_sqlite
     with store.session(write=True) as session:
         tokens = {who: accounts.create_token(session, role=role, tenant=tenant, name=who)[0].token
                   for who, role, tenant in (("op", "operator-admin", None), ("acme", "tenant-viewer", "acme"),
                                             ("globex", "tenant-admin", "globex"))}
     with TestClient(create_app(store, rate_limit="off", deliver_webhooks=False)) as test_client:
         yield test_client, {who: {"Authorization": f"Bearer {token}"} for who, token in tokens.items()}
-    store.close()
 
 
 def test_issue_read_and_credit_over_http(client: tuple[TestClient, dict[str, dict[str, str]]]) -> None:
