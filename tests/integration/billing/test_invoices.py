@@ -10,6 +10,7 @@ import pytest
 from billing_world import NOVEMBER, NOVEMBER_NET, NOVEMBER_TOTAL, NOVEMBER_VAT
 from sqlalchemy import func, select
 
+from unilink.clock import FrozenClock
 from unilink.errors import ConflictError, NotFoundError, ValidationError
 from unilink.store.db import Store
 from unilink.store.tables.billing import InvoiceLineRow, InvoiceRow, InvoiceSequenceRow
@@ -236,3 +237,32 @@ def test_issues_racing_take_each_number_once(november: Store) -> None:
     assert sorted(numbers) == ["UL-000001", "UL-000002", "UL-000003", "UL-000004"]
     assert refused == [("acme", "2026-11")]
     assert _counts(november)[2] == [("UL", 4)]
+
+
+def test_scheduled_windows_are_billed_for_their_hours(november_sqlite: Store, frozen_clock: FrozenClock) -> None:
+    """initech, from Oct 25th: 200M, a nightly window to 600M (01:00-05:00 UTC, daily) and a one-off
+    window to 1G on Nov 10th 08:00-20:00.
+    Nightly: 30 nights × 4 h = 120 h of (32,000 - 16,000) on 730 h: 16,000 × 120 / 730 = 2,630.14 → 2,630.
+    One-off: 12 h of (48,000 - 16,000): 32,000 × 12 / 730 = 526.03 → 526."""
+    from unilink import engine
+    from unilink.store import tenancy
+
+    with november_sqlite.session(write=True) as session:
+        tenancy.add_tenant(session, "initech", "enterprise", "Initech")
+    when = datetime(2026, 10, 25, 12, 0, tzinfo=UTC)
+    frozen_clock.set(when)
+    doc = {"sites": [{"name": "initech-hq", "pop": "Paris", "access": {"technology": "fibre", "port": "1G",
+                                                                        "down": "1G", "up": "1G"}}],
+           "services": [{"kind": "internet", "name": "initech-internet", "site": "initech-hq", "rate": "200M"}],
+           "schedules": [{"name": "nightly", "service": "initech-internet", "rate": "600M", "every": "daily",
+                          "window": "01:00-05:00"},
+                         {"name": "launch", "service": "initech-internet", "rate": "1G",
+                          "at": "2026-11-10T08:00:00Z", "until": "2026-11-10T20:00:00Z"}]}
+    made = engine.plan(november_sqlite, "initech", doc, now=when, accesses_installed=True)
+    engine.apply(november_sqlite, made.id, "carol", "test", now=when)
+    frozen_clock.set(NOW)
+    lines = invoicing.draft_month(november_sqlite, "initech", "2026-11", now=NOW)["lines"]
+    assert {(ln["key"], ln["quantity"], ln["cents"]) for ln in lines if ln["kind"] == "temporary"} == {
+        ("schedule nightly", 120, 2_630), ("schedule launch", 12, 526)}
+    assert {(ln["key"], ln["cents"]) for ln in lines if ln["kind"] == "service"} == {
+        ("access initech-hq", 45_000), ("internet initech-internet", 16_000)}
