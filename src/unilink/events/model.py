@@ -22,6 +22,8 @@ EVENT_TYPES: dict[str, str] = {
     "usage.alarm": "a site's traffic stayed above a share of its committed rate for a while (docs/usage.md)",
     "usage.cleared": "a site's usage alarm ended: its traffic stayed below the clear level for a while",
     "campaign.expired": "a campaign zone passed its deadline short of its target: refunds are owed",
+    "invoice.issued": "a tenant's invoice of a month was issued (number, month, total; docs/invoices.md)",
+    "invoice.credited": "a credit note corrected one of the tenant's invoices (its number, the invoice's, total)",
     **{name: f"TM Forum {api}: {what}" for name, api, what in (
         ("ServiceOrderCreateEvent", "TMF641", "a service order was created"),
         ("ServiceOrderStateChangeEvent", "TMF641", "a service order changed state"),

@@ -49,6 +49,8 @@ from unilink.catalog.services import ServiceKind
 from unilink.engine.admission import SCHEDULE_HORIZON, temporary_windows
 from unilink.engine.pricing import install_cents, quote_intent, temporary_delta_cents, temporary_site
 from unilink.errors import ConflictError
+from unilink.events import change_events
+from unilink.events.outbox_delivery import deliver_pending
 from unilink.services.intent import Boost, Intent, InternetService, Schedule, parse_intent
 from unilink.store import invoice_repo
 from unilink.store.db import Store
@@ -185,6 +187,11 @@ def issue_month(store: Store, tenant: str, month: str, *, now: datetime | None =
         _not_invoiced(session, tenant_id, closed.label)  # again, under the write lock
         number = _insert(session, issuer, INVOICE, tenant_id, closed.label, now, found.lines, found.totals,
                          buyer, actor=actor)
+        # in the issue's transaction: no event for a refused issue, none lost for one that committed
+        change_events.record(session, "invoice.issued", tenant=tenant, at=now, data={
+            "number": number, "period": closed.label, "total_cents": found.totals.total_cents,
+            "currency": DEFAULT_PRICE_BOOK.currency})
+    deliver_pending(store)
     return get_invoice(store, number)
 
 
@@ -226,6 +233,10 @@ def credit_note(store: Store, number: str, *, reason: str, amount_cents: int | N
         tenant_id = invoice_repo.tenant_ids(session, [invoice.tenant])[invoice.tenant][0]
         created = _insert(session, issuer, CREDIT_NOTE, tenant_id, invoice.period, now, new_lines, totals,
                           invoice.buyer, actor=actor, corrects_id=header["id"], reason=reason)
+        change_events.record(session, "invoice.credited", tenant=invoice.tenant, at=now, data={
+            "number": created, "corrects": invoice.number, "total_cents": totals.total_cents,
+            "currency": invoice.currency})
+    deliver_pending(store)
     return get_invoice(store, created)
 
 

@@ -266,3 +266,23 @@ def test_scheduled_windows_are_billed_for_their_hours(november_sqlite: Store, fr
         ("schedule nightly", 120, 2_630), ("schedule launch", 12, 526)}
     assert {(ln["key"], ln["cents"]) for ln in lines if ln["kind"] == "service"} == {
         ("access initech-hq", 45_000), ("internet initech-internet", 16_000)}
+
+
+def test_issues_and_credit_notes_tell_the_tenant_and_refusals_tell_nobody(november: Store) -> None:
+    from unilink.events.publish import events_after
+
+    def seen(tenant: str) -> list[tuple[str, dict]]:
+        with november.session() as session:
+            return [(e.type, e.data) for e in events_after(session, 0, tenant=tenant, operator=False, limit=1000)
+                    if e.type.startswith("invoice.")]
+
+    invoice = invoicing.issue_month(november, "acme", "2026-11", now=NOW)
+    with pytest.raises(ConflictError):
+        invoicing.issue_month(november, "acme", "2026-11", now=NOW)
+    invoicing.credit_note(november, invoice["number"], reason="outage", amount_cents=10_000, now=NOW)
+    assert seen("acme") == [
+        ("invoice.issued", {"number": "UL-000001", "period": "2026-11", "total_cents": NOVEMBER_TOTAL,
+                            "currency": "EUR"}),
+        ("invoice.credited", {"number": "UL-000002", "corrects": "UL-000001", "total_cents": 12_000,
+                              "currency": "EUR"})]
+    assert seen("globex") == []
