@@ -140,8 +140,10 @@ def test_each_member_gets_its_plan_and_a_suspended_one_the_trickle(members_lab: 
 
     basic = lab.download(1, lab.address(views[1]), port=5301)
     plus = lab.download(2, lab.address(views[2]), port=5302)
-    # tbf at 100M: the receiver sees at most the rate (a 0.2 s interval may hold a little of the burst)
-    assert max(basic) <= 105 * M, basic
+    # tbf at 100M counts frames, iperf3 payload: on average the member gets under 100M; a single 0.2 s
+    # interval may hold a little more (the 125 kB bucket, and packets read a moment late by a busy CPU)
+    assert statistics.mean(basic) <= 100 * M, basic
+    assert max(basic) <= 120 * M, basic
     assert statistics.mean(basic) >= 80 * M, basic  # and it is the rate, not a stall
     assert statistics.mean(plus) > 150 * M, plus   # the 300M member gets more than the 100M one can
     assert statistics.mean(plus) > 1.5 * statistics.mean(basic)
@@ -158,3 +160,36 @@ def test_each_member_gets_its_plan_and_a_suspended_one_the_trickle(members_lab: 
     assert statistics.mean(again) > 150 * M, again
     print({"basic_mean_bps": round(statistics.mean(basic)), "plus_mean_bps": round(statistics.mean(plus)),
            "suspended_mean_bps": round(statistics.mean(trickle)), "resumed_mean_bps": round(statistics.mean(again))})
+
+
+def test_a_plan_change_is_shaped_within_a_second_of_its_apply(members_lab: MembersLab) -> None:
+    """Member 1 (basic, 100M) moves to plus (300M) during a download: the receiver sees more than
+    150 Mbit/s in an interval that starts within 1 s of the end of the apply (DESIGN.md's target)."""
+    import time
+
+    from unilink.usecases import memberships
+
+    lab = members_lab
+    sub = next(s for s in memberships.subscriptions(lab.store, COOP) if s["line"]["name"] == "flat-1")
+    if sub["plan"]["name"] != "basic":
+        lab.step(memberships.change_plan, sub["id"], "basic")
+    address = lab.address(sub)
+    assert wait_reachable(lab.router_ns, address, timeout_s=15) is not None
+    flow = Iperf3Flow(lab.router_ns, lab.host(1), address, seconds=6, port=5305)
+    flow.start()
+    try:
+        time.sleep(2.0)
+        started = time.monotonic()
+        lab.step(memberships.change_plan, sub["id"], "plus")
+        applied = time.monotonic()
+        intervals = flow.finish(timeout_s=30)
+    finally:
+        flow.stop()
+    before = [i.bps for i in intervals if i.read_at <= started and i.start_s >= 1.0]
+    after = [i for i in intervals if i.started_at >= applied and i.end_s - i.start_s >= 0.15]
+    assert before and statistics.mean(before) <= 100 * M, before
+    fast = next((i for i in after if i.bps > 150 * M), None)
+    assert fast is not None, [(round(i.started_at - applied, 2), i.bps) for i in intervals]
+    assert fast.started_at - applied <= 1.0, round(fast.started_at - applied, 2)
+    print({"plan_change_apply_s": round(applied - started, 3),
+           "first_fast_interval_after_apply_s": round(fast.started_at - applied, 3)})
