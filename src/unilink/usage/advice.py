@@ -8,17 +8,19 @@ speed). A site whose every peak (the highest poll rate of every hour) stayed und
 (half) of its committed rate in both directions → the rate below. Fewer than `MIN_DAYS` days
 measured → no advice (a new site has not shown its habits yet).
 
-The suggestion is a desired intent document: the site's access rates changed, and every service at
-the site whose rate was the whole line (equal to the old access rate) follows it; its price is the
-price book's monthly difference between the two documents (`engine.pricing.quote_intent`), the figure
-the plan will show.
+The suggestion is a desired intent document: the site's access rates changed; on an upgrade every
+service at the site whose rate was the whole line takes the new line, and one whose own traffic ran
+near its own rate at the busy hour takes its next rate (within the new line); on a downgrade a
+service above the new line comes down to it. Its price is the price book's monthly difference between
+the two documents (`engine.pricing.quote_intent`: services are priced by their rate, a line by its
+technology and port), the figure the plan will show.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,10 +57,13 @@ class Advice:
     monthly_delta_cents: int
     reason: str
     document: dict[str, Any]            # the desired intent that makes the change
+    services: dict[str, tuple[int, int]] = field(default_factory=dict)   # service → (rate now, suggested)
 
     @property
     def summary(self) -> str:
         changes = ", ".join(f"{d} {format_bandwidth(a)} → {format_bandwidth(b)}" for d, (a, b) in self.rates.items())
+        changes += "".join(f"; {name} {format_bandwidth(a)} → {format_bandwidth(b)}"
+                           for name, (a, b) in sorted(self.services.items()))
         sign = "+" if self.monthly_delta_cents >= 0 else "−"
         step = next(iter(self.rates.values()))
         delta = abs(step[1] - step[0])
@@ -68,7 +73,8 @@ class Advice:
     def to_dict(self) -> dict[str, Any]:
         return {"tenant": self.tenant, "site": self.site, "kind": self.kind, "summary": self.summary,
                 "reason": self.reason, "monthly_delta_cents": self.monthly_delta_cents, "currency": "EUR",
-                "rates": {d: {"committed_bps": a, "suggested_bps": b} for d, (a, b) in self.rates.items()}}
+                "rates": {d: {"committed_bps": a, "suggested_bps": b} for d, (a, b) in self.rates.items()},
+                "services": {n: {"rate_bps": a, "suggested_bps": b} for n, (a, b) in sorted(self.services.items())}}
 
 
 def step_up(rate: int, ceiling: int) -> int | None:
@@ -122,22 +128,72 @@ def plain(document: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy({k: v for k, v in document.items() if not k.startswith("_")})
 
 
-def changed_document(document: dict[str, Any], site: str, rates: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
-    """`document` with the site's access rates changed; services that used the whole line follow."""
+@dataclass(frozen=True, slots=True)
+class ServiceAt:
+    """A service's rate at a site: an Internet access, an IP-VPN membership, an E-Line end."""
+
+    name: str
+    label: str       # the label of its usage series (`usage_series.service`)
+    rate_bps: int
+
+
+def services_at(document: dict[str, Any], site: str) -> list[ServiceAt]:
+    out = []
+    for svc in document.get("services", []):
+        kind, name = svc.get("kind"), svc.get("name", "")
+        if kind == "internet" and svc.get("site") == site:
+            out.append(ServiceAt(name, "internet", parse_bandwidth(svc["rate"])))
+        elif kind == "ipvpn":
+            out += [ServiceAt(name, f"vpn:{name}", parse_bandwidth(m["rate"]))
+                    for m in svc.get("members", []) if m.get("site") == site]
+        elif kind == "eline" and site in (svc.get("a"), svc.get("b")):
+            out.append(ServiceAt(name, f"eline:{name}", parse_bandwidth(svc["rate"])))
+    return out
+
+
+def service_changes(kind: str, services: Sequence[ServiceAt], rates: Mapping[str, tuple[int, int]],
+                    near: Mapping[str, bool]) -> dict[str, tuple[int, int]]:
+    """The services' rates that change with the line: on an upgrade, a service that used the whole line
+    takes the new one and a service near its own rate (`near`, by label) its next rate within the new
+    line; on a downgrade, a service above the new line comes down to it."""
+    if "down" not in rates:
+        return {}
+    old, new = rates["down"]
+    out: dict[str, tuple[int, int]] = {}
+    for svc in services:
+        if kind == "upgrade" and svc.rate_bps == old:
+            out[svc.name] = (svc.rate_bps, new)
+        elif kind == "upgrade" and near.get(svc.label) and (target := step_up(svc.rate_bps, new)) is not None:
+            out[svc.name] = (svc.rate_bps, target)
+        elif kind == "downgrade" and svc.rate_bps > new:
+            out[svc.name] = (svc.rate_bps, new)
+    return out
+
+
+def changed_document(document: dict[str, Any], site: str, rates: Mapping[str, tuple[int, int]],
+                     services: Mapping[str, tuple[int, int]] | None = None) -> dict[str, Any]:
+    """`document` with the site's access rates and the services' rates at the site changed."""
     desired = plain(document)
-    row = next(s for s in desired["sites"] if s["name"] == site)
-    access = row["access"]
+    access = next(s for s in desired["sites"] if s["name"] == site)["access"]
     for direction, (_, new) in rates.items():
         access[direction] = format_bandwidth(new)
-    old_down = rates.get("down", (None,))[0]
     for svc in desired.get("services", []):
-        if svc.get("kind") == "internet" and svc.get("site") == site and old_down is not None \
-                and parse_bandwidth(svc["rate"]) == old_down:
-            svc["rate"] = format_bandwidth(rates["down"][1])
-        for member in svc.get("members", []) if svc.get("kind") == "ipvpn" else []:
-            if member.get("site") == site and old_down is not None and parse_bandwidth(member["rate"]) == old_down:
-                member["rate"] = format_bandwidth(rates["down"][1])
+        change = (services or {}).get(svc.get("name", ""))
+        if change is None:
+            continue
+        if svc.get("kind") == "ipvpn":
+            for member in svc.get("members", []):
+                if member.get("site") == site:
+                    member["rate"] = format_bandwidth(change[1])
+        else:
+            svc["rate"] = format_bandwidth(change[1])
     return desired
+
+
+def near_rate(hours: Sequence[repo.SummedRate], rate_bps: int) -> bool:
+    """Whether a series' busy hour reached `NEAR` of `rate_bps` (down) on `NEAR_DAYS` days or more."""
+    days = daily_figures(hours)
+    return rate_bps > 0 and sum(1 for f in days if f.busy_hour["down"] >= NEAR * rate_bps) >= NEAR_DAYS
 
 
 def monthly_delta(before: dict[str, Any], after: dict[str, Any], pops: Mapping[str, Pop]) -> int:
@@ -159,14 +215,19 @@ def site_advice(store: Any, document: dict[str, Any], tenant: str, site: str, po
     spec = TECHNOLOGIES[parse_technology(access.get("technology"))]
     ceilings = {"down": min(port, spec.max_down_bps), "up": min(port, spec.max_up_bps)}
     end = floor_to(now, HOUR)
-    with store.session() as session:
-        series = repo.site_series(session, tenant, site)
-        hours = repo.summed_rates(session, series, HOUR, end - timedelta(days=DAYS), end)
-    decided = decide(daily_figures(hours), committed, ceilings, spec.symmetric)
-    if decided is None:
-        return None
-    kind, rates, why = decided
+    begin = end - timedelta(days=DAYS)
     base = latest if latest is not None and any(s.get("name") == site for s in latest.get("sites", [])) \
         else document
-    desired = changed_document(base, site, rates)
-    return Advice(tenant, site, kind, rates, monthly_delta(base, desired, pops), why, desired)
+    services = services_at(base, site)
+    with store.session() as session:
+        hours = repo.summed_rates(session, repo.site_series(session, tenant, site), HOUR, begin, end)
+        decided = decide(daily_figures(hours), committed, ceilings, spec.symmetric)
+        if decided is None:
+            return None
+        near = {svc.label: near_rate(repo.summed_rates(session, repo.site_series(session, tenant, site, [svc.label]),
+                                                       HOUR, begin, end), svc.rate_bps)
+                for svc in services} if decided[0] == "upgrade" else {}
+    kind, rates, why = decided
+    changes = service_changes(kind, services, rates, near)
+    desired = changed_document(base, site, rates, changes)
+    return Advice(tenant, site, kind, rates, monthly_delta(base, desired, pops), why, desired, changes)

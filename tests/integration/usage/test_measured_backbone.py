@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from usage_samples import deployed_store
-
 from unilink.clock import FrozenClock
 from unilink.store import usage_samples_repo as repo
 from unilink.store.db import Store
 from unilink.web.capacity import backbone_now, picture_svg
+from usage_samples import deployed_store
 
 G = 10**9
 

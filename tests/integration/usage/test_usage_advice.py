@@ -36,7 +36,7 @@ def test_near_its_rate_at_the_busy_hour_gets_the_next_rate_with_its_price(any_st
     # fibre is symmetric: up follows down
     assert advice.rates == {"down": (100 * M, 200 * M), "up": (100 * M, 200 * M)}
     assert advice.monthly_delta_cents == 4_000
-    assert advice.summary == "+100M (down 100M → 200M, up 100M → 200M) for +€40.00/month"
+    assert advice.summary == "+100M (down 100M → 200M, up 100M → 200M; hq-internet 100M → 200M) for +€40.00/month"
     assert advice.document["sites"][0]["access"]["down"] == "200M"
     assert advice.document["services"][0]["rate"] == "200M"          # the Internet used the whole line
     made = plan_change(any_store, "acme", advice.document, actor="test", now=NOW)
@@ -54,7 +54,7 @@ def test_never_half_its_rate_is_offered_the_cheaper_rate(any_store: Store) -> No
     assert advice is not None and advice.kind == "downgrade"
     assert advice.rates == {"down": (100 * M, 50 * M), "up": (100 * M, 50 * M)}
     assert advice.monthly_delta_cents == -5_000
-    assert advice.summary == "−50M (down 100M → 50M, up 100M → 50M) for −€50.00/month"
+    assert advice.summary == "−50M (down 100M → 50M, up 100M → 50M; hq-internet 100M → 50M) for −€50.00/month"
 
 
 def test_a_peak_at_half_is_not_offered_less(any_store: Store) -> None:

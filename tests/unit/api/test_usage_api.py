@@ -64,11 +64,14 @@ def test_bad_input_is_a_422_naming_the_field(api: Api, params: dict[str, str], f
 
 def test_the_advice_plans_in_one_click_an_ordinary_plan(api: Api) -> None:
     advice = api.get("/api/v1/sites/acme-office/advice", "acme-viewer").json()["advice"]
-    # 288 of 300 Mbit/s (96 %) at the busy hour on 7 days of 7: the next rate, down only (up runs at 20 %);
-    # acme-office-internet is 100M of the 300M line and the FTTH line's price does not depend on its rate
+    # 288 of 300 Mbit/s (96 %) at the busy hour on 7 days of 7: the next rate, down only (up runs at 20 %).
+    # The port's one series is the Internet's, above its 100M at the busy hour: its next rate, 200M. The
+    # FTTH line's price does not depend on its rate; the Internet's: 12,000 → 16,000 cents (€40.00)
     assert advice["kind"] == "upgrade"
     assert advice["rates"] == {"down": {"committed_bps": 300 * M, "suggested_bps": 500 * M}}
-    assert advice["monthly_delta_cents"] == 0 and advice["summary"] == "+200M (down 300M → 500M) for +€0.00/month"
+    assert advice["services"] == {"acme-office-internet": {"rate_bps": 100 * M, "suggested_bps": 200 * M}}
+    assert advice["monthly_delta_cents"] == 4_000
+    assert advice["summary"] == "+200M (down 300M → 500M; acme-office-internet 100M → 200M) for +€40.00/month"
     assert api.post("/api/v1/sites/acme-office/advice/plan", "acme-viewer").status_code == 403   # viewers read
     made = api.post("/api/v1/sites/acme-office/advice/plan", "acme-admin")
     assert made.status_code == 201, made.text

@@ -30,7 +30,8 @@ def test_the_site_page_draws_the_graph_and_offers_the_advice(api: Api) -> None:
     labels = {t.get("class"): t.text for t in root.iter() if t.get("class", "").endswith("-label")}
     assert labels["p95-label"] == "95th percentile 30 Mbit/s"
     assert doc.xpath('string(//td[contains(@class, "committed-down")])').strip() == "300 Mbit/s"
-    assert doc.xpath('string(//section[@id="advice"]//strong)') == "+200M (down 300M → 500M) for +€0.00/month"
+    assert doc.xpath('string(//section[@id="advice"]//strong)') == \
+        "+200M (down 300M → 500M; acme-office-internet 100M → 200M) for +€40.00/month"
     planned = api.client.post("/portal/sites/acme-office/usage/plan", data={}, follow_redirects=False)
     assert planned.status_code == 303 and planned.headers["location"].startswith("/portal/plans/p-")
     plan = api.client.get(planned.headers["location"])
