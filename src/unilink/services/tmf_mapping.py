@@ -81,17 +81,6 @@ class Edit:
     values: dict[str, Any]        # the characteristics given, parsed (bit/s as int)
     field: str                    # where the item is in the request: serviceOrderItem[i]
 
-    @property
-    def sites(self) -> tuple[str, ...]:
-        """The sites the item touches (field work on them holds the item)."""
-        if self.spec == ACCESS:
-            return (self.name,)
-        if self.spec == "internet":
-            return (str(self.values.get("site", "")),)
-        if self.spec == "eline":
-            return tuple(str(self.values.get(k, "")) for k in ("a", "b"))
-        return tuple(str(m.get("site", "")) for m in self.values.get("members", []) if isinstance(m, dict))
-
 
 @dataclass(frozen=True, slots=True)
 class Translated:
@@ -100,7 +89,7 @@ class Translated:
     document: dict[str, Any]
     owners: dict[str, str]            # "sites[4]" / "services[2]" → item id
     removes: bool                     # an item deletes something live (the apply confirms it)
-    item_sites: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    item_sites: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the sites whose field work holds it
 
 
 # -- reading a serviceOrder ----------------------------------------------------------------------------
@@ -246,7 +235,9 @@ def translate(document: Mapping[str, Any], edits: Iterable[Edit], *, tenant: str
     item_sites: dict[str, tuple[str, ...]] = {}
     touched: dict[tuple[str, str], str] = {}
     for edit in edits:
-        item_sites[edit.item_id] = edit.sites
+        before = _index(doc, edit.spec, edit.name)
+        if before is not None:
+            item_sites[edit.item_id] = sites_of(edit.spec, doc[_collection(edit.spec)][before])
         if schedule_at is not None:
             _schedule(doc, edit, schedule_at, order_id)
         elif edit.action == "add":
@@ -259,7 +250,21 @@ def translate(document: Mapping[str, Any], edits: Iterable[Edit], *, tenant: str
         else:
             _find(doc, edit)
         touched[(edit.spec, edit.name)] = edit.item_id
+        after = _index(doc, edit.spec, edit.name)
+        if after is not None:  # a delete keeps the sites it had
+            item_sites[edit.item_id] = sites_of(edit.spec, doc[_collection(edit.spec)][after])
     return Translated(doc, _owners(doc, touched), removes, item_sites)
+
+
+def sites_of(spec: str, entry: Mapping[str, Any]) -> tuple[str, ...]:
+    """The sites a site or service of the intent stands on (field work on them holds an item)."""
+    if spec == ACCESS:
+        return (str(entry.get("name")),)
+    if spec == "internet":
+        return (str(entry.get("site")),)
+    if spec == "eline":
+        return (str(entry.get("a")), str(entry.get("b")))
+    return tuple(str(m.get("site")) for m in entry.get("members", []) if isinstance(m, dict))
 
 
 def _collection(spec: str) -> str:
@@ -390,8 +395,14 @@ def characteristic(name: str, value: Any) -> dict[str, Any]:
     return {"name": name, "valueType": kind, "value": value}
 
 
-def inventory(tenant: str, deployed: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The tenant's live services as TMF638 Service objects (without href: the adapter knows its URL)."""
+InForce = Mapping[tuple[str, str], tuple[int, int]]  # (service, site) → (down, up) bit/s in force now
+
+
+def inventory(tenant: str, deployed: Mapping[str, Any], in_force: InForce | None = None) -> list[dict[str, Any]]:
+    """The tenant's live services as TMF638 Service objects (without href: the adapter knows its URL).
+
+    `in_force`: the rates a boost or a schedule puts in force now (the engine's `rates_at`); a rate
+    shown is what the service runs at, the ordered base rate otherwise."""
     vpns_of: dict[str, list[str]] = {}
     for svc in deployed.get("services", []):
         if svc.get("kind") == "ipvpn":
@@ -399,7 +410,24 @@ def inventory(tenant: str, deployed: Mapping[str, Any]) -> list[dict[str, Any]]:
                 vpns_of.setdefault(member.get("site"), []).append(svc["name"])
     out = [_access_service(tenant, site, vpns_of.get(site["name"], []), deployed)
            for site in deployed.get("sites", [])]
-    out += [_service(tenant, svc) for svc in deployed.get("services", [])]
+    out += [_service(tenant, _in_force(svc, in_force or {})) for svc in deployed.get("services", [])]
+    return out
+
+
+def _in_force(svc: Mapping[str, Any], in_force: InForce) -> Mapping[str, Any]:
+    if not in_force:
+        return svc
+    out = dict(svc)
+    if svc["kind"] == "internet" and (svc["name"], svc.get("site")) in in_force:
+        out["rate"], up = in_force[(svc["name"], svc["site"])]
+        if "up" in svc:
+            out["up"] = up
+    elif svc["kind"] == "eline" and (svc["name"], svc.get("a")) in in_force:
+        out["rate"] = in_force[(svc["name"], svc["a"])][0]
+    elif svc["kind"] == "ipvpn":
+        out["members"] = [{**m, "rate": in_force[(svc["name"], m["site"])][0]}
+                          if (svc["name"], m.get("site")) in in_force and "rate" in m else m
+                          for m in svc.get("members", [])]
     return out
 
 

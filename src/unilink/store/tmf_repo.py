@@ -44,7 +44,7 @@ def order(session: Session, order_id: str, *, for_update: bool = False) -> tuple
 def orders(session: Session, tenant: str | None) -> list[tuple[TmfServiceOrderRow, str]]:
     """A tenant's orders (None: every tenant's), oldest first."""
     query = (select(TmfServiceOrderRow, Tenant.name).join(Tenant, Tenant.id == TmfServiceOrderRow.tenant_id)
-             .order_by(TmfServiceOrderRow.created_at, TmfServiceOrderRow.id))
+             .order_by(TmfServiceOrderRow.seq))
     if tenant is not None:
         query = query.where(Tenant.name == tenant)
     return [(row, name) for row, name in session.execute(query)]
@@ -97,7 +97,7 @@ def cancel(session: Session, cancel_id: str) -> tuple[TmfCancelOrderRow, str] | 
 
 def cancels(session: Session, tenant: str | None) -> list[tuple[TmfCancelOrderRow, str]]:
     query = (select(TmfCancelOrderRow, Tenant.name).join(Tenant, Tenant.id == TmfCancelOrderRow.tenant_id)
-             .order_by(TmfCancelOrderRow.created_at, TmfCancelOrderRow.id))
+             .order_by(TmfCancelOrderRow.seq))
     if tenant is not None:
         query = query.where(Tenant.name == tenant)
     return [(row, name) for row, name in session.execute(query)]

@@ -67,7 +67,8 @@ def create_order(store: Any, tenant: str, body: dict[str, Any], *, actor: str, n
     translated = tmf.translate(document, edits, tenant=tenant, schedule_at=scheduled, order_id=order_id)
     stored = {"order": attributes, "orderDate": tmf.iso(now), "events": 0,
               "scheduledAt": tmf.iso(scheduled) if scheduled else None,
-              "items": [_stored_item(tenant, edit, body["serviceOrderItem"][i]) for i, edit in enumerate(edits)]}
+              "items": [_stored_item(tenant, edit, body["serviceOrderItem"][i], translated.item_sites)
+                        for i, edit in enumerate(edits)]}
     with store.session(write=True) as session:
         _event(session, tenant, "ServiceOrderCreateEvent", order_id, "acknowledged", stored, now)
         tmf_repo.add_order(session, order_id=order_id, tenant_id=tenant_key, state="acknowledged",
@@ -111,9 +112,10 @@ def _known(tenant: str, document: dict[str, Any]) -> dict[str, tuple[str, str]]:
     return known
 
 
-def _stored_item(tenant: str, edit: tmf.Edit, sent: dict[str, Any]) -> dict[str, Any]:
+def _stored_item(tenant: str, edit: tmf.Edit, sent: dict[str, Any], sites: dict[str, tuple[str, ...]]
+                 ) -> dict[str, Any]:
     return {"id": edit.item_id, "action": edit.action, "state": "acknowledged", "service": sent["service"],
-            "spec": edit.spec, "name": edit.name, "sites": list(edit.sites),
+            "spec": edit.spec, "name": edit.name, "sites": list(sites.get(edit.item_id, ())),
             "service_id": tmf.service_id(tenant, edit.spec, edit.name)}
 
 
@@ -307,7 +309,11 @@ def cancel_order(store: Any, caller_tenant: str | None, body: dict[str, Any], *,
         raise ValidationError("not a short text", field="cancellationReason", value=reason,
                               accepted="a string of at most 500 characters")
     _date(body.get("requestedCancellationDate"), "requestedCancellationDate")
-    current = get_order(store, order_id, caller_tenant, now=now)
+    try:
+        current = get_order(store, order_id, caller_tenant, now=now)
+    except NotFoundError:  # TMF641 answers a create with 400, not 404: the same for another tenant's order
+        raise ValidationError("no such service order", field="serviceOrder.id", value=order_id,
+                              accepted="the id of one of your service orders") from None
     if current["state"] in tmf.CLOSED:
         raise ConflictError(f"the service order is already {current['state']}", field="serviceOrder.id",
                             value=order_id, accepted="an order that is not completed, failed, cancelled or partial")

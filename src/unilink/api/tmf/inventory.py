@@ -13,8 +13,10 @@ from unilink.access.security import Principal
 from unilink.api.deps import PrincipalDep, StoreDep, TenantQuery, visible_tenant
 from unilink.api.tmf.common import TmfRoute, base_url, list_response, one_response
 from unilink.api.tmf.hub import add_hub_routes
+from unilink.engine.admission import rates_at
 from unilink.errors import NotFoundError
 from unilink.services import tmf_mapping as tmf
+from unilink.services.intent import Intent
 from unilink.store.db import Store
 from unilink.usecases import tenant_views
 
@@ -26,7 +28,8 @@ def services(request: Request, store: Store, scope: str | None) -> list[dict[str
     base = base_url(request)
     out = []
     for name in tenant_views.tenants_in_scope(store, scope):
-        for service in tmf.inventory(name, tenant_views.deployed_document(store, name)):
+        document = tenant_views.deployed_document(store, name)
+        for service in tmf.inventory(name, document, _in_force(store, document)):
             service["href"] = f"{base}{tmf.INVENTORY}/service/{service['id']}"
             service["serviceSpecification"]["href"] = \
                 f"{base}{tmf.CATALOG}/serviceSpecification/{service['serviceSpecification']['id']}"
@@ -34,6 +37,14 @@ def services(request: Request, store: Store, scope: str | None) -> list[dict[str
                 ref["href"] = f"{base}{tmf.INVENTORY}/service/{ref['id']}"
             out.append(service)
     return out
+
+
+def _in_force(store: Store, document: dict[str, Any]) -> tmf.InForce | None:
+    """The rates boosts and schedules put in force now (None: the document has neither)."""
+    if not document.get("boosts") and not document.get("schedules"):
+        return None
+    intent = Intent.model_validate({k: v for k, v in document.items() if not k.startswith("_")})
+    return rates_at(intent, store.clock.now())
 
 
 def _scope(principal: Principal, tenant: str | None) -> str | None:

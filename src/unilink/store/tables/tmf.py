@@ -25,9 +25,10 @@ class TmfServiceOrderRow(Base):
     states); `state` is also a column so that lists filter on it."""
 
     __tablename__ = "tmf_service_orders"
-    __table_args__ = (Index("ix_tmf_service_orders_tenant_id_created_at", "tenant_id", "created_at"),)
+    __table_args__ = (Index("ix_tmf_service_orders_tenant_id_seq", "tenant_id", "seq"),)
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)  # the order orders were placed in
+    id: Mapped[str] = mapped_column(String(40), unique=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     state: Mapped[str] = mapped_column(String(24))
     plan_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the native plan it became
@@ -52,7 +53,8 @@ class TmfCancelOrderRow(Base):
 
     __tablename__ = "tmf_cancel_orders"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     service_order_id: Mapped[str] = mapped_column(ForeignKey("tmf_service_orders.id", ondelete="CASCADE"))
     document: Mapped[dict[str, Any]] = mapped_column(JSON)

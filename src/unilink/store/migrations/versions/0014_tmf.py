@@ -27,6 +27,7 @@ def _when() -> sa.DateTime:
 def upgrade() -> None:
     op.create_table(
         "tmf_service_orders",
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("id", sa.String(40), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(24), nullable=False),
@@ -36,9 +37,10 @@ def upgrade() -> None:
         sa.Column("updated_at", _when(), nullable=False),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE",
                                 name="fk_tmf_service_orders_tenant_id_tenants"),
-        sa.PrimaryKeyConstraint("id", name="pk_tmf_service_orders"),
+        sa.PrimaryKeyConstraint("seq", name="pk_tmf_service_orders"),
+        sa.UniqueConstraint("id", name="uq_tmf_service_orders_id"),
     )
-    op.create_index("ix_tmf_service_orders_tenant_id_created_at", "tmf_service_orders", ["tenant_id", "created_at"])
+    op.create_index("ix_tmf_service_orders_tenant_id_seq", "tmf_service_orders", ["tenant_id", "seq"])
     op.create_table(
         "tmf_order_links",
         sa.Column("service_order_id", sa.String(40), nullable=False),
@@ -51,6 +53,7 @@ def upgrade() -> None:
     op.create_index("ix_tmf_order_links_native_order_id", "tmf_order_links", ["native_order_id"])
     op.create_table(
         "tmf_cancel_orders",
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("id", sa.String(40), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("service_order_id", sa.String(40), nullable=False),
@@ -60,7 +63,8 @@ def upgrade() -> None:
                                 name="fk_tmf_cancel_orders_tenant_id_tenants"),
         sa.ForeignKeyConstraint(["service_order_id"], ["tmf_service_orders.id"], ondelete="CASCADE",
                                 name="fk_tmf_cancel_orders_service_order_id_tmf_service_orders"),
-        sa.PrimaryKeyConstraint("id", name="pk_tmf_cancel_orders"),
+        sa.PrimaryKeyConstraint("seq", name="pk_tmf_cancel_orders"),
+        sa.UniqueConstraint("id", name="uq_tmf_cancel_orders_id"),
     )
     op.create_index("ix_tmf_cancel_orders_tenant_id", "tmf_cancel_orders", ["tenant_id"])
     op.create_table(
