@@ -73,7 +73,7 @@ def create_order(store: Any, tenant: str, body: dict[str, Any], *, actor: str, n
         _event(session, tenant, "ServiceOrderCreateEvent", order_id, "acknowledged", stored, now)
         tmf_repo.add_order(session, order_id=order_id, tenant_id=tenant_key, state="acknowledged",
                            document=stored, at=now)
-    deliver_pending(store)
+    # the create event goes out with the apply's events (the outbox keeps their order)
     _plan_and_apply(store, tenant, order_id, translated, head.version, actor=actor, now=now)
     return get_order(store, order_id, tenant)
 
