@@ -104,6 +104,8 @@ def test_a_buyer_orders_follows_and_finds_its_services(tmf_api: TmfApi,
     hub = api.call("POST", f"{ORDERING}/hub", "buyer", json={"callback": callback})
     assert hub.status_code == 201, hub.text
     conforms("TMF641", "EventSubscription", hub.json())
+    services_hub = api.call("POST", f"{INVENTORY}/hub", "buyer", json={"callback": callback + "/inventory"})
+    conforms("TMF638", "EventSubscription", services_hub.json())
 
     body = {"externalId": "NORD-4711", "description": "Berlin PoP on-line, Oslo-Hamburg up to 1.5G",
             "serviceOrderItem": [access_item("1", "berlin-pop", "Hamburg"),
@@ -148,8 +150,14 @@ def test_a_buyer_orders_follows_and_finds_its_services(tmf_api: TmfApi,
 
     # the events, delivered by the native webhook machinery to the real listener, as the spec defines them
     WebhookDispatcher(api.store, egress=EgressPolicy.parse("127.0.0.1")).run_due()
-    events = [r["body"] for r in received]
-    assert all(r["path"] == "/tmf-listener" for r in received)
+    events = [r["body"] for r in received if r["path"] == "/tmf-listener"]
+    service_events = [r["body"] for r in received if r["path"] == "/tmf-listener/inventory"]
+    assert len(events) + len(service_events) == len(received)
+    for event in service_events:
+        conforms("TMF638", event["eventType"], event)
+    assert sorted((e["eventType"], e["event"]["service"]["name"]) for e in service_events) == [
+        ("ServiceAttributeValueChangeEvent", "oslo-handoff-hamburg-handoff"),
+        ("ServiceCreateEvent", "berlin-internet"), ("ServiceCreateEvent", "berlin-pop")]
     for event in events:
         conforms("TMF641", event["eventType"], event)
     assert [(e["eventType"], e["event"]["serviceOrder"]["state"]) for e in events] == [
