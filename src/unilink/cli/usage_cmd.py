@@ -1,6 +1,6 @@
 """`unilink usage collect [--once]`: poll the routers' interface counters into the database.
 
-    unilink usage collect --once [--source sim|lab] [--json]      one cycle (a baseline on first run)
+    unilink usage collect --once [--source sim|netconf|lab] [--json]  one cycle (a baseline on first run)
     unilink usage collect [--interval 300] [--source …]            on a schedule until Ctrl-C
 
 The interval is `--interval` or UNILINK_USAGE_INTERVAL (default 300 s; the lab: a few seconds), the
@@ -44,7 +44,7 @@ def collect(once: bool = typer.Option(False, "--once", help="One poll cycle, the
             interval: str = typer.Option(None, "--interval", envvar=INTERVAL_ENV, show_envvar=True,
                                          help="Seconds between polls (default 300)."),
             source: str = typer.Option(None, "--source", envvar=SOURCE_ENV, show_envvar=True,
-                                       help="Counter source: sim or lab (default: UNILINK_DRIVER, else sim)."),
+                                       help="Counter source: sim, netconf or lab (default: UNILINK_DRIVER, else sim)."),
             database: str | None = DATABASE_OPTION,
             as_json: bool = typer.Option(False, "--json", help="Print JSON (one object per cycle).")) -> None:
     """Poll the interface counters and store rates at 5 min / 1 h / 1 day."""

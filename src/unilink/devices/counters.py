@@ -3,7 +3,7 @@
 Every driver that can read counters offers `read_counters(router) -> list[Counter]` (the
 `CounterReader` protocol): the simulator from a seeded traffic model (`devices.drivers.sim`), the
 lab from the kernel (netlink `IFLA_STATS64`, `lab.driver`), NETCONF from `ietf-interfaces`
-statistics (`devices.drivers.netconf`). A reading is raw: the octets since the counter started,
+statistics (`devices.drivers.netconf_counters`). A reading is raw: the octets since the counter started,
 modulo its width. Turning readings into rates (wraps, resets, missed polls) is the collector's job
 (`unilink.usage.collector`), never the driver's.
 

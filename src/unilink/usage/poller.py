@@ -22,6 +22,7 @@ from typing import Any
 
 from unilink.devices.counters import Counter, CounterReader, counter_reader_for
 from unilink.devices.drivers.base import DeviceError
+from unilink.devices.drivers.netconf_counters import TARGETS_ENV, NetconfCounterReader, load_targets
 from unilink.devices.drivers.sim import SimCounterReader
 from unilink.errors import ValidationError
 from unilink.store import usage_samples_repo as repo
@@ -164,17 +165,30 @@ def purge_limits(now: datetime) -> dict[int, datetime]:
 
 def reader_for(store: Any, source: str) -> tuple[CounterReader, list[str]]:
     """The counter source called `source` and the routers it reads: `sim` (the simulated routers
-    of the inventory, interfaces from the deployed services) or a registered one (`lab`)."""
+    of the inventory, interfaces from the deployed services), `netconf` (the routers of the file
+    `UNILINK_NETCONF_TARGETS`) or a registered one (`lab`)."""
     if source == "sim":
         interfaces = sim_interfaces(store)
         return SimCounterReader(interfaces, clock=store.clock), sorted(interfaces)
+    if source == "netconf":
+        reader = netconf_reader(store, os.environ.get(TARGETS_ENV))
+        return reader, reader.routers()
     factory = counter_reader_for(source)
     if factory is None:
         raise ValidationError("no counter source of this name", field=SOURCE_ENV, value=source,
-                              accepted="sim, or lab once unilink.lab is loaded")
+                              accepted="sim, netconf, or lab once unilink.lab is loaded")
     reader = factory()
     routers = getattr(reader, "routers", None)
     return reader, list(routers() if callable(routers) else routers or [])
+
+
+def netconf_reader(store: Any, targets_file: str | None) -> NetconfCounterReader:
+    """The routers of `targets_file` over NETCONF; what their interfaces carry is what the engine's
+    runtime says (the deployed services' ports and the backbone links, as for the simulator)."""
+    targets = load_targets(targets_file)
+    known = sim_interfaces(store)
+    carries = {router: {i.name: i.carries for i in known[router]} for router in targets if router in known}
+    return NetconfCounterReader(targets, carries)
 
 
 def configured_source() -> str:

@@ -61,7 +61,10 @@ class NetconfServer:
                 "hostkey_verify": False}
 
 
-def start(directory: Path) -> NetconfServer:
+def start(directory: Path, *, netns: str | None = None) -> NetconfServer:
+    """netconfd (in the network namespace `netns` when given: its ietf-interfaces SIL then reports
+    that namespace's interfaces) behind sshd on 127.0.0.1 of this namespace: the subsystem reaches
+    netconfd over its Unix socket, a file both namespaces see."""
     directory.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     sock = directory / "ncxserver.sock"
@@ -76,11 +79,12 @@ def start(directory: Path) -> NetconfServer:
         "PermitRootLogin prohibit-password", "PasswordAuthentication no", "UsePAM no", "StrictModes no",
         f'Subsystem netconf "{SUBSYSTEM} --ncxserver-sockname={port}@{sock}"', ""]))
     log = open(directory / "processes.log", "ab")  # noqa: SIM115 - kept open for the processes' lifetime
+    in_netns = ["ip", "netns", "exec", netns] if netns else []
     netconfd = subprocess.Popen(
-        [NETCONFD, "--module=ietf-interfaces", "--module=iana-if-type", "--module=ietf-ip",
+        [*in_netns, NETCONFD, "--module=ietf-interfaces", "--module=iana-if-type", "--module=ietf-ip",
          f"--ncxserver-sockname={sock}", "--superuser=root", f"--port={port}",
          f"--startup={directory / 'startup-cfg.xml'}", f"--log={directory / 'netconfd.log'}"],
-        stdout=log, stderr=log, cwd=directory)
+        stdout=log, stderr=log, cwd=directory, env=_netconfd_env(directory))
     server = NetconfServer(directory=directory, port=port, client_key=directory / "clientkey", processes=[netconfd])
     try:
         _wait(lambda: sock.exists(), "netconfd socket", netconfd)
@@ -91,6 +95,26 @@ def start(directory: Path) -> NetconfServer:
         server.stop()
         raise
     return server
+
+
+# netconfd-module-ietf-interfaces (the SIL that fills /interfaces-state) runs a helper,
+# `get-interface-ipv4 IFNAME`, for each interface's ietf-ip state, and aborts netconfd (an assert in
+# get_ipv4) when the helper does not answer; Debian's package does not ship it. This one answers
+# what the SIL expects: an <ipv4> element of ietf-ip with the interface's addresses, or nothing.
+IPV4_HELPER = """#!/bin/sh
+ip -4 -o addr show dev "$1" 2>/dev/null | awk '
+  { split($4, a, "/"); out = out "<address><ip>" a[1] "</ip><prefix-length>" a[2] "</prefix-length></address>" }
+  END { if (out != "") printf "<ipv4 xmlns=\\"urn:ietf:params:xml:ns:yang:ietf-ip\\">%s</ipv4>\\n", out }'
+"""
+
+
+def _netconfd_env(directory: Path) -> dict[str, str]:
+    bin_dir = directory / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    helper = bin_dir / "get-interface-ipv4"
+    helper.write_text(IPV4_HELPER)
+    helper.chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')}"}
 
 
 def _listening(port: int) -> bool:

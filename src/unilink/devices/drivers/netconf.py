@@ -31,6 +31,12 @@ from unilink.devices.render import RenderedConfig
 IF_NS = "urn:ietf:params:xml:ns:yang:ietf-interfaces"
 IP_NS = "urn:ietf:params:xml:ns:yang:ietf-ip"
 INTERFACES_FILTER = ("subtree", f'<interfaces xmlns="{IF_NS}"/>')
+# The counters of every interface: /interfaces-state (ietf-interfaces 2014-05-08, what netconfd's SIL
+# implements) and /interfaces (the NMDA revision 2018-02-20, where state moved under the config
+# list). A server answers the one it has; a filter naming nodes it lacks selects nothing.
+_STATS = "<interface><name/><speed/><statistics><discontinuity-time/><in-octets/><out-octets/></statistics></interface>"
+STATISTICS_FILTER = [f'<interfaces-state xmlns="{IF_NS}">{_STATS}</interfaces-state>',
+                     f'<interfaces xmlns="{IF_NS}">{_STATS}</interfaces>']
 
 InterfaceKey = tuple[str, str, str, str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
 
@@ -107,6 +113,12 @@ class NetconfDriver:
             self._manager.close_session()
         self._manager = None
 
+    def close_quietly(self) -> None:
+        """Drop the session whatever its state (after a failed read: the next call reconnects)."""
+        with contextlib.suppress(Exception):
+            self.close()
+        self._manager = None
+
     # -- DeviceDriver --------------------------------------------------------------------------
 
     def prepare(self, config: RenderedConfig) -> None:
@@ -157,6 +169,10 @@ class NetconfDriver:
     def running_config(self) -> str:
         return str(self._rpc("get-config", lambda m: m.get_config(source="running", filter=INTERFACES_FILTER)
                              .data_xml))
+
+    def interface_statistics(self) -> str:
+        """The <data> of a <get> of every interface's name, speed and octet counters (XML text)."""
+        return str(self._rpc("get statistics", lambda m: m.get(filter=STATISTICS_FILTER).data_xml))
 
     def verify(self, expected: RenderedConfig) -> bool:
         return canonical_interfaces(self.running_config()) == canonical_interfaces(expected.text)
