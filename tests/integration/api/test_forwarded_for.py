@@ -68,7 +68,7 @@ def test_unilink_serve_turns_uvicorns_forwarded_headers_off(tmp_path: object, mo
 
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn_module, "run", lambda *args, **kwargs: calls.append(kwargs))  # type: ignore[attr-defined]
-    for env in ("UNILINK_RECOVER", "UNILINK_SCHEDULER_INTERVAL", "UNILINK_DATABASE_URL"):
+    for env in ("UNILINK_RECOVER", "UNILINK_SCHEDULER_INTERVAL", "UNILINK_DATABASE_URL", "UNILINK_USAGE_INTERVAL"):
         monkeypatch.setenv(env, "")  # type: ignore[attr-defined]  # serve sets them: undone after the test
     result = CliRunner().invoke(cli, ["serve", "--database", f"sqlite:///{tmp_path}/u.db"])
     assert result.exit_code == 0, result.output
