@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
@@ -40,6 +40,7 @@ from unilink.api.deps import Authenticator
 from unilink.api.middleware import Metrics, ObserveMiddleware
 from unilink.api.problems import install_problem_handlers
 from unilink.api.proxies import ClientAddress, TrustedProxies
+from unilink.api.query_check import reject_unknown_query
 from unilink.api.schemas import Health
 from unilink.errors import ValidationError
 from unilink.events.egress import EgressPolicy
@@ -199,6 +200,7 @@ def create_app(store: Store | None = None, *, rate_limit: str | None = None,
         docs_url=None,  # served offline by api/docs_pages.py, with /redoc
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query)],  # an unknown ?param is a 422, not ignored
     )
     app.state.store_holder = holder
     app.state.authenticator = Authenticator(limiter)

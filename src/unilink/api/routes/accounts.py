@@ -18,6 +18,7 @@ from unilink.api.deps import (
     mark_tenant,
     visible_tenant,
 )
+from unilink.api.paging import Filter, PageDep, paged
 from unilink.api.problems import PROBLEM_RESPONSES
 from unilink.api.schemas import (
     AuditOut,
@@ -72,10 +73,11 @@ def whoami(principal: PrincipalDep) -> Whoami:
 
 
 @router.get("/tokens", tags=["auth"], response_model=list[TokenOut], summary="API tokens (never their secrets)")
-def list_tokens(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> list[TokenOut]:
+def list_tokens(principal: PrincipalDep, store: StoreDep, response: Response, page: PageDep,
+                tenant: TenantQuery = None) -> list[TokenOut]:
     scope = visible_tenant(principal, tenant)
     with store.session() as session:
-        return [TokenOut(**t.to_dict()) for t in accounts.list_tokens(session, scope)]
+        return paged(response, [TokenOut(**t.to_dict()) for t in accounts.list_tokens(session, scope)], page)
 
 
 @router.post("/tokens", tags=["auth"], response_model=TokenCreated, status_code=201,
@@ -106,10 +108,11 @@ def _user_out(row: UserRow, tenant: str | None) -> UserOut:
 
 
 @router.get("/users", tags=["tenants"], response_model=list[UserOut], summary="Users (of your tenant)")
-def list_users(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> list[UserOut]:
+def list_users(principal: PrincipalDep, store: StoreDep, response: Response, page: PageDep,
+               tenant: TenantQuery = None) -> list[UserOut]:
     scope = visible_tenant(principal, tenant)
     with store.session() as session:
-        return [_user_out(row, name) for row, name in accounts_repo.users(session, scope)]
+        return paged(response, [_user_out(row, name) for row, name in accounts_repo.users(session, scope)], page)
 
 
 @router.post("/users", tags=["tenants"], response_model=UserOut, status_code=201, summary="Create a user")
@@ -145,9 +148,11 @@ def _tenant_out(info: accounts.TenantInfo) -> TenantOut:
 
 @router.get("/tenants", tags=["tenants"], response_model=list[TenantOut],
             summary="Tenants: every one for operators, your own for tenant roles")
-def list_tenants(principal: PrincipalDep, store: StoreDep) -> list[TenantOut]:
+def list_tenants(principal: PrincipalDep, store: StoreDep, response: Response, page: PageDep,
+                 kind: Filter = None) -> list[TenantOut]:
     with store.session() as session:
-        return [_tenant_out(t) for t in accounts.tenant_infos(session, principal)]
+        tenants = [_tenant_out(t) for t in accounts.tenant_infos(session, principal)]
+    return paged(response, [t for t in tenants if kind is None or t.kind == kind], page)
 
 
 @router.get("/tenants/{name}", tags=["tenants"], response_model=TenantOut, summary="One tenant")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from unilink.api.deps import OperatorAdminDep, PrincipalDep, StoreDep, mark_tenant
+from unilink.api.paging import Filter, PageDep, matching, paged
 from unilink.api.problems import PROBLEM_RESPONSES
 from unilink.api.schemas import (
     InterconnectIn,
@@ -72,8 +73,9 @@ def _dict(item: Any) -> dict[str, Any]:
 # -- PoPs ------------------------------------------------------------------------------------------
 
 @router.get("/pops", response_model=list[PopOut], summary="Points of presence")
-def list_pops(principal: PrincipalDep, store: StoreDep) -> list[dict[str, Any]]:
-    return [_dict(p) for p in store.load_network().pops]
+def list_pops(principal: PrincipalDep, store: StoreDep, response: Response, page: PageDep,
+              country: Filter = None) -> list[dict[str, Any]]:
+    return paged(response, matching([_dict(p) for p in store.load_network().pops], country=country), page)
 
 
 @router.get("/pops/{name}", response_model=PopOut, summary="One PoP")
@@ -106,8 +108,10 @@ def delete_pop(name: Name, request: Request, principal: OperatorAdminDep, store:
 # -- routers ---------------------------------------------------------------------------------------
 
 @router.get("/routers", response_model=list[RouterOut], summary="Routers")
-def list_routers(principal: PrincipalDep, store: StoreDep) -> list[dict[str, Any]]:
-    return [_dict(r) for r in store.load_network().routers]
+def list_routers(principal: PrincipalDep, store: StoreDep, response: Response, page: PageDep, pop: Filter = None,
+                 role: Filter = None, vendor: Filter = None) -> list[dict[str, Any]]:
+    routers = [_dict(r) for r in store.load_network().routers]
+    return paged(response, matching(routers, pop=pop, role=role, vendor=vendor), page)
 
 
 @router.get("/routers/{name}", response_model=RouterOut, summary="One router")
@@ -141,8 +145,11 @@ def delete_router(name: Name, request: Request, principal: OperatorAdminDep, sto
 # -- links -----------------------------------------------------------------------------------------
 
 @router.get("/links", response_model=list[LinkOut], summary="Backbone links")
-def list_links(principal: PrincipalDep, store: StoreDep) -> list[dict[str, Any]]:
-    return [_dict(lk) for lk in store.load_network().links]
+def list_links(principal: PrincipalDep, store: StoreDep, response: Response, page: PageDep,
+               pop: Annotated[str | None, Query(max_length=100, description="links with an end at this PoP")] = None,
+               ) -> list[dict[str, Any]]:
+    links = [_dict(lk) for lk in store.load_network().links]
+    return paged(response, [lk for lk in links if pop is None or pop in (lk["a"], lk["b"])], page)
 
 
 @router.get("/links/{name}", response_model=LinkOut, summary="One link")
@@ -182,8 +189,10 @@ def delete_link(name: str, request: Request, principal: OperatorAdminDep, store:
 # -- interconnects ---------------------------------------------------------------------------------
 
 @router.get("/interconnects", response_model=list[InterconnectOut], summary="Interconnects with other networks")
-def list_interconnects(principal: PrincipalDep, store: StoreDep) -> list[dict[str, Any]]:
-    return [_dict(i) for i in store.load_network().interconnects]
+def list_interconnects(principal: PrincipalDep, store: StoreDep, response: Response, page: PageDep,
+                       kind: Filter = None, pop: Filter = None) -> list[dict[str, Any]]:
+    interconnects = [_dict(i) for i in store.load_network().interconnects]
+    return paged(response, matching(interconnects, kind=kind, pop=pop), page)
 
 
 @router.get("/interconnects/{name}", response_model=InterconnectOut, summary="One interconnect")

@@ -33,6 +33,7 @@ from unilink.api.deps import (
     mark_tenant,
     visible_tenant,
 )
+from unilink.api.paging import Filter, PageDep, count_headers, matching, page_of, paged
 from unilink.api.problems import PROBLEM_RESPONSES
 from unilink.api.schemas import Strict
 from unilink.engine import core as engine_core
@@ -195,17 +196,25 @@ def list_sites(principal: Principal, store: Store, tenant: str | None = None) ->
 
 @router.get("/sites", tags=["services"], summary="Sites in service, with their accesses",
             response_model=list[dict[str, Any]], operation_id="list_sites")
-async def read_sites(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> Response:
+async def read_sites(principal: PrincipalDep, store: StoreDep, page: PageDep, tenant: TenantQuery = None,
+                     pop: Filter = None) -> Response:
     # The hot read path: a tenant's own sites from the cache without a thread hop, a query or even JSON
     # encoding when fresh (the encoded answer is kept with the document it was made from).
     scope = visible_tenant(principal, tenant)
     document = tenant_views.deployed.fresh(store, scope) if scope is not None else None
-    if document is not None:
+    if document is not None and page.whole and pop is None:
         encoded = document.get("_sites_json")
         if encoded is None:
             encoded = document["_sites_json"] = JSONResponse(tenant_views.site_rows(scope, document)).body
-        return Response(encoded, media_type="application/json")
-    return JSONResponse(await run_in_threadpool(_sites, store, principal, tenant))
+        answer = Response(encoded, media_type="application/json")
+        count = len(document.get("sites", []))
+        count_headers(answer, total=count, returned=count)
+        return answer
+    sites = matching(await run_in_threadpool(_sites, store, principal, tenant), pop=pop)
+    chosen = page_of(sites, page)
+    answer = JSONResponse(chosen)
+    count_headers(answer, total=len(sites), returned=len(chosen))
+    return answer
 
 
 @router.get("/sites/{site}", tags=["services"], summary="One site")
@@ -228,8 +237,17 @@ def _services(store: Store, principal: Principal, tenant: str | None) -> list[di
 
 @router.get("/services", tags=["services"], summary="Services in place (internet, ipvpn, eline)",
             response_model=list[dict[str, Any]])
-def list_services(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None) -> JSONResponse:
-    return JSONResponse(_services(store, principal, tenant))
+def list_services(principal: PrincipalDep, store: StoreDep, response: Response, page: PageDep,
+                  tenant: TenantQuery = None, kind: Filter = None, site: Filter = None) -> list[dict[str, Any]]:
+    services = matching(_services(store, principal, tenant), kind=kind)
+    if site is not None:  # an E-Line or a VPN has several sites: any of them
+        services = [s for s in services if site in _sites_of(s)]
+    return paged(response, services, page)
+
+
+def _sites_of(service: dict[str, Any]) -> set[str]:
+    ends = {service.get("site"), service.get("a"), service.get("b")}
+    return {m["site"] for m in service.get("members") or []} | {e for e in ends if e}
 
 
 @router.get("/services/{service}", tags=["services"], summary="One service")
@@ -387,9 +405,11 @@ def cancel_plan(plan_id: PlanId, request: Request, principal: WriterDep, store: 
 # -- orders ------------------------------------------------------------------------------------------
 
 @router.get("/orders", tags=["orders"], summary="Field-work orders (TMF641 states)")
-def list_orders(principal: PrincipalDep, store: StoreDep, tenant: TenantQuery = None,
-                open_only: Annotated[bool, Query(alias="open")] = False) -> list[dict[str, Any]]:
-    return tenant_views.orders(store, visible_tenant(principal, tenant), open_only=open_only)
+def list_orders(principal: PrincipalDep, store: StoreDep, response: Response, page: PageDep,
+                tenant: TenantQuery = None, open_only: Annotated[bool, Query(alias="open")] = False,
+                state: Filter = None, site: Filter = None) -> list[dict[str, Any]]:
+    orders = tenant_views.orders(store, visible_tenant(principal, tenant), open_only=open_only)
+    return paged(response, matching(orders, state=state, site=site), page)
 
 
 @router.get("/orders/{order_id}", tags=["orders"], summary="One order")
