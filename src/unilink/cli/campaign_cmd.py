@@ -23,9 +23,8 @@ from typing import Any
 
 import typer
 import yaml
-from rich.table import Table
 
-from unilink.cli.common import cli_errors, console, print_json
+from unilink.cli.common import Table, cli_errors, console, print_json
 from unilink.cli.db_cmd import DATABASE_OPTION, open_store
 from unilink.errors import ParseError
 from unilink.units import format_bandwidth

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from unilink.cli.common import cli_errors, console, print_json, spinner
+from unilink.cli.common import Table, cli_errors, console, print_json, spinner
 from unilink.errors import ValidationError
 
 app = typer.Typer(help="Capacity planning: link loads, bottlenecks, headroom, failures, upgrades.",

@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
-from rich.table import Table
 
 from unilink.catalog.prices import format_cents
-from unilink.cli.common import cli_errors, console, print_json
+from unilink.cli.common import Table, cli_errors, console, print_json
 from unilink.cli.db_cmd import DATABASE_OPTION, open_store
 from unilink.cli.remote import API_OPTION, RemoteClient, remote_client
 from unilink.engine.plan_views import plan_view

@@ -14,11 +14,20 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.table import Table as RichTable
 
 from unilink.errors import UnilinkError
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+class Table(RichTable):
+    """A Rich table whose cells wrap instead of being cut with "…": at 80 columns a link or zone name,
+    which the reader needs whole (to type it into the next command), folds onto a second line."""
+
+    def add_column(self, *args: Any, overflow: Any = "fold", **kwargs: Any) -> None:
+        super().add_column(*args, overflow=overflow, **kwargs)
 
 
 def print_json(data: Any) -> None:

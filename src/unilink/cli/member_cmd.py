@@ -22,9 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from unilink.cli.common import cli_errors, console, print_json
+from unilink.cli.common import Table, cli_errors, console, print_json
 from unilink.cli.db_cmd import DATABASE_OPTION, open_store
 
 app = typer.Typer(help="A cooperative's members: plans, lines, pools, subscriptions and their rates.",

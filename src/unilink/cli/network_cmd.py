@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from unilink.cli.common import cli_errors, console, print_json
+from unilink.cli.common import Table, cli_errors, console, print_json
 from unilink.cli.db_cmd import DATABASE_OPTION, open_store
 from unilink.errors import ValidationError
 from unilink.inventory.model import ImportResult, Network
