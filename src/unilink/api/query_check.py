@@ -14,7 +14,7 @@ from fastapi.dependencies.models import Dependant
 from unilink.errors import ValidationError, did_you_mean
 
 CHECKED_PREFIX = "/api/"
-_accepted_by_route: dict[int, frozenset[str]] = {}
+_ACCEPTED = "_unilink_accepted_query"  # kept on the route itself: computed once, gone with its app
 
 
 def _query_names(dependant: Dependant) -> set[str]:
@@ -26,11 +26,12 @@ def _query_names(dependant: Dependant) -> set[str]:
 
 def accepted_query(route: object) -> frozenset[str]:
     """The query parameters a route takes (its own and its dependencies'), computed once per route."""
-    key = id(route)
-    if key not in _accepted_by_route:
+    accepted = getattr(route, _ACCEPTED, None)
+    if accepted is None:
         dependant = getattr(route, "dependant", None)
-        _accepted_by_route[key] = frozenset(_query_names(dependant)) if dependant is not None else frozenset()
-    return _accepted_by_route[key]
+        accepted = frozenset(_query_names(dependant)) if dependant is not None else frozenset()
+        setattr(route, _ACCEPTED, accepted)
+    return accepted
 
 
 def reject_unknown_query(request: Request) -> None:
