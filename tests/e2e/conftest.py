@@ -9,15 +9,12 @@ for each kind of user); `browser` a headless Chromium per module, skipped with t
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from portal_helpers import Portal
+from portal_helpers import Portal, serving
 
 from seeded_template import make_seeded_template
 from unilink.store.db import Store
@@ -39,16 +36,8 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
     return path, make_seeded_template(path, USERS)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def portal(seeded_template: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    import uvicorn
-
     from unilink.api.app import create_app
 
     template, tokens = seeded_template
@@ -56,24 +45,12 @@ def portal(seeded_template: tuple[Path, dict[str, str]], tmp_path_factory: pytes
     copy = workdir / "unilink.db"
     shutil.copyfile(template, copy)
     store = Store.open(f"sqlite:///{copy}", migrate=False)
-    app = create_app(store, rate_limit="off", deliver_webhooks=False)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, name="portal-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the portal's uvicorn server did not start")
-        time.sleep(0.05)
     shots = workdir / "screenshots"
     shots.mkdir()
     try:
-        yield Portal(url=f"http://127.0.0.1:{port}", store=store, tokens=tokens, screenshots=shots)
+        with serving(create_app(store, rate_limit="off", deliver_webhooks=False)) as url:
+            yield Portal(url=url, store=store, tokens=tokens, screenshots=shots)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         store.close()
 
 

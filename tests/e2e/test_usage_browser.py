@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from portal_helpers import Portal, sign_in
+from portal_helpers import Portal, serving, sign_in
 
 from unilink.store.db import Store
 from usage_samples import busy_days, write_rates
@@ -29,22 +26,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 G = 10**9
 
 
-def _port() -> int:
-    for port in range(18200, 18300):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail("no free port in 18200-18299")
-
-
 @pytest.fixture(scope="module")
 def usage_portal(seeded_template: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[Portal]:
-    import uvicorn
-
     from unilink.api.app import create_app
 
     template, tokens = seeded_template
@@ -54,23 +38,12 @@ def usage_portal(seeded_template: tuple[Path, dict[str, str]], tmp_path_factory:
     down = busy_days(7, busy_bps=1_920_000_000, quiet_bps=400_000_000)
     write_rates(store, tenant="acme-logistics", site="paris-hq", start=datetime(2026, 11, 24, tzinfo=UTC),
                 down_bps=down, up_bps=[300_000_000] * len(down))
-    server = uvicorn.Server(uvicorn.Config(create_app(store, rate_limit="off", deliver_webhooks=False),
-                                           host="127.0.0.1", port=_port(), log_level="warning",
-                                           timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, name="usage-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the portal's uvicorn server did not start")
-        time.sleep(0.05)
     shots = workdir / "screenshots"
     shots.mkdir()
     try:
-        yield Portal(url=f"http://127.0.0.1:{server.config.port}", store=store, tokens=tokens, screenshots=shots)
+        with serving(create_app(store, rate_limit="off", deliver_webhooks=False), name="usage-uvicorn") as url:
+            yield Portal(url=url, store=store, tokens=tokens, screenshots=shots)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         store.close()
 
 
