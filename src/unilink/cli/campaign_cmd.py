@@ -26,7 +26,7 @@ import yaml
 
 from unilink.cli.common import Table, cli_errors, console, print_json
 from unilink.cli.db_cmd import DATABASE_OPTION, open_store
-from unilink.errors import ParseError
+from unilink.errors import ParseError, yaml_reason
 from unilink.units import format_bandwidth
 
 app = typer.Typer(help="Demand-aggregation campaigns of cooperatives: zones, pledges, ledger.",
@@ -54,9 +54,7 @@ def _read_spec(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ParseError(f"cannot read the file: {exc.strerror}", path=str(path)) from None
     except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise ParseError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", path=str(path),
-                         line=None if line is None else line + 1) from None
+        raise ParseError(f"not valid YAML: {yaml_reason(exc)}", path=str(path)) from None
     if not isinstance(data, dict):
         raise ParseError("a campaign file is a mapping (name, tenant, deadline, plans, zones)", path=str(path))
     return data

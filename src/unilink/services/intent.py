@@ -350,8 +350,7 @@ def _closest_field(unknown: Any, errors: list[Any]) -> str:
 
 
 def _field_names(*models: type[BaseModel]) -> frozenset[str]:
-    return frozenset(name for model in models for cls in model.__mro__ if hasattr(cls, "model_fields")
-                     for name in cls.model_fields)
+    return frozenset(name for model in models for name in model.model_fields)  # inherited ones included
 
 
 _FIELD_NAMES = _field_names(AccessSpec, SiteSpec, InternetService, VpnMember, IpVpnService, ELineService, Boost,
