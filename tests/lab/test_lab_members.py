@@ -72,6 +72,15 @@ class MembersLab:
         return rates
 
 
+def trickle_interval_ceiling(interval_s: float = 0.2) -> float:
+    """The most a 0.2 s interval can carry through the trickle shaper: its bucket plus the rate."""
+    from unilink.lab.topology import tbf_args
+
+    args = tbf_args("mem2", TRICKLE)
+    bucket_bits = int(args[args.index("burst") + 1]) * 8
+    return 1.1 * (bucket_bits + TRICKLE * interval_s) / interval_s  # 1.1: interval edges read late
+
+
 @pytest.fixture(scope="module")
 def members_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MembersLab]:
     reason = lab_skip_reason()
@@ -153,7 +162,9 @@ def test_each_member_gets_its_plan_and_a_suspended_one_the_trickle(members_lab: 
     assert LabDriver(lab.lab).linux_state(lab.router)["shapers"]["mem2"][0][0] == TRICKLE
     trickle = lab.download(2, lab.address(views[2]), seconds=6.0, port=5303)
     assert statistics.mean(trickle) <= 1.2 * TRICKLE, trickle  # held at 256 kbit/s
-    assert max(trickle) <= 4 * TRICKLE, trickle                 # no interval gets through at speed
+    # no interval gets through at speed: at most one full tbf bucket on top of the rate, which a TCP
+    # stall (RTO at 256 kbit/s) lets refill, so an interval after a stall may carry it (CI saw 1.28M)
+    assert max(trickle) <= trickle_interval_ceiling(), trickle
 
     lab.step(memberships.resume, ids[2])
     again = lab.download(2, lab.address(views[2]), port=5304)

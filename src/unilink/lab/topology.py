@@ -426,7 +426,9 @@ def frr_day0_config(topo: LabTopology, router: LabRouter) -> str:
     """The router's integrated FRR config at build time: OSPF underlay + iBGP EVPN full mesh.
 
     Fast timers (NOTES §2): point-to-point OSPF with 1 s hellos, no SPF/LSA throttling delay,
-    BGP 3/9 s. `advertise-all-vni` makes every VXLAN device in the namespace an EVPN L2VNI, so a
+    BGP 3/9 s, and a 2 s connect retry: a session whose first attempt came before OSPF had the
+    peer's loopback would otherwise wait FRR's default 120 s before trying again (seen on CI).
+    `advertise-all-vni` makes every VXLAN device in the namespace an EVPN L2VNI, so a
     VPN membership change is a kernel bridge/VXLAN change that FRR picks up by itself.
     """
     lines = ["frr version 8.4", "frr defaults traditional", f"hostname {router.name}",
@@ -445,7 +447,7 @@ def frr_day0_config(topo: LabTopology, router: LabRouter) -> str:
               " timers throttle lsa all 0", " timers lsa min-arrival 0", "exit", "!",
               f"router bgp {topo.asn}", f" bgp router-id {router.loopback}", " no bgp default ipv4-unicast",
               " no bgp ebgp-requires-policy", " timers bgp 3 9", " neighbor PE peer-group",
-              f" neighbor PE remote-as {topo.asn}", " neighbor PE update-source lo"]
+              f" neighbor PE remote-as {topo.asn}", " neighbor PE update-source lo", " neighbor PE timers connect 2"]
     peers = [r for r in topo.routers if r.netns != router.netns]
     lines += [f" neighbor {p.loopback} peer-group PE" for p in peers]
     lines += [" !", " address-family l2vpn evpn", "  neighbor PE activate", "  advertise-all-vni",
