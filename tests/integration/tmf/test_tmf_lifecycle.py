@@ -128,3 +128,24 @@ def test_a_future_start_is_a_scheduled_rate_change(tmf_api: TmfApi, frozen_clock
     refused = tmf_api.call("POST", f"{ORDERING}/serviceOrder", "buyer", json={
         "requestedStartDate": "2027-06-01T00:00:00Z", "serviceOrderItem": [access_item("1", "b", "Hamburg")]})
     assert (refused.status_code, refused.json()["field"]) == (400, "requestedStartDate")
+
+
+def test_orders_list_with_tmf630_operators_and_sort(tmf_api: TmfApi) -> None:
+    eline = _eline(tmf_api)["id"]
+    for external_id, rate in (("A", "1.1G"), ("B", "1.2G"), ("C", "1.3G")):
+        made = tmf_api.call("POST", f"{ORDERING}/serviceOrder", "buyer", json={
+            "externalId": external_id, "serviceOrderItem": [rate_item("1", eline, rate)]})
+        assert made.status_code == 201, made.text
+    newest_first = tmf_api.call("GET", f"{ORDERING}/serviceOrder", "buyer", params={"sort": "-externalId"}).json()
+    assert [o["externalId"] for o in conforms("TMF641", "ServiceOrder", newest_first)] == ["C", "B", "A"]
+    order_date = newest_first[0]["orderDate"]
+    not_b = tmf_api.call("GET", f"{ORDERING}/serviceOrder", "buyer", params={"externalId.ne": "B"})
+    assert (sorted(o["externalId"] for o in not_b.json()), not_b.headers["X-Total-Count"]) == (["A", "C"], "2")
+    assert len(tmf_api.call("GET", f"{ORDERING}/serviceOrder", "buyer",
+                            params={"orderDate.lte": order_date}).json()) == 3
+    assert tmf_api.call("GET", f"{ORDERING}/serviceOrder", "buyer", params={"orderDate.gt": order_date}).json() == []
+    later = (TEST_NOW + timedelta(days=1)).date().isoformat()
+    assert tmf_api.call("GET", f"{ORDERING}/serviceOrder?orderDate>={later}", "buyer").json() == []
+    bad = tmf_api.call("GET", f"{ORDERING}/serviceOrder", "buyer", params={"sort": "order date"})
+    assert (bad.status_code, bad.json()["field"]) == (400, "sort")
+    conforms("TMF641", "Error", bad.json())

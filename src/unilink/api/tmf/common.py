@@ -8,15 +8,16 @@
   (429) — in that shape, so a TMF client reads one error format.
 - **Lists** (TMF630 guidelines): `fields=a,b` keeps those attributes (and always `id`, `href`);
   `offset`/`limit` page the result, `X-Total-Count` (matching) and `X-Result-Count` (sent) say how
-  many; any other query parameter filters by equality on that attribute (`state=completed`,
-  `serviceSpecification.id=internet`; several values comma-separated mean any of them).
+  many; `sort=-orderDate` orders; any other query parameter filters on that attribute, by equality
+  (`state=completed`, `serviceSpecification.id=internet`; comma-separated values mean any of them)
+  or with TMF630's operators (`orderDate.gte=2026-12-01`, `orderDate<2026-12-02`): see filtering.py.
 - **hrefs** are absolute, from the request's own scheme and host, and resolve on this server.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request
@@ -26,9 +27,10 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from unilink.api.problems import clip, loc_to_path
+from unilink.api.tmf.filtering import matches, parse_condition, sort_key_list, sort_resources
 from unilink.errors import InfeasibleError, UnilinkError, ValidationError
 
-RESERVED_QUERY = frozenset({"fields", "offset", "limit", "tenant"})
+RESERVED_QUERY = frozenset({"fields", "offset", "limit", "sort", "tenant"})
 MAX_LIMIT = 1000
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
             409: "Conflict", 413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error"}
@@ -110,24 +112,6 @@ def _int(value: str | None, field: str, default: int | None, low: int, high: int
     return int(value)
 
 
-def _attribute(resource: dict[str, Any], path: str) -> Any:
-    node: Any = resource
-    for part in path.split("."):
-        if isinstance(node, list):
-            return [n.get(part) for n in node if isinstance(n, dict)]
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
-
-
-def _matches(resource: dict[str, Any], path: str, wanted: Sequence[str]) -> bool:
-    value = _attribute(resource, path)
-    values = value if isinstance(value, list) else [value]
-    texts = {str(v).lower() if isinstance(v, bool) else str(v) for v in values if v is not None}
-    return any(w in texts for w in wanted)
-
-
 def select(resource: dict[str, Any], fields: str | None) -> dict[str, Any]:
     """`fields=` selection: the named top-level attributes, with id and href always kept."""
     if fields is None or not fields.strip():
@@ -141,13 +125,9 @@ def list_response(request: Request, resources: list[dict[str, Any]]) -> JSONResp
     query = request.query_params
     offset = _int(query.get("offset"), "offset", 0, 0, 10**9) or 0
     limit = _int(query.get("limit"), "limit", MAX_LIMIT, 1, MAX_LIMIT) or MAX_LIMIT
-    filters = [(key, query.getlist(key)) for key in query if key not in RESERVED_QUERY]
-    for key, values in filters:
-        if not key or len(key) > 100:
-            raise ValidationError("not an attribute to filter on", field=key[:100], value=values,
-                                  accepted="an attribute name, e.g. state or serviceSpecification.id")
-    matching = [r for r in resources
-                if all(_matches(r, key, [w for v in values for w in v.split(",")]) for key, values in filters)]
+    conditions = [parse_condition(key, query.getlist(key)) for key in query if key not in RESERVED_QUERY]
+    ordered = sort_resources(resources, sort_key_list(query.get("sort")))
+    matching = [r for r in ordered if all(matches(r, c) for c in conditions)]
     page = matching[offset:offset + limit]
     fields = query.get("fields")
     return JSONResponse([select(r, fields) for r in page],
