@@ -76,12 +76,19 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
               help="Seconds between scheduler rounds (boosts that end, scheduled windows); 0: no scheduler."),
           recover: bool = typer.Option(True, "--recover/--no-recover",
                                        help="At start, finish or undo device transactions a crash left unfinished."),
+          workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                      help="Server processes (PostgreSQL only; docs/scale-out.md)."),
           database: str | None = DATABASE_OPTION) -> None:
-    """Run the API and portal (uvicorn) on HOST:PORT, with start-up recovery and the scheduler."""
+    """Run the API and portal (uvicorn) on HOST:PORT, with start-up recovery and the scheduler.
+
+    With `--workers N` (PostgreSQL), N processes serve the same port; recovery and each scheduler
+    round run in one of them at a time (store.locks), as they do across several machines."""
     import uvicorn
 
     from unilink.api.app import RECOVER_ENV, SCHEDULER_ENV
 
+    with cli_errors():
+        check_workers(workers, database or default_url())
     if database:
         os.environ[DATABASE_URL_ENV] = database  # create_app() opens the store from the environment
     os.environ[RECOVER_ENV] = "on" if recover else "off"
@@ -95,7 +102,22 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
             store.close()
     # forwarded headers are the app's business (UNILINK_TRUSTED_PROXIES): uvicorn's own default trusts
     # X-Forwarded-For from any local peer, which would let anyone on the machine pick their address
-    uvicorn.run("unilink.api.app:create_app", factory=True, host=host, port=port, proxy_headers=False)
+    uvicorn.run("unilink.api.app:create_app", factory=True, host=host, port=port, proxy_headers=False,
+                workers=workers if workers > 1 else None)
+
+
+def check_workers(workers: int, url: str) -> None:
+    """More than one worker needs PostgreSQL: SQLite has one writer, and its file is one machine's."""
+    from sqlalchemy.engine import make_url
+
+    from unilink.errors import ValidationError
+
+    if workers > 1 and make_url(url).get_backend_name() != "postgresql":
+        raise ValidationError(
+            "several workers need PostgreSQL: SQLite lets one process write at a time, so more workers "
+            "would only queue behind each other (and could not span machines)", field="workers", value=workers,
+            accepted="1 on SQLite; or set UNILINK_DATABASE_URL (or --database) to "
+                     "postgresql+psycopg://USER@HOST:PORT/DB and run N workers (docs/scale-out.md)")
 
 
 def announce_first_start(store: Any, host: str, port: int) -> None:

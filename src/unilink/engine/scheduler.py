@@ -41,6 +41,7 @@ class Due:
     tenant: str
     reason: str
     deployed: dict[str, Any]
+    since: datetime | None = None  # when it fell due (the earliest end passed), None: not known
 
 
 def _without_finished(document: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -66,18 +67,28 @@ def due_reason(deployed: Intent, updated_at: datetime, now: datetime) -> str | N
     return None
 
 
+def due_since(deployed: Intent, updated_at: datetime, now: datetime) -> datetime:
+    """When the tenant fell due: the earliest boost or schedule end or window edge passed since its
+    routers were last configured (`updated_at` when none is known)."""
+    ends = [b.until for b in deployed.boosts if updated_at < b.until <= now]
+    ends += [s.until for s in deployed.schedules if s.until is not None and updated_at < s.until <= now]
+    return min(ends, default=updated_at)
+
+
 def due_changes(store: Any, now: datetime) -> list[Due]:
-    """Every tenant due at `now`, by name."""
+    """Every tenant due at `now`, in the order they fell due (then by name): after a restart, what
+    was missed while everything was down fires oldest first."""
     with store.session() as session:
         rows = deployed_repo.deployments(session)
     due = []
     for tenant, document, updated_at in rows:
         if not document.get("boosts") and not document.get("schedules"):
             continue
-        reason = due_reason(Intent.model_validate(document), updated_at, now)
+        intent = Intent.model_validate(document)
+        reason = due_reason(intent, updated_at, now)
         if reason is not None:
-            due.append(Due(tenant, reason, document))
-    return due
+            due.append(Due(tenant, reason, document, due_since(intent, updated_at, now)))
+    return sorted(due, key=lambda d: (d.since or now, d.tenant))
 
 
 def desired_now(store: Any, due: Due, now: datetime) -> dict[str, Any]:

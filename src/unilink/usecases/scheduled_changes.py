@@ -16,6 +16,7 @@ from typing import Any
 from unilink.engine.scheduler import ACTOR, Due, Fired, desired_now, due_changes
 from unilink.errors import ConflictError, InfeasibleError, UnilinkError
 from unilink.events.outbox_delivery import deliver_pending
+from unilink.store.locks import leader
 from unilink.usecases import campaigns
 from unilink.usecases.change_plans import plan_change
 from unilink.usecases.plan_applying import apply_plan, record_failure
@@ -23,10 +24,22 @@ from unilink.usecases.plan_applying import apply_plan, record_failure
 log = logging.getLogger(__name__)
 
 
+SCHEDULER_LOCK = "scheduler"
+
+
 def run_due(store: Any, now: datetime | None = None) -> list[Fired]:
-    """Fire what is due at `now` for every tenant; one tenant's failure does not stop the others."""
+    """Fire what is due at `now` for every tenant, oldest due first; one tenant's failure does not
+    stop the others.
+
+    One round at a time across every worker and machine (the database's advisory lock,
+    store.locks.leader): a worker that finds another's round in progress skips its own, and the next
+    round sees what that one fired as no longer due — so each change fires once. What fell due
+    while every process was down is due at the first round after the restart."""
     now = now or store.clock.now()
-    return [_fire(store, due, now) for due in due_changes(store, now)]
+    with leader(store, SCHEDULER_LOCK) as leading:
+        if not leading:
+            return []
+        return [_fire(store, due, now) for due in due_changes(store, now)]
 
 
 def _fire(store: Any, due: Due, now: datetime) -> Fired:
