@@ -34,3 +34,20 @@ def test_serve_with_workers_refuses_sqlite(tmp_path: Any) -> None:
     assert result.exit_code != 0
     assert "several workers need PostgreSQL" in result.output and "UNILINK_DATABASE_URL" in result.output
     assert not (tmp_path / "u.db").exists()  # refused before anything was opened
+
+
+def test_one_usage_collector_across_workers_and_the_next_takes_over(pg_store: Store, monkeypatch: Any) -> None:
+    import threading
+
+    from unilink.api.routes import usage_metrics
+
+    collecting = threading.Event()
+    monkeypatch.setattr(usage_metrics, "reader_for", lambda store, source: (None, []))
+    monkeypatch.setattr(usage_metrics, "run_forever", lambda poller, stop: collecting.set())
+    second_worker = usage_metrics.CollectorThread(Store(pg_store.engine, pg_store.clock), 0.05, source="sim")
+    with leader(pg_store, usage_metrics.COLLECTOR_LOCK) as first_worker_collects:
+        assert first_worker_collects
+        second_worker.start()
+        assert not collecting.wait(0.5)  # ten rounds of trying: the first worker collects, not this one
+    assert collecting.wait(5.0)         # the first one went: the second takes over
+    second_worker.stop()

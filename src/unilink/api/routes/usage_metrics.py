@@ -20,12 +20,14 @@ from unilink.api.deps import OperatorDep, StoreDep
 from unilink.api.problems import PROBLEM_RESPONSES
 from unilink.api.schemas import Name
 from unilink.store import usage_samples_repo
+from unilink.store.locks import leader
 from unilink.usage import metrics
 from unilink.usage.alarms import watch_from_env
 from unilink.usage.poller import INTERVAL_ENV, Poller, configured_source, parse_interval, reader_for, run_forever
 
 router = APIRouter(tags=["usage"], responses=PROBLEM_RESPONSES)
 log = logging.getLogger(__name__)
+COLLECTOR_LOCK = "usage-collector"
 
 
 @router.get("/metrics/usage", summary="Operator: measured traffic per site and link (OpenMetrics)",
@@ -56,8 +58,17 @@ class CollectorThread:
         except Exception:  # the server runs on without measured traffic; the log says why
             log.exception("usage: no collector (counter source %r)", self.source)
             return
-        run_forever(Poller(self.store, reader, routers, interval_s=self.interval_s,
-                           after_cycle=watch_from_env(self.store)), self.stop_event)
+        poller = Poller(self.store, reader, routers, interval_s=self.interval_s,
+                        after_cycle=watch_from_env(self.store))
+        # One collector across all workers and machines (`serve --workers`): two would each write the
+        # same interval's samples. The others wait and take over when the collecting one goes (its
+        # lock dies with its connection); the counter baselines are in the database, so no jump.
+        while not self.stop_event.is_set():
+            with leader(self.store, COLLECTOR_LOCK) as leading:
+                if leading:
+                    run_forever(poller, self.stop_event)
+                    return
+            self.stop_event.wait(self.interval_s)
 
     def start(self) -> None:
         self.thread.start()
