@@ -108,11 +108,10 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
 
 def check_workers(workers: int, url: str) -> None:
     """More than one worker needs PostgreSQL: SQLite has one writer, and its file is one machine's."""
-    from sqlalchemy.engine import make_url
-
     from unilink.errors import ValidationError
+    from unilink.store.db import backend_of
 
-    if workers > 1 and make_url(url).get_backend_name() != "postgresql":
+    if workers > 1 and backend_of(url) != "postgresql":
         raise ValidationError(
             "several workers need PostgreSQL: SQLite lets one process write at a time, so more workers "
             "would only queue behind each other (and could not span machines)", field="workers", value=workers,

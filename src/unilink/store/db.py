@@ -52,6 +52,11 @@ def default_url() -> str:
     return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{Path.cwd() / 'var' / 'unilink.db'}"
 
 
+def backend_of(url: str) -> str:
+    """The database behind a URL: "sqlite" or "postgresql"."""
+    return make_url(url).get_backend_name()
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`, configured for unilink (SQLite: WAL, foreign keys, busy timeout)."""
     try:
