@@ -49,6 +49,7 @@ from unilink.network.ledger import (
     to_iso,
     to_seconds,
 )
+from unilink.network.residual import refuses, residual_search, view_for
 from unilink.units import describe_bandwidth
 
 _INTEGER = (int, np.integer)
@@ -104,7 +105,7 @@ NO_LIMITS = Constraints(allowed=None, max_latency_ms=None, max_hops=None)
 
 
 def make_path(graph: CompiledGraph, arcs: Iterable[int]) -> Path:
-    arcs = tuple(int(a) for a in arcs)
+    arcs = tuple(arcs.tolist() if isinstance(arcs, np.ndarray) else (int(a) for a in arcs))
     if not arcs:
         raise ValidationError("a path needs at least one link", field="path", value="")
     names, dst = graph.nodes, graph.arc_dst_list
@@ -244,6 +245,14 @@ class Asked:
 def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int, asked: Asked,
             window: tuple[float, float], metric: str, limits: Constraints) -> np.ndarray | CachedPath | None:
     """Arcs of the best feasible path (the cached unconstrained path itself when it fits), or None."""
+    # Symmetric requests without limits use a residual view (network/residual.py) when one is current;
+    # the first test is all that the common case (no view was ever needed) pays.
+    view = None
+    views = None if ledger is None else ledger.residual_views
+    if views is not None and views.views and _plain(graph, ledger, asked, limits):
+        view = view_for(ledger, window)  # type: ignore[arg-type]
+        if view is not None and refuses(graph, view, s, t, asked.bps, window):
+            return None
     cached = graph.shortest_path(s, t, metric)
     if cached is None:
         return None  # not even the bare topology joins them
@@ -252,6 +261,8 @@ def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int,
             capacity = graph.arc_capacity_bps
             if (capacity[cached.arcs] >= max(asked.bps, asked.reverse_bps)).all():
                 return cached
+        elif view is not None:
+            return residual_search(graph, ledger, view, s, t, asked.bps, window, metric, cached)
         else:
             memo = cached.memo  # min of the ledger's free-capacity lower bound along the path, per direction
             if memo is None or memo[0] != ledger.token or memo[1] != ledger.version:
@@ -261,6 +272,10 @@ def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int,
                 cached.memo = memo
             if asked.bps <= memo[2] and asked.reverse_bps <= memo[3]:
                 return cached  # the common case: room whatever the window
+            if _plain(graph, ledger, asked, limits):
+                view = view_for(ledger, window, missed=True)
+                if view is not None:
+                    return residual_search(graph, ledger, view, s, t, asked.bps, window, metric, cached)
             if ledger.fits(cached.arcs, asked.bps, *window) and (
                     asked.reverse_bps == 0 or ledger.fits(cached.reverse_arcs, asked.reverse_bps, *window)):
                 return cached
@@ -272,6 +287,11 @@ def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int,
     if limits.allowed is not None:
         usable &= limits.allowed
     return constrained_search(graph, usable, s, t, metric, limits)
+
+
+def _plain(graph: CompiledGraph, ledger: CapacityLedger | None, asked: Asked, limits: Constraints) -> bool:
+    """Whether residual views answer this request: the same rate both ways, no limits, the ledger's own graph."""
+    return ledger is not None and limits is NO_LIMITS and asked.bps == asked.reverse_bps and ledger.graph is graph
 
 
 _GIVE_UP = object()

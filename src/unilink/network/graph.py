@@ -75,6 +75,7 @@ class CachedPath:
     result: object = None  # the caller's ready-made answer for this path (cspf keeps its `Path` here)
     reverse_arcs: np.ndarray | None = None  # the same links the other way
     memo: tuple[int, int, int, int] | None = None  # (ledger token, ledger version, min bound fwd, min bound back)
+    arc_list: list[int] | None = None  # `arcs` as Python ints (indexing lists with them is cheap)
 
 
 @dataclass(slots=True)
@@ -105,10 +106,14 @@ class CompiledGraph:
     srlg_links: dict[str, tuple[int, ...]]
     out_arcs: tuple[tuple[int, ...], ...]  # per node, its outgoing arcs in arc order
     full: dict[str, ReducedGraph] = field(default_factory=dict)
+    node_lat: np.ndarray = field(default=None, repr=False)  # float64 [nodes], degrees (A*'s distance bound)
+    node_lon: np.ndarray = field(default=None, repr=False)
     # Pair structure: arcs grouped by (u, v), one CSR entry per group, in CSR (row-major) order.
     _pair_order: np.ndarray = field(default=None, repr=False)  # arcs sorted by (u*n+v, arc id)
     _pair_starts: np.ndarray = field(default=None, repr=False)  # start of each group in _pair_order
     _pair_entry: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
+    _pair_keys: np.ndarray = field(default=None, repr=False)  # u * n + v per CSR entry
+    _pair_group: np.ndarray = field(default=None, repr=False)  # per position of _pair_order, its CSR entry
     _group_arcs: list[tuple[int, ...]] = field(default_factory=list, repr=False)
     _sorted_weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _scratch: dict[str, csr_matrix] = field(default_factory=dict, repr=False)
@@ -158,6 +163,8 @@ class CompiledGraph:
             link_srlgs=tuple(frozenset(lk.srlgs) for lk in links),
             srlg_links={name: tuple(ids) for name, ids in sorted(srlg_links.items())},
             out_arcs=_group_by(arc_src, len(nodes)),
+            node_lat=np.array([p.lat for p in network.pops], dtype=np.float64),
+            node_lon=np.array([p.lon for p in network.pops], dtype=np.float64),
         )
         everything = np.ones(arc_count, dtype=bool)
         for metric in METRICS:
@@ -172,6 +179,8 @@ class CompiledGraph:
         sorted_keys = keys[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(order) else order
         self._pair_order, self._pair_starts = order, starts
+        self._pair_keys = sorted_keys[starts]  # u * n + v of each CSR entry, ascending (CSR order)
+        self._pair_group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(order)]))
         bounds = [*starts.tolist(), len(order)]
         ids = order.tolist()
         self._group_arcs = [tuple(ids[bounds[e]:bounds[e + 1]]) for e in range(len(starts))]
@@ -277,6 +286,32 @@ class CompiledGraph:
             self._filtered_trees.popitem(last=False)
         return tree
 
+    def cheapest_arcs(self, usable: np.ndarray, metric: str) -> np.ndarray:
+        """Per CSR entry (u, v), the arc `filtered_matrix` stands for: the cheapest usable u → v (ties: lowest
+        id, as `usable_arc`), or -1 where none is usable."""
+        order = self._pair_order
+        weights = np.where(usable[order], self._sorted_weights[metric], np.inf)
+        if not len(weights):
+            return np.empty(0, dtype=np.int64)
+        least = np.minimum.reduceat(weights, self._pair_starts)
+        position = np.arange(len(weights))
+        # _pair_order runs by (u, v) then arc id: the first position at the least weight is the lowest id.
+        first = np.minimum.reduceat(np.where(np.isfinite(weights) & (weights == least[self._pair_group]), position,
+                                             len(weights)), self._pair_starts)
+        return np.where(first < len(weights), order[np.minimum(first, len(weights) - 1)], -1)
+
+    def arcs_into(self, pred: np.ndarray, entry_arc: np.ndarray) -> np.ndarray:
+        """For csgraph predecessors (one row per source), the arc by which each node is reached (-1: none).
+
+        `entry_arc` is `cheapest_arcs` of the mask the tree was grown on.
+        """
+        n = self.node_count
+        into = np.full(pred.shape, -1, dtype=np.int64)
+        reached = pred >= 0
+        heads = np.broadcast_to(np.arange(n), pred.shape)[reached]
+        into[reached] = entry_arc[np.searchsorted(self._pair_keys, pred[reached].astype(np.int64) * n + heads)]
+        return into
+
     def usable_arc(self, u: int, v: int, usable: np.ndarray, metric: str) -> int:
         """The cheapest usable arc u → v (ties: lowest id); the filtered matrix had it as the (u, v) entry."""
         weights = self.arc_latency_list if metric == "latency" else self.arc_igp_list
@@ -313,9 +348,10 @@ class CompiledGraph:
             nodes = walk_predecessors(pred, source, target)
             entry_arc = self.full[metric].entry_arc
             pair_entry = self._pair_entry
-            arcs = np.array([entry_arc[pair_entry[(u, v)]] for u, v in zip(nodes, nodes[1:], strict=False)],
-                            dtype=np.intp)
-            path = CachedPath(nodes=tuple(nodes), arcs=arcs, cost=float(dist[target]), reverse_arcs=arcs ^ 1)
+            arc_list = [int(entry_arc[pair_entry[(u, v)]]) for u, v in zip(nodes, nodes[1:], strict=False)]
+            arcs = np.array(arc_list, dtype=np.intp)
+            path = CachedPath(nodes=tuple(nodes), arcs=arcs, cost=float(dist[target]), reverse_arcs=arcs ^ 1,
+                              arc_list=arc_list)
         self._paths[key] = path
         if len(self._paths) > PATH_CACHE_ENTRIES:
             self._paths.popitem(last=False)
