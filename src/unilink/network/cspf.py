@@ -49,7 +49,7 @@ from unilink.network.ledger import (
     to_iso,
     to_seconds,
 )
-from unilink.network.residual import refuses, residual_search, view_for
+from unilink.network.residual import residual_search, view_for
 from unilink.units import describe_bandwidth
 
 _INTEGER = (int, np.integer)
@@ -251,8 +251,8 @@ def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int,
     views = None if ledger is None else ledger.residual_views
     if views is not None and views.views and _plain(graph, ledger, asked, limits):
         view = view_for(ledger, window)  # type: ignore[arg-type]
-        if view is not None and refuses(graph, view, s, t, asked.bps, window):
-            return None
+        if view is not None:
+            return residual_search(graph, ledger, view, s, t, asked.bps, window, metric)  # type: ignore[arg-type]
     cached = graph.shortest_path(s, t, metric)
     if cached is None:
         return None  # not even the bare topology joins them
@@ -261,8 +261,6 @@ def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int,
             capacity = graph.arc_capacity_bps
             if (capacity[cached.arcs] >= max(asked.bps, asked.reverse_bps)).all():
                 return cached
-        elif view is not None:
-            return residual_search(graph, ledger, view, s, t, asked.bps, window, metric, cached)
         else:
             memo = cached.memo  # min of the ledger's free-capacity lower bound along the path, per direction
             if memo is None or memo[0] != ledger.token or memo[1] != ledger.version:
@@ -275,7 +273,7 @@ def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int,
             if _plain(graph, ledger, asked, limits):
                 view = view_for(ledger, window, missed=True)
                 if view is not None:
-                    return residual_search(graph, ledger, view, s, t, asked.bps, window, metric, cached)
+                    return residual_search(graph, ledger, view, s, t, asked.bps, window, metric)
             if ledger.fits(cached.arcs, asked.bps, *window) and (
                     asked.reverse_bps == 0 or ledger.fits(cached.reverse_arcs, asked.reverse_bps, *window)):
                 return cached

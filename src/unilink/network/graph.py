@@ -313,9 +313,14 @@ class CompiledGraph:
         return into
 
     def usable_arc(self, u: int, v: int, usable: np.ndarray, metric: str) -> int:
-        """The cheapest usable arc u → v (ties: lowest id); the filtered matrix had it as the (u, v) entry."""
-        weights = self.arc_latency_list if metric == "latency" else self.arc_igp_list
+        """The cheapest usable arc u → v (ties: lowest id); the filtered matrix had it as the (u, v) entry.
+
+        Asked of the hops of a tree grown on `usable`: the pair has a usable arc, so a lone arc is it.
+        """
         group = self._group_arcs[self._pair_entry[(u, v)]]
+        if len(group) == 1:
+            return group[0]
+        weights = self.arc_latency_list if metric == "latency" else self.arc_igp_list
         return min((a for a in group if usable[a]), key=lambda a: (weights[a], a))
 
     # -- unconstrained shortest paths (cached) ------------------------------------------------------

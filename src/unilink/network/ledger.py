@@ -315,8 +315,9 @@ class CapacityLedger:
 
         A window [s, e) with s >= t0 sees at most the first's load and at least the load at s, which is no
         less than the lowest load from t0 on: so the two bracket its free capacity. One calendar read per
-        loaded arc (cached per calendar until it changes).
+        loaded arc (cached per calendar until it changes), which also makes the fast-path bounds exact again.
         """
+        self.refresh_bounds()  # reading every calendar anyway: the next requests' fast path gains from it
         low: list[int] = []
         high: list[int] = []
         for capacity, calendar in zip(self.capacity_bps, self._calendars, strict=True):

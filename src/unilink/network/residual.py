@@ -144,11 +144,8 @@ class Level:
                 arcs.append(arc)
                 node = tail[arc]
             arcs.reverse()
-            head = graph.arc_dst_list
-            array = np.array(arcs, dtype=np.intp)
-            array.flags.writeable = False
-            found = (CachedPath(nodes=(s, *(head[a] for a in arcs)), arcs=array, cost=dist[t], reverse_arcs=array ^ 1,
-                                arc_list=arcs), arcs)
+            # No numpy here: the caller only reads the arcs, and builds the `Path` (kept in `result`) if it answers.
+            found = (CachedPath(nodes=(), arcs=arcs, cost=dist[t], arc_list=arcs), arcs)  # type: ignore[arg-type]
         if len(self._paths) >= PATHS_PER_LEVEL:
             self._paths.clear()
         self._paths[key] = found
@@ -159,7 +156,7 @@ class ResidualView:
     """Free bit/s from `t0` on, both ways, at one ledger version: exact (`low`) and an upper bound (`high`)."""
 
     __slots__ = ("t0", "version", "low", "high", "low_values", "high_values", "_low", "_high", "_levels", "_bridges",
-                 "_spans")
+                 "_spans", "_states")
 
     def __init__(self, ledger: CapacityLedger, t0: float) -> None:
         low, high = ledger.room_from(t0)
@@ -173,12 +170,27 @@ class ResidualView:
         self._levels: dict[tuple[bool, int], Level] = {}
         self._bridges: dict[int, dict[int, list[int]]] = {}
         self._spans: dict[tuple[int, int], tuple[list[float], list[float]]] = {}
+        self._states: dict[tuple[int, bool], list[int]] = {}
 
-    def spans(self, ledger: CapacityLedger, arc: int, bps: int) -> tuple[list[float], list[float]]:
-        """When, from t0 on, `arc` lacks `bps` (`CapacityLedger.short_spans`), read once per view."""
-        found = self._spans.get((arc, bps))
+    def link_spans(self, ledger: CapacityLedger, link: int, bps: int) -> tuple[list[float], list[float]]:
+        """When, from t0 on, either direction of `link` lacks `bps` (`CapacityLedger.short_spans`, merged),
+        read once per view."""
+        found = self._spans.get((link, bps))
         if found is None:
-            found = self._spans[(arc, bps)] = ledger.short_spans(arc, bps, self.t0)
+            found = self._spans[(link, bps)] = _union(ledger.short_spans(2 * link, bps, self.t0),
+                                                      ledger.short_spans(2 * link + 1, bps, self.t0))
+        return found
+
+    def states(self, bps: int, exact: bool) -> list[int]:
+        """Per arc, for `bps` both ways: 0 no room, 1 room (certain), 2 doubtful (a timed window must ask)."""
+        key = (bps, exact)
+        found = self._states.get(key)
+        if found is None:
+            certain = self._low >= bps
+            found = (certain if exact else np.where(self._high >= bps, 2 - certain, 0)).astype(np.int8).tolist()
+            if len(self._states) >= 64:
+                self._states.clear()
+            self._states[key] = found
         return found
 
     def bridges(self, graph: CompiledGraph, bps: int, labels: list[int]) -> dict[int, list[int]]:
@@ -257,45 +269,42 @@ def view_for(ledger: CapacityLedger, window: tuple[float, float], *, missed: boo
     return view
 
 
-def refuses(graph: CompiledGraph, view: ResidualView, s: int, t: int, bps: int, window: tuple[float, float]) -> bool:
-    """Whether the view alone proves that no path s → t has `bps` both ways (one comparison of two labels)."""
-    level = view.level(graph, window[1] == NEVER and window[0] == view.t0, bps)
-    return level is None or level.labels[s] != level.labels[t]
-
-
 def residual_search(graph: CompiledGraph, ledger: CapacityLedger, view: ResidualView, s: int, t: int, bps: int,
-                    window: tuple[float, float], metric: str, cached: CachedPath) -> CachedPath | np.ndarray | None:
-    """CSPF for `bps` both ways with a current view, once the unconstrained path `cached` failed its fast check.
+                    window: tuple[float, float], metric: str) -> CachedPath | np.ndarray | None:
+    """CSPF for `bps` both ways with a current view.
 
-    Returns `cached` (it fits), another `CachedPath` or an arc array (the least-cost feasible path), or
-    None (nothing fits).
+    Returns the unconstrained path's `CachedPath` when it fits (what the fast path answers: ties stay as
+    they were), another `CachedPath` or an arc array (the least-cost feasible path), or None.
     """
     start, end = window
     exact = end == NEVER and start == view.t0
     level = view.level(graph, exact, bps)
     if level is None or level.labels[s] != level.labels[t]:
         return None  # exact: no usable path; optimistic: not even the arcs that might have room join them
-    # The unconstrained path, when it fits, is what the fast path answers (ties stay as they were).
-    low, unconstrained = view.low, cached.arc_list
-    if unconstrained is None:
-        unconstrained = cached.arc_list = cached.arcs.tolist()
-    if all(low[a] >= bps for a in unconstrained):
-        return cached
     found = level.path(graph, metric, s, t)
     if found is None:  # pragma: no cover - one component, symmetric arcs: a path exists
         return None
     best, best_arcs = found
-    if exact:
-        return best
-    room = _room_check(view, ledger, bps, start, end)
-    # Over a timed window the unconstrained path may still fit (its doubtful arcs read), if the level reaches its cost.
-    if best.cost <= cached.cost + COST_SLACK and all(room(a) for a in unconstrained):
-        return cached
-    if all(room(a) for a in best_arcs):
+    state = view.states(bps, exact)
+    room = _NO_ROOM if exact else _room_check(view, ledger, bps, start, end)
+    # The level's arcs include every usable one, so the unconstrained path can only fit if the level's
+    # least cost reaches the unconstrained least cost (read off the cached tree: no path built otherwise).
+    if best.cost <= graph.shortest_tree(s, metric)[0][t] + COST_SLACK:
+        cached = graph.shortest_path(s, t, metric)
+        if cached is not None:
+            if cached.arc_list is None:
+                cached.arc_list = cached.arcs.tolist()
+            if _fits(cached.arc_list, state, room):
+                return cached
+    if exact or _fits(best_arcs, state, room):
         return best  # the least cost on a superset of the usable arcs, and it fits: optimal
     if not _joined(graph, view, bps, s, t, room):
         return None
-    return astar(graph, level.usable, s, t, metric, room, bound=level.bound(graph, metric, t))
+    return astar(graph, state, s, t, metric, room, bound=level.bound(graph, metric, t))
+
+
+def _NO_ROOM(arc: int) -> bool:  # noqa: N802 - exact views have no doubtful arc to ask about
+    return False
 
 
 def _joined(graph: CompiledGraph, view: ResidualView, bps: int, s: int, t: int, room: Callable[[int], bool]) -> bool:
@@ -331,21 +340,28 @@ def _joined(graph: CompiledGraph, view: ResidualView, bps: int, s: int, t: int, 
 
 def _room_check(view: ResidualView, ledger: CapacityLedger, bps: int, start: float,
                 end: float) -> Callable[[int], bool]:
-    """Whether an arc has `bps` free both ways over a timed window: the view's bounds, else when it lacks it
-    (memoised)."""
-    low, high = view.low, view.high
+    """Whether a doubtful arc's link has `bps` free both ways over a timed window (memoised per link)."""
     verdicts: dict[int, bool] = {}
-    spans = view.spans
+    spans = view.link_spans
 
     def room(arc: int) -> bool:
-        if low[arc] >= bps:
-            return True
-        verdict = verdicts.get(arc)
+        link = arc >> 1
+        verdict = verdicts.get(link)
         if verdict is None:
-            verdict = verdicts[arc] = high[arc] >= bps and _clear(spans(ledger, arc, bps), start, end) and \
-                _clear(spans(ledger, arc ^ 1, bps), start, end)
+            starts, ends = spans(ledger, link, bps)
+            i = bisect_right(ends, start)  # the first span that ends after the window starts
+            verdict = verdicts[link] = i == len(ends) or starts[i] >= end
         return verdict
     return room
+
+
+def _fits(arcs: list[int], state: list[int], room: Callable[[int], bool]) -> bool:
+    """Whether every arc has room: `state` 1 (certain) or 2 (doubtful) and `room` says so."""
+    for arc in arcs:
+        known = state[arc]
+        if known != 1 and (not known or not room(arc)):
+            return False
+    return True
 
 
 def _clear(spans: tuple[list[float], list[float]], start: float, end: float) -> bool:
@@ -355,10 +371,26 @@ def _clear(spans: tuple[list[float], list[float]], start: float, end: float) -> 
     return i == len(ends) or starts[i] >= end
 
 
+def _union(a: tuple[list[float], list[float]], b: tuple[list[float], list[float]]) -> tuple[list[float], list[float]]:
+    """The union of two lists of disjoint sorted [start, end) spans, as one such list."""
+    if not a[0] or not b[0]:
+        return a if b[0] == [] else b
+    starts: list[float] = []
+    ends: list[float] = []
+    for start, end in sorted(zip(a[0] + b[0], a[1] + b[1], strict=True)):
+        if ends and start <= ends[-1]:
+            ends[-1] = max(ends[-1], end)
+        else:
+            starts.append(start)
+            ends.append(end)
+    return starts, ends
+
+
 # -- A* ---------------------------------------------------------------------------------------------
-def astar(graph: CompiledGraph, usable: list[bool], s: int, t: int, metric: str,
-          room: Callable[[int], bool] = lambda arc: True, bound: list[float] | None = None) -> np.ndarray | None:
-    """Least-cost path s → t over the `usable` arcs that pass `room` (asked only of arcs that would improve a node).
+def astar(graph: CompiledGraph, usable: list[int] | list[bool], s: int, t: int, metric: str,
+          room: Callable[[int], bool] | None = None, bound: list[float] | None = None) -> np.ndarray | None:
+    """Least-cost path s → t over the `usable` arcs: 0/False no, 1/True yes, 2 if `room(arc)` says so (asked
+    only of arcs that would improve a node, at most once per search by the caller's memo).
 
     Best-first by cost + `bound` (default `distance_bound`; it must be consistent, see the module
     docstring), with a closed set: the first time `t` is popped its cost is the least.
@@ -367,27 +399,28 @@ def astar(graph: CompiledGraph, usable: list[bool], s: int, t: int, metric: str,
         bound = distance_bound(graph, metric, t)
     weights = graph.arc_latency_list if metric == "latency" else graph.arc_igp_list
     out, head = graph.out_arcs, graph.arc_dst_list
-    cost: dict[int, float] = {s: 0.0}
-    via: dict[int, int] = {}
-    done: set[int] = set()
+    inf = math.inf
+    cost = [inf] * graph.node_count
+    cost[s] = 0.0
+    via = [-1] * graph.node_count
+    done = [False] * graph.node_count
     heap = [(bound[s], -0.0, s)]
-    pop, push, inf = heapq.heappop, heapq.heappush, math.inf
+    pop, push = heapq.heappop, heapq.heappush
     while heap:
         _f, g, u = pop(heap)
-        g = -g
-        if u in done:
+        if done[u]:
             continue
         if u == t:
             break
-        done.add(u)
+        done[u] = True
+        g = -g
         for arc in out[u]:
-            if not usable[arc]:
+            known = usable[arc]
+            if not known:
                 continue
             v = head[arc]
-            if v in done:
-                continue
             new = g + weights[arc]
-            if new >= cost.get(v, inf) or not room(arc):
+            if done[v] or new >= cost[v] or (known == 2 and (room is None or not room(arc))):
                 continue
             cost[v] = new
             via[v] = arc
@@ -395,11 +428,11 @@ def astar(graph: CompiledGraph, usable: list[bool], s: int, t: int, metric: str,
     else:
         return None
     arcs = []
-    node = t
+    node, tail = t, graph.arc_src_list
     while node != s:
         arc = via[node]
         arcs.append(arc)
-        node = graph.arc_src_list[arc]
+        node = tail[arc]
     arcs.reverse()
     return np.array(arcs, dtype=np.intp)
 

@@ -237,7 +237,8 @@ def test_astar_and_plain_dijkstra_find_the_same_cost(network, seed, metric):
     assert math.isclose(sum(weights[a] for a in arcs.tolist()), expected, rel_tol=1e-9, abs_tol=1e-9)
     # The same with the arcs' room checked as met (the timed-window form): a refused arc is never used.
     banned = set(rng.sample(range(graph.arc_count), graph.arc_count // 4))
-    checked = astar(graph, usable, s, t, metric, room=lambda arc: arc not in banned)
+    doubtful = [2 if ok else 0 for ok in usable]  # every usable arc asked about, as over a timed window
+    checked = astar(graph, doubtful, s, t, metric, room=lambda arc: arc not in banned)
     g = nx.DiGraph()
     for a in range(graph.arc_count):
         if usable[a] and a not in banned:
