@@ -16,6 +16,7 @@ unconstrained shortest-path trees (one per source and metric).
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -126,6 +127,8 @@ class CompiledGraph:
     _trees: OrderedDict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=OrderedDict)
     _filtered_trees: OrderedDict[tuple[str, int, bytes], FilteredTree] = field(default_factory=OrderedDict)
     _paths: OrderedDict[tuple[str, int, int], CachedPath | None] = field(default_factory=OrderedDict)
+    _tree_list_cache: OrderedDict[tuple[str, int], tuple[list[float], list[int]]] = field(
+        default_factory=OrderedDict, repr=False)
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -336,6 +339,18 @@ class CompiledGraph:
                 self._trees.popitem(last=False)  # least recently computed
         return tree
 
+    def _tree_lists(self, source: int, metric: str) -> tuple[list[float], list[int]]:
+        """The unconstrained tree from `source` as lists: distance, and the arc into each node (-1: none)."""
+        key = (metric, source)
+        found = self._tree_list_cache.get(key)
+        if found is None:
+            dist, pred = self.shortest_tree(source, metric)
+            found = (dist.tolist(), self.arcs_into(pred[np.newaxis], self.full[metric].entry_arc)[0].tolist())
+            self._tree_list_cache[key] = found
+            if len(self._tree_list_cache) > max(16, TREE_CACHE_CELLS // max(1, self.node_count)):
+                self._tree_list_cache.popitem(last=False)
+        return found
+
     def all_shortest_trees(self, metric: str) -> tuple[np.ndarray, np.ndarray]:
         """Distances and predecessors from every node (one csgraph call), filling the per-source cache."""
         return dijkstra(self.full[metric].matrix, directed=True, return_predecessors=True)
@@ -347,16 +362,19 @@ class CompiledGraph:
             return self._paths[key]
         except KeyError:
             pass
-        dist, pred = self.shortest_tree(source, metric)
+        dist, into = self._tree_lists(source, metric)
         path = None
-        if np.isfinite(dist[target]):
-            nodes = walk_predecessors(pred, source, target)
-            entry_arc = self.full[metric].entry_arc
-            pair_entry = self._pair_entry
-            arc_list = [int(entry_arc[pair_entry[(u, v)]]) for u, v in zip(nodes, nodes[1:], strict=False)]
+        if dist[target] != math.inf:
+            arc_list = []
+            node, tail = target, self.arc_src_list
+            while node != source:
+                arc = into[node]
+                arc_list.append(arc)
+                node = tail[arc]
+            arc_list.reverse()
             arcs = np.array(arc_list, dtype=np.intp)
-            path = CachedPath(nodes=tuple(nodes), arcs=arcs, cost=float(dist[target]), reverse_arcs=arcs ^ 1,
-                              arc_list=arc_list)
+            nodes = (source, *map(self.arc_dst_list.__getitem__, arc_list))
+            path = CachedPath(nodes=nodes, arcs=arcs, cost=dist[target], reverse_arcs=arcs ^ 1, arc_list=arc_list)
         self._paths[key] = path
         if len(self._paths) > PATH_CACHE_ENTRIES:
             self._paths.popitem(last=False)

@@ -239,6 +239,8 @@ def view_for(ledger: CapacityLedger, window: tuple[float, float], *, missed: boo
     of the latest start t0 <= s; it never builds one (its starts rarely repeat).
     """
     views = ledger.residual_views
+    if views is not None and views.version == ledger.version and window[1] == NEVER and not missed:
+        return views.views.get(window[0])  # the common case, first
     if views is None:
         views = ledger.residual_views = _Views(ledger.version)
     elif views.version != ledger.version:  # a write made them stale (reset in place: this runs per request)
@@ -281,14 +283,23 @@ def residual_search(graph: CompiledGraph, ledger: CapacityLedger, view: Residual
     level = view.level(graph, exact, bps)
     if level is None or level.labels[s] != level.labels[t]:
         return None  # exact: no usable path; optimistic: not even the arcs that might have room join them
+    state = view.states(bps, exact)
+    if exact:  # the unconstrained path first (a lookup and a pass over its arcs): it often fits
+        cached = graph.shortest_path(s, t, metric)
+        if cached is not None:
+            if cached.arc_list is None:
+                cached.arc_list = cached.arcs.tolist()
+            if _fits(cached.arc_list, state, _NO_ROOM):
+                return cached
+        found = level.path(graph, metric, s, t)
+        return None if found is None else found[0]
     found = level.path(graph, metric, s, t)
     if found is None:  # pragma: no cover - one component, symmetric arcs: a path exists
         return None
     best, best_arcs = found
-    state = view.states(bps, exact)
-    room = _NO_ROOM if exact else _room_check(view, ledger, bps, start, end)
-    # The level's arcs include every usable one, so the unconstrained path can only fit if the level's
-    # least cost reaches the unconstrained least cost (read off the cached tree: no path built otherwise).
+    room = _room_check(view, ledger, bps, start, end)
+    # Over a timed window checking the unconstrained path reads calendars: only when it may fit, i.e. when
+    # the optimistic level's least cost reaches the unconstrained one (read off the cached tree).
     if best.cost <= graph.shortest_tree(s, metric)[0][t] + COST_SLACK:
         cached = graph.shortest_path(s, t, metric)
         if cached is not None:
@@ -296,7 +307,7 @@ def residual_search(graph: CompiledGraph, ledger: CapacityLedger, view: Residual
                 cached.arc_list = cached.arcs.tolist()
             if _fits(cached.arc_list, state, room):
                 return cached
-    if exact or _fits(best_arcs, state, room):
+    if _fits(best_arcs, state, room):
         return best  # the least cost on a superset of the usable arcs, and it fits: optimal
     if not _joined(graph, view, bps, s, t, room):
         return None
