@@ -131,14 +131,13 @@ class _ArcCalendar:
     (np.cumsum over the buffer, no Python loop) once per change and caches the loads.
     """
 
-    __slots__ = ("times", "deltas", "_loads", "_suffix_max", "_suffix_min")
+    __slots__ = ("times", "deltas", "_loads", "_suffix_max")
 
     def __init__(self) -> None:
         self.times: list[float] = [ALWAYS]
         self.deltas: array[int] = array("q", [0])
         self._loads: np.ndarray | None = None  # the deltas' running sum, rebuilt lazily after a change
         self._suffix_max: np.ndarray | None = None  # max of loads[k:], rebuilt lazily after a change
-        self._suffix_min: np.ndarray | None = None  # min of loads[k:], rebuilt lazily after a change
 
     @property
     def loads(self) -> np.ndarray:
@@ -153,7 +152,7 @@ class _ArcCalendar:
 
     def add(self, start: float, end: float, bps: int) -> None:
         """Add `bps` (negative: remove) over [start, end)."""
-        self._loads = self._suffix_max = self._suffix_min = None
+        self._loads = self._suffix_max = None
         self._bump(start, bps)
         if end != NEVER:
             self._bump(end, -bps)
@@ -184,13 +183,6 @@ class _ArcCalendar:
             return max(self.loads[first:stop].tolist())
         return int(self.loads[first:stop].max())
 
-    def min_from(self, start: float) -> int:
-        """The lowest load at any instant from `start` on: every window starting then or later sees at least it."""
-        first = bisect_right(self.times, start) - 1
-        if self._suffix_min is None:
-            self._suffix_min = np.minimum.accumulate(self.loads[::-1])[::-1]
-        return int(self._suffix_min[first])
-
     def peak(self) -> int:
         return int(self.loads.max())
 
@@ -200,7 +192,6 @@ class _ArcCalendar:
         twin.deltas = self.deltas[:]
         twin._loads = self._loads  # cached arrays are read-only: sharing them is safe
         twin._suffix_max = self._suffix_max
-        twin._suffix_min = self._suffix_min
         return twin
 
     def breakpoints(self) -> list[float]:
@@ -325,9 +316,10 @@ class CapacityLedger:
                 free = capacity - calendar.deltas[0]
                 low.append(free)
                 high.append(free)
-            else:
-                low.append(capacity - calendar.max_over(t0, NEVER))
-                high.append(capacity - calendar.min_from(t0))
+            else:  # two reductions over the loads from t0 on (cheaper than building the suffix arrays)
+                loads = calendar.loads[bisect_right(calendar.times, t0) - 1:]
+                low.append(capacity - int(loads.max()))
+                high.append(capacity - int(loads.min()))
         return np.array(low, dtype=np.int64), np.array(high, dtype=np.int64)
 
     def short_spans(self, arc: int, asked_bps: int, t0: float) -> tuple[list[float], list[float]]:

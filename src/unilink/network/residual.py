@@ -16,23 +16,27 @@ builds one and runs exactly the code it ran before.
 
 A **timed window** [s, e) with s >= t0 uses the same view as bounds: its free bit/s lie between the
 free bit/s from t0 on (`low`: it sees no more load than that) and capacity − the lowest load from t0
-on (`high`: it sees at least the load at s). Arcs below `high` cannot carry the request (the level
-graph of `high` is optimistic: disconnected there means refused); arcs at or above `low` certainly
-can; only those in between are checked against their calendars, and only along the candidates. The
-optimistic level's cached path is the candidate; if one of its doubtful arcs is short, **A*** runs on
-the optimistic level with exact checks of doubtful arcs as it meets them.
+on (`high`: it sees at least the load at s). Per rate an arc is certain (low >= b), impossible
+(high < b) or doubtful; a doubtful link is read once per view and rate as its short spans (when,
+from t0 on, either direction lacks b), so checking it for a window is one bisect. The optimistic
+level (`high`) proves refusals by its labels; its cached path (or the unconstrained one) is the
+answer if its doubtful links are clear; a search over the certain arcs' components proves the other
+refusals; **A*** on the optimistic level, checking doubtful arcs as it meets them, finds the rest.
 
-A*'s bound: no path is cheaper than c × the great-circle distance to the target, with c the least
-metric per great-circle km over all arcs of the graph (≈ 0.005 ms/km for latency: light in fibre
-runs at ~200,000 km/s, and no fibre is shorter than the great circle). For every arc u → v,
+A*'s bound: the larger of the least cost to the target on the optimistic level (its paths include
+every usable one) and c × the great-circle distance to the target, with c the least metric per
+great-circle km over all arcs of the graph (≈ 0.005 ms/km for latency: light in fibre runs at
+~200,000 km/s, and no fibre is shorter than the great circle). For every arc u → v,
 w(u, v) >= c × gc(u, v) (definition of c) and gc(u, t) <= gc(u, v) + gc(v, t) (triangle inequality
-on the sphere), so h(u) <= w(u, v) + h(v): the bound is consistent, hence admissible, and A* with a
-closed set returns a least-cost path. c is computed from the data rather than assumed: the sample
-network rounds some latencies to 4.98 µs/km, where a fixed 5 µs/km would overestimate.
+on the sphere), so h(u) <= w(u, v) + h(v): consistent, hence admissible (and so is the max of two
+consistent bounds); A* with a closed set returns a least-cost path. c is computed from the data
+rather than assumed: the sample network rounds some latencies to 4.98 µs/km, where a fixed 5 µs/km
+would overestimate.
 
-Ties among equal-cost paths: on a level, the path scipy's Dijkstra finds on that level's arcs (the
-same search, on the same arcs, as the eager search); in A*, the first popped from a heap ordered by
-(cost + bound, cost, node id), parallel arcs by arc id.
+Ties among equal-cost paths: the unconstrained path when it fits (as the fast path answers); on a
+level, the path scipy's Dijkstra finds on that level's arcs (the same search, on the same arcs, as the
+eager search); in A*, the first popped from a heap ordered by (cost + bound, −cost, node id),
+parallel arcs by arc id.
 """
 
 from __future__ import annotations
@@ -69,12 +73,11 @@ def build_after(graph: CompiledGraph) -> int:
 class Level:
     """The arcs usable at one capacity level, their connected components and shortest paths (by need)."""
 
-    __slots__ = ("mask", "usable", "labels", "_entry", "_all", "_rows", "_paths", "_bounds")
+    __slots__ = ("mask", "labels", "_entry", "_all", "_rows", "_paths", "_bounds")
 
     def __init__(self, graph: CompiledGraph, mask: np.ndarray) -> None:
         mask.flags.writeable = False
         self.mask = mask
-        self.usable: list[bool] = mask.tolist()
         arcs = np.flatnonzero(mask)
         n = graph.node_count
         adjacency = coo_matrix((np.ones(len(arcs), dtype=np.int8), (graph.arc_src[arcs], graph.arc_dst[arcs])),
@@ -155,7 +158,7 @@ class Level:
 class ResidualView:
     """Free bit/s from `t0` on, both ways, at one ledger version: exact (`low`) and an upper bound (`high`)."""
 
-    __slots__ = ("t0", "version", "low", "high", "low_values", "high_values", "_low", "_high", "_levels", "_bridges",
+    __slots__ = ("t0", "version", "low_values", "high_values", "_low", "_high", "_levels", "_bridges",
                  "_spans", "_states")
 
     def __init__(self, ledger: CapacityLedger, t0: float) -> None:
@@ -163,8 +166,6 @@ class ResidualView:
         reverse = ledger.graph.arc_reverse
         self.t0, self.version = t0, ledger.version
         self._low, self._high = np.minimum(low, low[reverse]), np.minimum(high, high[reverse])
-        self.low: list[int] = self._low.tolist()
-        self.high: list[int] = self._high.tolist()
         self.low_values: list[int] = np.unique(self._low).tolist()
         self.high_values: list[int] = np.unique(self._high).tolist()
         self._levels: dict[tuple[bool, int], Level] = {}
@@ -373,13 +374,6 @@ def _fits(arcs: list[int], state: list[int], room: Callable[[int], bool]) -> boo
         if known != 1 and (not known or not room(arc)):
             return False
     return True
-
-
-def _clear(spans: tuple[list[float], list[float]], start: float, end: float) -> bool:
-    """Whether [start, end) meets none of the disjoint sorted [s, e) `spans`."""
-    starts, ends = spans
-    i = bisect_right(ends, start)  # the first span that ends after the window starts
-    return i == len(ends) or starts[i] >= end
 
 
 def _union(a: tuple[list[float], list[float]], b: tuple[list[float], list[float]]) -> tuple[list[float], list[float]]:
