@@ -21,6 +21,9 @@ How it stays fast (docs/admission.md has the details):
    Dijkstra (scipy) without a hop limit; Bellman-Ford by layers with one (least cost within k hops);
    and, for the IGP metric under a latency limit (a resource-constrained shortest path), an exact
    label-setting search over (IGP, latency, hops) Pareto labels.
+4. **Residual views** (network/residual.py) at saturation: once enough symmetric, unlimited requests
+   missed the fast path at one ledger version, the free bit/s from their start are indexed by level
+   (components and trees per level); timed windows use them as bounds, with A* for the rest.
 Refusals name a minimum cut of short links (max-flow) and the earliest start that would fit.
 """
 
