@@ -8,12 +8,6 @@ Figures (the last line of output is one JSON object):
   its fastest form; static free capacity, no windows), and their ratio; `admit_per_s` = find_path +
   reserve + release. Two scenarios: "typical" (enterprise rates 2-100M: the links keep headroom)
   and "saturated" (10-500M: bottleneck links full, most queries leave the fast path).
-  The same loops split by kind (one clock read per query, both sides): `open_ended` — the question
-  networkx answers exactly, like for like — and `timed` (windows, which networkx cannot express).
-  `agree_with_exact_search`: on networkx's queries, every kind, the same refusals and least latency
-  as the eager exact search (every arc's calendar read over the window, then one Dijkstra).
-  Before each timed loop the long-lived state is frozen out of the garbage collector, as the engine
-  does before every operation (`settle`): a full collection would land in a random loop.
 - 10,000-node synthetic graph (a jittered grid with chords, ~20,000 links), 10,000 reservations;
   queries from 100 edge PoPs (services attach at PE sites): same comparison.
 - `hose_50_sites_ms`: a 50-site VPN tree on the sample network (best of all roots), mean of 5;
@@ -26,7 +20,6 @@ Run: .venv/bin/python bench/bench_admission.py [--quick]
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import os
@@ -41,7 +34,7 @@ import numpy as np
 from unilink.errors import InfeasibleError
 from unilink.inventory.model import Link, Network, Pop
 from unilink.inventory.sample import load_interoute, load_sample_network
-from unilink.network.cspf import NO_LIMITS, Asked, book_path, constrained_search, find_path, has_room
+from unilink.network.cspf import book_path, find_path
 from unilink.network.graph import CompiledGraph
 from unilink.network.hose import SiteRate, hose_tree
 from unilink.network.ledger import CapacityLedger
@@ -96,57 +89,31 @@ def networkx_baseline(graph: CompiledGraph, ledger: CapacityLedger) -> nx.DiGrap
     return nxg
 
 
-def settle() -> None:
-    """Take the long-lived state out of the collector's sight before a timed loop, as the engine does before
-    every operation (engine/runtime.py, keep_long_lived): otherwise a full collection of the reservations'
-    objects (~0.1 s) lands in whichever loop it happens to, on either side."""
-    gc.collect()
-    gc.freeze()
-
-
-def kind(end: float | None) -> str:
-    return "open" if end is None else "timed"
-
-
 def time_queries(graph, ledger, nxg, queries, nx_limit: int) -> dict[str, float]:
-    # One clock read per query on both sides: the loop's total, and its split between open-ended
-    # requests (the question networkx answers too) and timed windows (which it cannot express).
-    settle()
-    ours, spent, counted = [], {"open": 0.0, "timed": 0.0}, {"open": 0, "timed": 0}
-    last = CLOCK()
+    t0 = CLOCK()
+    ours = []
     for src, dst, bps, start, end in queries:
         try:
             ours.append(find_path(graph, ledger, src, dst, bps, start=start, end=end, explain=False).latency_ms)
         except InfeasibleError:
             ours.append(None)
-        now = CLOCK()
-        spent[kind(end)] += now - last
-        counted[kind(end)] += 1
-        last = now
-    cspf_s = sum(spent.values())
+    cspf_s = CLOCK() - t0
 
-    settle()
-    theirs, nx_spent, nx_counted = [], {"open": 0.0, "timed": 0.0}, {"open": 0, "timed": 0}
-    last = CLOCK()
-    for src, dst, bps, _start, end in queries[:nx_limit]:
+    t0 = CLOCK()
+    theirs = []
+    for src, dst, bps, _start, _end in queries[:nx_limit]:
         def weight(u, v, d, bps=bps):
             return d["latency"] if d["free"] >= bps else None
         try:
             theirs.append(nx.dijkstra_path_length(nxg, src, dst, weight=weight))
         except nx.NetworkXNoPath:
             theirs.append(None)
-        now = CLOCK()
-        nx_spent[kind(end)] += now - last
-        nx_counted[kind(end)] += 1
-        last = now
-    nx_s = sum(nx_spent.values())
+    nx_s = CLOCK() - t0
     # Sanity on open-ended queries (where the baseline's static free capacity is the exact answer).
     agree = sum(1 for q, a, b in zip(queries, ours, theirs, strict=False) if q[4] is None and (
         (a is None and b is None) or (a is not None and b is not None and math.isclose(a, b))))
     comparable = sum(1 for q in queries[:nx_limit] if q[4] is None)
-    exact = agree_with_exact_search(graph, ledger, queries[:nx_limit], ours)
 
-    settle()
     t0 = CLOCK()
     admitted = 0
     for i, (src, dst, bps, start, end) in enumerate(queries[:nx_limit * 5]):
@@ -158,32 +125,12 @@ def time_queries(graph, ledger, nxg, queries, nx_limit: int) -> dict[str, float]
         except InfeasibleError:
             pass
     admit_s = CLOCK() - t0
-    gc.unfreeze()
     cspf_rate = len(queries) / cspf_s
     nx_rate = nx_limit / nx_s
-    open_rate = counted["open"] / spent["open"]
-    nx_open_rate = nx_counted["open"] / nx_spent["open"]
     return {"cspf_per_s": round(cspf_rate), "networkx_per_s": round(nx_rate),
             "ratio_vs_networkx": round(cspf_rate / nx_rate, 1),
-            "open_ended": {"queries": counted["open"], "cspf_per_s": round(open_rate),
-                           "networkx_per_s": round(nx_open_rate),
-                           "ratio_vs_networkx": round(open_rate / nx_open_rate, 1)},
-            "timed": {"queries": counted["timed"], "cspf_per_s": round(counted["timed"] / spent["timed"])},
             "admit_per_s": round(min(len(queries), nx_limit * 5) / admit_s),
-            "agree_with_networkx": f"{agree}/{comparable}", "agree_with_exact_search": exact}
-
-
-def agree_with_exact_search(graph, ledger, queries, ours) -> str:
-    """Our answers against the eager exact search (every arc's free bit/s over the window read from its
-    calendar, then one Dijkstra), on every kind of query: refused the same, and the same least latency."""
-    same = 0
-    for (src, dst, bps, start, end), got in zip(queries, ours, strict=False):
-        window = (start, math.inf if end is None else end)
-        usable = has_room(graph, ledger, Asked(bps, bps), window)
-        arcs = constrained_search(graph, usable, graph.node_index[src], graph.node_index[dst], "latency", NO_LIMITS)
-        want = None if arcs is None else float(graph.arc_latency_ms[arcs].sum())
-        same += (got is None and want is None) or (got is not None and want is not None and math.isclose(got, want))
-    return f"{same}/{len(queries)}"
+            "agree_with_networkx": f"{agree}/{comparable}"}
 
 
 def synthetic_network(side: int, rng: random.Random) -> Network:

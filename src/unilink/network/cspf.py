@@ -21,9 +21,6 @@ How it stays fast (docs/admission.md has the details):
    Dijkstra (scipy) without a hop limit; Bellman-Ford by layers with one (least cost within k hops);
    and, for the IGP metric under a latency limit (a resource-constrained shortest path), an exact
    label-setting search over (IGP, latency, hops) Pareto labels.
-4. **Residual views** (network/residual.py) at saturation: once enough symmetric, unlimited requests
-   missed the fast path at one ledger version, the free bit/s from their start are indexed by level
-   (components and trees per level); timed windows use them as bounds, with A* for the rest.
 Refusals name a minimum cut of short links (max-flow) and the earliest start that would fit.
 """
 
@@ -33,7 +30,7 @@ import heapq
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -52,7 +49,6 @@ from unilink.network.ledger import (
     to_iso,
     to_seconds,
 )
-from unilink.network.residual import residual_search, view_for
 from unilink.units import describe_bandwidth
 
 _INTEGER = (int, np.integer)
@@ -108,15 +104,14 @@ NO_LIMITS = Constraints(allowed=None, max_latency_ms=None, max_hops=None)
 
 
 def make_path(graph: CompiledGraph, arcs: Iterable[int]) -> Path:
-    arcs = tuple(arcs.tolist() if isinstance(arcs, np.ndarray) else map(int, arcs))
+    arcs = tuple(int(a) for a in arcs)
     if not arcs:
         raise ValidationError("a path needs at least one link", field="path", value="")
-    # map over list lookups rather than generators: this builds every answer that is not cached.
-    names = graph.nodes
-    nodes = (names[graph.arc_src_list[arcs[0]]], *map(names.__getitem__, map(graph.arc_dst_list.__getitem__, arcs)))
-    return Path(nodes=nodes, links=tuple(map(graph.arc_link_name.__getitem__, arcs)), arcs=arcs,
-                latency_ms=float(sum(map(graph.arc_latency_list.__getitem__, arcs))),
-                igp_metric=sum(map(graph.arc_igp_list.__getitem__, arcs)))
+    names, dst = graph.nodes, graph.arc_dst_list
+    nodes = (names[graph.arc_src_list[arcs[0]]], *(names[dst[a]] for a in arcs))
+    latency, igp = graph.arc_latency_list, graph.arc_igp_list
+    return Path(nodes=nodes, links=tuple(graph.arc_link_name[a] for a in arcs), arcs=arcs,
+                latency_ms=float(sum(latency[a] for a in arcs)), igp_metric=sum(igp[a] for a in arcs))
 
 
 def resolve_exclusions(graph: CompiledGraph, nodes: Iterable[str | int] = (), links: Iterable[str | int] = (),
@@ -159,13 +154,8 @@ def find_path(graph: CompiledGraph, ledger: CapacityLedger | None, src: str | in
     """
     # Validation in the order of the parameters; the common case (names, ints, floats, no constraints)
     # takes the cheap branch of each check, since this runs for every admission.
-    index = graph.node_index
-    s_id = index.get(src) if type(src) is str else None  # the common case inline: a PoP's name
-    if s_id is None:
-        s_id = _node(graph, src, "src")
-    t_id = index.get(dst) if type(dst) is str else None
-    if t_id is None:
-        t_id = _node(graph, dst, "dst")
+    s_id = _node(graph, src, "src")
+    t_id = _node(graph, dst, "dst")
     if s_id == t_id:
         raise ValidationError("source and destination are the same PoP", field="dst", value=graph.nodes[t_id],
                               accepted="a PoP other than the source")
@@ -245,7 +235,8 @@ def book_path(graph: CompiledGraph, ledger: CapacityLedger, path: Path, bps: int
 
 
 # -- the search ---------------------------------------------------------------------------------------
-class Asked(NamedTuple):  # a tuple: built once per request, ~4× cheaper than a frozen dataclass
+@dataclass(frozen=True, slots=True)
+class Asked:
     bps: int  # along the path
     reverse_bps: int  # on the reverse arcs
 
@@ -253,14 +244,6 @@ class Asked(NamedTuple):  # a tuple: built once per request, ~4× cheaper than a
 def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int, asked: Asked,
             window: tuple[float, float], metric: str, limits: Constraints) -> np.ndarray | CachedPath | None:
     """Arcs of the best feasible path (the cached unconstrained path itself when it fits), or None."""
-    # Symmetric requests without limits use a residual view (network/residual.py) when one is current;
-    # the first test is all that the common case (no view was ever needed) pays.
-    views = None if ledger is None else ledger.residual_views
-    if views is not None and views.views and limits is NO_LIMITS and asked.bps == asked.reverse_bps and (
-            ledger.graph is graph):  # type: ignore[union-attr]
-        view = view_for(ledger, window)  # type: ignore[arg-type]
-        if view is not None:
-            return residual_search(graph, ledger, view, s, t, asked.bps, window, metric)  # type: ignore[arg-type]
     cached = graph.shortest_path(s, t, metric)
     if cached is None:
         return None  # not even the bare topology joins them
@@ -278,10 +261,6 @@ def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int,
                 cached.memo = memo
             if asked.bps <= memo[2] and asked.reverse_bps <= memo[3]:
                 return cached  # the common case: room whatever the window
-            if _plain(graph, ledger, asked, limits):
-                view = view_for(ledger, window, missed=True)
-                if view is not None:
-                    return residual_search(graph, ledger, view, s, t, asked.bps, window, metric)
             if ledger.fits(cached.arcs, asked.bps, *window) and (
                     asked.reverse_bps == 0 or ledger.fits(cached.reverse_arcs, asked.reverse_bps, *window)):
                 return cached
@@ -293,11 +272,6 @@ def _search(graph: CompiledGraph, ledger: CapacityLedger | None, s: int, t: int,
     if limits.allowed is not None:
         usable &= limits.allowed
     return constrained_search(graph, usable, s, t, metric, limits)
-
-
-def _plain(graph: CompiledGraph, ledger: CapacityLedger | None, asked: Asked, limits: Constraints) -> bool:
-    """Whether residual views answer this request: the same rate both ways, no limits, the ledger's own graph."""
-    return ledger is not None and limits is NO_LIMITS and asked.bps == asked.reverse_bps and ledger.graph is graph
 
 
 _GIVE_UP = object()

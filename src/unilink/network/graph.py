@@ -16,7 +16,6 @@ unconstrained shortest-path trees (one per source and metric).
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -76,7 +75,6 @@ class CachedPath:
     result: object = None  # the caller's ready-made answer for this path (cspf keeps its `Path` here)
     reverse_arcs: np.ndarray | None = None  # the same links the other way
     memo: tuple[int, int, int, int] | None = None  # (ledger token, ledger version, min bound fwd, min bound back)
-    arc_list: list[int] | None = None  # `arcs` as Python ints (indexing lists with them is cheap)
 
 
 @dataclass(slots=True)
@@ -107,14 +105,10 @@ class CompiledGraph:
     srlg_links: dict[str, tuple[int, ...]]
     out_arcs: tuple[tuple[int, ...], ...]  # per node, its outgoing arcs in arc order
     full: dict[str, ReducedGraph] = field(default_factory=dict)
-    node_lat: np.ndarray = field(default=None, repr=False)  # float64 [nodes], degrees (A*'s distance bound)
-    node_lon: np.ndarray = field(default=None, repr=False)
     # Pair structure: arcs grouped by (u, v), one CSR entry per group, in CSR (row-major) order.
     _pair_order: np.ndarray = field(default=None, repr=False)  # arcs sorted by (u*n+v, arc id)
     _pair_starts: np.ndarray = field(default=None, repr=False)  # start of each group in _pair_order
     _pair_entry: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
-    _pair_keys: np.ndarray = field(default=None, repr=False)  # u * n + v per CSR entry
-    _pair_group: np.ndarray = field(default=None, repr=False)  # per position of _pair_order, its CSR entry
     _group_arcs: list[tuple[int, ...]] = field(default_factory=list, repr=False)
     _sorted_weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _scratch: dict[str, csr_matrix] = field(default_factory=dict, repr=False)
@@ -127,8 +121,6 @@ class CompiledGraph:
     _trees: OrderedDict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=OrderedDict)
     _filtered_trees: OrderedDict[tuple[str, int, bytes], FilteredTree] = field(default_factory=OrderedDict)
     _paths: OrderedDict[tuple[str, int, int], CachedPath | None] = field(default_factory=OrderedDict)
-    _tree_list_cache: OrderedDict[tuple[str, int], tuple[list[float], list[int]]] = field(
-        default_factory=OrderedDict, repr=False)
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -166,8 +158,6 @@ class CompiledGraph:
             link_srlgs=tuple(frozenset(lk.srlgs) for lk in links),
             srlg_links={name: tuple(ids) for name, ids in sorted(srlg_links.items())},
             out_arcs=_group_by(arc_src, len(nodes)),
-            node_lat=np.array([p.lat for p in network.pops], dtype=np.float64),
-            node_lon=np.array([p.lon for p in network.pops], dtype=np.float64),
         )
         everything = np.ones(arc_count, dtype=bool)
         for metric in METRICS:
@@ -182,8 +172,6 @@ class CompiledGraph:
         sorted_keys = keys[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(order) else order
         self._pair_order, self._pair_starts = order, starts
-        self._pair_keys = sorted_keys[starts]  # u * n + v of each CSR entry, ascending (CSR order)
-        self._pair_group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(order)]))
         bounds = [*starts.tolist(), len(order)]
         ids = order.tolist()
         self._group_arcs = [tuple(ids[bounds[e]:bounds[e + 1]]) for e in range(len(starts))]
@@ -289,41 +277,10 @@ class CompiledGraph:
             self._filtered_trees.popitem(last=False)
         return tree
 
-    def cheapest_arcs(self, usable: np.ndarray, metric: str) -> np.ndarray:
-        """Per CSR entry (u, v), the arc `filtered_matrix` stands for: the cheapest usable u → v (ties: lowest
-        id, as `usable_arc`), or -1 where none is usable."""
-        order = self._pair_order
-        weights = np.where(usable[order], self._sorted_weights[metric], np.inf)
-        if not len(weights):
-            return np.empty(0, dtype=np.int64)
-        least = np.minimum.reduceat(weights, self._pair_starts)
-        position = np.arange(len(weights))
-        # _pair_order runs by (u, v) then arc id: the first position at the least weight is the lowest id.
-        first = np.minimum.reduceat(np.where(np.isfinite(weights) & (weights == least[self._pair_group]), position,
-                                             len(weights)), self._pair_starts)
-        return np.where(first < len(weights), order[np.minimum(first, len(weights) - 1)], -1)
-
-    def arcs_into(self, pred: np.ndarray, entry_arc: np.ndarray) -> np.ndarray:
-        """For csgraph predecessors (one row per source), the arc by which each node is reached (-1: none).
-
-        `entry_arc` is `cheapest_arcs` of the mask the tree was grown on.
-        """
-        n = self.node_count
-        into = np.full(pred.shape, -1, dtype=np.int64)
-        reached = pred >= 0
-        heads = np.broadcast_to(np.arange(n), pred.shape)[reached]
-        into[reached] = entry_arc[np.searchsorted(self._pair_keys, pred[reached].astype(np.int64) * n + heads)]
-        return into
-
     def usable_arc(self, u: int, v: int, usable: np.ndarray, metric: str) -> int:
-        """The cheapest usable arc u → v (ties: lowest id); the filtered matrix had it as the (u, v) entry.
-
-        Asked of the hops of a tree grown on `usable`: the pair has a usable arc, so a lone arc is it.
-        """
-        group = self._group_arcs[self._pair_entry[(u, v)]]
-        if len(group) == 1:
-            return group[0]
+        """The cheapest usable arc u → v (ties: lowest id); the filtered matrix had it as the (u, v) entry."""
         weights = self.arc_latency_list if metric == "latency" else self.arc_igp_list
+        group = self._group_arcs[self._pair_entry[(u, v)]]
         return min((a for a in group if usable[a]), key=lambda a: (weights[a], a))
 
     # -- unconstrained shortest paths (cached) ------------------------------------------------------
@@ -339,18 +296,6 @@ class CompiledGraph:
                 self._trees.popitem(last=False)  # least recently computed
         return tree
 
-    def _tree_lists(self, source: int, metric: str) -> tuple[list[float], list[int]]:
-        """The unconstrained tree from `source` as lists: distance, and the arc into each node (-1: none)."""
-        key = (metric, source)
-        found = self._tree_list_cache.get(key)
-        if found is None:
-            dist, pred = self.shortest_tree(source, metric)
-            found = (dist.tolist(), self.arcs_into(pred[np.newaxis], self.full[metric].entry_arc)[0].tolist())
-            self._tree_list_cache[key] = found
-            if len(self._tree_list_cache) > max(16, TREE_CACHE_CELLS // max(1, self.node_count)):
-                self._tree_list_cache.popitem(last=False)
-        return found
-
     def all_shortest_trees(self, metric: str) -> tuple[np.ndarray, np.ndarray]:
         """Distances and predecessors from every node (one csgraph call), filling the per-source cache."""
         return dijkstra(self.full[metric].matrix, directed=True, return_predecessors=True)
@@ -362,19 +307,15 @@ class CompiledGraph:
             return self._paths[key]
         except KeyError:
             pass
-        dist, into = self._tree_lists(source, metric)
+        dist, pred = self.shortest_tree(source, metric)
         path = None
-        if dist[target] != math.inf:
-            arc_list = []
-            node, tail = target, self.arc_src_list
-            while node != source:
-                arc = into[node]
-                arc_list.append(arc)
-                node = tail[arc]
-            arc_list.reverse()
-            arcs = np.array(arc_list, dtype=np.intp)
-            nodes = (source, *map(self.arc_dst_list.__getitem__, arc_list))
-            path = CachedPath(nodes=nodes, arcs=arcs, cost=dist[target], reverse_arcs=arcs ^ 1, arc_list=arc_list)
+        if np.isfinite(dist[target]):
+            nodes = walk_predecessors(pred, source, target)
+            entry_arc = self.full[metric].entry_arc
+            pair_entry = self._pair_entry
+            arcs = np.array([entry_arc[pair_entry[(u, v)]] for u, v in zip(nodes, nodes[1:], strict=False)],
+                            dtype=np.intp)
+            path = CachedPath(nodes=tuple(nodes), arcs=arcs, cost=float(dist[target]), reverse_arcs=arcs ^ 1)
         self._paths[key] = path
         if len(self._paths) > PATH_CACHE_ENTRIES:
             self._paths.popitem(last=False)

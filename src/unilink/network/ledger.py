@@ -38,7 +38,6 @@ from unilink.errors import InfeasibleError, NotFoundError, ValidationError
 from unilink.network.graph import CompiledGraph
 
 _LEDGER_TOKENS = itertools.count(1)
-SHORT_WINDOW = 48  # load segments up to which a window's max is taken over a list rather than with numpy
 NEVER = math.inf
 ALWAYS = -math.inf
 Instant = float | int | datetime | None
@@ -178,10 +177,8 @@ class _ArcCalendar:
             if self._suffix_max is None:
                 self._suffix_max = np.maximum.accumulate(self.loads[::-1])[::-1]
             return int(self._suffix_max[first])
-        stop = max(bisect_left(self.times, end), first + 1)
-        if stop - first <= SHORT_WINDOW:  # a few segments: max over a list beats a numpy reduction ~4 to 1
-            return max(self.loads[first:stop].tolist())
-        return int(self.loads[first:stop].max())
+        stop = bisect_left(self.times, end)
+        return int(self.loads[first:max(stop, first + 1)].max())
 
     def peak(self) -> int:
         return int(self.loads.max())
@@ -219,7 +216,6 @@ class CapacityLedger:
         self.version = 0  # bumps on every change
         self.token = next(_LEDGER_TOKENS)  # tells this ledger's memos from another's
         self._free_memo: dict[tuple[float, float], tuple[int, int, np.ndarray]] = {}
-        self.residual_views: Any = None  # CSPF's residual views (network/residual.py), for one version
 
     # -- reading ------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -299,44 +295,6 @@ class CapacityLedger:
                 self._free_memo.clear()
             self._free_memo[key] = (self.version, asked_bps, free)
         return free
-
-    def room_from(self, t0: float) -> tuple[np.ndarray, np.ndarray]:
-        """Per arc, (the exact free bit/s over [t0, ∞), an upper bound of the free bit/s over any window
-        starting at or after t0): capacity − the highest load from t0 on, capacity − the lowest one.
-
-        A window [s, e) with s >= t0 sees at most the first's load and at least the load at s, which is no
-        less than the lowest load from t0 on: so the two bracket its free capacity. One calendar read per
-        loaded arc (cached per calendar until it changes), which also makes the fast-path bounds exact again.
-        """
-        self.refresh_bounds()  # reading every calendar anyway: the next requests' fast path gains from it
-        low: list[int] = []
-        high: list[int] = []
-        for capacity, calendar in zip(self.capacity_bps, self._calendars, strict=True):
-            if len(calendar.times) == 1:  # a constant load (usually none)
-                free = capacity - calendar.deltas[0]
-                low.append(free)
-                high.append(free)
-            else:  # two reductions over the loads from t0 on (cheaper than building the suffix arrays)
-                loads = calendar.loads[bisect_right(calendar.times, t0) - 1:]
-                low.append(capacity - int(loads.max()))
-                high.append(capacity - int(loads.min()))
-        return np.array(low, dtype=np.int64), np.array(high, dtype=np.int64)
-
-    def short_spans(self, arc: int, asked_bps: int, t0: float) -> tuple[list[float], list[float]]:
-        """The instants from `t0` on when `arc` has less than `asked_bps` free, as disjoint [start, end) spans.
-
-        (starts, ends), sorted: a window [s, e) with s >= t0 has the room iff it meets none of them,
-        i.e. unless, for the first span ending after s, e > its start (one bisect).
-        """
-        calendar = self._calendars[arc]
-        first = bisect_right(calendar.times, t0) - 1
-        short = calendar.loads[first:] > self.capacity_bps[arc] - asked_bps
-        if not short.any():
-            return [], []
-        edges = np.diff(short.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-        times = np.array(calendar.times[first:] + [NEVER])
-        times[0] = max(times[0], t0)
-        return times[np.flatnonzero(edges > 0)].tolist(), times[np.flatnonzero(edges < 0)].tolist()
 
     def fits(self, arcs: Iterable[int] | np.ndarray, asked_bps: int, start: float, end: float) -> bool:
         """Whether every arc has `asked_bps` free over [start, end). One vectorised check, most of the time."""
@@ -448,7 +406,6 @@ class CapacityLedger:
         twin.version = self.version
         twin.token = next(_LEDGER_TOKENS)
         twin._free_memo = {}
-        twin.residual_views = None
         return twin
 
     def modify(self, rid: ReservationId, *, arc_bps: Mapping[int, int] | Iterable[tuple[int, int]] | None = None,
