@@ -77,3 +77,12 @@ def test_sort_by_several_keys_descending_and_missing_last() -> None:
     with pytest.raises(ValidationError) as refused:
         sort_key_list("-order Date")
     assert refused.value.field == "sort"
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "-1", "1e3", " "])
+def test_paging_numbers_are_ascii_digits_or_a_400_naming_the_parameter(value: str) -> None:
+    from unilink.api.tmf.common import _int
+
+    with pytest.raises(ValidationError) as refused:  # "²".isdigit() is True, yet int("²") raised: a 500
+        _int(value, "offset", 0, 0, 10**9)
+    assert refused.value.field == "offset"
