@@ -41,7 +41,7 @@ class Due:
     tenant: str
     reason: str
     deployed: dict[str, Any]
-    since: datetime | None = None  # when it fell due (the earliest end passed), None: not known
+    since: datetime  # when it fell due: the order in which what was missed fires
 
 
 def _without_finished(document: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -68,8 +68,8 @@ def due_reason(deployed: Intent, updated_at: datetime, now: datetime) -> str | N
 
 
 def due_since(deployed: Intent, updated_at: datetime, now: datetime) -> datetime:
-    """When the tenant fell due: the earliest boost or schedule end or window edge passed since its
-    routers were last configured (`updated_at` when none is known)."""
+    """When the tenant fell due: the earliest boost or schedule end passed since its routers were last
+    configured; `updated_at` otherwise (a window edge, the roll of recurring windows)."""
     ends = [b.until for b in deployed.boosts if updated_at < b.until <= now]
     ends += [s.until for s in deployed.schedules if s.until is not None and updated_at < s.until <= now]
     return min(ends, default=updated_at)
@@ -88,7 +88,7 @@ def due_changes(store: Any, now: datetime) -> list[Due]:
         reason = due_reason(intent, updated_at, now)
         if reason is not None:
             due.append(Due(tenant, reason, document, due_since(intent, updated_at, now)))
-    return sorted(due, key=lambda d: (d.since or now, d.tenant))
+    return sorted(due, key=lambda d: (d.since, d.tenant))
 
 
 def desired_now(store: Any, due: Due, now: datetime) -> dict[str, Any]:

@@ -21,16 +21,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from unilink.store.db import connection_of
-
 
 def lock_key(name: str) -> int:
     """A stable signed 64-bit advisory key for `name` (PostgreSQL's bigint)."""
     return int.from_bytes(hashlib.sha256(f"unilink:{name}".encode()).digest()[:8], "big", signed=True)
-
-
-def is_postgresql(executor: Any) -> bool:
-    return bool(connection_of(executor).dialect.name == "postgresql")
 
 
 @contextmanager

@@ -149,3 +149,20 @@ def test_background_loop_fires_and_stops(onboarded: Store, frozen_clock: FrozenC
     assert not loop.is_alive()
     assert history(onboarded, "acme")[0]["actor"] == "scheduler"
     assert (latest_intent(onboarded, "acme") or {}).get("boosts") == []
+
+
+def test_what_was_missed_is_due_from_the_earliest_end_it_passed() -> None:
+    """After a downtime the scheduler fires tenants in the order they fell due (engine.scheduler.due_since)."""
+    from engine_world import NOW, acme
+
+    from unilink.engine.scheduler import due_since
+    from unilink.services.intent import Intent
+
+    doc = acme()
+    doc["boosts"] = [{"service": "lyon-internet", "rate": "600M", "until": (NOW + timedelta(hours=h)).isoformat()}
+                     for h in (3, 1)]
+    intent = Intent.model_validate(doc)
+    down_until = NOW + timedelta(hours=4)
+    assert due_since(intent, NOW, down_until) == NOW + timedelta(hours=1)            # the first boost's end
+    assert due_since(intent, NOW + timedelta(hours=2), down_until) == NOW + timedelta(hours=3)  # one left
+    assert due_since(intent, NOW + timedelta(hours=5), down_until) == NOW + timedelta(hours=5)  # none passed

@@ -107,9 +107,10 @@ def read_body(raw: Any, what: str) -> dict[str, Any]:
 def _int(value: str | None, field: str, default: int | None, low: int, high: int) -> int | None:
     if value is None:
         return default
-    if not value.strip().isascii() or not value.strip().isdigit() or not low <= int(value) <= high:  # "²" isdigit
+    digits = value.strip()
+    if not (digits.isascii() and digits.isdigit()) or not low <= int(digits) <= high:  # "²".isdigit() is True
         raise ValidationError(f"{field} out of range", field=field, value=value, accepted=f"an integer {low}..{high}")
-    return int(value)
+    return int(digits)
 
 
 def select(resource: dict[str, Any], fields: str | None) -> dict[str, Any]:

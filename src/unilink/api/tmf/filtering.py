@@ -79,15 +79,31 @@ def attribute(resource: dict[str, Any], path: str) -> list[Any]:
     return [n for n in flat if n is not None]
 
 
+def _text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)  # booleans as a query writes them
+
+
+def _typed(value: Any) -> tuple[int, Any]:
+    """A value as the filters and the sort compare it: (0, number), (1, instant) or (2, text).
+
+    Every instant is aware (UTC when the text has no zone), so two values of one rank always compare."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, float(value))
+    text = _text(value)
+    try:
+        return (0, float(text))
+    except ValueError:
+        pass
+    try:
+        return (1, _datetime(text))
+    except ValueError:
+        return (2, text)
+
+
 def _comparable(value: Any, wanted: str) -> tuple[Any, Any]:
-    """The pair as the same type: date-times, numbers, or text (booleans as `true`/`false`)."""
-    text = str(value).lower() if isinstance(value, bool) else str(value)
-    for convert in (_datetime, float):
-        try:
-            return convert(text), convert(wanted)
-        except (ValueError, TypeError):
-            continue
-    return text, wanted
+    """The pair as the same type: numbers, instants, or — when their kinds differ — text."""
+    (value_rank, typed_value), (wanted_rank, typed_wanted) = _typed(value), _typed(wanted)
+    return (typed_value, typed_wanted) if value_rank == wanted_rank else (_text(value), wanted)
 
 
 def _datetime(text: str) -> datetime:
@@ -97,19 +113,12 @@ def _datetime(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # a date without a zone means UTC
 
 
-def _safe(compare: Callable[[Any, Any], bool], left: Any, right: Any) -> bool:
-    try:
-        return compare(left, right)
-    except TypeError:  # values that do not compare do not match
-        return False
-
-
 def matches(resource: dict[str, Any], condition: Condition) -> bool:
     values = attribute(resource, condition.path)
     if condition.op == "ne":
-        return not any(_safe(operator.eq, *_comparable(v, w)) for v in values for w in condition.values)
+        return not any(operator.eq(*_comparable(v, w)) for v in values for w in condition.values)
     compare = _OPERATORS[condition.op]
-    return any(_safe(compare, *_comparable(v, w)) for v in values for w in condition.values)
+    return any(compare(*_comparable(v, w)) for v in values for w in condition.values)
 
 
 def sort_key_list(sort: str | None) -> list[tuple[str, bool]]:
@@ -129,25 +138,7 @@ def sort_resources(resources: list[dict[str, Any]], keys: list[tuple[str, bool]]
     """Stable sort, last key first; a resource without the attribute sorts after those with it."""
     ordered = list(resources)
     for path, descending in reversed(keys):
-        present = [r for r in ordered if attribute(r, path)]
-        absent = [r for r in ordered if not attribute(r, path)]
-        present.sort(key=lambda r, p=path: _sortable(attribute(r, p)[0]), reverse=descending)
-        ordered = present + absent
+        keyed = [(attribute(r, path), r) for r in ordered]
+        present = sorted(((v, r) for v, r in keyed if v), key=lambda vr: _typed(vr[0][0]), reverse=descending)
+        ordered = [r for _, r in present] + [r for v, r in keyed if not v]
     return ordered
-
-
-def _sortable(value: Any) -> tuple[int, Any]:
-    """Numbers before date-times before text (as the filters compare them), so mixed values never raise."""
-    if isinstance(value, bool):
-        return (2, str(value).lower())
-    if isinstance(value, (int, float)):
-        return (0, value)
-    text = str(value)
-    try:
-        return (0, float(text))
-    except ValueError:
-        pass
-    try:
-        return (1, _datetime(text).timestamp())
-    except ValueError:
-        return (2, text)
